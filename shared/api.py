@@ -1,0 +1,121 @@
+"""Helpers every service's routes use: command metadata, If-Match, idempotency keys, cursors, waiting."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar import Request
+
+from shared.auth import Principal
+from shared.errors import InvalidInput, PreconditionFailed
+from shared.eventstore import Connection, Metadata
+from shared.ids import new_id
+from shared.logs import correlation_id
+from shared.service import ServiceContext
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+
+
+def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:
+    """Who issued this command and in which flow; the command id is the idempotency key if given."""
+    return Metadata(
+        correlation_id=correlation_id.get() or str(new_id()),
+        actor=f"{principal.role.value}:{principal.sub}",
+        command_id=request.headers.get(IDEMPOTENCY_KEY) or str(new_id()),
+    )
+
+
+def if_match(request: Request[Any, Any, Any]) -> int | None:
+    """The version an ``If-Match`` header requires, if any."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip().strip('"').removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput.of("If-Match", "must be the resource's version, a non-negative integer")
+    return int(value)
+
+
+def check_version(expected: int | None, actual: int) -> None:
+    if expected is not None and expected != actual:
+        raise PreconditionFailed(f"the resource is at version {actual}, not {expected}", version=actual)
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    status: int
+    body: bytes
+
+
+async def idempotent(
+    context: ServiceContext,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    work: Callable[[Connection | None], Awaitable[tuple[int, Any]]],
+) -> StoredResponse:
+    """Run ``work`` once per ``Idempotency-Key``: a repeat returns the first response and appends nothing.
+
+    Without the header, ``work`` runs with no connection of its own. With it, ``work`` runs inside the
+    transaction that records the key, so the key and the command's events commit together.
+    """
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    if key is None:
+        status, body = await work(None)
+        return StoredResponse(status, msgspec.json.encode(body))
+    if not 1 <= len(key) <= 200:
+        raise InvalidInput.of(IDEMPOTENCY_KEY, "must be 1 to 200 characters")
+    fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()
+    actor = f"{principal.org}:{principal.sub}"
+    schema = context.schema
+    async with context.pool.acquire() as connection, connection.transaction():
+        fresh = await connection.fetchval(
+            f"INSERT INTO {schema}.idempotency (actor, key, fingerprint) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING RETURNING true",
+            actor,
+            key,
+            fingerprint,
+        )
+        if not fresh:
+            row = await connection.fetchrow(
+                f"SELECT fingerprint, status, body FROM {schema}.idempotency WHERE actor = $1 AND key = $2", actor, key
+            )
+            assert row is not None
+            if row["fingerprint"] != fingerprint:
+                raise InvalidInput.of(IDEMPOTENCY_KEY, "was already used for a different request")
+            return StoredResponse(row["status"], bytes(row["body"]))
+        status, body = await work(connection)
+        encoded = msgspec.json.encode(body)
+        await connection.execute(
+            f"UPDATE {schema}.idempotency SET status = $3, body = $4 WHERE actor = $1 AND key = $2",
+            actor,
+            key,
+            status,
+            encoded,
+        )
+        return StoredResponse(status, encoded)
+
+
+def encode_cursor(*values: Any) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    """The values of a cursor made by ``encode_cursor``; a tampered cursor is a 422 naming ``cursor``."""
+    if cursor is None:
+        return None
+    try:
+        values = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, msgspec.DecodeError) as error:
+        raise InvalidInput.of("cursor", "is not a cursor this service issued") from error
+    if not isinstance(values, list) or len(values) != arity:
+        raise InvalidInput.of("cursor", "is not a cursor this service issued")
+    return values
+
+
+async def wait_for_position(context: ServiceContext, position: int | None) -> None:
+    """Read-your-writes: wait (bounded) until this service's read models include ``position``."""
+    if position is not None and position > 0:
+        await context.projector.wait_for(position, timeout=5.0)

@@ -1,0 +1,72 @@
+"""Gotong's settings, read once from ``GOTONG_*`` environment variables at the entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A ``GOTONG_*`` variable has a value Gotong cannot use."""
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a Gotong process needs to know about its surroundings."""
+
+    database_url: str | None = None
+    nats_url: str | None = None
+    nats_prefix: str = "gotong"
+    data_dir: Path = field(default_factory=lambda: Path(".gotong"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = "gotong"
+    max_body_bytes: int = 1_048_576
+    stream_replicas: int = 1
+    duplicate_window_seconds: int = 120
+    max_deliveries: int = 5
+    pool_size: int = 10
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("GOTONG_DATABASE_URL") or None,
+            nats_url=env.get("GOTONG_NATS_URL") or None,
+            nats_prefix=env.get("GOTONG_NATS_PREFIX") or "gotong",
+            data_dir=Path(env.get("GOTONG_DATA_DIR") or ".gotong"),
+            host=env.get("GOTONG_HOST") or "127.0.0.1",
+            port=_integer(env, "GOTONG_PORT", 8000, minimum=0),
+            jwt_secret=env.get("GOTONG_JWT_SECRET") or None,
+            jwt_public_key=env.get("GOTONG_JWT_PUBLIC_KEY") or None,
+            jwt_issuer=env.get("GOTONG_JWT_ISSUER") or "gotong",
+            max_body_bytes=_integer(env, "GOTONG_MAX_BODY_BYTES", 1_048_576, minimum=1024),
+            stream_replicas=_integer(env, "GOTONG_STREAM_REPLICAS", 1, minimum=1),
+            duplicate_window_seconds=_integer(env, "GOTONG_DUPLICATE_WINDOW_SECONDS", 120, minimum=1),
+            max_deliveries=_integer(env, "GOTONG_MAX_DELIVERIES", 5, minimum=1),
+            pool_size=_integer(env, "GOTONG_POOL_SIZE", 10, minimum=2),
+            log_level=(env.get("GOTONG_LOG_LEVEL") or "INFO").upper(),
+            log_json=(env.get("GOTONG_LOG_FORMAT") or "json") == "json",
+        )
+
+    def with_servers(self, database_url: str, nats_url: str) -> Settings:
+        return replace(self, database_url=database_url, nats_url=nats_url)

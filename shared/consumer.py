@@ -1,0 +1,257 @@
+"""Consumers of another service's events: durable pull consumers with an inbox, in aggregate order.
+
+Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream
+version it reached; the message is acknowledged after the commit. A duplicate is acknowledged and skipped;
+an event that arrives before its predecessor is nak'd with a delay; a handler that keeps failing sends
+the event to the dead-letter table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from events.base import Event, EventCodec
+from shared import bus
+from shared.eventstore import Connection, EventStore, Metadata
+
+log = logging.getLogger("gotong.consumer")
+_metadata = msgspec.json.Decoder(Metadata)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event received from another service, with where it came from."""
+
+    event: Event
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    position: int
+    metadata: Metadata
+    recorded_at: datetime
+    source: str
+
+    def caused(self, actor: str) -> Metadata:
+        """Metadata for what this event causes: same correlation, caused by this event."""
+        return Metadata(
+            correlation_id=self.metadata.correlation_id or str(self.event_id),
+            causation_id=str(self.event_id),
+            actor=actor,
+            command_id=f"{actor}:{self.event_id}",
+        )
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler gets: the open transaction and its own service's event store."""
+
+    connection: Connection
+    store: EventStore
+    consumer: str
+
+
+Handler = Callable[[HandlerContext, Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable subscription of one service to another's events."""
+
+    name: str
+    source: str
+    codec: EventCodec
+    handle: Handler
+
+
+class Early(Exception):
+    """The event's predecessor in its stream has not been handled yet."""
+
+
+def parse(msg: Msg, codec: EventCodec) -> Delivery:
+    headers = msg.headers or {}
+    return Delivery(
+        event=codec.decode(headers[bus.EVENT_TYPE], int(headers[bus.SCHEMA_VERSION]), msg.data),
+        event_id=UUID(headers[bus.MSG_ID]),
+        stream_id=headers[bus.STREAM_ID],
+        stream_version=int(headers[bus.STREAM_VERSION]),
+        position=int(headers[bus.POSITION]),
+        metadata=_metadata.decode(headers.get(bus.METADATA, "{}")),
+        recorded_at=datetime.fromisoformat(headers[bus.RECORDED_AT]),
+        source=codec.service,
+    )
+
+
+async def handle_once(
+    pool: asyncpg.Pool, store: EventStore, subscription: Subscription, delivery: Delivery, *, ordered: bool = True
+) -> bool:
+    """Handle ``delivery`` exactly once; False when it was a duplicate. Raises ``Early`` when out of order."""
+    schema = store.schema
+    async with pool.acquire() as connection, connection.transaction():
+        inserted = await connection.fetchval(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+            subscription.name,
+            delivery.event_id,
+        )
+        if not inserted:
+            return False
+        last = await connection.fetchval(
+            f"SELECT version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = $2 FOR UPDATE",
+            subscription.name,
+            delivery.stream_id,
+        )
+        last = last or 0
+        if ordered and delivery.stream_version <= last:
+            return False
+        if ordered and delivery.stream_version > last + 1:
+            raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        await connection.execute(
+            f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
+            "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
+            subscription.name,
+            delivery.stream_id,
+            delivery.stream_version,
+        )
+    return True
+
+
+async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException) -> None:
+    """Park a poison event, and mark it handled so its stream's later events can proceed."""
+    headers = dict(msg.headers or {})
+    event_id = UUID(headers.get(bus.MSG_ID, "00000000-0000-0000-0000-000000000000"))
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            f"INSERT INTO {schema}.dead_letters (consumer, event_id, subject, headers, data, error, deliveries) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            consumer,
+            event_id,
+            msg.subject,
+            msgspec.json.encode(headers).decode(),
+            msg.data.decode(errors="replace"),
+            f"{type(error).__name__}: {error}",
+            msg.metadata.num_delivered or 0,
+        )
+        await connection.execute(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            consumer,
+            event_id,
+        )
+        if bus.STREAM_ID in headers:
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
+                "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
+                consumer,
+                headers[bus.STREAM_ID],
+                int(headers[bus.STREAM_VERSION]),
+            )
+
+
+class Consumer:
+    """Runs one subscription: fetch, handle in a transaction with the inbox, ack after commit."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        js: JetStreamContext,
+        prefix: str,
+        subscription: Subscription,
+        *,
+        max_deliveries: int = 5,
+        batch: int = 100,
+        backoff: Callable[[int], float] = lambda n: min(0.05 * 2**n, 5.0),
+    ) -> None:
+        self.pool = pool
+        self.store = store
+        self.js = js
+        self.prefix = prefix
+        self.subscription = subscription
+        self.max_deliveries = max_deliveries
+        self.batch = batch
+        self.backoff = backoff
+        self.durable = f"{store.schema}-{subscription.name}".replace(".", "-")
+        self.stream = bus.stream_name(prefix, subscription.source)
+        self.handled = 0
+        self.caught_up = asyncio.Event()
+        self._target: int | None = None
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("consumer %s restarting: %s", self.durable, error)
+                await asyncio.sleep(0.5)
+
+    async def _subscribe(self) -> Any:
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=30,
+            max_deliver=-1,
+            max_ack_pending=1000,
+        )
+        return await self.js.pull_subscribe(
+            bus.subject(self.prefix, self.subscription.source), durable=self.durable, stream=self.stream, config=config
+        )
+
+    async def _consume(self) -> None:
+        info = await self.js.stream_info(self.stream)
+        self._target = info.state.last_seq
+        if not self._target:
+            self.caught_up.set()
+        subscription = await self._subscribe()
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(self.batch, timeout=1)
+                except TimeoutError:
+                    if self._target is not None and not self.caught_up.is_set():
+                        pending = (await subscription.consumer_info()).num_pending
+                        if pending == 0:
+                            self.caught_up.set()
+                    continue
+                for msg in messages:
+                    await self._process(msg)
+        finally:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
+
+    async def _process(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered or 1
+        try:
+            delivery = parse(msg, self.subscription.codec)
+            await handle_once(self.pool, self.store, self.subscription, delivery)
+        except Early as early:
+            log.debug("%s: %s", self.durable, early)
+            await msg.nak(delay=self.backoff(min(deliveries, 6)))
+            return
+        except Exception as error:
+            if deliveries >= self.max_deliveries:
+                log.error("%s: dead-lettering %s after %d deliveries: %s", self.durable, msg.subject, deliveries, error)
+                await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error)
+                await msg.ack_sync()
+            else:
+                log.warning("%s: handler failed (delivery %d): %s", self.durable, deliveries, error)
+                await msg.nak(delay=self.backoff(deliveries))
+            return
+        await msg.ack_sync()
+        self.handled += 1
+        if self._target is not None and msg.metadata.sequence.stream >= self._target:
+            self.caught_up.set()

@@ -1,0 +1,151 @@
+"""Deciders and the command runtime: load streams, fold, decide, append at the expected versions, retry."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from events.base import Event
+from shared.eventstore import AppendResult, Connection, EventStore, Metadata, StreamAppend, StreamConflict
+
+C = TypeVar("C")
+S = TypeVar("S")
+E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Decider(Generic[C, S, E]):
+    """A pure aggregate: ``decide(command, state) -> events`` and ``evolve(state, event) -> state``."""
+
+    stream_type: str
+    initial_state: S
+    decide: Callable[[C, S], Sequence[E]]
+    evolve: Callable[[S, E], S]
+
+    def fold(self, events: Iterable[E], state: S | None = None) -> S:
+        current = self.initial_state if state is None else state
+        for event in events:
+            current = self.evolve(current, event)
+        return current
+
+
+@dataclass
+class _Loaded:
+    stream_type: str
+    version: int
+    state: Any
+    pending: list[Event]
+
+
+class UnitOfWork:
+    """One command's view of the streams it reads and writes; committed atomically by ``run_command``."""
+
+    def __init__(self, store: EventStore, connection: Connection) -> None:
+        self.store = store
+        self.connection = connection
+        self._streams: dict[str, _Loaded] = {}
+
+    async def load(self, decider: Decider[Any, S, Any], stream_id: str) -> S:
+        loaded = self._streams.get(stream_id)
+        if loaded is None:
+            events, version = await self.store.load(stream_id, connection=self.connection)
+            loaded = _Loaded(decider.stream_type, version, decider.fold(events), [])
+            self._streams[stream_id] = loaded
+        state: S = loaded.state
+        return state
+
+    async def version(self, stream_id: str) -> int:
+        loaded = self._streams.get(stream_id)
+        if loaded is None:
+            raise KeyError(f"stream {stream_id} was not loaded")
+        return loaded.version
+
+    async def execute(self, decider: Decider[C, S, E], stream_id: str, command: C) -> tuple[S, list[E]]:
+        """Decide ``command`` on the stream's current state; the events are appended at commit."""
+        state = await self.load(decider, stream_id)
+        events = list(decider.decide(command, state))
+        new_state = decider.fold(events, state)
+        loaded = self._streams[stream_id]
+        loaded.state = new_state
+        loaded.pending.extend(events)
+        return new_state, events
+
+    def appends(self, metadata: Metadata) -> list[StreamAppend]:
+        return [
+            StreamAppend(stream_id, s.stream_type, s.version, list(s.pending), metadata)
+            for stream_id, s in self._streams.items()
+            if s.pending
+        ]
+
+
+@dataclass(frozen=True)
+class CommandOutcome(Generic[T]):
+    """What a command returned, with the versions and store position it reached."""
+
+    value: T
+    versions: dict[str, int]
+    position: int
+    events: list[Event]
+
+
+class TooManyConflicts(Exception):
+    """A command kept losing the race for its streams."""
+
+
+def stream_lock_key(schema: str, stream_id: str) -> int:
+    """A stable 63-bit key for ``pg_advisory_xact_lock`` on one stream."""
+    raw = zlib.crc32(f"{schema}:{stream_id}".encode()) << 31 ^ zlib.adler32(stream_id.encode())
+    return raw & 0x7FFF_FFFF_FFFF_FFFF
+
+
+async def run_command(
+    store: EventStore,
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    *,
+    metadata: Metadata,
+    connection: Connection | None = None,
+    lock_streams: Sequence[str] = (),
+    retries: int = 5,
+) -> CommandOutcome[T]:
+    """Run ``work`` in a transaction (a savepoint inside ``connection``'s) and append what it decided.
+
+    A version conflict re-runs the whole work on fresh state, up to ``retries`` times. ``lock_streams``
+    are locked in sorted order first, so contended commands queue instead of failing.
+    """
+    for _attempt in range(retries + 1):
+        try:
+            if connection is None:
+                async with store.pool.acquire() as acquired:
+                    return await _attempt_once(store, work, metadata, acquired, lock_streams)
+            return await _attempt_once(store, work, metadata, connection, lock_streams)
+        except StreamConflict:
+            continue
+    raise TooManyConflicts(f"gave up after {retries + 1} conflicting attempts")
+
+
+async def _attempt_once(
+    store: EventStore,
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    metadata: Metadata,
+    connection: Connection,
+    lock_streams: Sequence[str],
+) -> CommandOutcome[T]:
+    async with connection.transaction():
+        for stream_id in sorted(set(lock_streams)):
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+        unit = UnitOfWork(store, connection)
+        value = await work(unit)
+        appends = unit.appends(metadata)
+        result: AppendResult | None = None
+        if appends:
+            result = await store.append_many(appends, connection=connection)
+        events = [e for a in appends for e in a.events]
+        return CommandOutcome(
+            value=value,
+            versions=result.versions if result else {},
+            position=result.position.position if result else 0,
+            events=events,
+        )

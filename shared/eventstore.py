@@ -1,0 +1,267 @@
+"""The event store: one ``events`` table per service schema in PostgreSQL.
+
+Global order is the pair (transaction id, position). A reader of everything only reads events whose
+transaction is below the oldest transaction still running (``pg_snapshot_xmin``), so an event that commits
+late with a lower position is never skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from events.base import Event, EventCodec
+from shared.ids import new_id
+
+
+class Metadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Why an event happened: who asked, in answer to what."""
+
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    actor: str | None = None
+    command_id: str | None = None
+
+
+class GlobalPosition(msgspec.Struct, frozen=True, order=True):
+    """A point in a service's global event order: (transaction id, position)."""
+
+    transaction_id: int = 0
+    position: int = 0
+
+
+START = GlobalPosition()
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    """Events to append to one stream, expecting it to be at ``expected_version`` (0 = a new stream)."""
+
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    events: Sequence[Event]
+    metadata: Metadata = field(default_factory=Metadata)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    versions: dict[str, int]
+    position: GlobalPosition
+    event_ids: list[UUID]
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored; ``data`` is its JSON, decoded on demand."""
+
+    position: int
+    transaction_id: int
+    event_id: UUID
+    stream_id: str
+    stream_type: str
+    stream_version: int
+    event_type: str
+    schema_version: int
+    data: str
+    metadata: Metadata
+    recorded_at: datetime
+
+    @property
+    def global_position(self) -> GlobalPosition:
+        return GlobalPosition(self.transaction_id, self.position)
+
+
+class StreamConflict(Exception):
+    """A stream was not at the version the command expected."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int | None) -> None:
+        super().__init__(f"stream {stream_id} expected at version {expected}, found {actual}")
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+
+
+_metadata_decoder = msgspec.json.Decoder(Metadata)
+_metadata_encoder = msgspec.json.Encoder()
+
+_COLUMNS = (
+    "position, transaction_id::text::bigint AS transaction_id, event_id, stream_id, stream_type, stream_version,"
+    " event_type, schema_version, data::text AS data, metadata::text AS metadata, recorded_at"
+)
+
+
+def schema_sql(schema: str) -> list[str]:
+    """DDL of a service's event store tables."""
+    return [
+        f"CREATE SCHEMA IF NOT EXISTS {schema}",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.events (
+            position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            event_id uuid NOT NULL,
+            stream_id text NOT NULL,
+            stream_type text NOT NULL,
+            stream_version integer NOT NULL,
+            event_type text NOT NULL,
+            schema_version integer NOT NULL,
+            data jsonb NOT NULL,
+            metadata jsonb NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT now(),
+            CONSTRAINT events_stream_version UNIQUE (stream_id, stream_version)
+        )""",
+        f"CREATE INDEX IF NOT EXISTS events_global_order ON {schema}.events (transaction_id, position)",
+        f"""CREATE OR REPLACE FUNCTION {schema}.notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('{schema}_events', ''); RETURN NULL; END $$""",
+        f"DROP TRIGGER IF EXISTS events_notify ON {schema}.events",
+        f"""CREATE TRIGGER events_notify AFTER INSERT ON {schema}.events
+            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_events()""",
+    ]
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        position=row["position"],
+        transaction_id=row["transaction_id"],
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        stream_type=row["stream_type"],
+        stream_version=row["stream_version"],
+        event_type=row["event_type"],
+        schema_version=row["schema_version"],
+        data=row["data"],
+        metadata=_metadata_decoder.decode(row["metadata"]),
+        recorded_at=row["recorded_at"],
+    )
+
+
+Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
+
+class EventStore:
+    """Append to and read a service's event streams."""
+
+    def __init__(self, pool: asyncpg.Pool, schema: str, codec: EventCodec) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.codec = codec
+        self.notify_channel = f"{schema}_events"
+        s = schema
+        self._append_sql = f"""
+            WITH expected AS (
+                SELECT e.stream_id, e.version,
+                       coalesce((SELECT max(v.stream_version) FROM {s}.events v
+                                 WHERE v.stream_id = e.stream_id), 0) AS actual
+                FROM unnest($1::text[], $2::int[]) AS e(stream_id, version)
+            )
+            INSERT INTO {s}.events (event_id, stream_id, stream_type, stream_version, event_type,
+                                    schema_version, data, metadata)
+            SELECT * FROM unnest($3::uuid[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[],
+                                 $9::jsonb[], $10::jsonb[])
+            WHERE NOT EXISTS (SELECT 1 FROM expected WHERE version <> actual)
+            RETURNING position, transaction_id::text::bigint AS transaction_id"""
+        self._read_stream_sql = (
+            f"SELECT {_COLUMNS} FROM {s}.events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
+        )
+        self._read_all_sql = f"""
+            SELECT {_COLUMNS} FROM {s}.events
+            WHERE (transaction_id, position) > ($1::text::xid8, $2)
+              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id, position LIMIT $3"""
+        self._version_sql = f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1"
+
+    async def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Metadata | None = None,
+        *,
+        connection: Connection | None = None,
+    ) -> AppendResult:
+        append = StreamAppend(stream_id, stream_type, expected_version, events, metadata or Metadata())
+        return await self.append_many([append], connection=connection)
+
+    async def append_many(
+        self, appends: Sequence[StreamAppend], *, connection: Connection | None = None
+    ) -> AppendResult:
+        """Append to several streams atomically: all or nothing, each at its expected version."""
+        columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+        versions: dict[str, int] = {}
+        for append in appends:
+            meta = _metadata_encoder.encode(append.metadata).decode()
+            for offset, event in enumerate(append.events, start=1):
+                name, schema_version = self.codec.name_of(event)
+                for column, value in zip(
+                    columns,
+                    (
+                        new_id(),
+                        append.stream_id,
+                        append.stream_type,
+                        append.expected_version + offset,
+                        name,
+                        schema_version,
+                        self.codec.encode(event).decode(),
+                        meta,
+                    ),
+                    strict=True,
+                ):
+                    column.append(value)
+            versions[append.stream_id] = append.expected_version + len(append.events)
+        if not columns[0]:
+            return AppendResult(versions, START, [])
+        args = ([a.stream_id for a in appends], [a.expected_version for a in appends], *columns)
+        try:
+            if connection is None:
+                rows = await self.pool.fetch(self._append_sql, *args)
+            else:
+                rows = await connection.fetch(self._append_sql, *args)
+        except asyncpg.UniqueViolationError as error:
+            first = appends[0]
+            raise StreamConflict(first.stream_id, first.expected_version, None) from error
+        if not rows:
+            await self._raise_conflict(appends, connection)
+        last = rows[-1]
+        return AppendResult(versions, GlobalPosition(last["transaction_id"], last["position"]), columns[0])
+
+    async def _raise_conflict(self, appends: Sequence[StreamAppend], connection: Connection | None) -> None:
+        for append in appends:
+            actual = await self.stream_version(append.stream_id, connection=connection)
+            if actual != append.expected_version:
+                raise StreamConflict(append.stream_id, append.expected_version, actual)
+        raise StreamConflict(appends[0].stream_id, appends[0].expected_version, None)
+
+    async def stream_version(self, stream_id: str, *, connection: Connection | None = None) -> int:
+        executor = connection or self.pool
+        version: int = await executor.fetchval(self._version_sql, stream_id)
+        return version
+
+    async def read_stream(
+        self, stream_id: str, *, after_version: int = 0, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        executor = connection or self.pool
+        rows = await executor.fetch(self._read_stream_sql, stream_id, after_version)
+        return [_record(row) for row in rows]
+
+    async def load(self, stream_id: str, *, connection: Connection | None = None) -> tuple[list[Event], int]:
+        """A stream's decoded events and its version."""
+        records = await self.read_stream(stream_id, connection=connection)
+        events = [self.decode(r) for r in records]
+        return events, (records[-1].stream_version if records else 0)
+
+    async def read_all(
+        self, after: GlobalPosition = START, limit: int = 1000, *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Committed events after ``after`` in global order, never skipping one that commits late."""
+        executor = connection or self.pool
+        rows = await executor.fetch(self._read_all_sql, str(after.transaction_id), after.position, limit)
+        return [_record(row) for row in rows]
+
+    def decode(self, record: RecordedEvent) -> Event:
+        return self.codec.decode(record.event_type, record.schema_version, record.data)

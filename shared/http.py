@@ -1,0 +1,201 @@
+"""The HTTP runtime: ``create_app(settings, services)`` builds one Litestar app serving the chosen services."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, Router, get
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import Principal
+from shared.clock import Clock
+from shared.config import Settings
+from shared.errors import MalformedRequest
+from shared.ids import new_id
+from shared.logs import correlation_id, request_id
+from shared.problems import PROBLEM_JSON, handle_exception, problem_response
+from shared.runtime import Runtime
+from shared.service import Service, ServiceContext
+from shared.validation import decode_body
+
+log = logging.getLogger("gotong.http")
+_JSON_TYPES = {"application/json", "application/merge-patch+json"}
+
+
+def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    runtime: Runtime = connection.app.state.runtime
+    connection.state.principal = runtime.tokens.verify(connection.headers.get("Authorization"))
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    principal: Principal = request.state.principal
+    return principal
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if parameter is None:
+        return None
+    annotation = parameter.annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct) else None
+
+
+async def _check_body(request: Request[Any, Any, Any]) -> None:
+    """Refuse wrong content types (415), malformed JSON and duplicate keys (400), and list every invalid field."""
+    target = _body_type(request)
+    if target is None:
+        return
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type not in _JSON_TYPES:
+        raise HTTPException(status_code=415, detail="send the body as application/json")
+    body = await request.body()
+    if not body:
+        raise MalformedRequest("the request needs a JSON body")
+    decode_body(body, target)
+
+
+def _request_context(app: ASGIApp) -> ASGIApp:
+    """Give each request an id and a correlation id, echo them, and log the request in one line."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        rid = headers.get("x-request-id") or str(new_id())
+        cid = headers.get("x-correlation-id") or rid
+        rid_token, cid_token = request_id.set(rid), correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", rid.encode()),
+                    (b"x-correlation-id", cid.encode()),
+                ]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_ids)
+        finally:
+            log.info(
+                "%s %s %s",
+                scope.get("method", ""),
+                scope["path"],
+                status,
+                extra={"fields": {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)}},
+            )
+            request_id.reset(rid_token)
+            correlation_id.reset(cid_token)
+
+    return middleware
+
+
+@get("/health", include_in_schema=True, tags=["operations"], sync_to_thread=False)
+def health() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@get("/ready", tags=["operations"])
+async def ready(state: State) -> Response[Any]:
+    """PostgreSQL and NATS answer and every consumer has caught up with what its stream held at start."""
+    runtime: Runtime = state.runtime
+    checks = await runtime.is_ready()
+    if all(checks.values()):
+        return Response({"status": "ready", "checks": checks})
+    return Response(
+        {"type": "/problems/not-ready", "title": "Not ready", "status": 503, "detail": "not ready", "checks": checks},
+        status_code=503,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _service_router(service: Service, runtime: Runtime) -> Router:
+    def context() -> ServiceContext:
+        return runtime.contexts[service.name]
+
+    return Router(
+        path="/v1",
+        route_handlers=list(service.routes),
+        dependencies={"ctx": Provide(context, sync_to_thread=False)},
+        guards=[_authenticate],
+        tags=[service.name],
+    )
+
+
+def _docs_assets() -> list[Any]:
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - declared dependency
+        return []
+    return [create_static_files_router(path="/schema/assets", directories=[swagger_ui_path], include_in_schema=False)]
+
+
+def create_app(
+    settings: Settings,
+    services: Sequence[Service],
+    *,
+    clock: Clock | None = None,
+    runtime: Runtime | None = None,
+) -> Litestar:
+    """Build the app; starting it (lifespan) starts the runtime: pool, NATS, relays, consumers, workers."""
+    runtime = runtime or Runtime(settings, services, clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    assets = "/schema/assets"
+    openapi = OpenAPIConfig(
+        title="Gotong",
+        version="1",
+        description="Event-sourced backend for export marketplaces: aggregators, MSMEs and foreign buyers.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url=f"{assets}/swagger-ui-bundle.js",
+                css_url=f"{assets}/swagger-ui.css",
+                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+            ),
+            JsonRenderPlugin(),
+        ],
+    )
+    return Litestar(
+        route_handlers=[health, ready, *_docs_assets(), *(_service_router(s, runtime) for s in services)],
+        dependencies={"principal": Provide(_principal, sync_to_thread=False)},
+        exception_handlers={Exception: handle_exception},
+        before_request=_check_body,
+        middleware=[_request_context],
+        openapi_config=openapi,
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        state=State({"runtime": runtime}),
+        debug=False,
+    )
+
+
+__all__ = ["create_app", "problem_response"]
