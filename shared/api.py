@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request
+from litestar.di import NamedDependency
 
 from shared.auth import Principal
 from shared.errors import InvalidInput, PreconditionFailed
@@ -18,6 +19,10 @@ from shared.logs import correlation_id
 from shared.service import ServiceContext
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
+
+# Route parameters injected by name: ``principal: Caller`` (the authenticated caller) and ``ctx: Context``.
+Caller = NamedDependency[Principal]
+Context = NamedDependency[ServiceContext]
 
 
 def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:

@@ -72,10 +72,23 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_errors(error: ValidationException) -> list[FieldError]:
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name a client used for a parameter (``?wait_for_position=``), not the handler's argument name."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except Exception:  # no route matched
+        return key
+    name = getattr(getattr(parameter, "kwarg_definition", None), "name", None)
+    return name if isinstance(name, str) and name else key
+
+
+def _validation_errors(request: Request[Any, Any, Any], error: ValidationException) -> list[FieldError]:
     extra = error.extra if isinstance(error.extra, list) else []
     return [
-        FieldError(str(item.get("key") or item.get("source") or "body"), str(item.get("message", "is not valid")))
+        FieldError(
+            _public_name(request, str(item.get("key") or item.get("source") or "body")),
+            str(item.get("message", "is not valid")),
+        )
         for item in extra
         if isinstance(item, dict)
     ]
@@ -92,7 +105,7 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
     if isinstance(error, StreamConflict | TooManyConflicts):
         return problem_response(409, "the resource was changed concurrently; retry", problem="concurrent-change")
     if isinstance(error, ValidationException):
-        errors = _validation_errors(error)
+        errors = _validation_errors(request, error)
         if errors:
             detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
             return problem_response(422 if any(e.field != "body" for e in errors) else 400, detail, errors=errors)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -34,18 +34,30 @@ class Service:
     workers: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
 
 
-@dataclass
 class ServiceContext:
-    """What a running service's routes, handlers and workers share."""
+    """What a running service's routes, handlers and workers share.
 
-    service: Service
-    settings: Settings
-    pool: asyncpg.Pool
-    store: EventStore
-    clock: Clock
-    tokens: TokenAuthority
-    projector: Projector
-    ready: dict[str, bool] = field(default_factory=dict)
+    A plain class on purpose: the HTTP layer passes it through untouched, where a dataclass would be
+    inspected and converted field by field.
+    """
+
+    def __init__(
+        self,
+        service: Service,
+        settings: Settings,
+        pool: asyncpg.Pool,
+        store: EventStore,
+        clock: Clock,
+        tokens: TokenAuthority,
+        projector: Projector,
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.pool = pool
+        self.store = store
+        self.clock = clock
+        self.tokens = tokens
+        self.projector = projector
 
     @property
     def schema(self) -> str:
@@ -61,7 +73,13 @@ def load_services(names: Sequence[str] | None = None) -> list[Service]:
         raise LookupError(f"unknown service(s): {', '.join(unknown)}; installed: {', '.join(sorted(found))}")
     services: list[Service] = []
     for name in wanted:
-        service = found[name].load()
+        try:
+            service = found[name].load()
+        except ModuleNotFoundError as error:
+            # A service declared but not part of this installation yet is skipped, unless asked for by name.
+            if names or error.name != found[name].module:
+                raise
+            continue
         if not isinstance(service, Service):
             raise TypeError(f"entry point {name} is not a Service")
         services.append(service)

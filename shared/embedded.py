@@ -1,0 +1,15 @@
+"""Embedded PostgreSQL and NATS JetStream for `gotong dev` and the tests: from Python wheels, no Docker."""
+
+from shared.embedded_nats import EmbeddedNats, NatsCluster, start_nats, start_nats_cluster
+from shared.embedded_postgres import EmbeddedPostgres, start_postgres
+from shared.embedded_processes import free_port
+
+__all__ = [
+    "EmbeddedNats",
+    "EmbeddedPostgres",
+    "NatsCluster",
+    "free_port",
+    "start_nats",
+    "start_nats_cluster",
+    "start_postgres",
+]
