@@ -1,0 +1,212 @@
+"""Catalog's events: MSMEs, their certifications, their products and declared monthly capacity.
+
+Streams: ``msme-<msme_id>`` (registration, updates, certifications, the SKUs it uses),
+``product-<product_id>`` (listing, updates, capacity) and ``nib-<nib>`` (one MSME per business number).
+Events other services rely on carry full state, so a consumer needs no history:
+
+- ``MsmeRegistered`` / ``MsmeUpdated``: the owning organisation (the ``org`` claim of the MSME's users), name,
+  NIB, province, city, contact, size class and status (``active`` or ``suspended``; suspension and
+  reinstatement are an ``MsmeUpdated`` whose ``changed`` names ``status``).
+- ``CertificationAdded``: MSME, kind, number, issuer and validity dates; it counts on a day
+  ``valid_from <= day <= valid_until``, so an expired certification stops counting without any event.
+- ``ProductListed`` / ``ProductUpdated``: the whole product, its price tiers in one currency, the standards it
+  is produced to as ``{standard_id, version}`` pairs (the quality service's versioned standards), and any
+  origin plots (GeoJSON ``Point`` or ``Polygon`` with the plot's area in hectares).
+- ``CapacityDeclared``: one event per declared month with the month's full declared units (not a delta).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from events.base import Event, EventCodec
+from events.common import PriceTier
+
+SizeClass = Literal["micro", "small", "medium"]
+MsmeStatus = Literal["active", "suspended"]
+CertificationKind = Literal["halal", "sni", "bpom", "svlk", "iso_9001", "organic", "fair_trade", "other"]
+
+
+class Contact(msgspec.Struct, frozen=True, kw_only=True):
+    """Who to reach at an MSME."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+class StandardRef(msgspec.Struct, frozen=True, kw_only=True):
+    """A quality standard at one version, as the quality service publishes it."""
+
+    standard_id: UUID
+    version: int
+
+
+class PointGeometry(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="Point"):
+    """A GeoJSON Point: ``[longitude, latitude]`` in WGS 84."""
+
+    coordinates: tuple[float, float]
+
+
+class PolygonGeometry(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="Polygon"):
+    """A GeoJSON Polygon: closed linear rings of ``[longitude, latitude]``, the first one the outer boundary."""
+
+    coordinates: list[list[tuple[float, float]]]
+
+
+PlotGeometry = PointGeometry | PolygonGeometry
+
+
+class OriginPlot(msgspec.Struct, frozen=True, kw_only=True):
+    """A plot of land a commodity comes from (EU deforestation regulation geolocation)."""
+
+    geometry: PlotGeometry
+    area_hectares: Decimal
+    name: str | None = None
+
+
+class MsmeRegistered(Event, frozen=True, kw_only=True, tag="catalog.MsmeRegistered.v1"):
+    """A producer joined the catalog; ``registered_by`` is the organisation that onboarded it."""
+
+    msme_id: UUID
+    org: str
+    name: str
+    nib: str
+    province: str
+    city: str
+    contact: Contact
+    size_class: SizeClass
+    status: MsmeStatus = "active"
+    registered_by: str
+    at: datetime
+
+
+class MsmeUpdated(Event, frozen=True, kw_only=True, tag="catalog.MsmeUpdated.v1"):
+    """The MSME's whole profile after a change; ``changed`` names the fields that changed."""
+
+    msme_id: UUID
+    org: str
+    name: str
+    nib: str
+    province: str
+    city: str
+    contact: Contact
+    size_class: SizeClass
+    status: MsmeStatus
+    changed: list[str]
+    status_reason: str | None = None
+    at: datetime
+
+
+class NibClaimed(Event, frozen=True, kw_only=True, tag="catalog.NibClaimed.v1"):
+    """A business number (NIB) now belongs to this MSME; no other MSME may register with it."""
+
+    nib: str
+    msme_id: UUID
+    at: datetime
+
+
+class CertificationAdded(Event, frozen=True, kw_only=True, tag="catalog.CertificationAdded.v1"):
+    """A certificate the MSME holds; ``name`` is the scheme's name (given by the MSME for kind ``other``)."""
+
+    certification_id: UUID
+    msme_id: UUID
+    kind: CertificationKind
+    name: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+    at: datetime
+
+
+class SkuClaimed(Event, frozen=True, kw_only=True, tag="catalog.SkuClaimed.v1"):
+    """An MSME's SKU now names this product (SKUs are unique per MSME, compared case-insensitively)."""
+
+    msme_id: UUID
+    product_id: UUID
+    sku: str
+    at: datetime
+
+
+class SkuReleased(Event, frozen=True, kw_only=True, tag="catalog.SkuReleased.v1"):
+    """A product stopped using this SKU (it was renamed), so it is free again."""
+
+    msme_id: UUID
+    product_id: UUID
+    sku: str
+    at: datetime
+
+
+class ProductListed(Event, frozen=True, kw_only=True, tag="catalog.ProductListed.v1"):
+    """An MSME listed a product it can make; ``org`` is the MSME's owning organisation."""
+
+    product_id: UUID
+    msme_id: UUID
+    org: str
+    sku: str
+    name: str
+    description: str
+    hs_code: str
+    category: str
+    unit: str
+    moq: int
+    price_tiers: list[PriceTier]
+    currency: str
+    lead_time_days: int
+    standards: list[StandardRef]
+    origin_plots: list[OriginPlot] = msgspec.field(default_factory=list)
+    eudr_commodity: str | None = None
+    at: datetime
+
+
+class ProductUpdated(Event, frozen=True, kw_only=True, tag="catalog.ProductUpdated.v1"):
+    """The product's whole description after a change; ``changed`` names the fields that changed."""
+
+    product_id: UUID
+    msme_id: UUID
+    org: str
+    sku: str
+    name: str
+    description: str
+    hs_code: str
+    category: str
+    unit: str
+    moq: int
+    price_tiers: list[PriceTier]
+    currency: str
+    lead_time_days: int
+    standards: list[StandardRef]
+    origin_plots: list[OriginPlot] = msgspec.field(default_factory=list)
+    eudr_commodity: str | None = None
+    changed: list[str]
+    at: datetime
+
+
+class CapacityDeclared(Event, frozen=True, kw_only=True, tag="catalog.CapacityDeclared.v1"):
+    """The MSME can make ``units`` of the product in ``month`` (YYYY-MM); replaces any earlier declaration."""
+
+    product_id: UUID
+    msme_id: UUID
+    month: str
+    units: int
+    at: datetime
+
+
+CatalogEvent = (
+    MsmeRegistered
+    | MsmeUpdated
+    | NibClaimed
+    | CertificationAdded
+    | SkuClaimed
+    | SkuReleased
+    | ProductListed
+    | ProductUpdated
+    | CapacityDeclared
+)
+CODEC = EventCodec("catalog", CatalogEvent)
