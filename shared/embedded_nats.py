@@ -165,7 +165,11 @@ def start_nats(data_dir: Path, *, port: int | None = None) -> EmbeddedNats:
 
 @dataclass
 class NatsCluster:
-    """JetStream nodes on loopback that route to each other, for reliability tests and demos."""
+    """JetStream nodes on loopback that route to each other, for reliability tests and demos.
+
+    Healthy nodes may still answer the first JetStream API requests late (no meta leader yet, routes still
+    forming): create streams in a retry loop with a short timeout.
+    """
 
     nodes: list[EmbeddedNats]
 
