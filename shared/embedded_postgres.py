@@ -97,6 +97,7 @@ def start_postgres(
         if port is None and any(sign in log for sign in _PORT_TAKEN_SIGNS) and time.monotonic() < deadline:
             chosen = free_port()
             continue
+        _stop_leftover(pgdata, run_as)  # pg_ctl may give up waiting on a server that does come up later
         raise RuntimeError(f"PostgreSQL did not start in {data_dir}:\n{output}\n{log}")
     pid = _postmaster_pid(pgdata)
     if pid is None:
