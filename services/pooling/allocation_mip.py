@@ -38,14 +38,10 @@ class _Model:
     """Column-wise arrays of the program, shared by both phases."""
 
     offer_of_pair: npt.NDArray[np.int64]
-    msme_of_pair: npt.NDArray[np.int64]  # index into the sorted distinct MSME ids
-    low: npt.NDArray[np.float64]
-    high: npt.NDArray[np.float64]
     pair_cost: npt.NDArray[np.float64]  # per unit
     fixed_cost: npt.NDArray[np.float64]  # per pair, paid when its y is 1
     lp: highspy.HighsLp
     total_row: int
-    counts_msmes: bool  # has the u columns of the min_msmes constraint
 
 
 def _build(offers: Sequence[Offer], demand: int, caps: dict[UUID, int], min_msmes: int | None) -> _Model:
@@ -138,7 +134,7 @@ def _build(offers: Sequence[Offer], demand: int, caps: dict[UUID, int], min_msme
     lp.a_matrix_.index_ = row[order].astype(np.int32)
     lp.a_matrix_.value_ = value[order]
     lp.integrality_ = [highspy.HighsVarType.kInteger] * num_col
-    return _Model(offer_of_pair, msme_of_pair, low, high, pair_cost, fixed_cost, lp, total_row, bool(min_msmes))
+    return _Model(offer_of_pair, pair_cost, fixed_cost, lp, total_row)
 
 
 def _solver(time_limit: float) -> _Highs:
@@ -148,23 +144,6 @@ def _solver(time_limit: float) -> _Highs:
     highs.setOptionValue("random_seed", RANDOM_SEED)
     highs.setOptionValue("time_limit", max(time_limit, 0.05))
     return highs
-
-
-def _start(model: _Model, quantities: dict[int, int]) -> highspy.HighsSolution:
-    """A HiGHS solution vector for a filling given as offer index → quantity."""
-    n = len(model.offer_of_pair)
-    values = np.zeros(model.lp.num_col_)
-    quantity = np.array([quantities.get(int(i), 0) for i in model.offer_of_pair], dtype=np.float64)
-    at_tier = (quantity > 0) & (model.low <= quantity) & (quantity <= model.high)
-    values[0 : 2 * n : 2] = np.where(at_tier, quantity, 0.0)
-    values[1 : 2 * n : 2] = at_tier
-    if model.counts_msmes:
-        supplying = np.unique(model.msme_of_pair[at_tier])
-        values[2 * n + supplying] = 1.0
-    solution = highspy.HighsSolution()
-    solution.col_value = values
-    solution.value_valid = True
-    return solution
 
 
 def _read(highs: _Highs, model: _Model) -> dict[int, int]:
@@ -193,7 +172,13 @@ def solve(
     time_limit_s: float,
     mip_gap: float,
 ) -> MipOutcome:
-    """Most quantity first, then least weighted cost at that quantity. `start` is any feasible filling."""
+    """Most quantity first, then least weighted cost at that quantity. `start` is any feasible filling.
+
+    The start is not handed to HiGHS as a MIP start: HiGHS 1.16 was seen returning such a start unchanged
+    while reporting the better objective it had found in its presolved space (with equal-cost tiers). It
+    serves to skip phase 1 when it already reaches the demand, and as the answer if phase 2 runs out of
+    time before finding any solution.
+    """
     began = time.perf_counter()
     model = _build(offers, demand, caps, min_msmes)
     n = len(model.offer_of_pair)
@@ -208,13 +193,14 @@ def solve(
         highs.passModel(model.lp)
         highs.setOptionValue("mip_rel_gap", 0.0)
         highs.setOptionValue("mip_abs_gap", 0.99)  # quantities are integers
-        if start_is_valid:
-            highs.setSolution(_start(model, start))
         highs.run()
         phase_one, found = _status(highs)
-        if not found:
+        if phase_one == "infeasible":
             return MipOutcome({}, phase_one, 0.0)
-        best = _read(highs, model)
+        if found:
+            best = _read(highs, model)
+        elif not start_is_valid:  # out of time with nothing to show
+            return MipOutcome({}, phase_one, 1.0)
     target = sum(best.values())
     if target == 0:
         return MipOutcome({}, phase_one, 0.0)
@@ -228,10 +214,9 @@ def solve(
     model.lp.row_lower_, model.lp.row_upper_ = row_lower, row_upper
     highs.passModel(model.lp)
     highs.setOptionValue("mip_rel_gap", mip_gap)
-    highs.setSolution(_start(model, best))
     highs.run()
     phase_two, found = _status(highs)
-    if not found:  # cut short before even the start was taken up: keep the phase 1 answer, gap unknown
+    if not found:  # out of time before any solution: keep the phase 1 answer, gap unknown
         return MipOutcome(best, "time_limit", 1.0)
     status = phase_two if phase_one == "optimal" else phase_one
     return MipOutcome(_read(highs, model), status, float(highs.getInfo().mip_gap))

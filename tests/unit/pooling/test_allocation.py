@@ -281,3 +281,16 @@ def test_demand_must_be_positive() -> None:
 def test_a_candidate_needs_distinct_price_tiers() -> None:
     with pytest.raises(ValueError, match="price tiers"):
         allocate(demand(10), [msme(1, tiers=((1, "5"), (1, "4")))], EXACT)
+
+
+def test_the_cheapest_mix_is_found_when_msmes_have_equal_price_tiers() -> None:
+    # found by the property tests: equal-cost tiers once let the solver keep a dearer first answer
+    candidates = [
+        msme(1, price="1.01", moq=15, monthly_capacity=(("2027-01", 2), ("2027-02", 25))),
+        msme(2, tiers=((1, "1"), (2, "1.01"), (21, "1")), moq=11, capacity=20),
+        msme(3, tiers=((1, "1"), (6, "1")), capacity=10),
+    ]
+    proposal = allocate(demand(41), candidates, EXACT)
+    assert proposal.allocated == 41
+    assert given(proposal)[3] == 10
+    assert proposal.objective == Decimal("41.31")
