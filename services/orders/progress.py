@@ -1,0 +1,76 @@
+"""Per-line progress of an order, projected from pooling's and quality's events by orders' subscriptions.
+
+Each function writes inside the handler's transaction (``hctx.connection``), so with the consumer's inbox
+every event counts exactly once. Pooling's and quality's events name the (order, line, quantity) they affect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, get_args
+from uuid import UUID
+
+import asyncpg
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from services.orders.projections import order_lines_progress
+from shared.eventstore import Connection
+from shared.sql import execute, fetch
+
+Measure = Literal["allocated", "accepted", "delivered", "passed", "shipped"]
+MEASURES: tuple[Measure, ...] = get_args(Measure)
+
+
+class LineProgress(msgspec.Struct, frozen=True, kw_only=True):
+    """How much of a line is allocated to MSMEs, accepted by them, delivered in lots, passed inspection, shipped."""
+
+    allocated: int = 0
+    accepted: int = 0
+    delivered: int = 0
+    passed: int = 0
+    shipped: int = 0
+
+
+NO_PROGRESS = LineProgress()
+
+
+async def add_line_progress(
+    connection: Connection, order_id: UUID, line_id: UUID, measure: Measure, quantity: int, at: datetime
+) -> None:
+    """Add ``quantity`` (negative to take back, e.g. an allocation released) to one measure of a line."""
+    table = order_lines_progress
+    column = table.c[measure]
+    await execute(
+        connection,
+        insert(table)
+        .values(order_id=order_id, line_id=line_id, updated_at=at, **{measure: max(quantity, 0)})
+        .on_conflict_do_update(
+            index_elements=[table.c.order_id, table.c.line_id],
+            set_={measure: sa.func.greatest(column + quantity, 0), "updated_at": at},
+        ),
+    )
+
+
+async def set_line_progress(
+    connection: Connection, order_id: UUID, line_id: UUID, measure: Measure, total: int, at: datetime
+) -> None:
+    """Set one measure of a line to ``total`` (for events that carry the total after the change)."""
+    table = order_lines_progress
+    await execute(
+        connection,
+        insert(table)
+        .values(order_id=order_id, line_id=line_id, updated_at=at, **{measure: max(total, 0)})
+        .on_conflict_do_update(
+            index_elements=[table.c.order_id, table.c.line_id],
+            set_={measure: max(total, 0), "updated_at": at},
+        ),
+    )
+
+
+async def progress_of(executor: Connection | asyncpg.Pool, order_id: UUID) -> dict[UUID, LineProgress]:
+    """Every line of the order with progress so far; lines with none are absent (read as ``NO_PROGRESS``)."""
+    table = order_lines_progress
+    rows = await fetch(executor, sa.select(table).where(table.c.order_id == order_id))
+    return {row["line_id"]: LineProgress(**{m: row[m] for m in MEASURES}) for row in rows}
