@@ -1,0 +1,231 @@
+"""Request bodies and responses of the catalog API (JSON, snake_case; money amounts as decimal strings)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
+from events.common import Money, PriceTier
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Place = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+Org = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class ContactBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    phone: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+
+    def contact(self) -> Contact:
+        return Contact(name=self.name, phone=self.phone, email=self.email)
+
+
+class RegisterMsmeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A producer joining the catalog. ``org`` (the owning organisation) is required when an aggregator or an
+    admin registers on an MSME's behalf; an MSME user registers for its own organisation."""
+
+    name: Text
+    nib: Annotated[str, msgspec.Meta(min_length=1, max_length=20, description="NIB, 13 digits")]
+    province: Place
+    city: Place
+    contact: ContactBody
+    size_class: SizeClass
+    org: Org | None = None
+
+
+class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Fields to change; absent fields stay. ``status`` is for admins and aggregators."""
+
+    name: Text | UnsetType = UNSET
+    province: Place | UnsetType = UNSET
+    city: Place | UnsetType = UNSET
+    contact: ContactBody | UnsetType = UNSET
+    size_class: SizeClass | UnsetType = UNSET
+    status: MsmeStatus | UnsetType = UNSET
+    status_reason: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
+
+
+class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A certificate; ``name`` is required for kind ``other`` (e.g. "Rainforest Alliance")."""
+
+    kind: CertificationKind
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    issuer: Text
+    valid_from: date
+    valid_until: date
+    name: Text | None = None
+
+
+class MoneyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    amount: Decimal
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class PriceTierBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    min_quantity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    unit_price: MoneyBody
+
+    def tier(self) -> PriceTier:
+        return PriceTier(min_quantity=self.min_quantity, unit_price=Money(**msgspec.structs.asdict(self.unit_price)))
+
+
+class StandardBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    standard_id: UUID
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+    def ref(self) -> StandardRef:
+        return StandardRef(standard_id=self.standard_id, version=self.version)
+
+
+class OriginPlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    geometry: PlotGeometry
+    area_hectares: Decimal
+    name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+    def plot(self) -> OriginPlot:
+        return OriginPlot(geometry=self.geometry, area_hectares=self.area_hectares, name=self.name)
+
+
+Tiers = Annotated[list[PriceTierBody], msgspec.Meta(min_length=1, max_length=20)]
+Standards = Annotated[list[StandardBody], msgspec.Meta(max_length=50)]
+Plots = Annotated[list[OriginPlotBody], msgspec.Meta(max_length=200)]
+Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Description = Annotated[str, msgspec.Meta(max_length=5000)]
+HsCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+Category = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=3)]
+Moq = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+LeadTime = Annotated[int, msgspec.Meta(ge=0, le=365)]
+
+
+class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A product: HS code of 6–10 digits (dots allowed), UN/ECE Rec 20 unit, price tiers in one currency."""
+
+    sku: Sku
+    name: Text
+    hs_code: HsCode
+    category: Category
+    unit: Unit
+    moq: Moq
+    price_tiers: Tiers
+    lead_time_days: LeadTime
+    description: Description = ""
+    standards: Standards = msgspec.field(default_factory=list)
+    origin_plots: Plots = msgspec.field(default_factory=list)
+
+
+class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Fields to change; absent fields stay; a list given replaces the whole list."""
+
+    sku: Sku | UnsetType = UNSET
+    name: Text | UnsetType = UNSET
+    hs_code: HsCode | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
+    unit: Unit | UnsetType = UNSET
+    moq: Moq | UnsetType = UNSET
+    price_tiers: Tiers | UnsetType = UNSET
+    lead_time_days: LeadTime | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    standards: Standards | UnsetType = UNSET
+    origin_plots: Plots | UnsetType = UNSET
+
+
+class CapacityBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Units per future month, e.g. ``{"months": {"2027-02": 300, "2027-03": 300}}``."""
+
+    months: Annotated[dict[str, int], msgspec.Meta(min_length=1, max_length=36)]
+
+
+class CertificationView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    kind: str
+    name: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_until: date
+    valid: bool
+
+
+class MsmeView(msgspec.Struct, frozen=True, kw_only=True):
+    """An MSME's profile; ``contact`` is shown to its owner, aggregators and admins only."""
+
+    id: UUID
+    org: str
+    name: str
+    nib: str
+    province: str
+    city: str
+    contact: Contact | None
+    size_class: str
+    status: str
+    certifications: list[CertificationView]
+    product_count: int
+    version: int
+    position: int = 0
+
+
+class CapacityMonth(msgspec.Struct, frozen=True, kw_only=True):
+    month: str
+    declared: int
+    committed: int
+    available: int
+
+
+class ProductView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    msme_id: UUID
+    org: str
+    msme_name: str
+    province: str
+    city: str
+    sku: str
+    name: str
+    description: str
+    hs_code: str
+    category: str
+    unit: str
+    moq: int
+    price_tiers: list[PriceTier]
+    currency: str
+    lead_time_days: int
+    standards: list[StandardRef]
+    origin_plots: list[OriginPlot]
+    eudr_commodity: str | None
+    capacity: list[CapacityMonth]
+    version: int
+    position: int = 0
+
+
+class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A search hit; ``available`` is the free capacity in the searched months when that filter is used."""
+
+    id: UUID
+    msme_id: UUID
+    msme_name: str
+    province: str
+    city: str
+    sku: str
+    name: str
+    hs_code: str
+    category: str
+    unit: str
+    moq: int
+    price_tiers: list[PriceTier]
+    currency: str
+    lead_time_days: int
+    standards: list[StandardRef]
+    eudr_commodity: str | None
+    available: int | None = None
+
+
+class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[ProductSummary]
+    next_cursor: str | None

@@ -1,0 +1,127 @@
+"""Product search over the read model: combinable filters, stable order by product id, cursor pagination.
+
+The API and ``bench/catalog_search.py`` both build their SQL here, so the benchmark times what clients get.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from services.catalog.msmes import CERTIFICATION_NAMES
+from services.catalog.projections import capacity, certifications, products
+
+MAX_WORDS = 8
+_WORD = re.compile(r"\w+")
+
+SUMMARY_COLUMNS = (
+    products.c.id,
+    products.c.msme_id,
+    products.c.msme_name,
+    products.c.province,
+    products.c.city,
+    products.c.sku,
+    products.c.name,
+    products.c.hs_code,
+    products.c.category,
+    products.c.unit,
+    products.c.moq,
+    products.c.price_tiers,
+    products.c.currency,
+    products.c.lead_time_days,
+    products.c.standard_refs,
+    products.c.eudr_commodity,
+)
+
+
+@dataclass(frozen=True)
+class ProductSearch:
+    """What a buyer or aggregator is looking for; every filter is optional and they all combine (AND)."""
+
+    hs_prefix: str | None = None
+    category: str | None = None
+    province: str | None = None
+    city: str | None = None
+    certifications: tuple[str, ...] = ()
+    certified_on: date | None = None
+    standard: str | None = None
+    msme_id: UUID | None = None
+    min_available: int | None = None
+    available_from: str | None = None
+    available_to: str | None = None
+    text: str | None = None
+    include_suspended: bool = False
+    after: UUID | None = None
+    limit: int = 50
+
+
+def text_query(text: str) -> str | None:
+    """A prefix-matching ``tsquery`` of the words in ``text`` (``"rattan bask"`` → ``rattan:* & bask:*``)."""
+    words = [w.lower() for w in _WORD.findall(text)][:MAX_WORDS]
+    return " & ".join(f"{w}:*" for w in words) if words else None
+
+
+def _certified(kind: str, day: date | None) -> sa.ColumnElement[bool]:
+    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None)."""
+    on: sa.ColumnElement[date] = sa.literal(day, sa.Date) if day is not None else sa.func.current_date()
+    held = certifications
+    matches = (
+        held.c.kind == kind
+        if kind in CERTIFICATION_NAMES
+        else sa.and_(held.c.kind == "other", sa.func.lower(held.c.name) == kind.lower())
+    )
+    return sa.exists().where(
+        held.c.msme_id == products.c.msme_id, matches, held.c.valid_from <= on, held.c.valid_until >= on
+    )
+
+
+def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
+    """Units still free in the months ``first`` to ``last``: declared minus committed, never negative."""
+    free = sa.func.greatest(capacity.c.declared - capacity.c.committed, 0)
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(free), 0))
+        .where(capacity.c.product_id == products.c.id, capacity.c.month.between(first, last))
+        .scalar_subquery()
+    )
+
+
+def search_statement(search: ProductSearch) -> sa.Select[Any]:
+    """The page of products matching ``search``, ordered by id, one row more than the limit."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if not search.include_suspended:
+        conditions.append(products.c.msme_status == "active")
+    if search.hs_prefix:
+        conditions.append(products.c.hs_code.like(f"{search.hs_prefix}%"))
+    if search.category:
+        conditions.append(products.c.category == search.category)
+    if search.province:
+        conditions.append(products.c.province == search.province)
+    if search.city:
+        conditions.append(products.c.city == search.city)
+    if search.msme_id:
+        conditions.append(products.c.msme_id == search.msme_id)
+    if search.standard:
+        conditions.append(products.c.standards.contains([search.standard]))
+    if search.certifications:
+        conditions.extend(_certified(kind, search.certified_on) for kind in search.certifications)
+    if search.text and (query := text_query(search.text)):
+        tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
+        conditions.append(products.c.search.bool_op("@@")(tsquery))
+    if search.after is not None:
+        conditions.append(products.c.id > search.after)
+    columns: list[sa.ColumnElement[Any]] = list(SUMMARY_COLUMNS)
+    if search.min_available is not None and search.available_from and search.available_to:
+        available = available_units(search.available_from, search.available_to)
+        conditions.append(available >= search.min_available)
+        columns.append(available.label("available"))
+    return sa.select(*columns).where(*conditions).order_by(products.c.id).limit(search.limit + 1)
+
+
+def lookup_statement(product_id: UUID) -> sa.Select[Any]:
+    """A product by primary key: what ``GET /products/{id}`` reads, and the benchmark's baseline."""
+    return sa.select(products).where(products.c.id == product_id)
