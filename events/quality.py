@@ -84,6 +84,8 @@ class ClassPlan(msgspec.Struct, frozen=True, kw_only=True):
     accept: int
     reject: int
     inspect_whole_lot: bool
+    plan_letter: str = ""
+    """The master table row the plan came from, after following arrows (empty for a first article)."""
 
 
 class AttributeResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,158 @@
+"""Routes for sampling plans and for an MSME's quality: its record per standard, and resuming inspection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from litestar import Request, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from events.quality import MsmeQualityAssessed
+from services.quality.projections import msme_quality
+from services.quality.queries import msme_owner
+from services.quality.record import QUALITY_RECORD, ResumeInspection, record_stream
+from services.quality.requests import Resume
+from services.quality.sampling import (
+    MINIMUM_LOT_SIZE,
+    InvalidSamplingParameter,
+    parse_aql,
+    parse_level,
+    parse_severity,
+    sampling_plan,
+)
+from services.quality.scoring import SCORE_METHOD, quality_score
+from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
+from shared.api import Caller, Context, command_metadata, wait_for_position
+from shared.auth import Role
+from shared.decider import UnitOfWork, run_command
+from shared.errors import FieldError, InvalidInput, NotFound
+from shared.problems import problem_responses
+from shared.sql import fetch
+
+
+class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
+    """Inspect ``sample_size`` units; accept the lot with at most ``accept`` defects, reject it at ``reject``."""
+
+    lot_size: int
+    aql: Decimal
+    level: str
+    severity: str
+    code_letter: str
+    plan_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    inspect_whole_lot: bool
+
+
+@get("/sampling-plans", responses=problem_responses(401, 422))
+async def get_sampling_plan(
+    lot_size: Annotated[int, QueryParameter(name="lot_size", description="items in the lot, at least 2")],
+    aql: Annotated[str, QueryParameter(name="aql", description="an AQL of the preferred series, 0.010 … 1000")],
+    level: Annotated[str, QueryParameter(name="level", description="I, II, III or S-1 … S-4")] = "II",
+    severity: Annotated[str, QueryParameter(name="severity", description="normal, tightened or reduced")] = "normal",
+) -> SamplingPlanView:
+    """The single sampling plan for a lot (ISO 2859-1:1999, Tables 1, 2-A, 2-B and 2-C), arrows followed."""
+    errors: list[FieldError] = []
+    if lot_size < MINIMUM_LOT_SIZE:
+        errors.append(FieldError("lot_size", f"must be at least {MINIMUM_LOT_SIZE} items, not {lot_size}"))
+    parsed: dict[str, Any] = {}
+    for name, parse, raw in (
+        ("aql", parse_aql, aql),
+        ("level", parse_level, level),
+        ("severity", parse_severity, severity),
+    ):
+        try:
+            parsed[name] = parse(raw)
+        except InvalidSamplingParameter as error:
+            errors.append(FieldError(error.field, error.message))
+    if errors:
+        raise InvalidInput(errors)
+    plan = sampling_plan(lot_size, parsed["aql"], parsed["level"], parsed["severity"])
+    return SamplingPlanView(
+        lot_size=lot_size,
+        aql=plan.aql,
+        level=plan.level.value,
+        severity=plan.severity.value,
+        code_letter=plan.code_letter,
+        plan_letter=plan.plan_letter,
+        sample_size=plan.sample_size,
+        accept=plan.accept,
+        reject=plan.reject,
+        inspect_whole_lot=plan.inspect_whole_lot,
+    )
+
+
+@get("/msmes/{msme_id:uuid}/quality", responses=problem_responses(401, 404, 422))
+async def get_msme_quality(
+    msme_id: FromPath[UUID],
+    principal: Caller,
+    ctx: Context,
+    standard_id: Annotated[UUID | None, QueryParameter(name="standard_id")] = None,
+    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+) -> MsmeQuality:
+    """Per standard: state, lots accepted and rejected, process average and a quality score with its method.
+
+    An MSME's users see only their own MSMEs; buyers, aggregators, inspectors and admins see any.
+    """
+    await wait_for_position(ctx, wait_for)
+    if principal.role is Role.MSME and await msme_owner(ctx, msme_id) != principal.org:
+        raise NotFound(f"no MSME {msme_id}")
+    query = sa.select(msme_quality).where(msme_quality.c.msme_id == msme_id).order_by(msme_quality.c.standard_id)
+    if standard_id is not None:
+        query = query.where(msme_quality.c.standard_id == standard_id)
+    rows = await fetch(ctx.pool, query)
+    standards = [standard_quality(decode_json(r["assessment"], MsmeQualityAssessed), r["version"]) for r in rows]
+    return MsmeQuality(
+        msme_id=msme_id,
+        standards=standards,
+        score_without_history=quality_score(0, 0, []),
+        score_method=SCORE_METHOD,
+    )
+
+
+@post(
+    "/msmes/{msme_id:uuid}/quality/{standard_id:uuid}/resume",
+    status_code=200,
+    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+)
+async def resume_inspection(
+    msme_id: FromPath[UUID],
+    standard_id: FromPath[UUID],
+    data: JSONBody[Resume],
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    ctx: Context,
+) -> StandardQuality:
+    """After corrective action, discontinued inspection of the MSME under the standard restarts at tightened."""
+    principal.require(Role.INSPECTOR)
+    stream = record_stream(msme_id, standard_id)
+    at: datetime = ctx.clock.now()
+
+    async def work(unit: UnitOfWork) -> MsmeQualityAssessed:
+        record = await unit.load(QUALITY_RECORD, stream)
+        if record.msme_id is None:
+            raise NotFound(f"MSME {msme_id} has never been inspected under standard {standard_id}")
+        command = ResumeInspection(
+            msme_id=msme_id,
+            standard_id=standard_id,
+            corrective_action=data.corrective_action,
+            inspector_org=principal.org,
+            by=principal.sub,
+            at=at,
+        )
+        _, events = await unit.execute(QUALITY_RECORD, stream, command)
+        assessed = events[-1]
+        assert isinstance(assessed, MsmeQualityAssessed)
+        return assessed
+
+    outcome = await run_command(ctx.store, work, metadata=command_metadata(request, principal))
+    return standard_quality(outcome.value, outcome.versions[stream], outcome.position)
+
+
+ROUTES = [get_sampling_plan, get_msme_quality, resume_inspection]

@@ -1,0 +1,43 @@
+"""What quality's read routes share: cursors over ids, LIKE patterns, who owns an MSME, who sees an inspection."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from services.quality.projections import msme_owners
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput
+from shared.service import ServiceContext
+from shared.sql import fetchrow
+
+
+def cursor_id(value: Any) -> UUID:
+    """The id a cursor made with ``encode_cursor(str(id))`` points after."""
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput.of("cursor", "is not a cursor this service issued") from None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def msme_owner(ctx: ServiceContext, msme_id: UUID) -> str | None:
+    """The organisation that owns an MSME, as catalog's events told us."""
+    row = await fetchrow(ctx.pool, sa.select(msme_owners.c.org).where(msme_owners.c.msme_id == msme_id))
+    return None if row is None else str(row["org"])
+
+
+async def sees_inspection(ctx: ServiceContext, principal: Principal, inspector_org: str, msme_id: UUID) -> bool:
+    """Admins see every inspection; inspectors those of their organisation; an MSME's users those of the MSME."""
+    if principal.is_admin:
+        return True
+    if principal.role is Role.INSPECTOR:
+        return principal.org == inspector_org
+    if principal.role is Role.MSME:
+        return await msme_owner(ctx, msme_id) == principal.org
+    return False
