@@ -13,17 +13,15 @@ from uuid import UUID
 
 from services.catalog.msmes import (
     MSME,
-    NIB_REGISTRY,
     AddCertification,
-    ClaimNib,
     ClaimSku,
     Msme,
     RegisterMsme,
     ReleaseSku,
     UpdateMsme,
     msme_stream,
-    nib_stream,
 )
+from services.catalog.nibs import NIB_REGISTRY, ClaimNib, nib_stream
 from services.catalog.products import (
     PRODUCT,
     DeclareCapacity,

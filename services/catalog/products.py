@@ -17,6 +17,8 @@ from shared.errors import FieldError, InvalidInput, NotFound
 
 ProductEvent = ProductListed | ProductUpdated | CapacityDeclared
 MAX_LEAD_TIME_DAYS = 365
+MAX_STANDARDS = 50
+MAX_ORIGIN_PLOTS = 200
 
 
 class ProductSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,6 +107,10 @@ def checked_spec(spec: ProductSpec) -> ProductSpec:
         errors.append(FieldError("moq", "must be at least 1"))
     if not 0 <= spec.lead_time_days <= MAX_LEAD_TIME_DAYS:
         errors.append(FieldError("lead_time_days", f"must be between 0 and {MAX_LEAD_TIME_DAYS}"))
+    if len(spec.standards) > MAX_STANDARDS:
+        errors.append(FieldError("standards", f"may name at most {MAX_STANDARDS} standards"))
+    if len(spec.origin_plots) > MAX_ORIGIN_PLOTS:
+        errors.append(FieldError("origin_plots", f"may have at most {MAX_ORIGIN_PLOTS} plots"))
     versions: dict[UUID, int] = {}
     for index, standard in enumerate(spec.standards):
         if standard.version < 1:

@@ -39,6 +39,7 @@ EUDR_PREFIXES: Mapping[str, tuple[str, ...]] = {
              "940391", "9406"),
 }  # fmt: skip
 
+MAX_PRICE_TIERS = 20
 MAX_PLOT_POINTS = 2_000
 MAX_MONTHS_AHEAD = 24
 MAX_MONTHLY_UNITS = 100_000_000
@@ -149,6 +150,8 @@ def price_tier_errors(tiers: Sequence[PriceTier], moq: int, field: str = "price_
     """At least one tier, one ISO 4217 currency, positive prices, rising quantities, the first at or below MOQ."""
     if not tiers:
         return [FieldError(field, "needs at least one price tier")]
+    if len(tiers) > MAX_PRICE_TIERS:
+        return [FieldError(field, f"may have at most {MAX_PRICE_TIERS} tiers")]
     errors: list[FieldError] = []
     currency = tiers[0].unit_price.currency
     for index, tier in enumerate(tiers):

@@ -93,9 +93,10 @@ class OriginPlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
         return OriginPlot(geometry=self.geometry, area_hectares=self.area_hectares, name=self.name)
 
 
-Tiers = Annotated[list[PriceTierBody], msgspec.Meta(min_length=1, max_length=20)]
-Standards = Annotated[list[StandardBody], msgspec.Meta(max_length=50)]
-Plots = Annotated[list[OriginPlotBody], msgspec.Meta(max_length=200)]
+# Plain lists (their lengths are checked by the domain), so every bad item is reported with its path.
+Tiers = list[PriceTierBody]
+Standards = list[StandardBody]
+Plots = list[OriginPlotBody]
 Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Description = Annotated[str, msgspec.Meta(max_length=5000)]
 HsCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]

@@ -11,7 +11,7 @@ import services.catalog
 
 pytestmark = pytest.mark.unit
 
-DOMAIN = ("rules.py", "msmes.py", "products.py")
+DOMAIN = ("rules.py", "msmes.py", "nibs.py", "products.py")
 ALLOWED = {
     "__future__", "collections", "dataclasses", "datetime", "decimal", "re", "typing", "uuid", "msgspec",
     "events.base", "events.catalog", "events.common", "services.catalog", "shared.currencies",

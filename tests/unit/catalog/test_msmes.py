@@ -10,14 +10,13 @@ import pytest
 from events.catalog import CertificationAdded, Contact, MsmeRegistered, MsmeUpdated, NibClaimed, SkuClaimed
 from services.catalog.msmes import (
     MSME,
-    NIB_REGISTRY,
     AddCertification,
-    ClaimNib,
     ClaimSku,
     MsmeChanges,
     ReleaseSku,
     UpdateMsme,
 )
+from services.catalog.nibs import NIB_REGISTRY, ClaimNib
 from shared.errors import Conflict, NotFound
 from tests.unit.catalog.given import (
     MSME_ID,
