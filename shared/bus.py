@@ -17,6 +17,7 @@ log = logging.getLogger("gotong.bus")
 
 # Headers the relay sets on every event it publishes.
 MSG_ID = "Nats-Msg-Id"
+EVENT_ID = "Gotong-Event-Id"
 STREAM_ID = "Gotong-Stream-Id"
 STREAM_TYPE = "Gotong-Stream-Type"
 STREAM_VERSION = "Gotong-Stream-Version"

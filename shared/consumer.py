@@ -81,10 +81,13 @@ class Early(Exception):
 
 
 def parse(msg: Msg, codec: EventCodec) -> Delivery:
-    headers = msg.headers or {}
+    return parse_parts(msg.headers or {}, msg.data, codec)
+
+
+def parse_parts(headers: dict[str, str], data: bytes | str, codec: EventCodec) -> Delivery:
     return Delivery(
-        event=codec.decode(headers[bus.EVENT_TYPE], int(headers[bus.SCHEMA_VERSION]), msg.data),
-        event_id=UUID(headers[bus.MSG_ID]),
+        event=codec.decode(headers[bus.EVENT_TYPE], int(headers[bus.SCHEMA_VERSION]), data),
+        event_id=UUID(headers[bus.EVENT_ID]),
         stream_id=headers[bus.STREAM_ID],
         stream_version=int(headers[bus.STREAM_VERSION]),
         position=int(headers[bus.POSITION]),
@@ -131,7 +134,7 @@ async def handle_once(
 async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException) -> None:
     """Park a poison event, and mark it handled so its stream's later events can proceed."""
     headers = dict(msg.headers or {})
-    event_id = UUID(headers.get(bus.MSG_ID, "00000000-0000-0000-0000-000000000000"))
+    event_id = UUID(headers.get(bus.EVENT_ID, "00000000-0000-0000-0000-000000000000"))
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
             f"INSERT INTO {schema}.dead_letters (consumer, event_id, subject, headers, data, error, deliveries) "
@@ -157,6 +160,25 @@ async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, 
                 headers[bus.STREAM_ID],
                 int(headers[bus.STREAM_VERSION]),
             )
+
+
+async def replay(pool: asyncpg.Pool, store: EventStore, subscription: Subscription, letter_id: int) -> bool:
+    """Run a dead letter's handler again, in one transaction; False if it is unknown or already replayed."""
+    schema = store.schema
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            f"SELECT headers::text AS headers, data FROM {schema}.dead_letters "
+            "WHERE id = $1 AND consumer = $2 AND replayed_at IS NULL FOR UPDATE",
+            letter_id,
+            subscription.name,
+        )
+        if row is None:
+            return False
+        headers: dict[str, str] = msgspec.json.decode(row["headers"])
+        delivery = parse_parts(headers, row["data"], subscription.codec)
+        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        await connection.execute(f"UPDATE {schema}.dead_letters SET replayed_at = now() WHERE id = $1", letter_id)
+    return True
 
 
 class Consumer:

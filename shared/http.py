@@ -27,6 +27,7 @@ from shared.config import Settings
 from shared.errors import MalformedRequest
 from shared.ids import new_id
 from shared.logs import correlation_id, request_id
+from shared.operations import admin_routes
 from shared.problems import PROBLEM_JSON, handle_exception, problem_response
 from shared.runtime import Runtime
 from shared.service import Service, ServiceContext
@@ -133,9 +134,10 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
     def context() -> ServiceContext:
         return runtime.contexts[service.name]
 
+    admin = Router(path=f"/admin/{service.name}", route_handlers=admin_routes())
     return Router(
         path="/v1",
-        route_handlers=list(service.routes),
+        route_handlers=[*service.routes, admin],
         dependencies={"ctx": Provide(context, sync_to_thread=False)},
         guards=[_authenticate],
         tags=[service.name],

@@ -33,6 +33,7 @@ def relay_lock_key(database: str, schema: str) -> int:
 def event_headers(record: RecordedEvent) -> dict[str, str]:
     return {
         bus.MSG_ID: str(record.event_id),
+        bus.EVENT_ID: str(record.event_id),
         bus.STREAM_ID: record.stream_id,
         bus.STREAM_TYPE: record.stream_type,
         bus.STREAM_VERSION: str(record.stream_version),

@@ -1,0 +1,203 @@
+"""The ``gotong`` command: dev, serve, migrate, token, events, dead-letters, projections."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from shared.auth import Role, TokenAuthority
+from shared.config import Settings, SettingsError
+from shared.logs import configure_logging
+
+SERVERS_FILE = "servers.json"
+SECRET_FILE = "jwt-secret"
+
+
+def _secret(settings: Settings, *, create: bool) -> Settings:
+    """Use GOTONG_JWT_SECRET, or the development secret kept in the data directory."""
+    if settings.jwt_secret or settings.jwt_public_key:
+        return settings
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists():
+        if not create:
+            raise SettingsError(f"set GOTONG_JWT_SECRET (or run `gotong dev` once to create {path})")
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return replace(settings, jwt_secret=path.read_text().strip())
+
+
+def _joined(settings: Settings) -> Settings:
+    """Settings with server URLs: from GOTONG_* or from the servers a running `gotong dev` wrote down."""
+    if settings.database_url and settings.nats_url:
+        return settings
+    path = settings.data_dir / SERVERS_FILE
+    if not path.exists():
+        raise SettingsError(
+            "no servers: set GOTONG_DATABASE_URL and GOTONG_NATS_URL, or start `gotong dev` in this directory first"
+        )
+    servers = json.loads(path.read_text())
+    return replace(
+        settings,
+        database_url=settings.database_url or servers["database_url"],
+        nats_url=settings.nats_url or servers["nats_url"],
+    )
+
+
+def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
+    import uvicorn
+
+    from shared.http import create_app
+    from shared.service import load_services
+
+    services = load_services(service_names)
+    app = create_app(settings, services)
+    names = ", ".join(s.name for s in services) or "no services"
+    print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C."""
+    from shared.devservers import DevServers
+
+    settings = _secret(settings, create=True)
+    with DevServers(settings) as servers:
+        settings = servers.settings
+        print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
+        print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
+        _serve(settings, None)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings = _secret(_joined(settings), create=False)
+    _serve(settings, args.services or None)
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.devservers import migrate_all
+
+    settings = _joined(settings)
+    applied = asyncio.run(migrate_all(settings, args.services or None))
+    for schema, names in applied.items():
+        print(f"{schema}: {', '.join(names) if names else 'up to date'}")
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    settings = _secret(settings, create=False)
+    tokens = TokenAuthority.from_settings(settings)
+    print(tokens.issue(sub=args.sub, role=Role(args.role), org=args.org, lifetime=timedelta(hours=args.hours)))
+    return 0
+
+
+def cmd_events_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from events.schema import write_documents
+
+    for path in write_documents(Path(args.output)):
+        print(path)
+    return 0
+
+
+def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.operations import list_dead_letters, replay_dead_letter
+
+    settings = _joined(settings)
+    if args.action == "list":
+        for letter in asyncio.run(list_dead_letters(settings, args.service)):
+            print(json.dumps(letter, default=str))
+        return 0
+    if args.id is None:
+        raise SettingsError("replay needs the dead letter's id")
+    outcome = asyncio.run(replay_dead_letter(settings, args.service, args.id))
+    print(outcome)
+    return 0
+
+
+def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.operations import rebuild_projection
+
+    settings = _joined(settings)
+    report = asyncio.run(rebuild_projection(settings, args.service, args.projection, verify_only=args.verify))
+    print(report)
+    return 0 if report.matches or not args.verify else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gotong", description="Gotong: pooled export orders from many MSMEs.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run everything locally with embedded PostgreSQL and NATS")
+    dev.add_argument("--port", type=int, help="HTTP port (default 8000 or GOTONG_PORT)")
+    dev.add_argument("--data-dir", help="where embedded servers keep data (default ./.gotong)")
+    dev.set_defaults(run=cmd_dev)
+
+    serve = commands.add_parser("serve", help="serve some services (their routes, relay, consumers)")
+    serve.add_argument("services", nargs="*", help="catalog, orders, pooling, quality (default: all)")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data-dir")
+    serve.set_defaults(run=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="create or update the services' schemas")
+    migrate.add_argument("services", nargs="*")
+    migrate.add_argument("--data-dir")
+    migrate.set_defaults(run=cmd_migrate)
+
+    token = commands.add_parser("token", help="print a bearer token for development and tests")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--org", required=True)
+    token.add_argument("--sub", required=True)
+    token.add_argument("--hours", type=float, default=12.0)
+    token.add_argument("--data-dir")
+    token.set_defaults(run=cmd_token)
+
+    events = commands.add_parser("events", help="the event contract")
+    events_commands = events.add_subparsers(dest="events_command", required=True)
+    schema = events_commands.add_parser("schema", help="write the JSON Schema and AsyncAPI documents of all events")
+    schema.add_argument("--output", default="events/schema", help="directory (default events/schema)")
+    schema.set_defaults(run=cmd_events_schema)
+
+    dead = commands.add_parser("dead-letters", help="show and replay events no handler could take")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("id", nargs="?", type=int)
+    dead.add_argument("--service", required=True)
+    dead.add_argument("--data-dir")
+    dead.set_defaults(run=cmd_dead_letters)
+
+    projections = commands.add_parser("projections", help="rebuild read models from the events")
+    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
+    rebuild = projection_commands.add_parser("rebuild", help="rebuild into a new table and swap it in")
+    rebuild.add_argument("service")
+    rebuild.add_argument("projection")
+    rebuild.add_argument("--verify", action="store_true", help="only compare rebuilt rows with the live ones")
+    rebuild.add_argument("--data-dir")
+    rebuild.set_defaults(run=cmd_projections)
+
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "data_dir", None):
+            settings = replace(settings, data_dir=Path(args.data_dir))
+        if getattr(args, "port", None):
+            settings = replace(settings, port=args.port)
+        configure_logging(settings.log_level, as_json=settings.log_json)
+        code: int = args.run(settings, args)
+        return code
+    except (SettingsError, LookupError) as error:
+        print(f"gotong: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

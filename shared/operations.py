@@ -1,0 +1,127 @@
+"""Operator tools: dead letters (list, replay) and projection rebuilds, from the CLI and admin routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import get, post
+from litestar.params import FromPath
+
+from shared.api import Caller, Context
+from shared.auth import Role
+from shared.config import Settings
+from shared.consumer import replay
+from shared.database import create_pool
+from shared.errors import NotFound
+from shared.eventstore import EventStore
+from shared.problems import problem_responses
+from shared.rebuild import RebuildReport, rebuild
+from shared.service import Service, ServiceContext, load_services
+
+
+class DeadLetter(msgspec.Struct, frozen=True):
+    id: int
+    consumer: str
+    event_id: str
+    subject: str
+    error: str
+    deliveries: int
+    failed_at: str
+    replayed_at: str | None
+
+
+async def _dead_letters(pool: asyncpg.Pool, schema: str) -> list[DeadLetter]:
+    rows = await pool.fetch(
+        f"SELECT id, consumer, event_id::text, subject, error, deliveries, failed_at, replayed_at "
+        f"FROM {schema}.dead_letters ORDER BY id"
+    )
+    return [
+        DeadLetter(
+            r["id"],
+            r["consumer"],
+            r["event_id"],
+            r["subject"],
+            r["error"],
+            r["deliveries"],
+            r["failed_at"].isoformat(),
+            r["replayed_at"].isoformat() if r["replayed_at"] else None,
+        )
+        for r in rows
+    ]
+
+
+async def _replay(pool: asyncpg.Pool, service: Service, letter_id: int) -> bool:
+    consumer = await pool.fetchval(f"SELECT consumer FROM {service.name}.dead_letters WHERE id = $1", letter_id)
+    subscription = next((s for s in service.subscriptions if s.name == consumer), None)
+    if subscription is None:
+        return False
+    return await replay(pool, EventStore(pool, service.name, service.codec), subscription, letter_id)
+
+
+@asynccontextmanager
+async def _service_pool(settings: Settings, name: str) -> AsyncIterator[tuple[Service, asyncpg.Pool]]:
+    assert settings.database_url
+    (service,) = load_services([name])
+    pool = await create_pool(settings.database_url, size=2, application="gotong-cli")
+    try:
+        yield service, pool
+    finally:
+        await pool.close()
+
+
+async def list_dead_letters(settings: Settings, service_name: str) -> list[dict[str, Any]]:
+    async with _service_pool(settings, service_name) as (_, pool):
+        return [msgspec.structs.asdict(letter) for letter in await _dead_letters(pool, service_name)]
+
+
+async def replay_dead_letter(settings: Settings, service_name: str, letter_id: int) -> str:
+    async with _service_pool(settings, service_name) as (service, pool):
+        done = await _replay(pool, service, letter_id)
+    return f"dead letter {letter_id} replayed" if done else f"dead letter {letter_id} not found or already replayed"
+
+
+async def rebuild_projection(
+    settings: Settings, service_name: str, projection_name: str, *, verify_only: bool = False
+) -> RebuildReport:
+    async with _service_pool(settings, service_name) as (service, pool):
+        projection = next((p for p in service.projections if p.name == projection_name), None)
+        if projection is None:
+            names = ", ".join(p.name for p in service.projections) or "none"
+            raise LookupError(f"{service_name} has no projection {projection_name!r} (it has: {names})")
+        return await rebuild(EventStore(pool, service.name, service.codec), projection, verify_only=verify_only)
+
+
+class DeadLetterPage(msgspec.Struct, frozen=True):
+    items: list[DeadLetter]
+
+
+class ReplayResult(msgspec.Struct, frozen=True):
+    id: int
+    replayed: bool
+
+
+@get("/dead-letters", responses=problem_responses(401, 403))
+async def dead_letters(principal: Caller, ctx: Context) -> DeadLetterPage:
+    """Events this service's handlers could not take, newest last (admin only)."""
+    principal.require(Role.ADMIN)
+    return DeadLetterPage(await _dead_letters(ctx.pool, ctx.schema))
+
+
+@post("/dead-letters/{letter_id:int}/replay", responses=problem_responses(401, 403, 404))
+async def replay_letter(letter_id: FromPath[int], principal: Caller, ctx: Context) -> ReplayResult:
+    """Run a dead letter's handler again (admin only)."""
+    principal.require(Role.ADMIN)
+    if not await _replay(ctx.pool, ctx.service, letter_id):
+        raise NotFound(f"no dead letter {letter_id} waiting for replay in {ctx.schema}")
+    return ReplayResult(letter_id, True)
+
+
+def admin_routes() -> list[Any]:
+    return [dead_letters, replay_letter]
+
+
+__all__ = ["ServiceContext", "admin_routes", "list_dead_letters", "rebuild_projection", "replay_dead_letter"]
