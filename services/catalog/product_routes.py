@@ -134,8 +134,8 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         standard = f"{standard}@{query.standard_version}"
     first = query.available_from or _after(this_month)
     last = query.available_to or first
-    for name, month in (("available_from", first), ("available_to", last)):
-        if not is_month(month):
+    for name, month in (("available_from", query.available_from), ("available_to", query.available_to)):
+        if month is not None and not is_month(month):
             errors.append(FieldError(name, "must be a month, YYYY-MM"))
     if not errors and months_between(first, last) < 0:
         errors.append(FieldError("available_to", "must not be before available_from"))
