@@ -44,7 +44,7 @@ def rebuild_tables(projection: Projection) -> tuple[sa.MetaData, Tables]:
         copy = table.to_metadata(metadata, name=f"{table.name}{SUFFIX}")
         for index in copy.indexes:
             if isinstance(index.name, str):
-                index.name = f"{index.name}{SUFFIX}"
+                index.name = sa.sql.elements.quoted_name(f"{index.name}{SUFFIX}", None)
         for constraint in copy.constraints:
             if isinstance(constraint.name, str) and not constraint.name.endswith(SUFFIX):
                 constraint.name = sa.sql.elements.quoted_name(f"{constraint.name}{SUFFIX}", None)
