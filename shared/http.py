@@ -197,6 +197,7 @@ def create_app(
         lifespan=[lifespan],
         state=State({"runtime": runtime}),
         debug=False,
+        logging_config=None,
     )
 
 

@@ -124,18 +124,19 @@ class Runtime:
         return checks
 
     async def stop(self) -> None:
+        """Stop quickly and completely: cancel the tasks, then close NATS and PostgreSQL connections."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         self._tasks.clear()
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close(timeout=2)
+            self._listener.terminate()
         if self.nats is not None:
             with contextlib.suppress(Exception):
-                await self.nats.drain()
+                await asyncio.wait_for(self.nats.close(), 5)
         if self.pool is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await asyncio.wait_for(self.pool.close(), 5)
+            except (TimeoutError, asyncpg.PostgresError, OSError):
+                self.pool.terminate()

@@ -15,10 +15,17 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from shared.database import create_database, create_pool, drop_database, with_database
 from shared.ids import new_id
 from tests.support.servers import template_name
+
+
+# Under CI=true the suite runs with bounded sizes: a small Hypothesis profile (plus pytest-timeout per test).
+hypothesis_settings.register_profile("ci", max_examples=40, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @dataclass(frozen=True)
