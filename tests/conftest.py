@@ -21,7 +21,6 @@ from shared.database import create_database, create_pool, drop_database, with_da
 from shared.ids import new_id
 from tests.support.servers import template_name
 
-
 # Under CI=true the suite runs with bounded sizes: a small Hypothesis profile (plus pytest-timeout per test).
 hypothesis_settings.register_profile("ci", max_examples=40, deadline=None, print_blob=True)
 hypothesis_settings.register_profile("dev", deadline=None)
