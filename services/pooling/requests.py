@@ -34,6 +34,7 @@ def request_stream(request_id: UUID) -> str:
 class AllocationRequest:
     request_id: UUID | None = None
     pool_id: UUID | None = None
+    aggregator_org: str = ""
     msme_id: UUID | None = None
     product_id: UUID | None = None
     quantity: int = 0
@@ -271,6 +272,7 @@ def evolve(state: AllocationRequest, event: PoolingEvent) -> AllocationRequest:
             return AllocationRequest(
                 request_id=event.request_id,
                 pool_id=event.pool_id,
+                aggregator_org=event.aggregator_org,
                 msme_id=event.msme_id,
                 product_id=event.product_id,
                 quantity=event.quantity,

@@ -68,7 +68,9 @@ def supply(msme: int, quantity: int) -> ProposedSupply:
         msme_id=UUID(int=300 + msme), product_id=UUID(int=400 + msme), msme_name=f"Rotan {msme}", quantity=quantity,
         unit_price=Money(amount=Decimal("4.10"), currency="USD"), tier_min_quantity=1,
         plan=[MonthQuantity(month="2027-02", quantity=quantity)],
-        cost=CostTerms(price=Decimal(0), quality=Decimal(0), logistics=Decimal(0), handling=Decimal(0), total=Decimal(0)),
+        cost=CostTerms(
+            price=Decimal(0), quality=Decimal(0), logistics=Decimal(0), handling=Decimal(0), total=Decimal(0)
+        ),
         reason="chosen",
     )  # fmt: skip
 
@@ -130,7 +132,7 @@ def test_accepting_books_supply_onto_lines_and_shows_their_progress() -> None:
 
 
 def test_accepting_more_than_the_pool_still_needs_is_an_over_allocation() -> None:
-    hedged = [
+    hedged: list[PoolCommand] = [
         line(1, 100, date(2027, 3, 1)),
         proposal(100, supply(1, 80), number=1),
         proposal(100, supply(2, 80), number=2),

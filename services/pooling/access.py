@@ -1,0 +1,67 @@
+"""Who may see what in pooling: aggregators their own pools, MSME users their own MSMEs' requests."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from litestar import Request
+
+from services.pooling.answers import load_request
+from services.pooling.pool import POOL, pool_stream
+from services.pooling.pool_state import Pool
+from services.pooling.requests import AllocationRequest
+from services.pooling.tables import msmes
+from shared.auth import Principal, Role
+from shared.errors import NotFound, NotReady
+from shared.service import ServiceContext
+from shared.sql import fetch
+
+
+async def owned_msmes(ctx: ServiceContext, principal: Principal) -> set[UUID]:
+    """The MSMEs whose owning organisation (from catalog) is the caller's."""
+    rows = await fetch(ctx.pool, sa.select(msmes.c.msme_id).where(msmes.c.org == principal.org))
+    return {row["msme_id"] for row in rows}
+
+
+async def load_pool(ctx: ServiceContext, pool_id: UUID) -> tuple[Pool, int]:
+    events, version = await ctx.store.load(pool_stream(pool_id))
+    return POOL.fold(events), version  # type: ignore[arg-type]
+
+
+async def visible_pool(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> tuple[Pool, int]:
+    """The pool as its stream has it; 404 unless the caller's organisation owns it (or an admin asks)."""
+    state, version = await load_pool(ctx, pool_id)
+    if not state.exists or (state.aggregator_org != principal.org and not principal.is_admin):
+        raise NotFound(f"no pool {pool_id}")
+    return state, version
+
+
+async def supplier_or_owner(ctx: ServiceContext, principal: Principal, state: Pool, msme_id: UUID) -> None:
+    """An MSME's lot is recorded by the MSME's own users or by the pool's aggregator."""
+    if principal.is_admin or (principal.role is Role.AGGREGATOR and state.aggregator_org == principal.org):
+        return
+    if principal.role is Role.MSME and msme_id in await owned_msmes(ctx, principal):
+        return
+    raise NotFound(f"no pool {state.pool_id}")
+
+
+async def visible_request(ctx: ServiceContext, principal: Principal, request_id: UUID) -> AllocationRequest:
+    """An MSME user sees its MSMEs' requests, an aggregator its pools' requests; anyone else gets 404."""
+    request = await load_request(ctx.store, request_id)
+    if principal.is_admin:
+        return request
+    if principal.role is Role.AGGREGATOR and request.aggregator_org == principal.org:
+        return request
+    if principal.role is Role.MSME and request.msme_id in await owned_msmes(ctx, principal):
+        return request
+    raise NotFound(f"no allocation request {request_id}")
+
+
+def require_caught_up(request: Request[Any, Any, Any], ctx: ServiceContext) -> None:
+    """Allocation needs current read models: 503 until pooling's consumers have caught up with their streams."""
+    runtime = request.app.state.runtime
+    behind = [c.durable for c in runtime.consumers if c.store.schema == ctx.schema and not c.caught_up.is_set()]
+    if behind:
+        raise NotReady(f"pooling is still catching up with {', '.join(sorted(behind))}; retry shortly")

@@ -1,0 +1,203 @@
+"""Commands on allocation requests that span streams: accept, decline, expire, withdraw, release.
+
+Each runs in one transaction over the request, its pool and the capacity ledgers it touches, after taking
+an advisory lock on each of those streams in sorted order; the expected versions remain the guard.
+A shortfall (decline, expiry, partial accept, release) schedules a re-allocation of the pool in the same
+transaction, so it is never lost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from services.pooling.capacity import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
+from services.pooling.pool import POOL, pool_stream
+from services.pooling.pool_commands import Book, Lapse, Release
+from services.pooling.requests import (
+    REQUEST,
+    AcceptAllocation,
+    AllocationRequest,
+    DeclineAllocation,
+    ExpireAllocation,
+    ReleaseAllocation,
+    WithdrawAllocation,
+    check_answerable,
+    earliest,
+    request_stream,
+    split_release,
+)
+from shared.decider import CommandOutcome, UnitOfWork, run_command
+from shared.errors import InvalidInput, NotFound
+from shared.eventstore import Connection, EventStore, Metadata
+from shared.schedule import schedule
+
+SCHEMA = "pooling"
+REALLOCATE = "reallocate"
+"""Due-action kind: re-run the engine on a pool's open remainder; the subject is the pool id."""
+EXPIRE = "allocation-expiry"
+"""Due-action kind: expire an unanswered request; the subject is the request id."""
+AS_SOON_AS_POSSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def reallocate_later(connection: Connection, pool_id: UUID, cause: str) -> None:
+    """Schedule a re-allocation of the pool (several shortfalls before it runs coalesce into one)."""
+    await schedule(connection, REALLOCATE, str(pool_id), AS_SOON_AS_POSSIBLE, {"cause": cause}, schema=SCHEMA)
+
+
+async def load_request(store: EventStore, request_id: UUID, connection: Connection | None = None) -> AllocationRequest:
+    events, _ = await store.load(request_stream(request_id), connection=connection)
+    state = REQUEST.fold(events)  # type: ignore[arg-type]
+    if state.request_id is None:
+        raise NotFound(f"no allocation request {request_id}")
+    return state
+
+
+def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
+    assert request.pool_id and request.msme_id and request.product_id
+    return request.pool_id, request.msme_id, request.product_id
+
+
+async def accept(
+    store: EventStore,
+    request_id: UUID,
+    quantity: int | None,
+    *,
+    by: str,
+    at: datetime,
+    metadata: Metadata,
+    connection: Connection | None = None,
+) -> CommandOutcome[AllocationRequest]:
+    """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409."""
+    known = await load_request(store, request_id, connection)
+    pool_id, msme_id, product_id = _ids(known)
+    streams = [request_stream(request_id), pool_stream(pool_id)]
+    streams += [capacity_stream(product_id, m.month) for m in known.plan]
+
+    async def work(unit: UnitOfWork) -> AllocationRequest:
+        request = await unit.load(REQUEST, request_stream(request_id))
+        check_answerable(request, at)
+        taken = request.quantity if quantity is None else quantity
+        if not 0 < taken <= request.quantity:
+            raise InvalidInput.of("quantity", f"must be between 1 and the {request.quantity} requested")
+        _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, taken, at))
+        lines = tuple(getattr(booked[0], "lines", ()))
+        after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(taken, lines, by, at))
+        for month in earliest(request.plan, taken):
+            commit = CommitCapacity(product_id, msme_id, month.month, month.quantity, request_id, pool_id)
+            await unit.execute(LEDGER, capacity_stream(product_id, month.month), commit)
+        if taken < request.quantity:
+            cause = f"MSME {msme_id} accepted {taken} of {request.quantity}"
+            await reallocate_later(unit.connection, pool_id, cause)
+        return after
+
+    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+
+
+async def decline(
+    store: EventStore,
+    request_id: UUID,
+    reason: str,
+    *,
+    by: str,
+    at: datetime,
+    metadata: Metadata,
+    connection: Connection | None = None,
+) -> CommandOutcome[AllocationRequest]:
+    known = await load_request(store, request_id, connection)
+    pool_id, msme_id, _ = _ids(known)
+
+    async def work(unit: UnitOfWork) -> AllocationRequest:
+        request = await unit.load(REQUEST, request_stream(request_id))
+        check_answerable(request, at)
+        after, _ = await unit.execute(REQUEST, request_stream(request_id), DeclineAllocation(reason, by, at))
+        await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "declined", reason, at))
+        await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} declined {request.quantity}: {reason}")
+        return after
+
+    streams = [request_stream(request_id), pool_stream(pool_id)]
+    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+
+
+async def expire(
+    store: EventStore, request_id: UUID, *, at: datetime, metadata: Metadata, connection: Connection | None = None
+) -> CommandOutcome[AllocationRequest]:
+    """Expire a request that is still unanswered at ``at``; anything else is left as it is."""
+    known = await load_request(store, request_id, connection)
+    pool_id, msme_id, _ = _ids(known)
+
+    async def work(unit: UnitOfWork) -> AllocationRequest:
+        after, expired = await unit.execute(REQUEST, request_stream(request_id), ExpireAllocation(at))
+        if expired:
+            reason = f"no answer by {known.expires_at.isoformat() if known.expires_at else 'the deadline'}"
+            await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "expired", reason, at))
+            await reallocate_later(
+                unit.connection, pool_id, f"MSME {msme_id} let a request for {after.quantity} expire"
+            )
+        return after
+
+    streams = [request_stream(request_id), pool_stream(pool_id)]
+    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+
+
+async def withdraw(
+    store: EventStore,
+    request_id: UUID,
+    reason: str,
+    *,
+    at: datetime,
+    metadata: Metadata,
+    connection: Connection | None = None,
+) -> CommandOutcome[AllocationRequest]:
+    known = await load_request(store, request_id, connection)
+    pool_id, _, _ = _ids(known)
+
+    async def work(unit: UnitOfWork) -> AllocationRequest:
+        after, withdrawn = await unit.execute(REQUEST, request_stream(request_id), WithdrawAllocation(reason, at))
+        if withdrawn:
+            await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "withdrawn", reason, at))
+        return after
+
+    streams = [request_stream(request_id), pool_stream(pool_id)]
+    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+
+
+async def release(
+    store: EventStore,
+    request_id: UUID,
+    quantity: int,
+    month: str | None,
+    reason: str,
+    *,
+    at: datetime,
+    metadata: Metadata,
+    connection: Connection | None = None,
+) -> CommandOutcome[int]:
+    """Give back up to ``quantity`` undelivered accepted units (of ``month`` only, if named); returns how many."""
+    known = await load_request(store, request_id, connection)
+    pool_id, msme_id, product_id = _ids(known)
+    streams = [request_stream(request_id), pool_stream(pool_id)]
+    streams += [capacity_stream(product_id, m.month) for m in known.plan]
+
+    async def work(unit: UnitOfWork) -> int:
+        request = await unit.load(REQUEST, request_stream(request_id))
+        wanted, _ = split_release(request.accepted_plan, quantity, month)
+        asked = sum(m.quantity for m in wanted)
+        if not asked:
+            return 0
+        _, released = await unit.execute(POOL, pool_stream(pool_id), Release(request_id, asked, reason, at))
+        if not released:
+            return 0
+        given = getattr(released[0], "quantity", 0)
+        lines = tuple(getattr(released[0], "lines", ()))
+        _, events = await unit.execute(
+            REQUEST, request_stream(request_id), ReleaseAllocation(given, month, reason, lines, at)
+        )
+        for entry in getattr(events[0], "released_plan", []):
+            await unit.execute(
+                LEDGER, capacity_stream(product_id, entry.month), ReleaseCapacity(entry.quantity, request_id, reason)
+            )
+        await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} gave back {given}: {reason}")
+        return int(given)
+
+    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)

@@ -1,0 +1,242 @@
+"""Pooling's subscriptions: what it keeps of catalog and quality, and the sagas on orders and lot verdicts."""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from events.catalog import CODEC as CATALOG
+from events.catalog import (
+    CapacityDeclared,
+    CertificationAdded,
+    MsmeRegistered,
+    MsmeUpdated,
+    ProductListed,
+    ProductUpdated,
+)
+from events.orders import CODEC as ORDERS
+from events.orders import OrderCancelled, OrderConfirmed
+from events.quality import CODEC as QUALITY
+from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
+from services.pooling.answers import reallocate_later
+from services.pooling.order_demand import order_demand_stream
+from services.pooling.pool import POOL, pool_stream
+from services.pooling.pool_commands import PassLot, ReturnLot
+from services.pooling.projections import encode
+from services.pooling.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
+from services.pooling.tables import (
+    certifications,
+    msmes,
+    order_lines,
+    pools,
+    product_standards,
+    products,
+    quality_records,
+)
+from shared.consumer import Delivery, HandlerContext, Subscription
+from shared.decider import UnitOfWork, run_command
+from shared.errors import GotongError, NotFound
+from shared.sql import execute, fetchrow
+
+log = logging.getLogger("gotong.pooling")
+
+
+async def _upsert(hctx: HandlerContext, table: sa.Table, keys: list[str], row: dict[str, object]) -> None:
+    statement = insert(table).values(**row)
+    update = {k: v for k, v in row.items() if k not in keys}
+    await execute(hctx.connection, statement.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
+    """MSMEs (owner, place, status), products, certifications; declared capacity enters the ledgers."""
+    event = delivery.event
+    match event:
+        case MsmeRegistered() | MsmeUpdated():
+            row = {"msme_id": event.msme_id, "org": event.org, "name": event.name, "province": event.province}
+            await _upsert(hctx, msmes, ["msme_id"], row | {"city": event.city, "status": event.status})
+        case ProductListed() | ProductUpdated():
+            tiers = [(t.min_quantity, t.unit_price.amount) for t in event.price_tiers]
+            row = {
+                "product_id": event.product_id,
+                "msme_id": event.msme_id,
+                "sku": event.sku,
+                "name": event.name,
+                "hs_code": event.hs_code,
+                "unit": event.unit,
+                "moq": event.moq,
+                "price_tiers": encode(tiers),
+                "currency": event.currency,
+                "lead_time_days": event.lead_time_days,
+            }
+            await _upsert(hctx, products, ["product_id"], row)
+            await execute(
+                hctx.connection, product_standards.delete().where(product_standards.c.product_id == event.product_id)
+            )
+            for standard in event.standards:
+                values = {
+                    "product_id": event.product_id,
+                    "standard_id": standard.standard_id,
+                    "version": standard.version,
+                }
+                await execute(hctx.connection, insert(product_standards).values(**values).on_conflict_do_nothing())
+        case CertificationAdded():
+            row = {
+                "certification_id": event.certification_id,
+                "msme_id": event.msme_id,
+                "kind": event.kind,
+                "valid_from": event.valid_from,
+                "valid_until": event.valid_until,
+            }
+            await _upsert(hctx, certifications, ["certification_id"], row)
+        case CapacityDeclared():
+            await record_capacity(
+                hctx.store, event.product_id, event.msme_id, event.month, event.units,
+                at=event.at, metadata=delivery.caused("pooling:capacity"), connection=hctx.connection,
+            )  # fmt: skip
+
+
+async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:
+    """Each MSME's record per standard; lot verdicts count toward the pool or re-open its demand."""
+    event = delivery.event
+    match event:
+        case MsmeQualityAssessed():
+            row = {
+                "msme_id": event.msme_id,
+                "standard_id": event.standard_id,
+                "qualified": event.qualified,
+                "disqualified": False,
+                "probation_allowed": event.probation_allowed,
+                "severity": event.severity,
+                "discontinued": event.discontinued,
+                "score": event.score,
+            }
+            statement = insert(quality_records).values(**row)
+            update = {k: v for k, v in row.items() if k not in ("msme_id", "standard_id", "disqualified")}
+            # a disqualification stands until the MSME qualifies again
+            update["disqualified"] = sa.and_(quality_records.c.disqualified, sa.literal(not event.qualified))
+            await execute(
+                hctx.connection, statement.on_conflict_do_update(index_elements=["msme_id", "standard_id"], set_=update)
+            )
+        case MsmeDisqualified():
+            row = {
+                "msme_id": event.msme_id,
+                "standard_id": event.standard_id,
+                "qualified": False,
+                "disqualified": True,
+                "probation_allowed": False,
+                "severity": "normal",
+                "discontinued": False,
+                "score": 0.0,
+            }
+            statement = insert(quality_records).values(**row)
+            update = {"qualified": False, "disqualified": True}
+            await execute(
+                hctx.connection, statement.on_conflict_do_update(index_elements=["msme_id", "standard_id"], set_=update)
+            )
+        case LotAccepted():
+            await _lot_verdict(hctx, delivery, event.pool_id, PassLot(event.lot_id, event.inspection_id, event.at))
+        case LotRejected():
+            reason = "; ".join(event.reasons) or "rejected at inspection"
+            command = ReturnLot(event.lot_id, event.inspection_id, reason, event.at)
+            if await _lot_verdict(hctx, delivery, event.pool_id, command):
+                cause = f"lot of MSME {event.msme_id} rejected at inspection: {reason}"
+                await reallocate_later(hctx.connection, event.pool_id, cause)
+
+
+async def _lot_verdict(hctx: HandlerContext, delivery: Delivery, pool_id: UUID, command: PassLot | ReturnLot) -> bool:
+    """Apply a verdict to the pool's lot; False when the pool or lot is not pooling's, or already settled."""
+    stream = pool_stream(pool_id)
+    try:
+        outcome = await run_command(
+            hctx.store,
+            lambda unit: unit.execute(POOL, stream, command),
+            metadata=delivery.caused("pooling:lot-verdicts"),
+            connection=hctx.connection,
+            lock_streams=[stream],
+        )
+    except NotFound:
+        log.warning("lot verdict for unknown pool %s ignored", pool_id)
+        return False
+    return bool(outcome.value[1])
+
+
+async def follow_orders(hctx: HandlerContext, delivery: Delivery) -> None:
+    """A confirmed order's lines join matching open pools of the aggregator that quoted, or wait unmatched."""
+    event = delivery.event
+    match event:
+        case OrderConfirmed():
+            for line in event.lines:
+                confirmed = ConfirmedLine(
+                    order_id=event.order_id,
+                    line_id=line.line_id,
+                    aggregator_org=event.aggregator_org,
+                    buyer_org=event.buyer_org,
+                    hs_code=line.hs_code,
+                    standard_id=line.standard_id,
+                    standard_version=line.standard_version,
+                    unit=line.unit,
+                    quantity=line.quantity,
+                    required_by=event.required_by,
+                    confirmed_at=event.confirmed_at,
+                )
+                row = {k: getattr(confirmed, k) for k in confirmed.__dataclass_fields__} | {"cancelled": False}
+                await execute(hctx.connection, insert(order_lines).values(**row).on_conflict_do_nothing())
+                await _place(hctx, delivery, confirmed)
+        case OrderCancelled():
+            await execute(
+                hctx.connection,
+                order_lines.update().where(order_lines.c.order_id == event.order_id).values(cancelled=True),
+            )
+            await cancel_order(
+                hctx.store, event.order_id, event.line_ids, f"order cancelled: {event.reason}",
+                at=event.at, metadata=delivery.caused("pooling:orders"), connection=hctx.connection,
+            )  # fmt: skip
+
+
+async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) -> None:
+    c = pools.c
+    match = await fetchrow(
+        hctx.connection,
+        sa.select(c.pool_id)
+        .where(
+            c.aggregator_org == line.aggregator_org,
+            c.hs_code == line.hs_code,
+            c.standard_id == line.standard_id,
+            c.standard_version == line.standard_version,
+            c.unit == line.unit,
+            c.status != "shipped",
+        )
+        .order_by(c.opened_at, c.pool_id)
+        .limit(1),
+    )
+    metadata = delivery.caused("pooling:orders")
+    streams = [order_demand_stream(line.order_id)]
+    if match is not None:
+        pool_id = match["pool_id"]
+
+        async def join(unit: UnitOfWork) -> None:
+            await add_demand(unit, pool_id, line, by="pooling:orders", at=line.confirmed_at)
+
+        try:
+            await run_command(
+                hctx.store, join, metadata=metadata, connection=hctx.connection,
+                lock_streams=[*streams, pool_stream(pool_id)],
+            )  # fmt: skip
+            return
+        except GotongError as refused:
+            reason = f"could not join pool {pool_id}: {refused.detail}"
+    else:
+        reason = "no open pool of the aggregator has this HS code, standard version and unit"
+
+    async def wait(unit: UnitOfWork) -> None:
+        await record_unmatched(unit, line, reason, line.confirmed_at)
+
+    await run_command(hctx.store, wait, metadata=metadata, connection=hctx.connection, lock_streams=streams)
+
+
+CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)
+QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=keep_quality)
+ORDERS_SAGA = Subscription("orders", source="orders", codec=ORDERS, handle=follow_orders)
