@@ -4,6 +4,7 @@ published for real through their JetStream streams."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from litestar.testing import AsyncTestClient
+import httpx
+import uvicorn
 from nats.js import JetStreamContext
 
 from events import catalog, orders, quality
@@ -25,11 +27,12 @@ from shared import bus
 from shared.auth import Role
 from shared.clock import ManualClock
 from shared.eventstore import EventStore
+from shared.http import create_app
 from shared.ids import new_id
 from shared.migrations import migrate
 from shared.relay import Relay
 from shared.runtime import Runtime
-from tests.support.app import serve, settings_for, token
+from tests.support.app import settings_for, token
 
 T = TypeVar("T")
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -73,7 +76,7 @@ class Upstream:
 
 @dataclass
 class Pooling:
-    client: AsyncTestClient  # type: ignore[type-arg]
+    client: httpx.AsyncClient
     runtime: Runtime
     clock: ManualClock
     catalog: Upstream
@@ -196,13 +199,39 @@ async def _upstream(pool: asyncpg.Pool, js: JetStreamContext, url: str, prefix: 
 
 
 @asynccontextmanager
+async def http_server(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve ``app`` with uvicorn on this event loop and a free port, so requests really run concurrently."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, ws="none", access_log=False))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        await eventually(lambda: _started(server, task), timeout=30)
+        limits = httpx.Limits(max_connections=200)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    if task.done():
+        task.result()  # surfaces a failed start
+    return server.started
+
+
+@asynccontextmanager
 async def running_pooling(database_url: str, nats_url: str, prefix: str, db: asyncpg.Pool) -> AsyncIterator[Pooling]:
-    """Pooling served over HTTP, with this test's pool (``db``) and NATS connection feeding it."""
+    """Pooling served over HTTP on this event loop, with this test's pool (``db``) and NATS feeding it."""
     clock = ManualClock(START)
+    settings = settings_for(database_url, nats_url, prefix)
+    runtime = Runtime(settings, [service], clock=clock)
     nats = await bus.connect(nats_url)
     try:
-        settings = settings_for(database_url, nats_url, prefix)
-        async with serve([service], settings, clock=clock) as (client, runtime):
+        async with http_server(create_app(settings, [service], runtime=runtime)) as client:
             js = nats.jetstream()
             feeds = [
                 await _upstream(db, js, database_url, prefix, c) for c in (catalog.CODEC, orders.CODEC, quality.CODEC)
