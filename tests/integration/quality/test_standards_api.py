@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.quality.conftest import (
+from tests.integration.quality.fixtures import (
     ADMIN,
     AGGREGATOR,
     BUYER,
