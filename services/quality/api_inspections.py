@@ -13,7 +13,6 @@ from events.quality import FirstArticleApproved, FirstArticleRejected, Inspectio
 from services.quality.inspections import (
     INSPECTION,
     Inspection,
-    Measurement,
     OpenFirstArticle,
     OpenLotInspection,
     RecordResults,
@@ -26,6 +25,7 @@ from services.quality.queries import cursor_id, sees_inspection
 from services.quality.record import QUALITY_RECORD, RecordFirstArticle, RecordLot, record_stream
 from services.quality.requests import InspectionResults, OpenInspection
 from services.quality.standards import STANDARD, standard_stream
+from services.quality.verdicts import Measurement
 from services.quality.views import InspectionPage, InspectionView, decode_json, inspection_view
 from shared.api import (
     Caller,

@@ -52,30 +52,34 @@ class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
 
 @get("/sampling-plans", responses=problem_responses(401, 422))
 async def get_sampling_plan(
-    lot_size: Annotated[int, QueryParameter(name="lot_size", description="items in the lot, at least 2")],
-    aql: Annotated[str, QueryParameter(name="aql", description="an AQL of the preferred series, 0.010 … 1000")],
+    lot_size: Annotated[str | None, QueryParameter(name="lot_size", description="items in the lot, at least 2")] = None,
+    aql: Annotated[
+        str | None, QueryParameter(name="aql", description="an AQL of the preferred series, 0.010 … 1000")
+    ] = None,
     level: Annotated[str, QueryParameter(name="level", description="I, II, III or S-1 … S-4")] = "II",
     severity: Annotated[str, QueryParameter(name="severity", description="normal, tightened or reduced")] = "normal",
 ) -> SamplingPlanView:
-    """The single sampling plan for a lot (ISO 2859-1:1999, Tables 1, 2-A, 2-B and 2-C), arrows followed."""
+    """The single sampling plan for a lot (ISO 2859-1:1999, Tables 1, 2-A, 2-B and 2-C), arrows followed.
+
+    Every bad or missing parameter is named in one 422.
+    """
     errors: list[FieldError] = []
-    if lot_size < MINIMUM_LOT_SIZE:
-        errors.append(FieldError("lot_size", f"must be at least {MINIMUM_LOT_SIZE} items, not {lot_size}"))
+    size = _lot_size(lot_size, errors)
     parsed: dict[str, Any] = {}
-    for name, parse, raw in (
-        ("aql", parse_aql, aql),
-        ("level", parse_level, level),
-        ("severity", parse_severity, severity),
-    ):
+    checks = (("aql", parse_aql, aql), ("level", parse_level, level), ("severity", parse_severity, severity))
+    for name, parse, raw in checks:
+        if raw is None:
+            errors.append(FieldError(name, "is required"))
+            continue
         try:
             parsed[name] = parse(raw)
         except InvalidSamplingParameter as error:
             errors.append(FieldError(error.field, error.message))
-    if errors:
+    if errors or size is None:
         raise InvalidInput(errors)
-    plan = sampling_plan(lot_size, parsed["aql"], parsed["level"], parsed["severity"])
+    plan = sampling_plan(size, parsed["aql"], parsed["level"], parsed["severity"])
     return SamplingPlanView(
-        lot_size=lot_size,
+        lot_size=size,
         aql=plan.aql,
         level=plan.level.value,
         severity=plan.severity.value,
@@ -86,6 +90,18 @@ async def get_sampling_plan(
         reject=plan.reject,
         inspect_whole_lot=plan.inspect_whole_lot,
     )
+
+
+def _lot_size(raw: str | None, errors: list[FieldError]) -> int | None:
+    if raw is None:
+        errors.append(FieldError("lot_size", "is required"))
+        return None
+    if not raw.strip().isdigit() or int(raw) < MINIMUM_LOT_SIZE:
+        errors.append(
+            FieldError("lot_size", f"must be a whole number of at least {MINIMUM_LOT_SIZE} items, not {raw!r}")
+        )
+        return None
+    return int(raw)
 
 
 @get("/msmes/{msme_id:uuid}/quality", responses=problem_responses(401, 404, 422))

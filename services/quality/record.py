@@ -27,7 +27,8 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
-from services.quality import scoring, switching
+from services.quality import switching
+from services.quality.assessment import QualityRecord, assessment, from_assessment
 from services.quality.sampling import InspectionLevel, Severity, passes_one_step_tighter, sampling_plan
 from shared.decider import Decider
 
@@ -39,8 +40,6 @@ RecordEvent = (
     | MsmeDisqualified
     | MsmeQualityAssessed
 )
-
-DEFAULT_QUALIFICATION_LOTS: Final = 3
 
 
 def record_stream(msme_id: UUID, standard_id: UUID) -> str:
@@ -72,28 +71,6 @@ class ResumeInspection:
 
 
 RecordCommand = RecordLot | RecordFirstArticle | ResumeInspection
-
-
-@dataclass(frozen=True)
-class QualityRecord:
-    msme_id: UUID | None = None
-    standard_id: UUID | None = None
-    standard_version: int = 0
-    switching: switching.SwitchingState = switching.INITIAL
-    qualified: bool = False
-    qualified_by: QualificationBasis | None = None
-    accepted_toward_qualification: int = 0
-    qualification_lots: int = DEFAULT_QUALIFICATION_LOTS
-    probation_allowed: bool = True
-    lots_accepted: int = 0
-    lots_rejected: int = 0
-    first_articles_approved: int = 0
-    first_articles_rejected: int = 0
-    classes: tuple[ClassRecord, ...] = ()
-
-    @property
-    def discontinued(self) -> bool:
-        return self.switching.discontinued
 
 
 def lot_outcome(verdict: LotAccepted | LotRejected, level: InspectionLevel) -> switching.LotOutcome:
@@ -143,7 +120,7 @@ def decide(command: RecordCommand, state: QualityRecord) -> Sequence[RecordEvent
                 state, after, "corrective action recorded; inspection resumes", None, command.at
             )
             record = replace(state, switching=after)
-            return [resumed, *changed, _assessed(record, "inspection_resumed", None, command.at)]
+            return [resumed, *changed, assessment(record, "inspection_resumed", None, command.at)]
         case _:
             assert_never(command)
 
@@ -196,7 +173,7 @@ def _record_lot(
             record = replace(record, qualified=True, qualified_by="accepted_lots")
             events.append(_qualified(verdict, "accepted_lots"))
     cause = "lot_accepted" if accepted else "lot_rejected"
-    return [*events, _assessed(record, cause, inspection_id, at)]
+    return [*events, assessment(record, cause, inspection_id, at)]
 
 
 def _record_first_article(
@@ -214,7 +191,7 @@ def _record_first_article(
         record = replace(record, qualified=True, qualified_by="first_article")
         events.append(_qualified(verdict, "first_article"))
     cause = "first_article_approved" if approved else "first_article_rejected"
-    return [*events, _assessed(record, cause, verdict.inspection_id, verdict.at)]
+    return [*events, assessment(record, cause, verdict.inspection_id, verdict.at)]
 
 
 def _started(
@@ -278,65 +255,9 @@ def _qualified(
     )
 
 
-def _assessed(record: QualityRecord, cause: str, inspection_id: UUID | None, at: datetime) -> MsmeQualityAssessed:
-    assert record.msme_id is not None and record.standard_id is not None
-    state = record.switching
-    return MsmeQualityAssessed(
-        msme_id=record.msme_id,
-        standard_id=record.standard_id,
-        standard_version=record.standard_version,
-        qualified=record.qualified,
-        qualified_by=record.qualified_by,
-        probation_allowed=record.probation_allowed,
-        severity=Severity(state.severity).value,
-        discontinued=state.discontinued,
-        score=scoring.quality_score(record.lots_accepted, record.lots_rejected, record.classes),
-        score_method=scoring.SCORE_METHOD,
-        process_average=scoring.process_average(record.classes),
-        lots_accepted=record.lots_accepted,
-        lots_rejected=record.lots_rejected,
-        first_articles_approved=record.first_articles_approved,
-        first_articles_rejected=record.first_articles_rejected,
-        accepted_toward_qualification=record.accepted_toward_qualification,
-        qualification_lots=record.qualification_lots,
-        classes=list(record.classes),
-        switching_score=state.switching_score,
-        recent_lots=list(state.recent),
-        consecutive_accepted=state.consecutive_accepted,
-        rejected_on_tightened=state.rejected_on_tightened,
-        cause=cause,
-        inspection_id=inspection_id,
-        at=at,
-    )
-
-
 def evolve(state: QualityRecord, event: RecordEvent) -> QualityRecord:
     """Only the assessment changes the record: it carries all of it."""
-    if not isinstance(event, MsmeQualityAssessed):
-        return state
-    return QualityRecord(
-        msme_id=event.msme_id,
-        standard_id=event.standard_id,
-        standard_version=event.standard_version,
-        switching=switching.SwitchingState(
-            severity=Severity(event.severity),
-            recent=tuple(event.recent_lots),
-            switching_score=event.switching_score,
-            consecutive_accepted=event.consecutive_accepted,
-            rejected_on_tightened=event.rejected_on_tightened,
-            discontinued=event.discontinued,
-        ),
-        qualified=event.qualified,
-        qualified_by=event.qualified_by,
-        accepted_toward_qualification=event.accepted_toward_qualification,
-        qualification_lots=event.qualification_lots,
-        probation_allowed=event.probation_allowed,
-        lots_accepted=event.lots_accepted,
-        lots_rejected=event.lots_rejected,
-        first_articles_approved=event.first_articles_approved,
-        first_articles_rejected=event.first_articles_rejected,
-        classes=tuple(event.classes),
-    )
+    return from_assessment(event) if isinstance(event, MsmeQualityAssessed) else state
 
 
 QUALITY_RECORD = Decider[RecordCommand, QualityRecord, RecordEvent]("msme-standard", QualityRecord(), decide, evolve)

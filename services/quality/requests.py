@@ -17,7 +17,7 @@ from events.quality import (
     Reference,
     StandardVersionSpec,
 )
-from services.quality.record import DEFAULT_QUALIFICATION_LOTS
+from services.quality.assessment import DEFAULT_QUALIFICATION_LOTS
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]

@@ -24,13 +24,13 @@ from services.quality.inspections import (
     INSPECTION,
     InspectionCommand,
     InspectionEvent,
-    Measurement,
     OpenFirstArticle,
     OpenLotInspection,
     RecordResults,
     StandardUsed,
 )
 from services.quality.switching import InspectionDiscontinued
+from services.quality.verdicts import Measurement
 from shared.errors import Conflict, InvalidInput
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,7 @@ import services.quality
 
 pytestmark = pytest.mark.unit
 
-DOMAIN = ["standards", "inspections", "record", "scoring", "sampling", "switching"]
+DOMAIN = ["standards", "inspections", "verdicts", "record", "assessment", "scoring", "sampling", "switching"]
 ALLOWED_PLATFORM = {"shared.decider", "shared.errors"}
 IO = ("asyncpg", "nats", "litestar", "sqlalchemy", "httpx", "random", "socket", "time", "shared")
 

@@ -21,6 +21,7 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
+from services.quality.assessment import QualityRecord
 from services.quality.inspections import (
     INSPECTION,
     OpenFirstArticle,
@@ -30,7 +31,6 @@ from services.quality.inspections import (
 )
 from services.quality.record import (
     QUALITY_RECORD,
-    QualityRecord,
     RecordEvent,
     RecordFirstArticle,
     RecordLot,
