@@ -63,13 +63,20 @@ class Upstream:
     versions: dict[str, int] = field(default_factory=dict)
 
     async def publish(self, stream_id: str, *events: Event) -> None:
+        """Append to the stream and relay until every event appended so far is on JetStream (an event
+        becomes readable only once no older transaction is open, so one pass may not be enough)."""
         version = self.versions.get(stream_id, 0)
         await self.store.append(stream_id, stream_id.split("-")[0], version, list(events))
         self.versions[stream_id] = version + len(events)
+        appended = sum(self.versions.values())
         connection = await asyncpg.connect(self.database_url)
         try:
-            while await self.relay.publish_batch(connection):
-                pass
+
+            async def relayed() -> bool:
+                await self.relay.publish_batch(connection)
+                return self.relay.published >= appended
+
+            await eventually(relayed)
         finally:
             await connection.close()
 
