@@ -170,9 +170,18 @@ async def record_results(
                 await unit.execute(QUALITY_RECORD, record, RecordFirstArticle(verdict, spec))
         return state
 
+    # The verdict also writes the MSME's record, which other inspections contend for: lock both, in order.
+    history, _ = await ctx.store.load(stream)
+    opened = next((e for e in history if isinstance(e, InspectionOpened)), None)
+    streams = [stream, record_stream(opened.msme_id, opened.standard_id)] if opened else [stream]
+
     async def work(connection: Connection | None) -> tuple[int, Any]:
         outcome = await run_command(
-            ctx.store, decide, metadata=command_metadata(request, principal), connection=connection
+            ctx.store,
+            decide,
+            metadata=command_metadata(request, principal),
+            connection=connection,
+            lock_streams=streams,
         )
         state = outcome.value
         assert state.opened is not None

@@ -167,7 +167,7 @@ async def resume_inspection(
         assert isinstance(assessed, MsmeQualityAssessed)
         return assessed
 
-    outcome = await run_command(ctx.store, work, metadata=command_metadata(request, principal))
+    outcome = await run_command(ctx.store, work, metadata=command_metadata(request, principal), lock_streams=[stream])
     return standard_quality(outcome.value, outcome.versions[stream], outcome.position)
 
 

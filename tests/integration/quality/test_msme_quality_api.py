@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -75,6 +76,23 @@ async def test_lots_move_an_msme_from_probation_to_qualified_then_to_tightened_i
     assert next_lot["severity"] == "tightened"
     by_class = {p["defect_class"]: p["sample_size"] for p in next_lot["plans"]}
     assert by_class == {"critical": 315, "major": 80, "minor": 50}
+
+
+async def test_verdicts_recorded_at_the_same_time_all_count_in_the_msmes_record(client: Client) -> None:
+    standard = await published_standard(client)
+    msme_id = new_id()
+    lots = [await open_lot(client, standard, msme_id) for _ in range(6)]
+    results = {"defects": {"critical": 0, "major": 0, "minor": 1}}
+    responses = await asyncio.gather(
+        *(client.post(f"/v1/inspections/{lot['id']}/results", json=results, headers=INSPECTOR) for lot in lots)
+    )
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    position = max(r.json()["position"] for r in responses)
+    (record,) = (await quality(client, msme_id, position))["standards"]
+    assert (record["lots_accepted"], record["lots_rejected"]) == (6, 0)
+    minor = next(c for c in record["process_average_by_class"] if c["defect_class"] == "minor")
+    assert (minor["sampled_units"], minor["defects"]) == (300, 6)
+    assert record["switching"]["switching_score"] == 18 and record["state"]["qualified"] is True
 
 
 async def test_discontinued_inspection_refuses_lots_until_an_inspector_resumes_it_at_tightened(client: Client) -> None:
