@@ -99,7 +99,8 @@ async def test_an_unanswered_request_expires_by_the_clock_and_its_units_go_elsew
     pooling.clock.advance(timedelta(seconds=2))
 
     async def expired() -> bool:
-        return (await pooling.get(f"/v1/allocation-requests/{request['id']}"))["status"] == "expired"
+        status: str = (await pooling.get(f"/v1/allocation-requests/{request['id']}"))["status"]
+        return status == "expired"
 
     await eventually(expired)
     replacement = await pending_for(pooling, "rotan-b")
