@@ -21,7 +21,7 @@ from services.quality.inspections import (
     inspection_stream,
 )
 from services.quality.projections import inspections, msme_owners
-from services.quality.queries import cursor_id, sees_inspection
+from services.quality.queries import cursor_id, lot_inspections, sees_inspection
 from services.quality.record import QUALITY_RECORD, RecordFirstArticle, RecordLot, record_stream
 from services.quality.requests import InspectionResults, OpenInspection
 from services.quality.standards import STANDARD, standard_stream
@@ -105,6 +105,7 @@ async def open_inspection(
                 inspector_org=principal.org,
                 by=principal.sub,
                 at=at,
+                earlier=await lot_inspections(unit.connection, ctx.schema, data.lot_id),
             )
         else:
             assert data.product_id and data.sample_size
@@ -122,9 +123,12 @@ async def open_inspection(
         state, _ = await unit.execute(INSPECTION, stream, command)
         return state
 
+    # One lot is inspected by one inspection at a time: its lock keeps a second one from slipping in.
+    locks = [f"lot:{data.lot_id}"] if data.lot_id else []
+
     async def work(connection: Connection | None) -> tuple[int, Any]:
         outcome = await run_command(
-            ctx.store, decide, metadata=command_metadata(request, principal), connection=connection
+            ctx.store, decide, metadata=command_metadata(request, principal), connection=connection, lock_streams=locks
         )
         assert outcome.value.opened is not None
         return 201, inspection_view(outcome.value.opened, None, outcome.versions[stream], outcome.position)

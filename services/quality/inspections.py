@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import assert_never
+from typing import Literal, assert_never
 from uuid import UUID
 
 from events.quality import (
@@ -29,8 +29,9 @@ from services.quality.sampling import Severity as PlanSeverity
 from services.quality.switching import InspectionDiscontinued
 from services.quality.verdicts import Measurement, judge, measured, reported_defects
 from shared.decider import Decider
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
 
+LotStatus = Literal["open", "accepted", "rejected"]
 InspectionEvent = InspectionOpened | LotAccepted | LotRejected | FirstArticleApproved | FirstArticleRejected
 Verdict = LotAccepted | LotRejected | FirstArticleApproved | FirstArticleRejected
 
@@ -62,6 +63,8 @@ class OpenLotInspection:
     inspector_org: str
     by: str
     at: datetime
+    earlier: tuple[LotStatus, ...] = ()
+    """How earlier inspections of the same lot ended (or that one is still open), oldest first."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
     match command:
         case OpenLotInspection():
             _refuse_reopen(state)
+            _refuse_reinspection(command)
             if command.discontinued:
                 raise InspectionDiscontinued()
             return [
@@ -180,6 +184,17 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
             return [_verdict(command, state)]
         case _:
             assert_never(command)
+
+
+def _refuse_reinspection(command: OpenLotInspection) -> None:
+    """A lot is judged once; after a rejection it comes back only as a resubmitted lot."""
+    lot = command.lot_id
+    if "open" in command.earlier:
+        raise Conflict(f"lot {lot} is already under inspection", problem="lot-under-inspection")
+    if "accepted" in command.earlier:
+        raise Conflict(f"lot {lot} was already accepted", problem="lot-already-accepted")
+    if command.earlier and not command.resubmitted:
+        raise InvalidInput.of("resubmitted", f"lot {lot} was rejected before; inspect it again as a resubmitted lot")
 
 
 def _refuse_reopen(state: Inspection) -> None:

@@ -92,7 +92,16 @@ msme_owners = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-MIGRATIONS = [Migration("0001_read_models", lambda schema: tables_ddl(metadata))]
+MIGRATIONS = [
+    Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
+    Migration(
+        "0002_lot_inspections",
+        lambda schema: [
+            f"CREATE INDEX IF NOT EXISTS events_lot_inspections ON {schema}.events ((data->>'lot_id'))"
+            " WHERE event_type = 'InspectionOpened'"
+        ],
+    ),
+]
 
 
 def _json(value: object) -> str:

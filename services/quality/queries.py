@@ -7,9 +7,11 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from services.quality.inspections import LotStatus
 from services.quality.projections import msme_owners
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput
+from shared.eventstore import Connection
 from shared.service import ServiceContext
 from shared.sql import fetchrow
 
@@ -41,3 +43,19 @@ async def sees_inspection(ctx: ServiceContext, principal: Principal, inspector_o
     if principal.role is Role.MSME:
         return await msme_owner(ctx, msme_id) == principal.org
     return False
+
+
+async def lot_inspections(connection: Connection, schema: str, lot_id: UUID) -> tuple[LotStatus, ...]:
+    """How each earlier inspection of a lot ended, oldest first, read from the event store in the caller's
+    transaction (which holds the lot's lock, so no other inspection of the lot can slip in meanwhile)."""
+    rows = await connection.fetch(
+        f"""SELECT (SELECT v.event_type FROM {schema}.events v
+                    WHERE v.stream_id = o.stream_id AND v.event_type IN ('LotAccepted', 'LotRejected')
+                    LIMIT 1) AS verdict
+            FROM {schema}.events o
+            WHERE o.event_type = 'InspectionOpened' AND o.data->>'lot_id' = $1
+            ORDER BY o.position""",
+        str(lot_id),
+    )
+    statuses: dict[str | None, LotStatus] = {None: "open", "LotAccepted": "accepted", "LotRejected": "rejected"}
+    return tuple(statuses[row["verdict"]] for row in rows)

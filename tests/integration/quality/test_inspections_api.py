@@ -211,3 +211,26 @@ async def test_inspections_are_listed_for_their_organisation_in_pages_and_by_fil
     assert (await client.get("/v1/inspections", headers=BUYER)).status_code == 403
     bad = await client.get("/v1/inspections?status=lost&msme_id=x", headers=INSPECTOR)
     assert bad.status_code == 422
+
+
+async def test_a_lot_is_judged_once_and_a_rejected_lot_returns_flagged_as_resubmitted(client: Client) -> None:
+    standard = await published_standard(client)
+    first = await open_lot(client, standard, MSME_ID)
+    again = {
+        "msme_id": str(MSME_ID),
+        "standard_id": standard["id"],
+        "standard_version": 1,
+        "lot_id": first["lot_id"],
+        "pool_id": str(POOL_ID),
+        "lot_size": 500,
+    }
+    busy = await client.post("/v1/inspections", json=again, headers=INSPECTOR)
+    assert busy.status_code == 409 and busy.json()["type"] == "/problems/lot-under-inspection"
+    await record(client, first, major=2)
+    unflagged = await client.post("/v1/inspections", json=again, headers=INSPECTOR)
+    assert unflagged.status_code == 422 and unflagged.json()["errors"][0]["field"] == "resubmitted"
+    resubmitted = await open_lot(client, standard, MSME_ID, lot_id=first["lot_id"], resubmitted=True)
+    assert resubmitted["resubmitted"] is True
+    await record(client, resubmitted)
+    done = await client.post("/v1/inspections", json={**again, "resubmitted": True}, headers=INSPECTOR)
+    assert done.status_code == 409 and done.json()["type"] == "/problems/lot-already-accepted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace as replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -24,6 +25,7 @@ from services.quality.inspections import (
     INSPECTION,
     InspectionCommand,
     InspectionEvent,
+    LotStatus,
     OpenFirstArticle,
     OpenLotInspection,
     RecordResults,
@@ -186,3 +188,21 @@ def test_a_first_article_must_conform_in_every_sampled_unit() -> None:
     approved = then(given, results())[0]
     assert isinstance(approved, FirstArticleApproved) and approved.product_id == PRODUCT
     assert isinstance(then(given, results(minor=1))[0], FirstArticleRejected)
+
+
+def test_a_lot_is_judged_once_and_after_a_rejection_comes_back_only_as_resubmitted() -> None:
+    def reopen(*earlier: LotStatus, resubmitted: bool = False) -> list[InspectionEvent]:
+        command = replace(open_lot(), earlier=earlier, resubmitted=resubmitted)
+        return then([], command)
+
+    with pytest.raises(Conflict) as open_one:
+        reopen("rejected", "open", resubmitted=True)
+    assert open_one.value.problem == "lot-under-inspection"
+    with pytest.raises(Conflict) as accepted:
+        reopen("accepted", resubmitted=True)
+    assert accepted.value.problem == "lot-already-accepted"
+    with pytest.raises(InvalidInput) as not_flagged:
+        reopen("rejected")
+    assert not_flagged.value.errors[0].field == "resubmitted"
+    opened = reopen("rejected", "rejected", resubmitted=True)[0]
+    assert isinstance(opened, InspectionOpened) and opened.resubmitted
