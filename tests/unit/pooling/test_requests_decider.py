@@ -1,0 +1,123 @@
+"""An allocation request: answered once, in time; a partial accept keeps the earliest months; releases
+give back the latest months first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from events.common import Money
+from events.pooling import (
+    AllocationAccepted,
+    AllocationExpired,
+    AllocationReleased,
+    LineQuantity,
+    MonthQuantity,
+    PoolingEvent,
+)
+from services.pooling.requests import (
+    REQUEST,
+    AcceptAllocation,
+    AllocationRequest,
+    DeclineAllocation,
+    ExpireAllocation,
+    ReleaseAllocation,
+    RequestAllocation,
+    RequestCommand,
+    WithdrawAllocation,
+    earliest,
+    split_release,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+
+pytestmark = pytest.mark.unit
+
+AT = datetime(2027, 1, 4, 9, tzinfo=UTC)
+EXPIRES = AT + timedelta(hours=48)
+LINE = (LineQuantity(order_id=UUID(int=1), line_id=UUID(int=2), quantity=600),)
+
+
+def months(**quantities: int) -> tuple[MonthQuantity, ...]:
+    return tuple(MonthQuantity(month=m.replace("_", "-").lstrip("m"), quantity=q) for m, q in quantities.items())
+
+
+PLAN = months(m2027_02=300, m2027_03=300)
+
+
+def sent() -> RequestAllocation:
+    return RequestAllocation(
+        request_id=UUID(int=10), pool_id=UUID(int=11), aggregator_org="nusantara-trading", proposal_id=UUID(int=12),
+        msme_id=UUID(int=13), product_id=UUID(int=14), hs_code="460219", standard_id=UUID(int=15),
+        standard_version=1, unit="PCE", plan=PLAN, unit_price=Money(amount=Decimal("4.10"), currency="USD"),
+        lines=LINE, expires_at=EXPIRES, reason="cheapest", at=AT,
+    )  # fmt: skip
+
+
+def given(*commands: RequestCommand) -> AllocationRequest:
+    state = REQUEST.initial_state
+    for command in commands:
+        state = REQUEST.fold(REQUEST.decide(command, state), state)
+    return state
+
+
+def then(state: AllocationRequest, command: RequestCommand) -> list[PoolingEvent]:
+    return list(REQUEST.decide(command, state))
+
+
+def test_a_partial_accept_keeps_the_earliest_months() -> None:
+    (accepted,) = then(given(sent()), AcceptAllocation(400, LINE, "msme:siti", AT))
+    assert isinstance(accepted, AllocationAccepted)
+    assert (accepted.requested, accepted.quantity, accepted.shortfall) == (600, 400, 200)
+    assert accepted.plan == list(months(m2027_02=300, m2027_03=100))
+
+
+def test_a_request_is_answered_once() -> None:
+    answered = given(sent(), DeclineAllocation("no rattan", "msme:siti", AT))
+    with pytest.raises(Conflict) as refused:
+        then(answered, AcceptAllocation(600, LINE, "msme:siti", AT))
+    assert refused.value.problem == "illegal-transition"
+    assert then(answered, WithdrawAllocation("pool full", AT)) == []
+    assert then(answered, ExpireAllocation(EXPIRES)) == []
+
+
+def test_after_its_deadline_a_request_cannot_be_answered_and_expires() -> None:
+    with pytest.raises(Conflict) as refused:
+        then(given(sent()), AcceptAllocation(600, LINE, "msme:siti", EXPIRES))
+    assert refused.value.problem == "request-expired"
+    assert then(given(sent()), ExpireAllocation(EXPIRES - timedelta(seconds=1))) == []
+    (expired,) = then(given(sent()), ExpireAllocation(EXPIRES))
+    assert isinstance(expired, AllocationExpired) and expired.lines == list(LINE)
+
+
+def test_an_accept_must_be_between_one_and_the_requested_quantity() -> None:
+    for quantity in (0, 601):
+        with pytest.raises(InvalidInput):
+            then(given(sent()), AcceptAllocation(quantity, LINE, "msme:siti", AT))
+
+
+def test_releasing_gives_back_the_latest_months_first_or_one_named_month() -> None:
+    accepted = given(sent(), AcceptAllocation(600, LINE, "msme:siti", AT))
+    (released,) = then(accepted, ReleaseAllocation(350, None, "order cancelled", (), AT))
+    assert isinstance(released, AllocationReleased)
+    assert released.released_plan == list(months(m2027_02=50, m2027_03=300)) and released.remaining == 250
+    after = REQUEST.fold([released], accepted)
+    assert after.accepted_plan == months(m2027_02=250) and after.accepted == 250
+    (february,) = then(accepted, ReleaseAllocation(500, "2027-02", "capacity lowered", (), AT))
+    assert february.released_plan == list(months(m2027_02=300))  # type: ignore[union-attr]
+    assert then(given(sent()), ReleaseAllocation(10, None, "nothing accepted yet", (), AT)) == []
+
+
+def test_a_request_is_sent_once_and_an_unknown_one_cannot_be_answered() -> None:
+    with pytest.raises(Conflict):
+        then(given(sent()), sent())
+    with pytest.raises(NotFound):
+        then(AllocationRequest(), DeclineAllocation("no", "msme:siti", AT))
+
+
+def test_plans_split_by_month() -> None:
+    assert earliest(PLAN, 450) == months(m2027_02=300, m2027_03=150)
+    assert split_release(PLAN, 100, None) == (months(m2027_03=100), months(m2027_02=300, m2027_03=200))
+    assert split_release(PLAN, 100, "2027-04") == ((), PLAN)
