@@ -8,9 +8,12 @@ transaction, so it is never lost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 from uuid import UUID
 
+from events.pooling import AllocationReleased, PoolingEvent, SupplyBooked, SupplyReleased
 from services.pooling.capacity import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
 from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import Book, Lapse, Release
@@ -38,6 +41,7 @@ REALLOCATE = "reallocate"
 EXPIRE = "allocation-expiry"
 """Due-action kind: expire an unanswered request; the subject is the request id."""
 AS_SOON_AS_POSSIBLE = datetime(2000, 1, 1, tzinfo=UTC)
+E = TypeVar("E", bound=PoolingEvent)
 
 
 async def reallocate_later(connection: Connection, pool_id: UUID, cause: str) -> None:
@@ -51,6 +55,11 @@ async def load_request(store: EventStore, request_id: UUID, connection: Connecti
     if state.request_id is None:
         raise NotFound(f"no allocation request {request_id}")
     return state
+
+
+def _only(events: Sequence[PoolingEvent], kind: type[E]) -> E:
+    (event,) = [e for e in events if isinstance(e, kind)]
+    return event
 
 
 def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
@@ -81,7 +90,7 @@ async def accept(
         if not 0 < taken <= request.quantity:
             raise InvalidInput.of("quantity", f"must be between 1 and the {request.quantity} requested")
         _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, taken, at))
-        lines = tuple(getattr(booked[0], "lines", ()))
+        lines = tuple(_only(booked, SupplyBooked).lines)
         after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(taken, lines, by, at))
         for month in earliest(request.plan, taken):
             commit = CommitCapacity(product_id, msme_id, month.month, month.quantity, request_id, pool_id)
@@ -188,12 +197,12 @@ async def release(
         _, released = await unit.execute(POOL, pool_stream(pool_id), Release(request_id, asked, reason, at))
         if not released:
             return 0
-        given = getattr(released[0], "quantity", 0)
-        lines = tuple(getattr(released[0], "lines", ()))
+        supply = _only(released, SupplyReleased)
+        given = supply.quantity
         _, events = await unit.execute(
-            REQUEST, request_stream(request_id), ReleaseAllocation(given, month, reason, lines, at)
+            REQUEST, request_stream(request_id), ReleaseAllocation(given, month, reason, tuple(supply.lines), at)
         )
-        for entry in getattr(events[0], "released_plan", []):
+        for entry in _only(events, AllocationReleased).released_plan:
             await unit.execute(
                 LEDGER, capacity_stream(product_id, entry.month), ReleaseCapacity(entry.quantity, request_id, reason)
             )

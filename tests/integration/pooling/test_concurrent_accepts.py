@@ -24,10 +24,10 @@ import sqlalchemy as sa
 from events.common import Money
 from events.pooling import AllocationPolicy, CostTerms, MonthQuantity, ProposedSupply
 from services.pooling import answers
-from services.pooling.access import load_pool
 from services.pooling.capacity import LEDGER, capacity_stream
-from services.pooling.pool import pool_stream
+from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import ProposalDraft
+from services.pooling.pool_state import Pool
 from services.pooling.supply import ConfirmedLine, add_demand, propose, send_proposal
 from services.pooling.tables import msmes
 from shared.auth import Role
@@ -91,10 +91,8 @@ async def request(pooling: Pooling, pool_id: UUID, supplies: list[ProposedSupply
     )  # fmt: skip
 
 
-async def load_pool_state(store: EventStore, pool_id: UUID) -> Any:
+async def load_pool_state(store: EventStore, pool_id: UUID) -> tuple[Pool, int]:
     events, version = await store.load(pool_stream(pool_id))
-    from services.pooling.pool import POOL
-
     return POOL.fold(events), version  # type: ignore[arg-type]
 
 
@@ -202,6 +200,3 @@ async def test_concurrent_accepts_never_over_commit_an_msme(pooling: Pooling) ->
 async def ledger_declared(store: EventStore, product_id: UUID) -> bool:
     events, _ = await store.load(capacity_stream(product_id, "2027-02"))
     return LEDGER.fold(events).declared > 0  # type: ignore[arg-type]
-
-
-__all__ = ["load_pool"]
