@@ -15,7 +15,7 @@ from services.catalog import commands
 from services.catalog.products import DeclareCapacity, ProductChanges, UpdateProduct
 from services.catalog.rules import canonical_province, is_month, month_of, months_between, normalise_hs_code
 from services.catalog.schemas import CapacityBody, ProductPage, ProductPatch, ProductView
-from services.catalog.search import ProductSearch, lookup_statement, search_statement, text_query
+from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
 from shared.api import Caller, Context, command_metadata, decode_cursor, encode_cursor, if_match, wait_for_position
 from shared.auth import Role
@@ -23,7 +23,7 @@ from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.geography import find_city
 from shared.problems import problem_responses
-from shared.sql import fetch, fetchrow
+from shared.sql import fetchrow
 
 
 @get("/products/{product_id:uuid}", responses=problem_responses(401, 404, 422))
@@ -221,7 +221,8 @@ async def search_products(
         limit=limit,
     )
     search = product_search(raw, today=now.date(), this_month=month_of(now))
-    rows = await fetch(ctx.pool, search_statement(search))
+    async with ctx.pool.acquire() as connection:
+        rows = await find_products(connection, search)
     page = rows[:limit]
     next_cursor = encode_cursor(str(page[-1]["id"])) if len(rows) > limit else None
     return ProductPage(items=[summary_from_row(r) for r in page], next_cursor=next_cursor)

@@ -1,7 +1,8 @@
 """The catalog's read models: MSME profiles, certifications, searchable products and monthly capacity.
 
 ``products`` denormalises its MSME's name, province, city and status so a search needs no join; its
-``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector`` with a GIN index.
+``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector`` with a GIN index,
+and generated HS chapter/heading/subheading columns turn HS-prefix searches into equality on a b-tree.
 ``capacity`` holds declared units (from CapacityDeclared) and committed units (from pooling's events, via
 ``commitments``, which the pooling subscription owns and a rebuild of this projection reads back).
 """
@@ -58,14 +59,14 @@ certifications = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("msme_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("number", sa.Text, nullable=False),
     sa.Column("issuer", sa.Text, nullable=False),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("certifications_holder", "msme_id", "kind", "valid_until", "valid_from"),
-    sa.Index("certifications_kind", "kind", "valid_until", "valid_from", "msme_id"),
+    sa.Index("certifications_holder", "msme_id", "key", "valid_until", "valid_from"),
 )
 
 _SEARCH_TEXT = (
@@ -95,6 +96,8 @@ products = sa.Table(
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("lead_time_days", sa.Integer, nullable=False),
     sa.Column("standards", ARRAY(sa.Text), nullable=False),
+    # The certification keys its MSME holds or held; a search checks their dates in ``certifications``.
+    sa.Column("certification_keys", ARRAY(sa.Text), nullable=False),
     sa.Column("standard_refs", JSONB, nullable=False),
     sa.Column("origin_plots", JSONB, nullable=False),
     sa.Column("eudr_commodity", sa.Text),
@@ -102,12 +105,21 @@ products = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("search", TSVECTOR, sa.Computed(_SEARCH_TEXT, persisted=True)),
+    # HS chapter, heading and subheading, so a prefix search walks an index in product order.
+    sa.Column("hs_chapter", sa.Text, sa.Computed("left(hs_code, 2)", persisted=True)),
+    sa.Column("hs_heading", sa.Text, sa.Computed("left(hs_code, 4)", persisted=True)),
+    sa.Column("hs_subheading", sa.Text, sa.Computed("left(hs_code, 6)", persisted=True)),
+    # Every index ends with id: equality filters then read matches already in the order pages are cut in.
+    sa.Index("products_category", "category", "id"),
     sa.Index("products_category_province", "category", "province", "id"),
     sa.Index("products_province_city", "province", "city", "id"),
-    sa.Index("products_hs_code", "hs_code", "id", postgresql_ops={"hs_code": "text_pattern_ops"}),
+    sa.Index("products_hs_chapter", "hs_chapter", "id"),
+    sa.Index("products_hs_heading", "hs_heading", "id"),
+    sa.Index("products_hs_subheading", "hs_subheading", "id"),
     sa.Index("products_msme", "msme_id", "id"),
     sa.Index("products_search", "search", postgresql_using="gin"),
     sa.Index("products_standards", "standards", postgresql_using="gin"),
+    sa.Index("products_certification_keys", "certification_keys", postgresql_using="gin"),
 )
 
 capacity = sa.Table(
@@ -132,6 +144,11 @@ commitments = sa.Table(
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
+
+
+def certification_key(kind: str, name: str) -> str:
+    """How a search names a certification: its kind (``halal``), or ``other:<name>`` for other schemes."""
+    return f"other:{name.strip().lower()}" if kind == "other" else kind
 
 
 def standard_keys(standards: list[StandardRef]) -> list[str]:
@@ -205,11 +222,12 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 .values(msme_name=event.name, province=event.province, city=event.city, msme_status=event.status),
             )
         case CertificationAdded():
-            held = tables["certifications"]
+            held, key = tables["certifications"], certification_key(event.kind, event.name)
             values = {
                 "id": event.certification_id,
                 "msme_id": event.msme_id,
                 "kind": event.kind,
+                "key": key,
                 "name": event.name,
                 "number": event.number,
                 "issuer": event.issuer,
@@ -218,6 +236,13 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 "added_at": event.at,
             }
             await execute(connection, insert(held).values(**values).on_conflict_do_nothing())
+            keys = listed.c.certification_keys
+            await execute(
+                connection,
+                listed.update()
+                .where(listed.c.msme_id == event.msme_id, sa.not_(keys.contains([key])))
+                .values(certification_keys=sa.func.array_append(keys, key)),
+            )
             await _bump(connection, table, event.msme_id, record)
         case SkuClaimed() | SkuReleased():
             await _bump(connection, table, event.msme_id, record)
@@ -239,6 +264,8 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                     owner.c.id == event.msme_id
                 ),
             )
+            held = tables["certifications"]
+            keys = sa.select(sa.func.array_agg(sa.distinct(held.c.key))).where(held.c.msme_id == event.msme_id)
             # The MSME's registration always precedes its products in the global order.
             msme = dict(row) if row is not None else {"name": "", "status": "active", "province": "", "city": ""}
             values = {
@@ -250,6 +277,7 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                 "province": msme["province"],
                 "city": msme["city"],
                 "listed_at": event.at,
+                "certification_keys": sa.func.coalesce(keys.scalar_subquery(), sa.cast(sa.literal([]), ARRAY(sa.Text))),
                 **_product_values(event, record),
             }
             await execute(connection, insert(table).values(**values).on_conflict_do_nothing())

@@ -11,13 +11,22 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy as sa
 
 from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.projections import capacity, certifications, products
+from services.catalog.projections import capacity, certification_key, certifications, products
+from shared.eventstore import Connection
+from shared.sql import fetch
 
 MAX_WORDS = 8
+MIN_PREFIX = 3
 _WORD = re.compile(r"\w+")
+
+# How many rows a filter matches decides the best plan (walk the id order and filter, or collect the matches
+# and sort them), so a search is always planned for its own values, never with a cached generic plan. The
+# setting lasts for the session; asyncpg's pool resets it (RESET ALL) when the connection goes back.
+CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
 
 SUMMARY_COLUMNS = (
     products.c.id,
@@ -61,23 +70,25 @@ class ProductSearch:
 
 
 def text_query(text: str) -> str | None:
-    """A prefix-matching ``tsquery`` of the words in ``text`` (``"rattan bask"`` → ``rattan:* & bask:*``)."""
+    """A ``tsquery`` of the words in ``text``, each matching as a prefix (``"rattan bask"`` → ``rattan:* & bask:*``)
+    except words shorter than three characters, which match whole (``"40 cm"`` must not mean "anything with c")."""
     words = [w.lower() for w in _WORD.findall(text)][:MAX_WORDS]
-    return " & ".join(f"{w}:*" for w in words) if words else None
+    terms = [f"{w}:*" if len(w) >= MIN_PREFIX else w for w in words]
+    return " & ".join(terms) if terms else None
 
 
-def _certified(kind: str, day: date | None) -> sa.ColumnElement[bool]:
-    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None)."""
+def _certified(kind: str, day: date | None) -> list[sa.ColumnElement[bool]]:
+    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None).
+
+    The array test narrows by index to MSMEs that ever held one; the dates are checked in ``certifications``.
+    """
+    key = kind if kind in CERTIFICATION_NAMES else certification_key("other", kind)
     on: sa.ColumnElement[date] = sa.literal(day, sa.Date) if day is not None else sa.func.current_date()
     held = certifications
-    matches = (
-        held.c.kind == kind
-        if kind in CERTIFICATION_NAMES
-        else sa.and_(held.c.kind == "other", sa.func.lower(held.c.name) == kind.lower())
+    valid = sa.exists().where(
+        held.c.msme_id == products.c.msme_id, held.c.key == key, held.c.valid_from <= on, held.c.valid_until >= on
     )
-    return sa.exists().where(
-        held.c.msme_id == products.c.msme_id, matches, held.c.valid_from <= on, held.c.valid_until >= on
-    )
+    return [products.c.certification_keys.contains([key]), valid]
 
 
 def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
@@ -90,13 +101,23 @@ def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
     )
 
 
+def hs_prefix_conditions(prefix: str) -> list[sa.ColumnElement[bool]]:
+    """Equality on the longest of HS chapter, heading and subheading the prefix covers, then the rest by LIKE."""
+    levels = ((6, products.c.hs_subheading), (4, products.c.hs_heading), (2, products.c.hs_chapter))
+    length, column = next(((n, c) for n, c in levels if len(prefix) >= n), (0, None))
+    conditions: list[sa.ColumnElement[bool]] = [] if column is None else [column == prefix[:length]]
+    if len(prefix) > length:
+        conditions.append(products.c.hs_code.like(f"{prefix}%"))
+    return conditions
+
+
 def search_statement(search: ProductSearch) -> sa.Select[Any]:
     """The page of products matching ``search``, ordered by id, one row more than the limit."""
     conditions: list[sa.ColumnElement[bool]] = []
     if not search.include_suspended:
         conditions.append(products.c.msme_status == "active")
     if search.hs_prefix:
-        conditions.append(products.c.hs_code.like(f"{search.hs_prefix}%"))
+        conditions.extend(hs_prefix_conditions(search.hs_prefix))
     if search.category:
         conditions.append(products.c.category == search.category)
     if search.province:
@@ -108,7 +129,8 @@ def search_statement(search: ProductSearch) -> sa.Select[Any]:
     if search.standard:
         conditions.append(products.c.standards.contains([search.standard]))
     if search.certifications:
-        conditions.extend(_certified(kind, search.certified_on) for kind in search.certifications)
+        for kind in search.certifications:
+            conditions.extend(_certified(kind, search.certified_on))
     if search.text and (query := text_query(search.text)):
         tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
         conditions.append(products.c.search.bool_op("@@")(tsquery))
@@ -125,3 +147,9 @@ def search_statement(search: ProductSearch) -> sa.Select[Any]:
 def lookup_statement(product_id: UUID) -> sa.Select[Any]:
     """A product by primary key: what ``GET /products/{id}`` reads, and the benchmark's baseline."""
     return sa.select(products).where(products.c.id == product_id)
+
+
+async def find_products(connection: Connection, search: ProductSearch) -> list[asyncpg.Record]:
+    """Run a search on ``connection``: the page of matches and, if there are more, one row beyond it."""
+    await connection.execute(CUSTOM_PLANS)
+    return await fetch(connection, search_statement(search))

@@ -117,6 +117,28 @@ async def test_filters_combine_and_capacity_counts_the_months_asked_for(catalog:
     assert await skus(catalog, f"msme_id={seeded['weavers']['id']}&q=storage") == ["RB-40"]
 
 
+async def test_a_certification_added_after_listing_counts_in_search(catalog: Catalog) -> None:
+    seeded = await _seed(catalog)
+    url = f"/v1/msmes/{seeded['weavers']['id']}/certifications"
+    dates = {"valid_from": "2026-01-01", "valid_until": "2028-01-01"}
+    await catalog.client.post(
+        url, json={"kind": "fair_trade", "number": "FT-9", "issuer": "WFTO", **dates}, headers=catalog_owner()
+    )
+    added = await catalog.client.post(
+        url,
+        json={"kind": "other", "name": "Rainforest Alliance", "number": "RA-7", "issuer": "RA", **dates},
+        headers=catalog_owner(),
+    )
+    await catalog.client.get(
+        f"/v1/msmes/{seeded['weavers']['id']}?wait_for_position={added.json()['position']}", headers=BUYER
+    )
+    assert sorted(await skus(catalog, "certification=fair_trade")) == ["RB-40", "RB-60"]
+    assert sorted(await skus(catalog, "certification=Rainforest%20Alliance")) == ["RB-40", "RB-60"]
+    both = "certification=fair_trade&certification=halal"
+    assert await skus(catalog, both) == []  # every certification asked for must be held
+    assert await skus(catalog, "certification=fair_trade&certified_on=2025-12-31") == []
+
+
 async def test_pages_follow_a_stable_order_by_cursor(catalog: Catalog) -> None:
     await _seed(catalog)
     seen: list[str] = []
