@@ -62,6 +62,8 @@ def collect_errors(value: Any, target: Any, path: str = "") -> list[FieldError]:
     except msgspec.ValidationError as error:
         first = _message(error, path)
     errors: list[FieldError] = []
+    while typing.get_origin(target) is typing.Annotated:
+        target = typing.get_args(target)[0]
     origin = typing.get_origin(target)
     if isinstance(target, type) and issubclass(target, msgspec.Struct) and isinstance(value, dict):
         info = msgspec.structs.fields(target)

@@ -1,0 +1,56 @@
+"""Request validation names every invalid field with its path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+import pytest
+
+from shared.errors import InvalidInput, MalformedRequest
+from shared.validation import collect_errors, decode_body
+
+pytestmark = pytest.mark.unit
+
+
+class Line(msgspec.Struct, forbid_unknown_fields=True):
+    quantity: Annotated[int, msgspec.Meta(ge=1)]
+    unit: str
+
+
+class Order(msgspec.Struct, forbid_unknown_fields=True):
+    buyer: str
+    lines: Annotated[list[Line], msgspec.Meta(min_length=1, max_length=5)]
+    notes: str | None = None
+
+
+def test_every_bad_field_is_reported_with_its_path() -> None:
+    errors = collect_errors({"buyer": 7, "lines": [{"quantity": 0, "unit": "PCE"}, {"unit": 3, "x": 1}]}, Order)
+    assert [(e.field, e.message) for e in errors] == [
+        ("buyer", "Expected `str`, got `int`"),
+        ("lines[0].quantity", "Expected `int` >= 1"),
+        ("lines[1].quantity", "is required"),
+        ("lines[1].unit", "Expected `str`, got `int`"),
+        ("lines[1].x", "is not a known field"),
+    ]
+
+
+def test_a_constraint_on_a_list_itself_names_the_list() -> None:
+    assert [e.field for e in collect_errors({"buyer": "b", "lines": []}, Order)] == ["lines"]
+
+
+def test_malformed_json_and_duplicate_keys_are_refused() -> None:
+    with pytest.raises(MalformedRequest):
+        decode_body(b'{"buyer": "b",', Order)
+    with pytest.raises(MalformedRequest, match="duplicate key 'buyer'"):
+        decode_body(b'{"buyer": "a", "buyer": "b", "lines": [{"quantity": 1, "unit": "PCE"}]}', Order)
+    with pytest.raises(MalformedRequest):
+        decode_body(b'{"buyer": NaN}', Order)
+
+
+def test_a_valid_body_decodes_and_an_invalid_one_raises_with_all_errors() -> None:
+    order = decode_body(b'{"buyer": "b", "lines": [{"quantity": 2, "unit": "PCE"}]}', Order)
+    assert order == Order(buyer="b", lines=[Line(quantity=2, unit="PCE")])
+    with pytest.raises(InvalidInput) as raised:
+        decode_body(b'{"lines": [{"quantity": 0, "unit": "PCE"}]}', Order)
+    assert {e.field for e in raised.value.errors} == {"buyer", "lines[0].quantity"}
