@@ -6,7 +6,8 @@ from events.catalog import CODEC
 from services.catalog.handlers import COMMITTED_CAPACITY
 from services.catalog.msme_routes import add_certification, get_msme, list_product, register_msme, update_msme
 from services.catalog.product_routes import declare_capacity, get_product, search_products, update_product
-from services.catalog.projections import CATALOG, MIGRATIONS
+from services.catalog.projections import CATALOG
+from services.catalog.tables import MIGRATIONS
 from shared.service import Service
 
 service = Service(

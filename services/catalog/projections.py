@@ -1,10 +1,7 @@
-"""The catalog's read models: MSME profiles, certifications, searchable products and monthly capacity.
+"""The catalog projection: how each catalog event changes the read-model tables (see ``tables``).
 
-``products`` denormalises its MSME's name, province, city and status so a search needs no join; its
-``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector`` with a GIN index,
-and generated HS chapter/heading/subheading columns turn HS-prefix searches into equality on a b-tree.
-``capacity`` holds declared units (from CapacityDeclared) and committed units (from pooling's events, via
-``commitments``, which the pooling subscription owns and a rebuild of this projection reads back).
+It writes through the ``Tables`` it is given (the live tables, or a rebuild's copies); ``commitments``
+belongs to the pooling subscription, so a rebuild reads committed units back from it.
 """
 
 from __future__ import annotations
@@ -13,7 +10,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from events.base import Event
 from events.catalog import (
@@ -27,128 +24,15 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
+from services.catalog.rules import certification_key
+from services.catalog.tables import capacity, certifications, commitments, msmes, products
 from shared.eventstore import Connection, RecordedEvent
-from shared.migrations import Migration, tables_ddl
 from shared.projection import Projection, Tables
 from shared.sql import execute, fetchrow
-
-metadata = sa.MetaData(schema="catalog")
-
-msmes = sa.Table(
-    "msmes",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("org", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("nib", sa.Text, nullable=False),
-    sa.Column("province", sa.Text, nullable=False),
-    sa.Column("city", sa.Text, nullable=False),
-    sa.Column("contact", JSONB, nullable=False),
-    sa.Column("size_class", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("registered_by", sa.Text, nullable=False),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Index("msmes_org", "org"),
-)
-
-certifications = sa.Table(
-    "certifications",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("msme_id", sa.Uuid, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("key", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("number", sa.Text, nullable=False),
-    sa.Column("issuer", sa.Text, nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_until", sa.Date, nullable=False),
-    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("certifications_holder", "msme_id", "key", "valid_until", "valid_from"),
-)
-
-_SEARCH_TEXT = (
-    "setweight(to_tsvector('simple'::regconfig, name), 'A')"
-    " || setweight(to_tsvector('simple'::regconfig, category || ' ' || sku || ' ' || msme_name), 'B')"
-    " || setweight(to_tsvector('simple'::regconfig, description), 'C')"
-)
-
-products = sa.Table(
-    "products",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("msme_id", sa.Uuid, nullable=False),
-    sa.Column("org", sa.Text, nullable=False),
-    sa.Column("msme_name", sa.Text, nullable=False),
-    sa.Column("msme_status", sa.Text, nullable=False),
-    sa.Column("province", sa.Text, nullable=False),
-    sa.Column("city", sa.Text, nullable=False),
-    sa.Column("sku", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("hs_code", sa.Text, nullable=False),
-    sa.Column("category", sa.Text, nullable=False),
-    sa.Column("unit", sa.Text, nullable=False),
-    sa.Column("moq", sa.Integer, nullable=False),
-    sa.Column("price_tiers", JSONB, nullable=False),
-    sa.Column("currency", sa.Text, nullable=False),
-    sa.Column("lead_time_days", sa.Integer, nullable=False),
-    sa.Column("standards", ARRAY(sa.Text), nullable=False),
-    # The certification keys its MSME holds or held; a search checks their dates in ``certifications``.
-    sa.Column("certification_keys", ARRAY(sa.Text), nullable=False),
-    sa.Column("standard_refs", JSONB, nullable=False),
-    sa.Column("origin_plots", JSONB, nullable=False),
-    sa.Column("eudr_commodity", sa.Text),
-    sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("search", TSVECTOR, sa.Computed(_SEARCH_TEXT, persisted=True)),
-    # HS chapter, heading and subheading, so a prefix search walks an index in product order.
-    sa.Column("hs_chapter", sa.Text, sa.Computed("left(hs_code, 2)", persisted=True)),
-    sa.Column("hs_heading", sa.Text, sa.Computed("left(hs_code, 4)", persisted=True)),
-    sa.Column("hs_subheading", sa.Text, sa.Computed("left(hs_code, 6)", persisted=True)),
-    # Every index ends with id: equality filters then read matches already in the order pages are cut in.
-    sa.Index("products_category", "category", "id"),
-    sa.Index("products_category_province", "category", "province", "id"),
-    sa.Index("products_province_city", "province", "city", "id"),
-    sa.Index("products_hs_chapter", "hs_chapter", "id"),
-    sa.Index("products_hs_heading", "hs_heading", "id"),
-    sa.Index("products_hs_subheading", "hs_subheading", "id"),
-    sa.Index("products_msme", "msme_id", "id"),
-    sa.Index("products_search", "search", postgresql_using="gin"),
-    sa.Index("products_standards", "standards", postgresql_using="gin"),
-    sa.Index("products_certification_keys", "certification_keys", postgresql_using="gin"),
-)
-
-capacity = sa.Table(
-    "capacity",
-    metadata,
-    sa.Column("product_id", sa.Uuid, primary_key=True),
-    sa.Column("month", sa.Text, primary_key=True),
-    sa.Column("declared", sa.Integer, nullable=False),
-    sa.Column("committed", sa.Integer, nullable=False),
-    sa.Index("capacity_month", "month", "product_id"),
-)
-
-# Written by the pooling subscription only, so committed units survive a rebuild of the projection.
-commitments = sa.Table(
-    "commitments",
-    metadata,
-    sa.Column("product_id", sa.Uuid, primary_key=True),
-    sa.Column("month", sa.Text, primary_key=True),
-    sa.Column("committed", sa.Integer, nullable=False),
-)
 
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
-
-
-def certification_key(kind: str, name: str) -> str:
-    """How a search names a certification: its kind (``halal``), or ``other:<name>`` for other schemes."""
-    return f"other:{name.strip().lower()}" if kind == "other" else kind
 
 
 def standard_keys(standards: list[StandardRef]) -> list[str]:
@@ -316,5 +200,3 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
 
 
 CATALOG = Projection("catalog", [msmes, certifications, products, capacity], project)
-
-MIGRATIONS = [Migration("0001_read_models", lambda schema: tables_ddl(metadata))]

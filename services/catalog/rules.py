@@ -102,6 +102,11 @@ def sku_errors(sku: str, field: str = "sku") -> list[FieldError]:
     return [FieldError(field, "must be 1 to 64 letters, digits, '.', '_', '/' or '-', starting with a letter or digit")]
 
 
+def certification_key(kind: str, name: str) -> str:
+    """How a search names a certification: its kind (``halal``), or ``other:<name>`` for other schemes."""
+    return f"other:{name.strip().lower()}" if kind == "other" else kind
+
+
 def sku_key(sku: str) -> str:
     """SKUs are unique per MSME regardless of letter case."""
     return sku.upper()

@@ -15,7 +15,8 @@ import asyncpg
 import sqlalchemy as sa
 
 from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.projections import capacity, certification_key, certifications, products
+from services.catalog.rules import certification_key
+from services.catalog.tables import capacity, certifications, products
 from shared.eventstore import Connection
 from shared.sql import fetch
 

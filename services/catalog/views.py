@@ -15,9 +15,9 @@ from events.catalog import Contact, OriginPlot, StandardRef
 from events.common import PriceTier
 from services.catalog.commands import ProductOutcome, is_owner
 from services.catalog.msmes import Msme
-from services.catalog.projections import capacity, certifications, commitments, msmes, products
 from services.catalog.rules import eudr_commodity
 from services.catalog.schemas import CapacityMonth, CertificationView, MsmeView, ProductSummary, ProductView
+from services.catalog.tables import capacity, certifications, commitments, msmes, products
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.eventstore import Connection
