@@ -12,6 +12,8 @@ pytestmark = pytest.mark.unit
 
 DOMAIN = [
     "services.orders.order",
+    "services.orders.order_state",
+    "services.orders.order_commands",
     "services.orders.buyer",
     "services.orders.rules",
     "services.orders.history",
