@@ -201,3 +201,22 @@ async def test_a_repeated_registration_with_an_idempotency_key_registers_once(ca
     first = await catalog.client.post("/v1/msmes", json=msme_body(), headers=headers)
     again = await catalog.client.post("/v1/msmes", json=msme_body(), headers=headers)
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
+
+
+async def test_every_catalog_route_is_documented_with_its_problems(catalog: Catalog) -> None:
+    schema = await catalog.client.get("/schema/openapi.json")
+    assert schema.status_code == 200, schema.text
+    paths = schema.json()["paths"]
+    expected = {
+        ("/v1/msmes", "post"): {"403", "409", "422"},
+        ("/v1/msmes/{msme_id}", "get"): {"404"},
+        ("/v1/msmes/{msme_id}", "patch"): {"403", "404", "412", "422"},
+        ("/v1/msmes/{msme_id}/certifications", "post"): {"403", "404", "409", "422"},
+        ("/v1/msmes/{msme_id}/products", "post"): {"403", "404", "409", "422"},
+        ("/v1/products/{product_id}", "get"): {"404"},
+        ("/v1/products/{product_id}", "patch"): {"403", "404", "409", "412", "422"},
+        ("/v1/products/{product_id}/capacity", "put"): {"403", "404", "409", "412", "422"},
+        ("/v1/products", "get"): {"403", "422"},
+    }
+    for (path, method), statuses in expected.items():
+        assert statuses <= set(paths[path][method]["responses"]), (path, method)
