@@ -243,3 +243,23 @@ async def test_history_tells_when_who_and_what(client: Client) -> None:
     assert "valid until" in items[1]["summary"]
     assert items[2]["summary"] == ("Confirmed quote 1 of aggregator cirebon-rattan: 2 lines worth USD 76,250.00")
     assert all(datetime.fromisoformat(i["at"]).tzinfo is not None for i in items)
+
+
+async def test_every_route_is_documented_with_its_problem_responses(client: Client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    paths = schema["paths"]
+    for path in (
+        "/v1/buyers",
+        "/v1/buyers/{org}",
+        "/v1/orders",
+        "/v1/orders/{order_id}",
+        "/v1/orders/{order_id}/quote",
+        "/v1/orders/{order_id}/confirm",
+        "/v1/orders/{order_id}/cancel",
+        "/v1/orders/{order_id}/deliver",
+        "/v1/orders/{order_id}/history",
+        "/v1/orders/{order_id}/events",
+    ):
+        assert path in paths, path
+    assert {"404", "409", "412", "422"} <= set(paths["/v1/orders/{order_id}/quote"]["post"]["responses"])
+    assert {"403", "409", "422"} <= set(paths["/v1/orders"]["post"]["responses"])
