@@ -49,6 +49,7 @@ certifications = sa.Table(
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("certifications_holder", "msme_id", "key", "valid_until", "valid_from"),
+    sa.Index("certifications_key", "key", "valid_until", "valid_from", "msme_id"),
 )
 
 _SEARCH_TEXT = (
