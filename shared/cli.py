@@ -69,7 +69,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     from shared.devservers import DevServers
 
     settings = _secret(settings, create=True)
-    with DevServers(settings) as servers:
+    with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
         settings = servers.settings
         print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
         print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
@@ -139,6 +139,13 @@ def parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run everything locally with embedded PostgreSQL and NATS")
     dev.add_argument("--port", type=int, help="HTTP port (default 8000 or GOTONG_PORT)")
     dev.add_argument("--data-dir", help="where embedded servers keep data (default ./.gotong)")
+    dev.add_argument(
+        "--nats-nodes",
+        type=int,
+        default=1,
+        choices=[1, 3, 5],
+        help="run the embedded NATS as a cluster of this many nodes on loopback (streams get 3 replicas)",
+    )
     dev.set_defaults(run=cmd_dev)
 
     serve = commands.add_parser("serve", help="serve some services (their routes, relay, consumers)")

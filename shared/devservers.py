@@ -43,13 +43,14 @@ async def migrate_all(settings: Settings, names: Sequence[str] | None = None) ->
 class DevServers:
     """Start what is missing (embedded servers in the data directory), migrate, and stop it all on exit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, nats_nodes: int = 1) -> None:
         self.settings = settings
+        self.nats_nodes = nats_nodes
         self._stoppers: list[Any] = []
         self._servers_file = settings.data_dir / "servers.json"
 
     def __enter__(self) -> DevServers:
-        from shared.embedded import start_nats, start_postgres
+        from shared.embedded import start_nats, start_nats_cluster, start_postgres
 
         data_dir = self.settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,11 +63,19 @@ class DevServers:
                 postgres = start_postgres(data_dir / "postgres", durable=True)
                 self._stoppers.append(postgres.stop)
                 database_url = asyncio.run(ensure_database(postgres.dsn))
-            if not nats_url:
+            replicas = self.settings.stream_replicas
+            if not nats_url and self.nats_nodes > 1:
+                cluster = start_nats_cluster(data_dir / "nats-cluster", size=self.nats_nodes)
+                self._stoppers.append(cluster.stop)
+                nats_url = ",".join(cluster.urls)
+                replicas = max(replicas, min(self.nats_nodes, 3))
+            elif not nats_url:
                 nats = start_nats(data_dir / "nats")
                 self._stoppers.append(nats.stop)
                 nats_url = nats.url
-            self.settings = replace(self.settings, database_url=database_url, nats_url=nats_url)
+            self.settings = replace(
+                self.settings, database_url=database_url, nats_url=nats_url, stream_replicas=replicas
+            )
             asyncio.run(migrate_all(self.settings))
             self._servers_file.write_text(json.dumps({"database_url": database_url, "nats_url": nats_url}))
         except BaseException:
