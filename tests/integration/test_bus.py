@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import asyncpg
@@ -24,18 +24,9 @@ from tests.support.app import settings_for
 from tests.support.audit_service import POISON, audit_service
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import accounts, ledger_service
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait until ``check`` holds, polling; fail after a generous timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
