@@ -13,7 +13,14 @@ from msgspec import UNSET
 
 from services.catalog import commands
 from services.catalog.products import DeclareCapacity, ProductChanges, UpdateProduct
-from services.catalog.rules import canonical_province, is_month, month_of, months_between, normalise_hs_code
+from services.catalog.rules import (
+    canonical_province,
+    is_month,
+    month_of,
+    months_between,
+    next_month,
+    normalise_hs_code,
+)
 from services.catalog.schemas import CapacityBody, ProductPage, ProductPatch, ProductView
 from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
@@ -132,7 +139,7 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
     standard = str(query.standard) if query.standard else None
     if standard and query.standard_version is not None:
         standard = f"{standard}@{query.standard_version}"
-    first = query.available_from or _after(this_month)
+    first = query.available_from or next_month(this_month)
     last = query.available_to or first
     for name, month in (("available_from", query.available_from), ("available_to", query.available_to)):
         if month is not None and not is_month(month):
@@ -166,11 +173,6 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         after=after_id,
         limit=query.limit,
     )
-
-
-def _after(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
 Query = QueryParameter
