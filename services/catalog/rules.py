@@ -16,15 +16,7 @@ from events.common import PriceTier
 from shared.currencies import is_currency, minor_units
 from shared.errors import FieldError
 from shared.geography import PROVINCES, find_city
-
-# UN/ECE Recommendation 20 codes of the units export products are sold in.
-UNITS: Mapping[str, str] = {
-    "PCE": "piece", "H87": "piece", "C62": "one", "NAR": "number of articles", "SET": "set", "PR": "pair",
-    "DZN": "dozen", "GRO": "gross", "KGM": "kilogram", "GRM": "gram", "TNE": "tonne (metric ton)",
-    "MTR": "metre", "CMT": "centimetre", "MTK": "square metre", "MTQ": "cubic metre", "LTR": "litre",
-    "MLT": "millilitre", "BX": "box", "CT": "carton", "BG": "bag", "BO": "bottle", "CR": "crate",
-    "PK": "pack", "RO": "roll", "SA": "sack", "BLL": "barrel (US)",
-}  # fmt: skip
+from shared.units import UNITS
 
 # HS prefixes of the commodities and products in Annex I of the EU deforestation regulation (EU) 2023/1115.
 EUDR_PREFIXES: Mapping[str, tuple[str, ...]] = {

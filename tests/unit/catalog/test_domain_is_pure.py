@@ -15,7 +15,7 @@ DOMAIN = ("rules.py", "msmes.py", "nibs.py", "products.py")
 ALLOWED = {
     "__future__", "collections", "dataclasses", "datetime", "decimal", "re", "typing", "uuid", "msgspec",
     "events.base", "events.catalog", "events.common", "services.catalog", "shared.currencies",
-    "shared.decider", "shared.errors", "shared.geography",
+    "shared.decider", "shared.errors", "shared.geography", "shared.units",
 }  # fmt: skip
 
 

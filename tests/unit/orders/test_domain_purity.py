@@ -17,7 +17,6 @@ DOMAIN = [
     "services.orders.buyer",
     "services.orders.rules",
     "services.orders.history",
-    "services.orders.units",
 ]
 IO = {"asyncpg", "nats", "litestar", "sqlalchemy", "httpx", "uvicorn", "random", "shared.clock", "shared.ids"}
 IO_CALLS = {"now", "utcnow", "today", "uuid4", "uuid7", "new_id"}

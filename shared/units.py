@@ -1,4 +1,4 @@
-"""Units of measure an order line may use: codes of UN/ECE Recommendation 20 common in export trade."""
+"""Units of measure products and order lines are quantified in: UN/ECE Recommendation 20 codes of export trade."""
 
 from __future__ import annotations
 
@@ -62,11 +62,20 @@ UNITS: Mapping[str, str] = MappingProxyType(
         "XRO": "roll",
         "XSA": "sack",
         "XBA": "barrel",
+        # the same packages by their bare Recommendation 21 codes, as many trading systems still send them
+        "BG": "bag",
+        "BX": "box",
+        "CT": "carton",
+        "CR": "crate",
+        "PK": "package",
+        "RO": "roll",
+        "SA": "sack",
+        "BO": "bottle",
     }
 )
 """Unit code → its name in Recommendation 20."""
 
 
 def is_unit(code: str) -> bool:
-    """Is ``code`` a unit of measure an order line may be quantified in?"""
+    """Is ``code`` a unit of measure Gotong knows?"""
     return code in UNITS
