@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
 from litestar.di import NamedDependency
+from litestar.params import QueryParameter
 
 from shared.auth import Principal
 from shared.errors import InvalidInput, PreconditionFailed
@@ -23,6 +24,11 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 # Route parameters injected by name: ``principal: Caller`` (the authenticated caller) and ``ctx: Context``.
 Caller = NamedDependency[Principal]
 Context = NamedDependency[ServiceContext]
+
+# The query parameters every list and read shares: ``?limit=`` (≤ 500), ``?cursor=``, ``?wait_for_position=``.
+Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500)]
+Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
+WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)]
 
 
 def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from services.catalog import commands
@@ -23,7 +23,7 @@ from services.catalog.schemas import (
     RegisterMsmeBody,
 )
 from services.catalog.views import msme_from_state, product_from_outcome, read_msme
-from shared.api import Caller, Context, command_metadata, idempotent, if_match, wait_for_position
+from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, if_match, wait_for_position
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Forbidden, InvalidInput
@@ -92,7 +92,7 @@ async def get_msme(
     msme_id: FromPath[UUID],
     principal: Caller,
     ctx: Context,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> MsmeView:
     """An MSME's public profile, its certifications (``valid`` as of today) and how many products it lists."""
     await wait_for_position(ctx, wait_for)

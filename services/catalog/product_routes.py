@@ -24,7 +24,16 @@ from services.catalog.rules import (
 from services.catalog.schemas import CapacityBody, ProductPage, ProductPatch, ProductView
 from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
-from shared.api import Caller, Context, command_metadata, decode_cursor, encode_cursor, if_match, wait_for_position
+from shared.api import (
+    Caller,
+    Context,
+    WaitFor,
+    command_metadata,
+    decode_cursor,
+    encode_cursor,
+    if_match,
+    wait_for_position,
+)
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
@@ -38,7 +47,7 @@ async def get_product(
     product_id: FromPath[UUID],
     principal: Caller,
     ctx: Context,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> ProductView:
     """A product, its MSME's location, and capacity from this month on (declared, committed, available)."""
     await wait_for_position(ctx, wait_for)

@@ -24,6 +24,9 @@ from services.pooling.views import ConsignmentView, LotView, PoolPage, PoolSumma
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
+    WaitFor,
     check_version,
     command_metadata,
     decode_cursor,
@@ -40,10 +43,6 @@ from shared.geography import find_place
 from shared.ids import new_id
 from shared.problems import problem_responses
 from shared.sql import fetch, fetchrow
-
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500)]
-Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
-WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)]
 
 
 class OpenPoolBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -15,13 +15,22 @@ from litestar.params import FromPath, JSONBody
 from events.common import CurrencyCode
 from events.pooling import AllocationPolicy, AllocationProposed, ExchangeRate
 from services.pooling.access import load_pool, require_caught_up, visible_pool
-from services.pooling.api_pools import Cursor, Limit, WaitFor
 from services.pooling.engine import run_engine
 from services.pooling.pool import pool_stream
 from services.pooling.supply import propose, send_proposal
 from services.pooling.tables import proposals
 from services.pooling.views import ProposalPage, ProposalView, proposal_view
-from shared.api import Caller, Context, command_metadata, decode_cursor, encode_cursor, wait_for_position
+from shared.api import (
+    Caller,
+    Context,
+    Cursor,
+    Limit,
+    WaitFor,
+    command_metadata,
+    decode_cursor,
+    encode_cursor,
+    wait_for_position,
+)
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound

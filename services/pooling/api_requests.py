@@ -14,11 +14,20 @@ from events.common import Money
 from events.pooling import MonthQuantity
 from services.pooling import answers
 from services.pooling.access import owned_msmes, visible_request
-from services.pooling.api_pools import Cursor, Limit, WaitFor
 from services.pooling.requests import AllocationRequest, request_stream
 from services.pooling.tables import allocation_requests, unmatched_demand
 from services.pooling.views import RequestPage, RequestView, UnmatchedPage, UnmatchedView
-from shared.api import Caller, Context, command_metadata, decode_cursor, encode_cursor, wait_for_position
+from shared.api import (
+    Caller,
+    Context,
+    Cursor,
+    Limit,
+    WaitFor,
+    command_metadata,
+    decode_cursor,
+    encode_cursor,
+    wait_for_position,
+)
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.problems import problem_responses

@@ -30,6 +30,9 @@ from services.quality.views import InspectionPage, InspectionView, decode_json, 
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
+    WaitFor,
     check_version,
     command_metadata,
     decode_cursor,
@@ -208,7 +211,7 @@ async def get_inspection(
     inspection_id: FromPath[UUID],
     principal: Caller,
     ctx: Context,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> InspectionView:
     """An inspection with its plans and, once recorded, its verdict."""
     await wait_for_position(ctx, wait_for)
@@ -222,12 +225,12 @@ async def get_inspection(
 async def list_inspections(
     principal: Caller,
     ctx: Context,
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     msme_id: Annotated[UUID | None, QueryParameter(name="msme_id")] = None,
     standard_id: Annotated[UUID | None, QueryParameter(name="standard_id")] = None,
     status: Annotated[Literal["open", "accepted", "rejected"] | None, QueryParameter(name="status")] = None,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> InspectionPage:
     """The inspections the caller may see (its organisation's, or its MSMEs'), oldest first."""
     principal.require(Role.INSPECTOR, Role.MSME)

@@ -27,7 +27,7 @@ from services.quality.sampling import (
 )
 from services.quality.scoring import SCORE_METHOD, quality_score
 from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
-from shared.api import Caller, Context, command_metadata, wait_for_position
+from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
@@ -110,7 +110,7 @@ async def get_msme_quality(
     principal: Caller,
     ctx: Context,
     standard_id: Annotated[UUID | None, QueryParameter(name="standard_id")] = None,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> MsmeQuality:
     """Per standard: state, lots accepted and rejected, process average and a quality score with its method.
 

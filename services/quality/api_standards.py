@@ -34,6 +34,9 @@ from services.quality.views import (
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
+    WaitFor,
     check_version,
     command_metadata,
     decode_cursor,
@@ -50,9 +53,6 @@ from shared.ids import new_id
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
-
-Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500)]
-WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)]
 
 
 @post("/standards", responses=problem_responses(400, 401, 403, 415, 422))
@@ -171,7 +171,7 @@ async def list_standards(
     principal: Caller,
     ctx: Context,
     limit: Limit = 50,
-    cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    cursor: Cursor = None,
     q: Annotated[str | None, QueryParameter(name="q", min_length=1, max_length=200)] = None,
     owner_org: Annotated[str | None, QueryParameter(name="owner_org", min_length=1)] = None,
     wait_for: WaitFor = None,
