@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
 from services.orders.access import can_see_order
 from services.orders.feed import order_changes
+from services.orders.flow_tables import order_timeline
 from services.orders.history import happened_at, summarise
 from services.orders.order import ORDER, Order, OrderEvent, order_stream
 from services.orders.views import HistoryItem, OrderHistory
@@ -20,6 +22,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
 from shared.service import ServiceContext
+from shared.sql import fetch
 
 
 async def _visible_history(
@@ -37,20 +40,39 @@ async def _visible_history(
 
 @get("/orders/{order_id:uuid}/history", responses=problem_responses(401, 403, 404))
 async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Context) -> OrderHistory:
-    """What happened to the order, when and by whom, oldest first."""
+    """What happened to the order, when and by whom, oldest first, with what other services did for it:
+    pooling's events naming its lines and quality's verdicts on the lots delivered for them."""
     events = await _visible_history(ctx, principal, order_id)
-    return OrderHistory(
-        [
+    own = [
+        (
+            (happened_at(event), record.recorded_at),
             HistoryItem(
                 at=happened_at(event),
                 actor=record.metadata.actor,
                 event=record.event_type,
                 summary=summarise(event),
                 version=record.stream_version,
-            )
-            for record, event in events
-        ]
-    )
+            ),
+        )
+        for record, event in events
+    ]
+    table = order_timeline
+    rows = await fetch(ctx.pool, sa.select(table).where(table.c.order_id == order_id))
+    others = [
+        (
+            (row["at"], row["recorded_at"]),
+            HistoryItem(
+                at=row["at"],
+                actor=row["actor"],
+                event=row["event_type"],
+                summary=row["summary"],
+                version=None,
+                service=row["service"],
+            ),
+        )
+        for row in rows
+    ]
+    return OrderHistory([item for _, item in sorted(own + others, key=lambda pair: pair[0])])
 
 
 @get("/orders/{order_id:uuid}/events", responses=problem_responses(401, 403, 404, 422))

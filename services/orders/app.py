@@ -6,16 +6,20 @@ from events.orders import CODEC
 from services.orders.api_buyers import BUYER_ROUTES
 from services.orders.api_feed import FEED_ROUTES
 from services.orders.api_orders import ORDER_ROUTES
+from services.orders.api_provenance import PROVENANCE_ROUTES
 from services.orders.expiry import quote_expiry_worker
 from services.orders.feed import listen_for_changes
+from services.orders.flow_tables import FLOW_MIGRATION
+from services.orders.handlers import CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS
 from services.orders.projections import MIGRATIONS, ORDERS_PROJECTION
 from shared.service import Service
 
 service = Service(
     name="orders",
     codec=CODEC,
-    routes=[*BUYER_ROUTES, *ORDER_ROUTES, *FEED_ROUTES],
-    migrations=MIGRATIONS,
+    routes=[*BUYER_ROUTES, *ORDER_ROUTES, *FEED_ROUTES, *PROVENANCE_ROUTES],
+    migrations=[*MIGRATIONS, FLOW_MIGRATION],
     projections=[ORDERS_PROJECTION],
+    subscriptions=[CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS],
     workers=[quote_expiry_worker, listen_for_changes],
 )

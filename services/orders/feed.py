@@ -26,7 +26,7 @@ from litestar.response import ServerSentEventMessage
 
 from services.orders.access import can_see_order
 from services.orders.order import ORDER, Order, OrderEvent, order_stream
-from services.orders.progress import progress_of
+from services.orders.progress import PROGRESS_CHANNEL, LineProgress, progress_of
 from services.orders.views import order_view
 from shared.auth import Principal
 from shared.service import ServiceContext
@@ -124,6 +124,7 @@ async def _listen(ctx: ServiceContext, feed: OrderFeed) -> None:
     try:
         connection.add_termination_listener(lambda _: lost.set())
         await connection.add_listener(ctx.store.notify_channel, lambda *_: feed.notify())
+        await connection.add_listener(PROGRESS_CHANNEL, lambda *_: feed.notify())
         feed.listening = True
         feed.notify()  # whatever committed while no one listened
         await lost.wait()
@@ -133,11 +134,16 @@ async def _listen(ctx: ServiceContext, feed: OrderFeed) -> None:
 
 
 def _message(
-    ctx: ServiceContext, order: Order, version: int, event: OrderEvent, progress: Any
+    ctx: ServiceContext, order: Order, version: int, event: OrderEvent | None, progress: Any
 ) -> ServerSentEventMessage:
+    """The order's state after ``event``; with no event, after a change of its lines' progress."""
     view = order_view(order, version, progress)
-    name, _ = ctx.store.codec.name_of(event)
+    name = ctx.store.codec.name_of(event)[0] if event is not None else PROGRESS_MESSAGE
     return ServerSentEventMessage(data=msgspec.json.encode(view).decode(), event=name, id=version)
+
+
+PROGRESS_MESSAGE = "LineProgress"
+"""The ``event`` of a message sent when supply moved a line on without changing the order itself."""
 
 
 async def order_changes(
@@ -145,22 +151,24 @@ async def order_changes(
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The order's changes as server-sent events: after ``after_version``, or its current state, then live.
 
-    Ends when the caller can no longer see the order or the service shuts down.
+    A change of its lines' progress (pooling's supply) is sent as a ``LineProgress`` message with the
+    order's current version. Ends when the caller can no longer see the order or the service shuts down.
     """
     feed = feed_of(ctx)
     stream = order_stream(order_id)
     loop = asyncio.get_running_loop()
     order, sent = ORDER.initial_state, 0
     last: tuple[OrderEvent, int] | None = None
+    progress: dict[UUID, LineProgress] = await progress_of(ctx.pool, order_id)
     for record in await ctx.store.read_stream(stream):
         event: Any = ctx.store.decode(record)
         order, sent = ORDER.evolve(order, event), record.stream_version
         if after_version is not None and sent > after_version:
-            yield _message(ctx, order, sent, event, await progress_of(ctx.pool, order_id))
+            yield _message(ctx, order, sent, event, progress)
         elif after_version is None:
             last = (event, sent)
     if last is not None:
-        yield _message(ctx, order, sent, last[0], await progress_of(ctx.pool, order_id))
+        yield _message(ctx, order, sent, last[0], progress)
     heartbeat_due = loop.time() + HEARTBEAT_SECONDS
     while not feed.closing.is_set():
         changed = feed.changed
@@ -168,9 +176,15 @@ async def order_changes(
         for record in records:
             event = ctx.store.decode(record)
             order, sent = ORDER.evolve(order, event), record.stream_version
-            yield _message(ctx, order, sent, event, await progress_of(ctx.pool, order_id))
+            progress = await progress_of(ctx.pool, order_id)
+            yield _message(ctx, order, sent, event, progress)
         if records and not can_see_order(principal, order):
             return
+        if not records and sent:
+            now = await progress_of(ctx.pool, order_id)
+            if now != progress:
+                progress = now
+                yield _message(ctx, order, sent, None, progress)
         poll = LISTENING_POLL_SECONDS if feed.listening else POLL_SECONDS
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), max(0.0, min(poll, heartbeat_due - loop.time())))

@@ -19,6 +19,9 @@ from services.orders.projections import order_lines_progress
 from shared.eventstore import Connection
 from shared.sql import execute, fetch
 
+PROGRESS_CHANNEL = "orders_progress"
+"""Notified when a line's progress changes, so open order feeds send the new progress."""
+
 Measure = Literal["allocated", "accepted", "delivered", "passed", "shipped"]
 MEASURES: tuple[Measure, ...] = get_args(Measure)
 

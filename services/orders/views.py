@@ -94,13 +94,17 @@ class BuyerView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
-    """One thing that happened to an order, in words."""
+    """One thing that happened to an order, in words; ``service`` says whose event it was.
+
+    ``version`` is the order's version after its own events, and null for other services' events.
+    """
 
     at: datetime
     actor: str | None
     event: str
     summary: str
-    version: int
+    version: int | None
+    service: str = "orders"
 
 
 class OrderHistory(msgspec.Struct, frozen=True):

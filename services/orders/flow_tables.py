@@ -1,0 +1,152 @@
+"""What orders keeps of other services' events: the supply behind each order line and what touched the order.
+
+Written by orders' subscriptions (``services.orders.handlers``) in the inbox transaction of each event, so
+each event counts once. Catalog gives MSMEs, certifications and products (with origin plots); pooling gives
+requests, lots and consignments with the order lines they serve; quality gives lot verdicts with their plans.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shared.migrations import Migration, tables_ddl
+
+metadata = sa.MetaData(schema="orders")
+
+line_requests = sa.Table(
+    "line_requests",
+    metadata,
+    sa.Column("request_id", sa.Uuid, primary_key=True),
+    sa.Column("line_id", sa.Uuid, primary_key=True),
+    sa.Column("order_id", sa.Uuid, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Index("line_requests_by_line", "order_id", "line_id"),
+)
+"""Units of an order line asked of MSMEs in requests not answered yet (allocated = accepted + these)."""
+
+msmes = sa.Table(
+    "msmes",
+    metadata,
+    sa.Column("msme_id", sa.Uuid, primary_key=True),
+    sa.Column("org", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("nib", sa.Text, nullable=False),
+    sa.Column("province", sa.Text, nullable=False),
+    sa.Column("city", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+)
+
+certifications = sa.Table(
+    "certifications",
+    metadata,
+    sa.Column("certification_id", sa.Uuid, primary_key=True),
+    sa.Column("msme_id", sa.Uuid, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("issuer", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Index("certifications_by_msme", "msme_id"),
+)
+
+product_versions = sa.Table(
+    "product_versions",
+    metadata,
+    sa.Column("product_id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("msme_id", sa.Uuid, nullable=False),
+    sa.Column("sku", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("hs_code", sa.Text, nullable=False),
+    sa.Column("eudr_commodity", sa.Text),
+    sa.Column("origin_plots", JSONB, nullable=False),
+    sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+)
+"""Each listing or update of a product, so a lot shows the product as it was described when it arrived."""
+
+lots = sa.Table(
+    "lots",
+    metadata,
+    sa.Column("lot_id", sa.Uuid, primary_key=True),
+    sa.Column("pool_id", sa.Uuid, nullable=False),
+    sa.Column("msme_id", sa.Uuid, nullable=False),
+    sa.Column("product_id", sa.Uuid, nullable=False),
+    sa.Column("lot_code", sa.Text, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("unit", sa.Text, nullable=False),
+    sa.Column("standard_id", sa.Uuid, nullable=False),
+    sa.Column("standard_version", sa.Integer, nullable=False),
+    sa.Column("delivered_on", sa.Date, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("consignment_id", sa.Uuid),
+)
+
+lot_lines = sa.Table(
+    "lot_lines",
+    metadata,
+    sa.Column("lot_id", sa.Uuid, primary_key=True),
+    sa.Column("line_id", sa.Uuid, primary_key=True),
+    sa.Column("order_id", sa.Uuid, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Index("lot_lines_by_order", "order_id", "line_id"),
+)
+"""Which order lines a lot's units were delivered for (as pooling assigned them when it arrived)."""
+
+consignments = sa.Table(
+    "consignments",
+    metadata,
+    sa.Column("consignment_id", sa.Uuid, primary_key=True),
+    sa.Column("pool_id", sa.Uuid, nullable=False),
+    sa.Column("aggregator_org", sa.Text, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("partial", sa.Boolean, nullable=False),
+    sa.Column("consent_reference", sa.Text),
+    sa.Column("shipped_by", sa.Text, nullable=False),
+    sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+lot_inspections = sa.Table(
+    "lot_inspections",
+    metadata,
+    sa.Column("inspection_id", sa.Uuid, primary_key=True),
+    sa.Column("event_id", sa.Uuid, nullable=False),
+    sa.Column("lot_id", sa.Uuid, nullable=False),
+    sa.Column("pool_id", sa.Uuid, nullable=False),
+    sa.Column("msme_id", sa.Uuid, nullable=False),
+    sa.Column("standard_id", sa.Uuid, nullable=False),
+    sa.Column("standard_version", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("lot_size", sa.BigInteger, nullable=False),
+    sa.Column("resubmitted", sa.Boolean, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),
+    sa.Column("plans", JSONB, nullable=False),
+    sa.Column("verdicts", JSONB, nullable=False),
+    sa.Column("reasons", JSONB, nullable=False),
+    sa.Column("inspector_org", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text),
+    sa.Index("lot_inspections_by_lot", "lot_id"),
+)
+"""Quality's verdicts on lots, with the sampling plan of each defect class."""
+
+order_timeline = sa.Table(
+    "order_timeline",
+    metadata,
+    sa.Column("order_id", sa.Uuid, primary_key=True),
+    sa.Column("event_id", sa.Uuid, primary_key=True),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Index("order_timeline_by_time", "order_id", "at", "recorded_at"),
+)
+"""Other services' events that touched an order, told in words, for its history."""
+
+FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(metadata))

@@ -1,0 +1,139 @@
+"""Per-line progress from pooling's pool events, inside the handler's transaction.
+
+A pool's events carry ``progress``: each affected line's totals after the change (accepted, delivered,
+passed, shipped), so orders copies totals and never adds deltas. Units asked of MSMEs in requests not yet
+answered are kept per request, so ``allocated`` = accepted + still asked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from events.base import Event
+from events.pooling import (
+    ConsignmentShipped,
+    DemandAdded,
+    DemandRemoved,
+    LineProgress,
+    LotPassed,
+    LotReceived,
+    LotReturned,
+    PoolFilled,
+    SupplyBooked,
+    SupplyLapsed,
+    SupplyReleased,
+    SupplyRequested,
+)
+from services.orders.flow_tables import line_requests
+from services.orders.projections import order_lines_progress
+from shared.eventstore import Connection
+from shared.sql import execute, fetch
+
+WithProgress = (
+    DemandAdded
+    | DemandRemoved
+    | SupplyBooked
+    | SupplyReleased
+    | LotReceived
+    | LotPassed
+    | LotReturned
+    | PoolFilled
+    | ConsignmentShipped
+)
+LineKey = tuple[UUID, UUID]
+"""(order id, line id)"""
+
+
+async def _copy_totals(connection: Connection, line: LineProgress, at: datetime) -> None:
+    table = order_lines_progress
+    totals = {
+        "accepted": line.accepted,
+        "delivered": line.delivered,
+        "passed": line.passed,
+        "shipped": line.shipped,
+        "updated_at": at,
+    }
+    statement = insert(table).values(order_id=line.order_id, line_id=line.line_id, **totals)
+    await execute(connection, statement.on_conflict_do_update(index_elements=["order_id", "line_id"], set_=totals))
+
+
+async def _zero(connection: Connection, order_id: UUID, line_id: UUID, at: datetime) -> None:
+    """A line that left its pool (its order was cancelled) has nothing allocated or made for it any more."""
+    table = order_lines_progress
+    await execute(connection, line_requests.delete().where(line_requests.c.line_id == line_id))
+    await execute(
+        connection,
+        table.update()
+        .where(table.c.order_id == order_id, table.c.line_id == line_id)
+        .values(allocated=0, accepted=0, delivered=0, passed=0, shipped=0, updated_at=at),
+    )
+
+
+async def _end_request(connection: Connection, request_id: UUID) -> set[LineKey]:
+    rows = await fetch(
+        connection,
+        line_requests.delete()
+        .where(line_requests.c.request_id == request_id)
+        .returning(line_requests.c.order_id, line_requests.c.line_id),
+    )
+    return {(row["order_id"], row["line_id"]) for row in rows}
+
+
+async def _recount_allocated(connection: Connection, keys: set[LineKey], at: datetime) -> None:
+    table, asked = order_lines_progress, line_requests.c
+    for order_id, line_id in sorted(keys):
+        still_asked = (
+            sa.select(sa.func.coalesce(sa.func.sum(asked.quantity), 0))
+            .where(asked.order_id == order_id, asked.line_id == line_id)
+            .scalar_subquery()
+        )
+        await execute(
+            connection,
+            insert(table)
+            .values(order_id=order_id, line_id=line_id, updated_at=at)
+            .on_conflict_do_nothing(index_elements=["order_id", "line_id"]),
+        )
+        await execute(
+            connection,
+            table.update()
+            .where(table.c.order_id == order_id, table.c.line_id == line_id)
+            .values(allocated=table.c.accepted + still_asked, updated_at=at),
+        )
+
+
+async def apply_pool_event(connection: Connection, event: Event, at: datetime) -> set[UUID]:
+    """Bring the lines a pool event affects up to date; returns the orders whose progress it changed."""
+    keys: set[LineKey] = set()
+    match event:
+        case SupplyRequested():
+            for line in event.lines:
+                await execute(
+                    connection,
+                    insert(line_requests)
+                    .values(
+                        request_id=event.request_id,
+                        line_id=line.line_id,
+                        order_id=line.order_id,
+                        quantity=line.quantity,
+                    )
+                    .on_conflict_do_nothing(),
+                )
+                keys.add((line.order_id, line.line_id))
+        case SupplyBooked() | SupplyLapsed():
+            keys |= await _end_request(connection, event.request_id)
+    if isinstance(event, WithProgress):
+        for totals in event.progress:
+            await _copy_totals(connection, totals, at)
+            keys.add((totals.order_id, totals.line_id))
+    if isinstance(event, DemandRemoved):
+        await _zero(connection, event.order_id, event.line_id, at)
+        keys.discard((event.order_id, event.line_id))
+        changed = {event.order_id}
+    else:
+        changed = set()
+    await _recount_allocated(connection, keys, at)
+    return changed | {order_id for order_id, _ in keys}

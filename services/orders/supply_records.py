@@ -1,0 +1,197 @@
+"""Writing what orders keeps of catalog, pooling and quality (``flow_tables``), in the handler's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
+from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
+from events.quality import LotAccepted, LotRejected
+from services.orders.flow_tables import (
+    certifications,
+    consignments,
+    lot_inspections,
+    lot_lines,
+    lots,
+    msmes,
+    order_timeline,
+    product_versions,
+)
+from shared.eventstore import Connection
+from shared.sql import execute, fetch
+
+
+def _json(value: object) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: Mapping[str, object]) -> None:
+    update = {k: v for k, v in row.items() if k not in keys}
+    await execute(connection, insert(table).values(**row).on_conflict_do_update(index_elements=keys, set_=update))
+
+
+async def keep_msme(connection: Connection, event: MsmeRegistered | MsmeUpdated) -> None:
+    row = {
+        "msme_id": event.msme_id,
+        "org": event.org,
+        "name": event.name,
+        "nib": event.nib,
+        "province": event.province,
+        "city": event.city,
+        "status": event.status,
+    }
+    await _upsert(connection, msmes, ["msme_id"], row)
+
+
+async def keep_certification(connection: Connection, event: CertificationAdded) -> None:
+    row = {
+        "certification_id": event.certification_id,
+        "msme_id": event.msme_id,
+        "kind": event.kind,
+        "name": event.name,
+        "number": event.number,
+        "issuer": event.issuer,
+        "valid_from": event.valid_from,
+        "valid_until": event.valid_until,
+    }
+    await _upsert(connection, certifications, ["certification_id"], row)
+
+
+async def keep_product(connection: Connection, event: ProductListed | ProductUpdated, version: int) -> None:
+    row = {
+        "product_id": event.product_id,
+        "version": version,
+        "msme_id": event.msme_id,
+        "sku": event.sku,
+        "name": event.name,
+        "hs_code": event.hs_code,
+        "eudr_commodity": event.eudr_commodity,
+        "origin_plots": _json(event.origin_plots),
+        "valid_from": event.at,
+    }
+    await execute(connection, insert(product_versions).values(**row).on_conflict_do_nothing())
+
+
+async def msme_names(connection: Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await fetch(connection, sa.select(msmes.c.msme_id, msmes.c.name).where(msmes.c.msme_id.in_(wanted)))
+    return {row["msme_id"]: row["name"] for row in rows}
+
+
+async def add_to_timeline(
+    connection: Connection,
+    order_id: UUID,
+    event_id: UUID,
+    *,
+    service: str,
+    event_type: str,
+    at: datetime,
+    recorded_at: datetime,
+    actor: str | None,
+    summary: str,
+) -> None:
+    row = {
+        "order_id": order_id,
+        "event_id": event_id,
+        "service": service,
+        "event_type": event_type,
+        "at": at,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "summary": summary,
+    }
+    await execute(connection, insert(order_timeline).values(**row).on_conflict_do_nothing())
+
+
+async def keep_lot(connection: Connection, event: LotReceived | LotPassed | LotReturned | ConsignmentShipped) -> None:
+    """Lots with the order lines they serve, their fate at inspection, and the consignment they left in."""
+    match event:
+        case LotReceived():
+            row = {
+                "lot_id": event.lot_id,
+                "pool_id": event.pool_id,
+                "msme_id": event.msme_id,
+                "product_id": event.product_id,
+                "lot_code": event.lot_code,
+                "quantity": event.quantity,
+                "unit": event.unit,
+                "standard_id": event.standard_id,
+                "standard_version": event.standard_version,
+                "delivered_on": event.delivered_on,
+                "received_at": event.at,
+                "status": "received",
+            }
+            await execute(connection, insert(lots).values(**row).on_conflict_do_nothing())
+            for line in event.lines:
+                values = {"lot_id": event.lot_id, "line_id": line.line_id, "order_id": line.order_id}
+                await execute(
+                    connection, insert(lot_lines).values(**values, quantity=line.quantity).on_conflict_do_nothing()
+                )
+        case LotPassed() | LotReturned():
+            status = "passed" if isinstance(event, LotPassed) else "returned"
+            await execute(connection, lots.update().where(lots.c.lot_id == event.lot_id).values(status=status))
+        case ConsignmentShipped():
+            row = {
+                "consignment_id": event.consignment_id,
+                "pool_id": event.pool_id,
+                "aggregator_org": event.aggregator_org,
+                "quantity": event.quantity,
+                "partial": event.partial,
+                "consent_reference": event.consent_reference,
+                "shipped_by": event.shipped_by,
+                "shipped_at": event.at,
+            }
+            await execute(connection, insert(consignments).values(**row).on_conflict_do_nothing())
+            shipped = [lot.lot_id for lot in event.lots]
+            await execute(
+                connection, lots.update().where(lots.c.lot_id.in_(shipped)).values(consignment_id=event.consignment_id)
+            )
+
+
+async def keep_verdict(
+    connection: Connection,
+    event: LotAccepted | LotRejected,
+    event_id: UUID,
+    recorded_at: datetime,
+    actor: str | None,
+) -> None:
+    row = {
+        "inspection_id": event.inspection_id,
+        "event_id": event_id,
+        "lot_id": event.lot_id,
+        "pool_id": event.pool_id,
+        "msme_id": event.msme_id,
+        "standard_id": event.standard_id,
+        "standard_version": event.standard_version,
+        "accepted": isinstance(event, LotAccepted),
+        "lot_size": event.lot_size,
+        "resubmitted": event.resubmitted,
+        "severity": event.severity,
+        "plans": _json(event.plans),
+        "verdicts": _json(event.verdicts),
+        "reasons": _json(event.reasons),
+        "inspector_org": event.inspector_org,
+        "recorded_by": event.recorded_by,
+        "at": event.at,
+        "recorded_at": recorded_at,
+        "actor": actor,
+    }
+    await execute(connection, insert(lot_inspections).values(**row).on_conflict_do_nothing())
+
+
+async def orders_of_lot(connection: Connection, lot_id: UUID) -> set[UUID]:
+    rows = await fetch(connection, sa.select(lot_lines.c.order_id).where(lot_lines.c.lot_id == lot_id))
+    return {row["order_id"] for row in rows}
+
+
+async def lot_code(connection: Connection, lot_id: UUID) -> str | None:
+    rows = await fetch(connection, sa.select(lots.c.lot_code).where(lots.c.lot_id == lot_id))
+    return rows[0]["lot_code"] if rows else None
