@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.quality import MsmeQualityAssessed
 from services.quality.projections import msme_quality
-from services.quality.queries import msme_owner
+from services.quality.queries import may_resume, msme_owner
 from services.quality.record import QUALITY_RECORD, ResumeInspection, record_stream
 from services.quality.requests import Resume
 from services.quality.sampling import (
@@ -26,11 +26,12 @@ from services.quality.sampling import (
     sampling_plan,
 )
 from services.quality.scoring import SCORE_METHOD, quality_score
+from services.quality.standards import STANDARD, standard_stream
 from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
 from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.errors import FieldError, Forbidden, InvalidInput, NotFound
 from shared.problems import problem_responses
 from shared.sql import fetch
 
@@ -154,6 +155,12 @@ async def resume_inspection(
         record = await unit.load(QUALITY_RECORD, stream)
         if record.msme_id is None:
             raise NotFound(f"MSME {msme_id} has never been inspected under standard {standard_id}")
+        standard = await unit.load(STANDARD, standard_stream(standard_id))
+        if not await may_resume(unit.connection, ctx.schema, principal, standard.owner_org, msme_id, standard_id):
+            raise Forbidden(
+                "only inspectors of the organisation that owns the standard, or of one that inspected the MSME "
+                "under it, may resume its inspection"
+            )
         command = ResumeInspection(
             msme_id=msme_id,
             standard_id=standard_id,

@@ -45,6 +45,24 @@ async def sees_inspection(ctx: ServiceContext, principal: Principal, inspector_o
     return False
 
 
+async def may_resume(
+    connection: Connection, schema: str, principal: Principal, owner_org: str, msme_id: UUID, standard_id: UUID
+) -> bool:
+    """Admins, inspectors of the organisation that owns the standard, and inspectors of an organisation that has
+    inspected the MSME under it may resume its discontinued inspection (read in the caller's transaction)."""
+    if principal.is_admin or principal.org == owner_org:
+        return True
+    inspected = await connection.fetchval(
+        f"""SELECT EXISTS (SELECT 1 FROM {schema}.events
+                           WHERE event_type = 'InspectionOpened' AND data->>'inspector_org' = $1
+                             AND data->>'msme_id' = $2 AND data->>'standard_id' = $3)""",
+        principal.org,
+        str(msme_id),
+        str(standard_id),
+    )
+    return bool(inspected)
+
+
 async def lot_inspections(connection: Connection, schema: str, lot_id: UUID) -> tuple[LotStatus, ...]:
     """How each earlier inspection of a lot ended, oldest first, read from the event store in the caller's
     transaction (which holds the lot's lock, so no other inspection of the lot can slip in meanwhile)."""

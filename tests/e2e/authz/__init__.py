@@ -1,0 +1,1 @@
+"""The authorization matrix: who may call which route on whose objects, and the marketplace it is checked on."""
