@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,7 @@ from shared import bus
 from shared.eventstore import Connection, EventStore, Metadata
 
 log = logging.getLogger("gotong.consumer")
+WAITING_SECONDS = 0.002  # how long a fetch for more messages after the first may linger
 _metadata = msgspec.json.Decoder(Metadata)
 
 
@@ -129,6 +130,63 @@ async def handle_once(
             delivery.stream_version,
         )
     return True
+
+
+async def handle_batch(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    subscription: Subscription,
+    deliveries: Sequence[Delivery],
+    *,
+    ordered: bool = True,
+) -> list[bool]:
+    """``handle_once`` of each delivery in turn, in one transaction: any error (``Early`` too) undoes them all.
+
+    The inbox rows and the streams' progress are written and read once for the whole batch.
+    """
+    schema, consumer = store.schema, subscription.name
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            consumer,
+            sorted({delivery.event_id for delivery in deliveries}),  # rows locked in one order by every replica
+        )
+        new = {row["event_id"] for row in rows}
+        rows = await connection.fetch(
+            f"SELECT stream_id, version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = ANY($2) "
+            "ORDER BY stream_id FOR UPDATE",
+            consumer,
+            sorted({delivery.stream_id for delivery in deliveries}),
+        )
+        progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
+        reached: dict[str, int] = {}
+        handled: list[bool] = []
+        for delivery in deliveries:
+            if delivery.event_id not in new:
+                handled.append(False)
+                continue
+            new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
+            last = progress.get(delivery.stream_id, 0)
+            if ordered and delivery.stream_version <= last:
+                handled.append(False)
+                continue
+            if ordered and delivery.stream_version > last + 1:
+                raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+            await subscription.handle(HandlerContext(connection, store, consumer), delivery)
+            progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
+            handled.append(True)
+        if reached:
+            streams, versions = zip(*sorted(reached.items()), strict=True)
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) "
+                "SELECT $1, * FROM unnest($2::text[], $3::int[]) ON CONFLICT (consumer, stream_id) "
+                "DO UPDATE SET version = GREATEST(stream_progress.version, excluded.version)",
+                consumer,
+                streams,
+                versions,
+            )
+    return handled
 
 
 async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException) -> None:
@@ -242,18 +300,37 @@ class Consumer:
         try:
             while True:
                 try:
-                    messages = await subscription.fetch(self.batch, timeout=1)
+                    # The first message as soon as it arrives; then those already waiting, without lingering.
+                    messages = await subscription.fetch(1, timeout=1)
                 except TimeoutError:
                     if self._target is not None and not self.caught_up.is_set():
                         pending = (await subscription.consumer_info()).num_pending
                         if pending == 0:
                             self.caught_up.set()
                     continue
-                for msg in messages:
-                    await self._process(msg)
+                if self.batch > 1:
+                    with contextlib.suppress(TimeoutError):
+                        messages += await subscription.fetch(self.batch - 1, timeout=WAITING_SECONDS)
+                await self._process_batch(messages)
         finally:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+
+    async def _process_batch(self, messages: list[Msg]) -> None:
+        """Handle the messages in one transaction and ack them after its commit; on any error, one at a time."""
+        if len(messages) > 1:
+            try:
+                deliveries = [parse(msg, self.subscription.codec) for msg in messages]
+                await handle_batch(self.pool, self.store, self.subscription, deliveries)
+            except Exception as error:
+                log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
+            else:
+                await asyncio.gather(*(msg.ack_sync() for msg in messages))
+                for msg in messages:
+                    self._handled(msg)
+                return
+        for msg in messages:
+            await self._process(msg)
 
     async def _process(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered or 1
@@ -274,6 +351,9 @@ class Consumer:
                 await msg.nak(delay=self.backoff(deliveries))
             return
         await msg.ack_sync()
+        self._handled(msg)
+
+    def _handled(self, msg: Msg) -> None:
         self.handled += 1
         if self._target is not None and msg.metadata.sequence.stream >= self._target:
             self.caught_up.set()

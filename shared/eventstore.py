@@ -172,7 +172,10 @@ class EventStore:
             SELECT {_COLUMNS} FROM {s}.events
             WHERE (transaction_id, position) > ($1::text::xid8, $2)
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id, position LIMIT $3"""
+            ORDER BY events.transaction_id, events.position LIMIT $3"""
+        self._committed_after_sql = f"""
+            SELECT 1 FROM {s}.events WHERE (transaction_id, position) > ($1::text::xid8, $2)
+            ORDER BY transaction_id, position LIMIT 1"""
         self._version_sql = f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1"
 
     async def append(
@@ -262,6 +265,11 @@ class EventStore:
         executor = connection or self.pool
         rows = await executor.fetch(self._read_all_sql, str(after.transaction_id), after.position, limit)
         return [_record(row) for row in rows]
+
+    async def committed_after(self, after: GlobalPosition, *, connection: Connection | None = None) -> bool:
+        """Are there committed events after ``after``, even ones ``read_all`` holds back behind an open transaction?"""
+        executor = connection or self.pool
+        return await executor.fetchval(self._committed_after_sql, str(after.transaction_id), after.position) is not None
 
     def decode(self, record: RecordedEvent) -> Event:
         return self.codec.decode(record.event_type, record.schema_version, record.data)

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -23,6 +24,8 @@ from shared.projection import read_checkpoint, write_checkpoint
 
 log = logging.getLogger("gotong.relay")
 CHECKPOINT = "relay"
+HORIZON_RETRY_SECONDS = 0.005  # first look again at events held back by an older open transaction
+PUBLISH_TIMEOUT = 5.0  # seconds to wait for an ack before restarting from the first unacknowledged event
 _encoder = msgspec.json.Encoder()
 
 
@@ -71,6 +74,9 @@ class Relay:
         self.active = False
         self.published = 0
         self._wake = asyncio.Event()
+        # The batch after the one in flight, read meanwhile: a prefix of what reading after that position later
+        # returns, as events below the xmin horizon never change and later ones sort after them.
+        self._ahead: tuple[GlobalPosition, list[RecordedEvent]] | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -101,27 +107,51 @@ class Relay:
             while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 await self._sleep()
             self.active = True
+            self._ahead = None
             log.info("relay of %s is active", self.store.schema)
+            retry = HORIZON_RETRY_SECONDS
             while True:
                 self._wake.clear()
-                if not await self.publish_batch(connection):
+                if await self.publish_batch(connection):
+                    retry = HORIZON_RETRY_SECONDS
+                elif await self._behind_horizon(connection):
+                    # committed events wait for an older transaction to end, which wakes no one: look again soon
+                    await self._sleep(retry)
+                    retry = min(retry * 2, self.poll_seconds)
+                else:
                     await self._sleep()
         finally:
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
-    async def _sleep(self) -> None:
+    async def _sleep(self, seconds: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            await asyncio.wait_for(self._wake.wait(), seconds or self.poll_seconds)
+
+    async def _behind_horizon(self, connection: asyncpg.Connection) -> bool:
+        after = await read_checkpoint(connection, self.store.schema, CHECKPOINT)
+        return await self.store.committed_after(after, connection=connection)
 
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the next batch, pipelined; checkpoint the acknowledged prefix. Returns events published."""
         schema = self.store.schema
         after = await read_checkpoint(connection, schema, CHECKPOINT)
-        records = await self.store.read_all(after, self.batch, connection=connection)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == after:
+            records = ahead[1]
+        else:
+            records = await self.store.read_all(after, self.batch, connection=connection)
         if not records:
             return 0
-        acknowledged = await self._publish(records)
+        publishing = asyncio.ensure_future(self._publish(records))
+        try:
+            if len(records) == self.batch:  # probably more: read the next batch while this one is in flight
+                following = records[-1].global_position
+                self._ahead = (following, await self.store.read_all(following, self.batch, connection=connection))
+        except BaseException:
+            publishing.cancel()
+            raise
+        acknowledged = await publishing
         if acknowledged and self.before_checkpoint is not None:
             self.before_checkpoint(records[:acknowledged])
         if acknowledged:
@@ -133,27 +163,32 @@ class Relay:
         return acknowledged
 
     async def _publish(self, records: list[RecordedEvent]) -> int:
-        """Publish with many acks in flight; returns the length of the acknowledged prefix."""
-        window = asyncio.Semaphore(self.in_flight)
-
-        async def one(record: RecordedEvent) -> bool:
-            async with window:
-                try:
-                    await self.js.publish(
+        """Publish with up to ``in_flight`` acks outstanding; returns the length of the acknowledged prefix."""
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for record in records:
+                if len(acks) >= self.in_flight and not await self._acknowledged(acks[len(acks) - self.in_flight]):
+                    break
+                acks.append(
+                    await self.js.publish_async(
                         bus.subject(self.prefix, self.store.schema, record.event_type),
                         record.data.encode(),
                         headers=event_headers(record),
-                        timeout=5,
                     )
-                    return True
-                except Exception as error:
-                    log.debug("publish of %s failed: %s", record.event_id, error)
-                    return False
+                )
+            if acks:
+                await asyncio.wait(acks, timeout=PUBLISH_TIMEOUT)
+        except Exception as error:
+            log.debug("publishing from %s failed: %s", self.store.schema, error)
+        finally:
+            for ack in acks:
+                ack.cancel()  # frees its slot in the JetStream context when it never came
+        acknowledged = [not ack.cancelled() and ack.exception() is None for ack in acks]  # retrieves every error
+        return acknowledged.index(False) if False in acknowledged else len(acknowledged)
 
-        results = await asyncio.gather(*(one(r) for r in records))
-        prefix = 0
-        for ok in results:
-            if not ok:
-                break
-            prefix += 1
-        return prefix
+    @staticmethod
+    async def _acknowledged(ack: asyncio.Future[Any]) -> bool:
+        """Wait (bounded) for one publish's ack; False if it failed or did not come."""
+        if not ack.done():
+            await asyncio.wait([ack], timeout=PUBLISH_TIMEOUT)
+        return ack.done() and not ack.cancelled() and ack.exception() is None
