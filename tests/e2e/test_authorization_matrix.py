@@ -19,6 +19,7 @@ from shared.service import load_services
 from tests.conftest import Servers
 from tests.e2e.authz.bodies import first_article_body
 from tests.e2e.authz.cases import PATH_PARAMETER, Case, build, expected, leaks, matrix
+from tests.e2e.authz.references import FOREIGN_REFERENCES, ForeignReference
 from tests.e2e.authz.rules import RULES
 from tests.e2e.authz.seed import seed_world
 from tests.e2e.authz.world import Orgs, World, call
@@ -99,7 +100,9 @@ async def test_each_caller_gets_what_its_rule_allows_and_nothing_of_another_orga
     assert want.admits(response.status_code), (
         f"{call.method} {call.url}: expected {want}, got {response.status_code} {response.text[:500]}"
     )
-    assert leaks(case, call, response.text, marketplace.foreign) == [], f"{call.method} {call.url} revealed these"
+    assert leaks(case.caller, call, response.text, marketplace.foreign) == [], (
+        f"{call.method} {call.url} revealed these"
+    )
     if rule.lists is not None and want.verdict == "allowed" and case.side == "own":
         assert rule.lists(marketplace.home) in response.text, f"{call.method} {call.url} left out the caller's own"
 
@@ -118,3 +121,13 @@ async def test_an_inspector_who_inspected_an_msme_may_resume_it_under_another_or
     assert by_inspector.status_code == 409, by_inspector.text  # allowed; only the running inspection refuses
     stranger = token(Role.INSPECTOR, org="third-party-qc", sub="tomas")
     assert (await client.post(resume, json=note, headers=stranger)).status_code == 403
+
+
+@pytest.mark.parametrize("reference", FOREIGN_REFERENCES.values(), ids=FOREIGN_REFERENCES.keys())
+async def test_naming_another_organisations_object_in_a_body_or_filter_gets_nothing_of_it(
+    reference: ForeignReference, marketplace: Marketplace
+) -> None:
+    call = reference.call(marketplace.home, marketplace.foreign)
+    response = await marketplace.client.request(call.method, call.url, json=call.body, headers=call.headers)
+    assert response.status_code == reference.status, f"{call.method} {call.url}: {response.text}"
+    assert leaks(reference.role, call, response.text, marketplace.foreign) == [], f"{call.url} revealed these"

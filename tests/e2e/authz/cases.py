@@ -122,12 +122,12 @@ def build(case: Case, rule: Rule, home: World, foreign: World, serial: int) -> C
     return Call(case.method, url, headers, payload(case.method, case.path, Target(world, home, case.caller, serial)))
 
 
-def leaks(case: Case, call: Call, answer: str, foreign: World) -> list[str]:
+def leaks(caller: Role | None, call: Call, answer: str, foreign: World) -> list[str]:
     """The foreign world's private strings in ``answer`` that this caller may not read (admins read everything)."""
-    if case.caller is Role.ADMIN:
+    if caller is Role.ADMIN:
         return []
     return [
         secret
         for secret, readers in foreign.secrets().items()
-        if case.caller not in readers and secret in answer and not call.mentions(secret)
+        if caller not in readers and secret in answer and not call.mentions(secret)
     ]
