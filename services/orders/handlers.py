@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from events.catalog import CODEC as CATALOG
 from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
 from events.pooling import CODEC as POOLING
-from events.pooling import CapacityReleased, ConsignmentShipped, LotPassed, LotReceived, LotReturned
+from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
 from events.quality import ClassPlan, LotAccepted, LotRejected
 from services.orders.flow_tables import lot_inspections
+from services.orders.history import happened_at
 from services.orders.milestones import due_milestones
-from services.orders.order import ORDER, order_stream
+from services.orders.order import ORDER, OrderEvent, order_stream
 from services.orders.progress import PROGRESS_CHANNEL, progress_of
 from services.orders.projections import orders
 from services.orders.supply_progress import apply_pool_event
@@ -72,13 +73,33 @@ def _at(delivery: Delivery) -> datetime:
     return at if isinstance(at, datetime) else delivery.recorded_at
 
 
+async def _happened(hctx: HandlerContext, delivery: Delivery) -> datetime:
+    """When the event happened: its own time, or (for a capacity ledger's event, which has none) the time of
+    the order's event that caused it."""
+    at = getattr(delivery.event, "at", None)
+    if isinstance(at, datetime):
+        return at
+    try:
+        cause = UUID(delivery.metadata.causation_id or "")
+    except ValueError:
+        return delivery.recorded_at
+    store = hctx.store
+    row = await hctx.connection.fetchrow(
+        f"SELECT event_type, schema_version, data::text AS data FROM {store.schema}.events WHERE event_id = $1", cause
+    )
+    if row is None:
+        return delivery.recorded_at
+    event = store.codec.decode(row["event_type"], row["schema_version"], row["data"])
+    return happened_at(event) if isinstance(event, OrderEvent) else delivery.recorded_at
+
+
 async def _tell(hctx: HandlerContext, delivery: Delivery) -> None:
     """Put a pooling event in the history of each order it names (or whose command caused it)."""
     event = delivery.event
     if not isinstance(event, TOLD):
         return
     named = orders_named(event)
-    if isinstance(event, CapacityReleased):
+    if not named:  # e.g. a release after the order's lines left the pool, or a capacity ledger's release
         correlated = await _correlated_order(hctx.connection, delivery)
         named = {correlated} if correlated else set()
     if not named:
@@ -90,13 +111,14 @@ async def _tell(hctx: HandlerContext, delivery: Delivery) -> None:
         code = await lot_code(hctx.connection, event.lot_id)
         codes = {event.lot_id: code} if code else {}
     event_type, _ = POOLING.name_of(event)
+    at = await _happened(hctx, delivery)
     for order_id in sorted(named):
         summary = pooling_summary(event, order_id, names, codes)
         if summary is None:
             continue
         await add_to_timeline(
             hctx.connection, order_id, delivery.event_id, service="pooling", event_type=event_type,
-            at=_at(delivery), recorded_at=delivery.recorded_at, actor=delivery.metadata.actor, summary=summary,
+            at=at, recorded_at=delivery.recorded_at, actor=delivery.metadata.actor, summary=summary,
         )  # fmt: skip
     if isinstance(event, LotReceived):
         await _tell_earlier_verdicts(hctx.connection, event)

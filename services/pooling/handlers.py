@@ -21,7 +21,7 @@ from events.orders import CODEC as ORDERS
 from events.orders import OrderCancelled, OrderConfirmed
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
-from services.pooling.answers import reallocate_later
+from services.pooling.answers import reallocate_later, withdraw
 from services.pooling.order_demand import order_demand_stream
 from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import PassLot, ReturnLot
@@ -39,7 +39,7 @@ from services.pooling.tables import (
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, run_command
 from shared.errors import GotongError, NotFound
-from shared.sql import execute, fetchrow
+from shared.sql import execute, fetch, fetchrow
 
 log = logging.getLogger("gotong.pooling")
 
@@ -136,6 +136,7 @@ async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:
             await execute(
                 hctx.connection, statement.on_conflict_do_update(index_elements=["msme_id", "standard_id"], set_=update)
             )
+            await _withdraw_requests(hctx, delivery, event)
         case LotAccepted():
             await _lot_verdict(hctx, delivery, event.pool_id, PassLot(event.lot_id, event.inspection_id, event.at))
         case LotRejected():
@@ -144,6 +145,27 @@ async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:
             if await _lot_verdict(hctx, delivery, event.pool_id, command):
                 cause = f"lot of MSME {event.msme_id} rejected at inspection: {reason}"
                 await reallocate_later(hctx.connection, event.pool_id, cause)
+
+
+async def _withdraw_requests(hctx: HandlerContext, delivery: Delivery, event: MsmeDisqualified) -> None:
+    """A disqualified MSME's unanswered requests in pools of the standard are withdrawn and re-allocated."""
+    c = pools.c
+    rows = await fetch(
+        hctx.connection,
+        sa.select(c.pool_id).where(c.standard_id == event.standard_id, c.status != "shipped").order_by(c.pool_id),
+    )
+    reason = f"MSME disqualified under the pool's standard: {event.reason}"
+    metadata = delivery.caused("pooling:quality")
+    for row in rows:
+        events, _ = await hctx.store.load(pool_stream(row["pool_id"]), connection=hctx.connection)
+        state = POOL.fold(events)  # type: ignore[arg-type]
+        mine = sorted(rid for rid, pending in state.pending.items() if pending.msme_id == event.msme_id)
+        for request_id in mine:
+            await withdraw(hctx.store, request_id, reason, at=event.at, metadata=metadata, connection=hctx.connection)
+        if mine:
+            units = sum(state.pending[rid].quantity for rid in mine)
+            cause = f"MSME {event.msme_id} was disqualified; its unanswered requests for {units} were withdrawn"
+            await reallocate_later(hctx.connection, row["pool_id"], cause)
 
 
 async def _lot_verdict(hctx: HandlerContext, delivery: Delivery, pool_id: UUID, command: PassLot | ReturnLot) -> bool:
