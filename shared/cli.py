@@ -1,4 +1,4 @@
-"""The ``gotong`` command: dev, serve, migrate, token, events, dead-letters, projections."""
+"""The ``gotong`` command: dev, serve, migrate, token, demo, events, dead-letters, projections."""
 
 from __future__ import annotations
 
@@ -100,6 +100,13 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from shared.demo import main as demo
+
+    settings = _secret(settings, create=False)
+    return demo(args.url, TokenAuthority.from_settings(settings), args.msmes)
+
+
 def cmd_events_schema(settings: Settings, args: argparse.Namespace) -> int:
     from events.schema import write_documents
 
@@ -166,6 +173,12 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--hours", type=float, default=12.0)
     token.add_argument("--data-dir")
     token.set_defaults(run=cmd_token)
+
+    demo = commands.add_parser("demo", help="seed a marketplace and run one bulk order from request to shipment")
+    demo.add_argument("--url", default="http://127.0.0.1:8000", help="a running Gotong (default %(default)s)")
+    demo.add_argument("--msmes", type=int, default=300, help="how many MSMEs to register (default %(default)s)")
+    demo.add_argument("--data-dir", help="where `gotong dev` keeps the development token secret (default ./.gotong)")
+    demo.set_defaults(run=cmd_demo)
 
     events = commands.add_parser("events", help="the event contract")
     events_commands = events.add_subparsers(dest="events_command", required=True)
