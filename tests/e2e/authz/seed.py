@@ -76,7 +76,6 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         orgs=orgs,
         standard_id=standard["id"],
         msme_id=msme["id"],
-        msme_name=msme["name"],
         contact_email=email,
         product_id=product["id"],
         capacity=capacity,

@@ -43,7 +43,6 @@ class World:
     orgs: Orgs
     standard_id: str
     msme_id: str
-    msme_name: str
     contact_email: str
     product_id: str
     capacity: dict[str, int]
