@@ -39,10 +39,14 @@ async def visible_pool(ctx: ServiceContext, principal: Principal, pool_id: UUID)
 
 
 async def supplier_or_owner(ctx: ServiceContext, principal: Principal, state: Pool, msme_id: UUID) -> None:
-    """An MSME's lot is recorded by the MSME's own users or by the pool's aggregator."""
+    """An MSME's lot is recorded by the pool's aggregator, or by users of an MSME that supplies the pool.
+
+    Anyone else gets 404: a pool's existence shows only to its owner and its suppliers.
+    """
     if principal.is_admin or (principal.role is Role.AGGREGATOR and state.aggregator_org == principal.org):
         return
-    if principal.role is Role.MSME and msme_id in await owned_msmes(ctx, principal):
+    supplies = msme_id in state.suppliers or any(p.msme_id == msme_id for p in state.pending.values())
+    if principal.role is Role.MSME and supplies and msme_id in await owned_msmes(ctx, principal):
         return
     raise NotFound(f"no pool {state.pool_id}")
 

@@ -32,12 +32,7 @@ FOREIGN = Orgs(buyer="osaka-interiors", aggregator="surabaya-crafts", msme="jepa
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 # Holes the matrix found in routes that were being changed elsewhere: strict, so fixing one fails until it is removed.
-KNOWN_HOLES: dict[str, str] = {
-    "POST /v1/pools/{pool_id}/lots msme foreign": (
-        "pooling lets an MSME user deliver its own MSME's lot into any pool: another aggregator's pool answers 409 "
-        "(no accepted allocation) instead of 404, so its existence shows; only the pool's suppliers should see it"
-    ),
-}
+KNOWN_HOLES: dict[str, str] = {}  # "METHOD /path role own|foreign" → why it still leaks (strict xfail)
 
 
 @dataclass
