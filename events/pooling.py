@@ -146,6 +146,9 @@ class PoolOpened(Event, frozen=True, kw_only=True, tag="pooling.PoolOpened.v1"):
     required_by: date | None = None
     opened_by: str
     at: datetime
+    inspector_orgs: tuple[str, ...] = ()
+    """Organisations whose inspectors' verdicts count for the pool's lots, besides the aggregator's own;
+    empty means any inspector's verdict counts."""
 
 
 class DemandAdded(Event, frozen=True, kw_only=True, tag="pooling.DemandAdded.v1"):

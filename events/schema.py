@@ -28,12 +28,14 @@ def json_schema() -> dict[str, Any]:
     """``{"events": {tag: {"$ref": ...}}, "components": {"schemas": {...}}}`` for all events."""
     classes = [cls for codec in codecs() for cls in codec.classes.values()]
     refs, components = msgspec.json.schema_components(classes, ref_template="#/components/schemas/{name}")
-    return {
+    document = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Gotong events",
         "events": {event_tag(cls): ref for cls, ref in zip(classes, refs, strict=True)},
         "components": {"schemas": components},
     }
+    normalised: dict[str, Any] = json.loads(json.dumps(document))  # as stored: tuples become lists
+    return normalised
 
 
 def asyncapi(schema: dict[str, Any]) -> dict[str, Any]:

@@ -56,6 +56,10 @@ class OpenPoolBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         str, msgspec.Meta(min_length=2, max_length=100, description="a port (UN/LOCODE or name) or city")
     ]
     required_by: date | None = None
+    inspector_orgs: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]],
+        msgspec.Meta(max_length=20, description="third-party inspection organisations whose verdicts count"),
+    ] = []
 
 
 class AddDemandBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -103,6 +107,7 @@ async def open_pool(
         required_by=data.required_by,
         by=_actor(principal),
         at=ctx.clock.now(),
+        inspector_orgs=tuple(data.inspector_orgs),
     )
 
     async def work(connection: Connection | None) -> tuple[int, PoolView]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -19,13 +20,14 @@ from events.catalog import (
 )
 from events.orders import CODEC as ORDERS
 from events.orders import OrderCancelled, OrderConfirmed
+from events.pooling import PoolOpened
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
 from services.pooling.answers import reallocate_later, withdraw
 from services.pooling.order_demand import order_demand_stream
 from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import PassLot, ReturnLot
-from services.pooling.projections import encode
+from services.pooling.projections import POOLING_VIEWS, encode
 from services.pooling.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from services.pooling.tables import (
     certifications,
@@ -138,11 +140,12 @@ async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:
             )
             await _withdraw_requests(hctx, delivery, event)
         case LotAccepted():
-            await _lot_verdict(hctx, delivery, event.pool_id, PassLot(event.lot_id, event.inspection_id, event.at))
+            command = PassLot(event.lot_id, event.inspection_id, event.at, event.inspector_org)
+            await _lot_verdict(hctx, delivery, event.pool_id, command)
         case LotRejected():
             reason = "; ".join(event.reasons) or "rejected at inspection"
-            command = ReturnLot(event.lot_id, event.inspection_id, reason, event.at)
-            if await _lot_verdict(hctx, delivery, event.pool_id, command):
+            returned = ReturnLot(event.lot_id, event.inspection_id, reason, event.at, event.inspector_org)
+            if await _lot_verdict(hctx, delivery, event.pool_id, returned):
                 cause = f"lot of MSME {event.msme_id} rejected at inspection: {reason}"
                 await reallocate_later(hctx.connection, event.pool_id, cause)
 
@@ -218,11 +221,36 @@ async def follow_orders(hctx: HandlerContext, delivery: Delivery) -> None:
             )  # fmt: skip
 
 
+async def _just_opened(hctx: HandlerContext, line: ConfirmedLine) -> list[tuple[datetime, UUID]]:
+    """Pools of the line's spec opened so recently that the pools read model does not show them yet: the
+    ``PoolOpened`` events after its projection's checkpoint (a short tail, read on the global-order index)."""
+    schema = hctx.store.schema
+    checkpoint = await hctx.connection.fetchrow(
+        f"SELECT transaction_id, position FROM {schema}.checkpoints WHERE name = $1", POOLING_VIEWS.checkpoint
+    )
+    after = (str(checkpoint["transaction_id"]), checkpoint["position"]) if checkpoint else ("0", 0)
+    rows = await hctx.connection.fetch(
+        f"SELECT event_type, schema_version, data::text AS data FROM {schema}.events "
+        "WHERE (transaction_id, position) > ($1::text::xid8, $2) AND event_type = 'PoolOpened'",
+        *after,
+    )
+    spec = (line.aggregator_org, line.hs_code, line.standard_id, line.standard_version, line.unit)
+    found: list[tuple[datetime, UUID]] = []
+    for row in rows:
+        opened = hctx.store.codec.decode(row["event_type"], row["schema_version"], row["data"])
+        if not isinstance(opened, PoolOpened):
+            continue
+        if (opened.aggregator_org, opened.hs_code, opened.standard_id, opened.standard_version, opened.unit) == spec:
+            found.append((opened.at, opened.pool_id))
+    return found
+
+
 async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) -> None:
+    """Join the earliest open pool of the line's spec, or record the line as unmatched."""
     c = pools.c
-    match = await fetchrow(
+    projected = await fetchrow(
         hctx.connection,
-        sa.select(c.pool_id)
+        sa.select(c.opened_at, c.pool_id)
         .where(
             c.aggregator_org == line.aggregator_org,
             c.hs_code == line.hs_code,
@@ -234,10 +262,12 @@ async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) 
         .order_by(c.opened_at, c.pool_id)
         .limit(1),
     )
+    candidates = [(projected["opened_at"], projected["pool_id"])] if projected else []
+    candidates += await _just_opened(hctx, line)
     metadata = delivery.caused("pooling:orders")
     streams = [order_demand_stream(line.order_id)]
-    if match is not None:
-        pool_id = match["pool_id"]
+    if candidates:
+        pool_id = min(candidates)[1]
 
         async def join(unit: UnitOfWork) -> None:
             await add_demand(unit, pool_id, line, by="pooling:orders", at=line.confirmed_at)

@@ -108,6 +108,7 @@ def _open(command: OpenPool, state: Pool) -> Sequence[PoolingEvent]:
             required_by=command.required_by,
             opened_by=command.by,
             at=command.at,
+            inspector_orgs=tuple(sorted(set(command.inspector_orgs))),
         )
     ]
 

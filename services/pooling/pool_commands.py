@@ -28,6 +28,7 @@ class OpenPool:
     required_by: date | None
     by: str
     at: datetime
+    inspector_orgs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class PassLot:
     lot_id: UUID
     inspection_id: UUID | None
     at: datetime
+    inspector_org: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class ReturnLot:
     inspection_id: UUID | None
     reason: str
     at: datetime
+    inspector_org: str | None = None
 
 
 @dataclass(frozen=True)

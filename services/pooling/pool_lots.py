@@ -79,7 +79,7 @@ def receive_lot(command: ReceiveLot, state: Pool, pool_id: UUID) -> Sequence[Poo
 
 def pass_lot(command: PassLot, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:
     lot = state.lots.get(command.lot_id)
-    if lot is None or lot.status != "received":
+    if lot is None or lot.status != "received" or not state.trusts_inspector(command.inspector_org):
         return []
     passed = LotPassed(
         pool_id=pool_id,
@@ -111,7 +111,7 @@ def pass_lot(command: PassLot, state: Pool, pool_id: UUID) -> Sequence[PoolingEv
 
 def return_lot(command: ReturnLot, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:
     lot = state.lots.get(command.lot_id)
-    if lot is None or lot.status != "received":
+    if lot is None or lot.status != "received" or not state.trusts_inspector(command.inspector_org):
         return []
     returned = LotReturned(
         pool_id=pool_id,

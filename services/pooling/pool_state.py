@@ -113,6 +113,11 @@ class Pool:
     set_aside: Mapping[UUID, SetAside] = field(default_factory=dict)
     policy: AllocationPolicy | None = None
     filled: bool = False
+    inspector_orgs: tuple[str, ...] = ()
+
+    def trusts_inspector(self, org: str | None) -> bool:
+        """Does a verdict by inspectors of ``org`` count for this pool's lots?"""
+        return org is None or not self.inspector_orgs or org in (self.aggregator_org, *self.inspector_orgs)
 
     @property
     def exists(self) -> bool:
@@ -201,6 +206,7 @@ def evolve(state: Pool, event: PoolingEvent) -> Pool:
                 currency=event.currency,
                 consolidation_point=event.consolidation_point,
                 required_by=event.required_by,
+                inspector_orgs=event.inspector_orgs,
             )
         case DemandAdded():
             line = Line(

@@ -67,6 +67,7 @@ class PoolView(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     consolidation_point: str
     required_by: date | None
+    inspector_orgs: list[str]
     status: str
     demand: int
     open: int
@@ -135,6 +136,7 @@ def pool_view(state: Pool, version: int, position: int = 0) -> PoolView:
         currency=state.currency,
         consolidation_point=state.consolidation_point,
         required_by=state.required_by,
+        inspector_orgs=list(state.inspector_orgs),
         status=state.status,
         demand=state.demand,
         open=state.open,

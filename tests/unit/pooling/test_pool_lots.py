@@ -3,6 +3,7 @@ ships what passed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -79,3 +80,16 @@ def test_the_consignment_ships_passed_lots_whole_or_partly_with_consent() -> Non
     assert state.status == "shipped" and state.shipped == 500
     with pytest.raises(Conflict):
         run([lot(3, 1)], state)
+
+
+def test_only_verdicts_of_the_pools_inspectors_count_when_it_names_them() -> None:
+    state, _ = run([lot(1, 300)], replace(accepted_pool(), inspector_orgs=("sucofindo",)))
+    stranger = PassLot(UUID(int=701), UUID(int=1), AT, inspector_org="some-other-lab")
+    assert run([stranger], state)[1] == [], "a verdict by an inspector the pool did not name is ignored"
+    assert run([ReturnLot(UUID(int=701), UUID(int=1), "bad", AT, inspector_org="some-other-lab")], state)[1] == []
+    _, by_named = run([PassLot(UUID(int=701), UUID(int=2), AT, inspector_org="sucofindo")], state)
+    assert isinstance(by_named[0], LotPassed)
+    _, by_own = run([PassLot(UUID(int=701), UUID(int=3), AT, inspector_org=state.aggregator_org)], state)
+    assert isinstance(by_own[0], LotPassed), "the aggregator's own quality staff always count"
+    open_pool, _ = run([lot(1, 300)], accepted_pool())
+    assert isinstance(run([stranger], open_pool)[1][0], LotPassed), "a pool naming no inspectors trusts any"
