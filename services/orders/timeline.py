@@ -76,6 +76,10 @@ def _share(total: int, lines: Iterable[LineQuantity], order_id: UUID) -> str:
     return f"{total}" if mine in (0, total) else f"{total} ({mine} for this order)"
 
 
+_REASONS = {"capacity_lowered": "the MSME lowered its declared capacity below what it had accepted"}
+"""Pooling's reason codes, in words."""
+
+
 def _plan(plan: Iterable[MonthQuantity]) -> str:
     return ", ".join(f"{m.quantity} in {m.month}" for m in plan)
 
@@ -120,7 +124,8 @@ def pooling_summary(
         case AllocationReleased():
             units = _share(event.quantity, event.lines, order_id)
             still = f"{event.remaining} still to make"
-            return f"{msme(event.msme_id)} released from {units} accepted units ({still}): {event.reason}"
+            why = _REASONS.get(event.reason, event.reason)
+            return f"{msme(event.msme_id)} released from {units} accepted units ({still}): {why}"
         case LotReceived():
             units = _share(event.quantity, event.lines, order_id)
             return (
@@ -140,7 +145,8 @@ def pooling_summary(
             units = _share(event.quantity, event.lines, order_id)
             return f"{kind} {event.consignment_id} shipped with {len(event.lots)} lots, {units} units"
         case CapacityReleased():
-            return f"{msme(event.msme_id)}'s capacity for {event.month} freed by {event.units} units: {event.reason}"
+            why = _REASONS.get(event.reason, event.reason)
+            return f"{msme(event.msme_id)}'s capacity for {event.month} freed by {event.units} units: {why}"
         case _:
             return None
 

@@ -1,0 +1,120 @@
+"""A buyer watching an order's live feed, served by an orders process of its own, sees supply move each line
+while the other services (in this process) pool, allocate and book it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Servers
+from tests.integration.flow.marketplace import BUYER, Marketplace
+from tests.integration.flow.test_shortfalls import pooled_order, two_workshops
+from tests.support.app import SECRET
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+WAIT = 20.0
+
+
+@pytest.fixture
+def orders_process(
+    database_url: str, servers: Servers, nats_prefix: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Another replica of the orders service, in a uvicorn process of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "GOTONG_DATABASE_URL": database_url,
+        "GOTONG_NATS_URL": servers.nats_url,
+        "GOTONG_NATS_PREFIX": nats_prefix,
+        "GOTONG_JWT_SECRET": SECRET,
+        "GOTONG_POOL_SIZE": "4",
+        "GOTONG_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.orders.feed_server:create"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    async with httpx.AsyncClient(base_url=base) as http, asyncio.timeout(60):
+        while True:
+            assert process.poll() is None, "the orders process exited"
+            try:
+                if (await http.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+    """The stream's messages that carry an event (heartbeats left out), with their data decoded."""
+    message: dict[str, Any] = {}
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            continue
+        if line:
+            name, _, value = line.partition(":")
+            message[name] = value.removeprefix(" ")
+        elif message:
+            message["data"] = json.loads(message["data"])
+            yield message
+            message = {}
+
+
+async def first(stream: AsyncIterator[dict[str, Any]], event: str, check: Any = lambda data: True) -> dict[str, Any]:
+    async with asyncio.timeout(WAIT):
+        async for message in stream:
+            if message["event"] == event and check(message["data"]):
+                return message
+    raise AssertionError("the stream ended")
+
+
+async def test_the_live_feed_sends_each_change_of_a_lines_progress_and_the_order_moving_on(
+    market: Marketplace, orders_process: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    standard, jepara, _, pool_id = await two_workshops(market)
+    order_id = await pooled_order(market, standard, pool_id, 500)
+    base, process = orders_process
+    await until_up(base, process)
+    url = f"/v1/orders/{order_id}/events"
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=WAIT) as http,
+        http.stream("GET", url, headers=BUYER) as response,
+    ):
+        assert response.status_code == 200
+        stream = events(response)
+        current = await first(stream, "OrderConfirmed")
+        assert current["id"] == "3"
+
+        await market.allocate(pool_id, msmes=2)
+        asked = await first(stream, "LineProgress", lambda d: d["lines"][0]["progress"]["allocated"] == 500)
+        assert asked["id"] == "3" and asked["data"]["lines"][0]["progress"]["accepted"] == 0
+
+        await market.accept(jepara)
+        moved = await first(stream, "OrderInProduction")
+        assert moved["id"] == "4" and moved["data"]["state"] == "in_production"
+        assert moved["data"]["lines"][0]["progress"]["accepted"] == 500
