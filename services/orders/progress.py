@@ -7,36 +7,19 @@ every event counts exactly once. Pooling's and quality's events name the (order,
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, get_args
 from uuid import UUID
 
 import asyncpg
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from services.orders.line_progress import MEASURES, NO_PROGRESS, LineProgress, Measure
 from services.orders.projections import order_lines_progress
 from shared.eventstore import Connection
 from shared.sql import execute, fetch
 
 PROGRESS_CHANNEL = "orders_progress"
 """Notified when a line's progress changes, so open order feeds send the new progress."""
-
-Measure = Literal["allocated", "accepted", "delivered", "passed", "shipped"]
-MEASURES: tuple[Measure, ...] = get_args(Measure)
-
-
-class LineProgress(msgspec.Struct, frozen=True, kw_only=True):
-    """How much of a line is allocated to MSMEs, accepted by them, delivered in lots, passed inspection, shipped."""
-
-    allocated: int = 0
-    accepted: int = 0
-    delivered: int = 0
-    passed: int = 0
-    shipped: int = 0
-
-
-NO_PROGRESS = LineProgress()
 
 
 async def add_line_progress(
@@ -77,3 +60,15 @@ async def progress_of(executor: Connection | asyncpg.Pool, order_id: UUID) -> di
     table = order_lines_progress
     rows = await fetch(executor, sa.select(table).where(table.c.order_id == order_id))
     return {row["line_id"]: LineProgress(**{m: row[m] for m in MEASURES}) for row in rows}
+
+
+__all__ = [
+    "MEASURES",
+    "NO_PROGRESS",
+    "PROGRESS_CHANNEL",
+    "LineProgress",
+    "Measure",
+    "add_line_progress",
+    "progress_of",
+    "set_line_progress",
+]

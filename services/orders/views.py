@@ -11,8 +11,8 @@ import msgspec
 from events.common import Money
 from events.orders import Contact, Incoterm, OrderState
 from services.orders.buyer import Buyer
+from services.orders.line_progress import NO_PROGRESS, LineProgress
 from services.orders.order import Cancellation, Order
-from services.orders.progress import NO_PROGRESS, LineProgress
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,6 +17,12 @@ DOMAIN = [
     "services.orders.buyer",
     "services.orders.rules",
     "services.orders.history",
+    "services.orders.line_progress",
+    "services.orders.milestones",
+    "services.orders.timeline",
+    "services.orders.provenance",
+    "services.orders.provenance_views",
+    "services.orders.provenance_csv",
 ]
 IO = {"asyncpg", "nats", "litestar", "sqlalchemy", "httpx", "uvicorn", "random", "shared.clock", "shared.ids"}
 IO_CALLS = {"now", "utcnow", "today", "uuid4", "uuid7", "new_id"}

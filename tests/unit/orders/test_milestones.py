@@ -1,0 +1,88 @@
+"""Supply moves an order on: in production when accepted allocations cover every line, inspected when passed
+lots do, shipped when shipped lots do; never backwards, never for an order that is not following supply."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from msgspec.structs import replace
+
+from services.orders.line_progress import LineProgress
+from services.orders.milestones import covers, due_milestones
+from services.orders.order import ConfirmOrder, MarkInspected, MarkShipped, Order, StartProduction
+from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request, state
+
+pytestmark = pytest.mark.unit
+
+LATER = NOW + timedelta(days=20)
+CONSIGNMENT = UUID("01900000-0000-7000-8000-0000000000d1")
+
+
+def confirmed() -> Order:
+    return state(history(request(), quote(), ConfirmOrder(confirmed_by="buyer:ana", at=NOW)))
+
+
+def after(*commands: StartProduction | MarkInspected | MarkShipped) -> Order:
+    """The confirmed order after the saga's earlier commands."""
+    return state(history(request(), quote(), ConfirmOrder(confirmed_by="buyer:ana", at=NOW), *commands))
+
+
+def progress(baskets: LineProgress, trays: LineProgress) -> dict[UUID, LineProgress]:
+    return {BASKETS: baskets, TRAYS: trays}
+
+
+ALL_ACCEPTED = progress(LineProgress(allocated=20_000, accepted=20_000), LineProgress(allocated=5_000, accepted=5_000))
+ALL_PASSED = progress(
+    LineProgress(accepted=20_000, delivered=20_000, passed=20_000),
+    LineProgress(accepted=5_000, delivered=5_000, passed=5_000),
+)
+ALL_SHIPPED = progress(
+    LineProgress(accepted=20_000, delivered=20_000, passed=20_000, shipped=20_000),
+    LineProgress(accepted=5_000, delivered=5_000, passed=5_000, shipped=5_000),
+)
+
+
+def test_accepted_allocations_on_every_line_start_production() -> None:
+    assert due_milestones(confirmed(), ALL_ACCEPTED, LATER) == [StartProduction(at=LATER)]
+
+
+def test_one_line_short_keeps_the_order_confirmed() -> None:
+    short = progress(LineProgress(accepted=20_000), LineProgress(allocated=5_000, accepted=4_999))
+    assert due_milestones(confirmed(), short, LATER) == []
+    assert due_milestones(confirmed(), {BASKETS: LineProgress(accepted=20_000)}, LATER) == []
+
+
+def test_units_asked_for_but_not_accepted_do_not_count() -> None:
+    asked = progress(LineProgress(allocated=20_000), LineProgress(allocated=5_000))
+    assert due_milestones(confirmed(), asked, LATER) == []
+
+
+def test_passed_lots_on_every_line_mark_it_inspected_after_production() -> None:
+    assert due_milestones(confirmed(), ALL_PASSED, LATER) == [StartProduction(at=LATER), MarkInspected(at=LATER)]
+    in_production = after(StartProduction(at=NOW))
+    assert due_milestones(in_production, ALL_PASSED, LATER) == [MarkInspected(at=LATER)]
+
+
+def test_shipped_lots_on_every_line_ship_it_with_the_consignment() -> None:
+    inspected = after(StartProduction(at=NOW), MarkInspected(at=NOW))
+    assert due_milestones(inspected, ALL_SHIPPED, LATER, CONSIGNMENT) == [
+        MarkShipped(at=LATER, consignment_id=CONSIGNMENT)
+    ]
+
+
+def test_a_returned_lot_does_not_take_the_order_back() -> None:
+    in_production = after(StartProduction(at=NOW))
+    reopened = progress(LineProgress(accepted=19_500, delivered=0), LineProgress(accepted=5_000))
+    assert due_milestones(in_production, reopened, LATER) == []
+
+
+@pytest.mark.parametrize("name", ["requested", "quoted", "cancelled", "shipped", "delivered"])
+def test_orders_not_following_supply_are_left_alone(name: str) -> None:
+    order = replace(confirmed(), state=name)
+    assert due_milestones(order, ALL_SHIPPED, LATER) == []
+
+
+def test_an_order_without_lines_is_never_covered() -> None:
+    assert not covers(Order(), {}, "accepted")
