@@ -40,6 +40,7 @@ class GotongProcess:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    cwd: Path | None = None
 
     @property
     def url(self) -> str:
@@ -64,7 +65,7 @@ def start(
             stderr=subprocess.STDOUT,
             cwd=cwd,
         )
-    return GotongProcess(name, port, process, log)
+    return GotongProcess(name, port, process, log, cwd)
 
 
 async def wait_ready(processes: Sequence[GotongProcess], timeout: float = READY_TIMEOUT) -> None:
