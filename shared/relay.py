@@ -77,6 +77,8 @@ class Relay:
         # The batch after the one in flight, read meanwhile: a prefix of what reading after that position later
         # returns, as events below the xmin horizon never change and later ones sort after them.
         self._ahead: tuple[GlobalPosition, list[RecordedEvent]] | None = None
+        # The checkpoint while this relay holds the lock: then no one else writes it, so it is not read again.
+        self._held: GlobalPosition | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -108,19 +110,23 @@ class Relay:
                 await self._sleep()
             self.active = True
             self._ahead = None
+            self._held = await read_checkpoint(connection, self.store.schema, CHECKPOINT)
             log.info("relay of %s is active", self.store.schema)
             retry = HORIZON_RETRY_SECONDS
             while True:
                 self._wake.clear()
-                if await self.publish_batch(connection):
+                if published := await self.publish_batch(connection):
                     retry = HORIZON_RETRY_SECONDS
-                elif await self._behind_horizon(connection):
+                if published == self.batch or self._wake.is_set():
+                    continue  # more to read
+                if await self.store.committed_after(self._held, connection=connection):
                     # committed events wait for an older transaction to end, which wakes no one: look again soon
                     await self._sleep(retry)
                     retry = min(retry * 2, self.poll_seconds)
                 else:
                     await self._sleep()
         finally:
+            self._held = None
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
@@ -128,14 +134,10 @@ class Relay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds or self.poll_seconds)
 
-    async def _behind_horizon(self, connection: asyncpg.Connection) -> bool:
-        after = await read_checkpoint(connection, self.store.schema, CHECKPOINT)
-        return await self.store.committed_after(after, connection=connection)
-
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the next batch, pipelined; checkpoint the acknowledged prefix. Returns events published."""
         schema = self.store.schema
-        after = await read_checkpoint(connection, schema, CHECKPOINT)
+        after = self._held if self._held is not None else await read_checkpoint(connection, schema, CHECKPOINT)
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == after:
             records = ahead[1]
@@ -155,8 +157,10 @@ class Relay:
         if acknowledged and self.before_checkpoint is not None:
             self.before_checkpoint(records[:acknowledged])
         if acknowledged:
-            last = records[acknowledged - 1]
-            await write_checkpoint(connection, schema, CHECKPOINT, GlobalPosition(last.transaction_id, last.position))
+            reached = records[acknowledged - 1].global_position
+            await write_checkpoint(connection, schema, CHECKPOINT, reached)
+            if self._held is not None:
+                self._held = reached
             self.published += acknowledged
         if acknowledged < len(records):
             raise ConnectionError(f"published {acknowledged} of {len(records)} events; restarting from the first")
