@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TextIO
-from uuid import UUID
 
 import httpx
 
 from shared.auth import TokenAuthority
 from shared.demo_client import DemoError, Json, Marketplace, eventually
 from shared.demo_data import RATTAN, months_ahead, producers
-from shared.demo_flow import PoolWork, describe
+from shared.demo_flow import PoolWork
 from shared.demo_report import other_orders, print_provenance
 from shared.demo_seed import (
     CAPACITY_MONTHS,
@@ -60,22 +59,15 @@ class Story:
     def say(self, text: str) -> None:
         print(f"    {text}", file=self.out, flush=True)
 
-    async def order_state(self, order_id: str, wanted: str, timeout: float = 15.0) -> str:
-        """Wait (bounded) until the buyer sees the order in ``wanted``; report the state it has either way."""
+    async def order_state(self, order_id: str, wanted: str, timeout: float = 30.0) -> None:
+        """Wait (bounded) until the buyer sees the order in ``wanted``: orders learns it from pooling's events."""
         buyer = self.cast.buyers["rotterdam-living"]
 
-        async def reached() -> str | None:
-            state: str = (await self.market.get(f"/v1/orders/{order_id}", buyer))["state"]
-            return state if state == wanted else None
+        async def reached() -> bool:
+            return bool((await self.market.get(f"/v1/orders/{order_id}", buyer))["state"] == wanted)
 
-        try:
-            state = await eventually(reached, f"the order to be {wanted}", timeout)
-        except DemoError:
-            state = str((await self.market.get(f"/v1/orders/{order_id}", buyer))["state"])
-            self.say(f"the buyer still sees the order as {state.replace('_', ' ')} (expected {wanted})")
-            return state
-        self.say(f"the buyer sees the order: {state.replace('_', ' ')}")
-        return state
+        await eventually(reached, f"the buyer to see the order {wanted.replace('_', ' ')}", timeout)
+        self.say(f"the buyer sees the order: {wanted.replace('_', ' ')}")
 
 
 async def run(market: Marketplace, msmes: int, out: TextIO) -> None:
@@ -269,6 +261,3 @@ def main(settings_url: str, tokens: TokenAuthority, msmes: int, out: TextIO = sy
         print(f"\ngotong demo stopped: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-__all__ = ["UUID", "describe", "main"]

@@ -52,7 +52,12 @@ class Marketplace:
         allowed = set(accept)
         async with self._limit:
             for attempt in range(20):
-                response = await self.client.request(method, path, json=body, headers=who.headers)
+                try:
+                    response = await self.client.request(method, path, json=body, headers=who.headers)
+                except httpx.TransportError as error:
+                    raise DemoError(
+                        f"{method} {path}: cannot reach Gotong at {self.client.base_url}: {error}"
+                    ) from error
                 self.calls += 1
                 if response.status_code != 503 or 503 in allowed:
                     break
