@@ -142,9 +142,14 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
     return "\n".join(lines)
 
 
+def load() -> str:
+    """The 1-minute load average: how busy the shared machine was."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def machine() -> str:
     """One line about where this ran."""
     return (
         f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}, {date.today().isoformat()}"
+        f"{platform.system()} {platform.release()}, {date.today().isoformat()}, load average {load()} at the start"
     )
