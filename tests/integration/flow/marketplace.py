@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from shared.auth import Role
 from shared.clock import ManualClock
 from shared.runtime import Runtime
+from tests.integration.flow.bodies import CHAIR, STANDARD
 from tests.support.app import token
 
 T = TypeVar("T")
@@ -34,15 +35,23 @@ INSPECTOR = token(Role.INSPECTOR, org="sucofindo-qc", sub="rina")
 
 
 async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0, what: str = "") -> T:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds.
+
+    A probe that fails an assertion (say a read model answering 404 while it catches up) is tried again; at
+    the deadline its last failure is reported.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    failure: AssertionError | None = None
     while True:
-        result = await check()
+        try:
+            result = await check()
+        except AssertionError as error:
+            failure, result = error, None
         if result:
             return result
         if loop.time() > deadline:
-            raise AssertionError(f"did not happen within {timeout} s: {what or check}")
+            raise AssertionError(f"did not happen within {timeout} s: {what or check}") from failure
         await asyncio.sleep(0.05)
 
 
@@ -83,25 +92,7 @@ class Marketplace:
     # --- quality ----------------------------------------------------------------------------------------
 
     async def publish_standard(self) -> str:
-        body = {
-            "name": "Teak garden chair, EU retail grade A",
-            "attributes": [
-                {"name": "seat height", "unit": "cm", "nominal": "45", "lower_tolerance": "1", "upper_tolerance": "1"},
-                {"name": "moisture", "unit": "%", "nominal": "10", "lower_tolerance": "4", "upper_tolerance": "2"},
-            ],
-            "checks": [
-                {"name": "no cracks in joints", "defect_class": "critical"},
-                {"name": "even oil finish", "defect_class": "minor"},
-            ],
-            "defect_classes": [
-                {"defect_class": "critical", "aql": "0.065"},
-                {"defect_class": "major", "aql": "1.0"},
-                {"defect_class": "minor", "aql": "4.0"},
-            ],
-            "inspection_level": "II",
-            "publish": True,
-        }
-        standard: dict[str, Any] = await self.post("/v1/standards", body, INSPECTOR)
+        standard: dict[str, Any] = await self.post("/v1/standards", STANDARD, INSPECTOR)
         return str(standard["id"])
 
     async def qualify(self, producer: Producer, standard_id: str) -> None:
@@ -171,22 +162,9 @@ class Marketplace:
         )
         for certificate in certifications or []:
             await self.post(f"/v1/msmes/{msme['id']}/certifications", certificate, headers)
-        product = await self.post(
-            f"/v1/msmes/{msme['id']}/products",
-            {
-                "sku": "TGC-45",
-                "name": "Teak garden chair",
-                "hs_code": "9403.60",
-                "category": "furniture",
-                "unit": "PCE",
-                "moq": 10,
-                "price_tiers": [{"min_quantity": 10, "unit_price": {"amount": price, "currency": "USD"}}],
-                "lead_time_days": 21,
-                "standards": [{"standard_id": standard_id, "version": 1}],
-                "origin_plots": plots or [],
-            },
-            headers,
-        )
+        chair = {**CHAIR, "price_tiers": [{"min_quantity": 10, "unit_price": {"amount": price, "currency": "USD"}}]}
+        chair |= {"standards": [{"standard_id": standard_id, "version": 1}], "origin_plots": plots or []}
+        product = await self.post(f"/v1/msmes/{msme['id']}/products", chair, headers)
         months = capacity or {"2027-02": 400, "2027-03": 400}
         await self.call("PUT", f"/v1/products/{product['id']}/capacity", headers, json={"months": months})
         return Producer(org, str(msme["id"]), str(product["id"]), headers)
@@ -201,11 +179,13 @@ class Marketplace:
 
     # --- orders -----------------------------------------------------------------------------------------
 
-    async def register_buyer(self) -> None:
-        body = {"name": "Rotterdam Home B.V.", "country": "NL", "contacts": [{"name": "Anke", "email": "anke@rh.nl"}]}
-        await self.post("/v1/buyers", body, BUYER)
+    async def register_buyer(self, headers: dict[str, str] = BUYER, name: str = "Rotterdam Home B.V.") -> None:
+        body = {"name": name, "country": "NL", "contacts": [{"name": "Anke", "email": "buying@example.nl"}]}
+        await self.post("/v1/buyers", body, headers)
 
-    async def confirmed_order(self, standard_id: str, quantities: list[int]) -> dict[str, Any]:
+    async def confirmed_order(
+        self, standard_id: str, quantities: list[int], *, buyer: dict[str, str] = BUYER, required_by: str = "2027-05-28"
+    ) -> dict[str, Any]:
         """The buyer asks for chairs, the aggregator quotes and the buyer confirms."""
         lines = [
             {
@@ -226,9 +206,9 @@ class Marketplace:
             "destination_country": "NL",
             "destination_port": "NLRTM",
             "loading_port": "IDSRG",
-            "required_by": "2027-05-28",
+            "required_by": required_by,
         }
-        order = await self.post("/v1/orders", body, BUYER)
+        order = await self.post("/v1/orders", body, buyer)
         quote = {
             "lines": [
                 {"line_id": line["line_id"], "unit_price": {"amount": "44.00", "currency": "USD"}}
@@ -238,16 +218,23 @@ class Marketplace:
             "valid_until": (self.clock.now() + timedelta(days=7)).isoformat(),
         }
         await self.post(f"/v1/orders/{order['id']}/quote", quote, AGGREGATOR, expect=200)
-        confirmed: dict[str, Any] = await self.post(f"/v1/orders/{order['id']}/confirm", None, BUYER, expect=200)
-        return confirmed
+        confirmed = await self.post(f"/v1/orders/{order['id']}/confirm", None, buyer, expect=200)
+        # read your own write: the order's read model includes the confirmation before anyone reads it
+        seen: dict[str, Any] = await self.get(
+            f"/v1/orders/{order['id']}?wait_for_position={confirmed['position']}", buyer
+        )
+        assert seen["state"] == "confirmed"
+        return seen
 
     async def order(self, order_id: str, headers: dict[str, str] = BUYER) -> dict[str, Any]:
         body: dict[str, Any] = await self.get(f"/v1/orders/{order_id}", headers)
         return body
 
-    async def order_where(self, order_id: str, check: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+    async def order_where(
+        self, order_id: str, check: Callable[[dict[str, Any]], bool], what: str, headers: dict[str, str] = BUYER
+    ) -> dict[str, Any]:
         async def probe() -> dict[str, Any] | None:
-            order = await self.order(order_id)
+            order = await self.order(order_id, headers)
             return order if check(order) else None
 
         return await eventually(probe, what=what)
@@ -267,6 +254,7 @@ class Marketplace:
             "unit": "PCE",
             "currency": "USD",
             "consolidation_point": "Semarang",
+            "inspector_orgs": ["sucofindo-qc"],
         }
         pool = await self.post("/v1/pools", body, AGGREGATOR)
         return str(pool["id"])

@@ -131,6 +131,7 @@ async def test_a_confirmed_order_is_pooled_made_inspected_shipped_and_delivered(
         market, order_id, position, consignment["id"], jepara, rembang
     )
     await history_tells_what_other_services_did(market, order_id)
+    await provenance_is_documented(market)
 
 
 async def provenance_names_every_lot_maker_verdict_and_plot(
@@ -198,3 +199,12 @@ async def history_tells_what_other_services_did(market: Marketplace, order_id: s
     assert "accepted at normal inspection by sucofindo-qc" in verdict["summary"] and verdict["version"] is None
     saga = next(item for item in items if item["event"] == "OrderInProduction")
     assert saga["actor"] == "orders:pooling-saga"
+
+
+async def provenance_is_documented(market: Marketplace) -> None:
+    paths = (await market.client.get("/schema/openapi.json")).json()["paths"]
+    as_json = paths["/v1/orders/{order_id}/provenance"]["get"]["responses"]
+    as_csv = paths["/v1/orders/{order_id}/provenance.csv"]["get"]["responses"]
+    assert {"200", "401", "403", "404"} <= set(as_json) and {"200", "404"} <= set(as_csv)
+    assert "text/csv" in as_csv["200"]["content"]
+    assert as_json["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OrderProvenance"}
