@@ -72,6 +72,7 @@ class Candidate:
     discontinued: bool = False
     certifications: frozenset[str] = frozenset()  # the valid ones
     distance_km: float = 0.0  # to the pool's consolidation point
+    held: int = 0  # units the MSME already holds in the pool (accepted or requested), counted against its share
 
     @property
     def window_capacity(self) -> int:
@@ -83,6 +84,7 @@ class Demand:
     quantity: int
     currency: str
     required_certifications: frozenset[str] = frozenset()
+    share_base: int | None = None  # what share caps are shares of; a re-allocation passes the pool's whole demand
 
 
 @dataclass(frozen=True, slots=True)

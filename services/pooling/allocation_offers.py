@@ -118,10 +118,11 @@ def _minimum_quantity(candidate: Candidate) -> int:
 
 
 def _share_cap_of(candidate: Candidate, demand: Demand, policy: Policy) -> int:
-    cap = share_cap(demand.quantity, policy.max_share)
+    base = demand.quantity if demand.share_base is None else demand.share_base
+    cap = share_cap(base, policy.max_share)
     if not candidate.qualified:  # on probation
-        cap = min(cap, share_cap(demand.quantity, policy.probation_max_share))
-    return cap
+        cap = min(cap, share_cap(base, policy.probation_max_share))
+    return max(cap - candidate.held, 0)
 
 
 def _offer(candidate: Candidate, demand: Demand, policy: Policy) -> Offer:

@@ -4,6 +4,7 @@ and its answer in event terms. No transaction is open while the engine runs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections import defaultdict
 from datetime import date
@@ -156,6 +157,23 @@ def draft_of(proposal: Proposal) -> ProposalDraft:
     )
 
 
+def _in_pool(candidate: Candidate, state: Pool) -> Candidate:
+    """A candidate as this pool sees it: what the MSME holds here counts against its share, and units of
+    the product asked for in pending requests are not free again (earliest months first, as accepts book)."""
+    supplier = state.suppliers.get(candidate.msme_id)
+    held = (supplier.accepted if supplier else 0) + sum(
+        p.quantity for p in state.pending.values() if p.msme_id == candidate.msme_id
+    )
+    asked = sum(p.quantity for p in state.pending.values() if p.product_id == candidate.product_id)
+    monthly: list[tuple[str, int]] = []
+    for month, units in candidate.monthly_capacity:
+        taken = min(units, asked)
+        asked -= taken
+        if units > taken:
+            monthly.append((month, units - taken))
+    return dataclasses.replace(candidate, held=held, monthly_capacity=tuple(monthly))
+
+
 async def run_engine(
     db: asyncpg.Pool | Connection, state: Pool, policy: AllocationPolicy, today: date
 ) -> tuple[int, ProposalDraft]:
@@ -164,9 +182,10 @@ async def run_engine(
     required_by = state.window_end()
     if open_quantity <= 0 or required_by is None:
         raise ValueError("nothing is open in the pool")
-    candidates = await load_candidates(db, state, today, required_by)
+    candidates = [_in_pool(c, state) for c in await load_candidates(db, state, today, required_by)]
     names = {c.msme_id: c.msme_name for c in candidates}
-    demand = Demand(open_quantity, state.currency, frozenset(policy.required_certifications))
+    # Share caps are shares of the pool's whole demand, less what each MSME already holds in it.
+    demand = Demand(open_quantity, state.currency, frozenset(policy.required_certifications), share_base=state.demand)
     proposal = await asyncio.to_thread(allocate, demand, candidates, engine_policy(policy))
     draft = draft_of(proposal)
     named = tuple(msgspec.structs.replace(a, msme_name=names.get(a.msme_id, "")) for a in draft.allocations)

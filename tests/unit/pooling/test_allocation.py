@@ -98,6 +98,16 @@ def test_share_cap_counts_all_products_of_one_msme() -> None:
     assert by_msme == {1: 500, 2: 500}
 
 
+def test_a_reallocation_caps_shares_of_the_whole_pool_less_what_each_msme_holds() -> None:
+    # 66 units re-opened in a 20,000-unit pool with a 9 % cap: each MSME may reach 1,800 units in all.
+    small_shortfall = replace(demand(66), share_base=20_000)
+    holds_most = replace(msme(1, price="1", moq=50), held=1_790)
+    holds_little = replace(msme(2, price="2", moq=50), held=100)
+    proposal = allocate(small_shortfall, [holds_most, holds_little], Policy(max_share=Decimal("0.09"), mip_gap=0.0))
+    assert given(proposal) == {2: 66}, "the cheaper MSME has only 10 units of room left under its cap"
+    assert proposal.shortfall == 0
+
+
 def test_an_msme_without_a_required_certificate_is_left_out() -> None:
     no_halal = msme(1, price="1", certifications=frozenset({"sni"}))
     proposal = allocate(demand(500, "halal"), [no_halal, msme(2)], EXACT)
