@@ -143,7 +143,8 @@ def pooling_summary(
         case ConsignmentShipped():
             kind = "Partial consignment" if event.partial else "Consignment"
             units = _share(event.quantity, event.lines, order_id)
-            return f"{kind} {event.consignment_id} shipped with {len(event.lots)} lots, {units} units"
+            lots = f"{len(event.lots)} lot" + ("" if len(event.lots) == 1 else "s")
+            return f"{kind} {event.consignment_id} shipped with {lots}, {units} units"
         case CapacityReleased():
             why = _REASONS.get(event.reason, event.reason)
             return f"{msme(event.msme_id)}'s capacity for {event.month} freed by {event.units} units: {why}"
