@@ -3,7 +3,6 @@ quality, and other services' events for each order's history."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from uuid import UUID
 
@@ -40,7 +39,6 @@ from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection, Metadata
 from shared.sql import fetch
 
-log = logging.getLogger("gotong.orders")
 SAGA = "orders:pooling-saga"
 _plans = msgspec.json.Decoder(list[ClassPlan])
 _reasons = msgspec.json.Decoder(list[str])
