@@ -48,7 +48,7 @@ def bench_servers(*, nats: bool = True) -> Iterator[BenchServers]:
     stoppers: list[Callable[[], None]] = []
     try:
         if not postgres_url or (nats and not nats_url):
-            base = Path(tempfile.mkdtemp(prefix="gotong-bench-"))
+            base = Path(tempfile.mkdtemp(prefix="gotong-bench-", dir="/tmp"))
             base.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root
         if not postgres_url:
             assert base is not None
