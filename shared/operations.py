@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import get, post
-from litestar.params import FromPath
+from litestar.params import PathParameter
 
 from shared.api import Caller, Context
 from shared.auth import Role
@@ -95,6 +95,9 @@ async def rebuild_projection(
         return await rebuild(EventStore(pool, service.name, service.codec), projection, verify_only=verify_only)
 
 
+LetterId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+
+
 class DeadLetterPage(msgspec.Struct, frozen=True):
     items: list[DeadLetter]
 
@@ -112,7 +115,7 @@ async def dead_letters(principal: Caller, ctx: Context) -> DeadLetterPage:
 
 
 @post("/dead-letters/{letter_id:int}/replay", responses=problem_responses(401, 403, 404))
-async def replay_letter(letter_id: FromPath[int], principal: Caller, ctx: Context) -> ReplayResult:
+async def replay_letter(letter_id: LetterId, principal: Caller, ctx: Context) -> ReplayResult:
     """Run a dead letter's handler again (admin only)."""
     principal.require(Role.ADMIN)
     if not await _replay(ctx.pool, ctx.service, letter_id):

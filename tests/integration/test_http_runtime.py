@@ -78,6 +78,11 @@ async def test_bad_input_gets_problem_details_naming_every_field(client: AsyncTe
     assert too_large.status_code == 413
     assert (await client.get("/v1/nowhere", headers=BUYER)).status_code == 404
     assert (await client.delete("/v1/accounts/x", headers=BUYER)).status_code == 405
+    admin = token(Role.ADMIN, org="gotong-ops")
+    huge = await client.post("/v1/admin/ledger/dead-letters/18446744073709551617/replay", headers=admin)
+    assert huge.status_code in (404, 422), "an id beyond bigint is bad input, not a server error"
+    assert (await client.post("/v1/admin/ledger/dead-letters/7/replay", headers=admin)).status_code == 404
+    assert (await client.post("/v1/admin/ledger/dead-letters/7/replay", headers=BUYER)).status_code == 403
     bad_query = await client.get("/v1/accounts/x?wait_for_position=-3", headers=BUYER)
     assert bad_query.status_code == 422 and bad_query.json()["errors"][0]["field"] == "wait_for_position"
     for response in (malformed, duplicate, wrong_type, too_large, bad_query):
