@@ -25,10 +25,12 @@ IDEMPOTENCY_KEY = "Idempotency-Key"
 Caller = NamedDependency[Principal]
 Context = NamedDependency[ServiceContext]
 
+MAX_POSITION = 2**63 - 1  # event store positions are PostgreSQL bigints
+
 # The query parameters every list and read shares: ``?limit=`` (≤ 500), ``?cursor=``, ``?wait_for_position=``.
 Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=500)]
 Cursor = Annotated[str | None, QueryParameter(name="cursor", max_length=200)]
-WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)]
+WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1, le=MAX_POSITION)]
 
 
 def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:
@@ -128,5 +130,7 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
 
 async def wait_for_position(context: ServiceContext, position: int | None) -> None:
     """Read-your-writes: wait (bounded) until this service's read models include ``position``."""
+    if position is not None and position > MAX_POSITION:
+        raise InvalidInput.of("wait_for_position", f"must be at most {MAX_POSITION}")
     if position is not None and position > 0:
         await context.projector.wait_for(position, timeout=5.0)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from events.orders import Contact
 from services.orders.buyer import BUYER, Buyer, RegisterBuyer, buyer_stream
 from services.orders.projections import buyers
 from services.orders.requests import BuyerIn
 from services.orders.views import BuyerView, buyer_view
-from shared.api import Caller, Context, command_metadata, idempotent, wait_for_position
+from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, wait_for_position
 from shared.auth import Role
 from shared.decider import run_command
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -65,7 +65,7 @@ async def get_buyer(
     org: FromPath[str],
     principal: Caller,
     ctx: Context,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> BuyerView:
     """A buyer organisation, to its own members and admins."""
     await wait_for_position(ctx, wait_for)

@@ -33,6 +33,7 @@ from services.orders.views import OrderPage, OrderSummary, OrderView, order_view
 from shared.api import (
     Caller,
     Context,
+    WaitFor,
     check_version,
     command_metadata,
     decode_cursor,
@@ -123,7 +124,7 @@ async def list_orders(
     required_to: Annotated[date | None, QueryParameter(name="required_by_to")] = None,
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 50,
     cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> OrderPage:
     """Orders the caller may see, oldest first, filtered by state, buyer and required-by range."""
     principal.require(Role.BUYER, Role.AGGREGATOR)
@@ -180,7 +181,7 @@ async def get_order(
     order_id: FromPath[UUID],
     principal: Caller,
     ctx: Context,
-    wait_for: Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)] = None,
+    wait_for: WaitFor = None,
 ) -> OrderView:
     """An order with each line's live progress."""
     principal.require(Role.BUYER, Role.AGGREGATOR)

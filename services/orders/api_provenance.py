@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
 from services.orders.access import can_see
 from services.orders.projections import decode_order, orders
@@ -16,7 +16,7 @@ from services.orders.provenance import assemble
 from services.orders.provenance_csv import provenance_csv
 from services.orders.provenance_queries import load_supply
 from services.orders.provenance_views import OrderProvenance
-from shared.api import Caller, Context, wait_for_position
+from shared.api import Caller, Context, WaitFor, wait_for_position
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.problems import problem_responses
@@ -24,7 +24,6 @@ from shared.service import ServiceContext
 from shared.sql import fetchrow
 
 CSV = "text/csv"
-WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1)]
 
 
 async def _provenance(ctx: ServiceContext, principal: Principal, order_id: UUID) -> OrderProvenance:

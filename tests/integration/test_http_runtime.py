@@ -83,6 +83,8 @@ async def test_bad_input_gets_problem_details_naming_every_field(client: AsyncTe
     assert huge.status_code in (404, 422), "an id beyond bigint is bad input, not a server error"
     assert (await client.post("/v1/admin/ledger/dead-letters/7/replay", headers=admin)).status_code == 404
     assert (await client.post("/v1/admin/ledger/dead-letters/7/replay", headers=BUYER)).status_code == 403
+    beyond_bigint = await client.get("/v1/accounts/x?wait_for_position=99999999999999999999", headers=BUYER)
+    assert beyond_bigint.status_code == 422
     bad_query = await client.get("/v1/accounts/x?wait_for_position=-3", headers=BUYER)
     assert bad_query.status_code == 422 and bad_query.json()["errors"][0]["field"] == "wait_for_position"
     for response in (malformed, duplicate, wrong_type, too_large, bad_query):

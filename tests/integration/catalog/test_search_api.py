@@ -196,6 +196,8 @@ async def test_bad_search_parameters_name_the_parameter(catalog: Catalog) -> Non
         "limit=0": {"limit"},
         "limit=501": {"limit"},
         "min_available=-1": {"min_available"},
+        "min_available=1000000000000": {"min_available"},
+        "standard_version=99999999999&standard=00000000-0000-0000-0000-000000000001": {"standard_version"},
         "standard=not-a-uuid": {"standard"},
         "standard_version=2": {"standard_version"},
         "certified_on=yesterday": {"certified_on"},
