@@ -168,8 +168,8 @@ def inbox_throughput(bench: Bench, prefix: str) -> Callable[[], Awaitable[float]
 async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: bool = True) -> Latency:
     """Append ``rate`` events a second on a schedule while a relay and a consumer run, woken as the runtime does.
 
-    ``notify=False`` is a diagnostic: the store's NOTIFY trigger is off and each append wakes the relay itself
-    once committed, as a wake-up sent after the commit would.
+    ``notify=False`` is a diagnostic: the store sends no NOTIFY after its commits and each append wakes the
+    relay in-process instead.
     """
     prefix = await bench.fresh_stream()
     await bench.pool.execute(  # the relay starts after what is already stored
@@ -194,7 +194,7 @@ async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: boo
 
     try:
         if not notify:
-            await bench.pool.execute(f"ALTER TABLE {SOURCE}.events DISABLE TRIGGER events_notify")
+            setattr(bench.ledger, "committed", lambda: None)  # noqa: B010 - an instance override, undone below
         for warm in range(50):  # the relay holds its lock, the consumer is subscribed
             await append(f"warm-{prefix}-{warm}", time.perf_counter())
         await consumer.handle(50)
@@ -212,7 +212,8 @@ async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: boo
             await asyncio.gather(*appends)
         await asyncio.wait_for(consumer.handle(50 + total), timeout=120)
     finally:
-        await bench.pool.execute(f"ALTER TABLE {SOURCE}.events ENABLE TRIGGER events_notify")
+        if not notify:
+            delattr(bench.ledger, "committed")
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -291,7 +292,7 @@ async def latency_table(bench: Bench, rates: list[int], seconds: float, runs: in
             p99s += [latency.handled(0.99)] if rate == rates[0] else []
             rows.append(_latency_row(f"{rate:,}/s, run {number}", latency))
     diagnostic = await steady_latency(bench, rates[0], seconds, notify=False)
-    rows.append(_latency_row(f"{rates[0]:,}/s, no NOTIFY trigger (diagnostic)", diagnostic))
+    rows.append(_latency_row(f"{rates[0]:,}/s, no NOTIFY after commit (diagnostic)", diagnostic))
     p99 = median(p99s)
     verdict = f"At {rates[0]:,}/s: median p99 {p99:.1f} ms, target p99 < 50 ms {'met' if p99 < 50 else 'MISSED'}"
     headers = ["", "appended p50 ms", "appended p99 ms", "handled p50 ms", "handled p99 ms", "handled max ms"]

@@ -82,6 +82,18 @@ async def idempotent(
         raise InvalidInput.of(IDEMPOTENCY_KEY, "must be 1 to 200 characters")
     fingerprint = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()
     actor = f"{principal.org}:{principal.sub}"
+    stored = await _once(context, actor, key, fingerprint, work)
+    context.store.committed()
+    return stored
+
+
+async def _once(
+    context: ServiceContext,
+    actor: str,
+    key: str,
+    fingerprint: str,
+    work: Callable[[Connection | None], Awaitable[tuple[int, Any]]],
+) -> StoredResponse:
     schema = context.schema
     async with context.pool.acquire() as connection, connection.transaction():
         fresh = await connection.fetchval(

@@ -129,6 +129,7 @@ async def handle_once(
             delivery.stream_id,
             delivery.stream_version,
         )
+    store.committed()  # the handler may have appended to this service's store
     return True
 
 
@@ -186,6 +187,8 @@ async def handle_batch(
                 streams,
                 versions,
             )
+    if any(handled):
+        store.committed()
     return handled
 
 
@@ -236,6 +239,7 @@ async def replay(pool: asyncpg.Pool, store: EventStore, subscription: Subscripti
         delivery = parse_parts(headers, row["data"], subscription.codec)
         await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
         await connection.execute(f"UPDATE {schema}.dead_letters SET replayed_at = now() WHERE id = $1", letter_id)
+    store.committed()
     return True
 
 

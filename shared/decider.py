@@ -119,7 +119,10 @@ async def run_command(
         try:
             if connection is None:
                 async with store.pool.acquire() as acquired:
-                    return await _attempt_once(store, work, metadata, acquired, lock_streams)
+                    outcome = await _attempt_once(store, work, metadata, acquired, lock_streams)
+                if outcome.events:
+                    store.committed()
+                return outcome
             return await _attempt_once(store, work, metadata, connection, lock_streams)
         except StreamConflict:
             continue

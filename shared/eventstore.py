@@ -7,6 +7,7 @@ late with a lower position is never skipped.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,11 +117,15 @@ def schema_sql(schema: str) -> list[str]:
             CONSTRAINT events_stream_version UNIQUE (stream_id, stream_version)
         )""",
         f"CREATE INDEX IF NOT EXISTS events_global_order ON {schema}.events (transaction_id, position)",
-        f"""CREATE OR REPLACE FUNCTION {schema}.notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_notify('{schema}_events', ''); RETURN NULL; END $$""",
+    ]
+
+
+def notify_after_commit_sql(schema: str) -> list[str]:
+    """Readers are woken by ``EventStore.committed()`` after each commit, not by a trigger inside it: a
+    NOTIFY inside the appending transaction serialises commits and costs group commit."""
+    return [
         f"DROP TRIGGER IF EXISTS events_notify ON {schema}.events",
-        f"""CREATE TRIGGER events_notify AFTER INSERT ON {schema}.events
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_events()""",
+        f"DROP FUNCTION IF EXISTS {schema}.notify_events()",
     ]
 
 
@@ -151,6 +156,8 @@ class EventStore:
         self.schema = schema
         self.codec = codec
         self.notify_channel = f"{schema}_events"
+        self._notifying: asyncio.Task[None] | None = None
+        self._notify_again = False
         s = schema
         self._append_sql = f"""
             WITH expected AS (
@@ -191,6 +198,27 @@ class EventStore:
         append = StreamAppend(stream_id, stream_type, expected_version, events, metadata or Metadata())
         return await self.append_many([append], connection=connection)
 
+    def committed(self) -> None:
+        """Wake this service's readers (relays, projectors, feeds in any process): events were committed.
+
+        Call it after a transaction that appended commits. NOTIFYs are coalesced: at most one in flight and
+        one more queued behind it. Readers also poll, so a missed call only delays them.
+        """
+        if self._notifying is not None and not self._notifying.done():
+            self._notify_again = True
+            return
+        self._notifying = asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        while True:
+            self._notify_again = False
+            try:
+                await self.pool.execute("SELECT pg_notify($1, '')", self.notify_channel)
+            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                return  # the pool is closing or the server is away; readers fall back to polling
+            if not self._notify_again:
+                return
+
     async def append_many(
         self, appends: Sequence[StreamAppend], *, connection: Connection | None = None
     ) -> AppendResult:
@@ -230,6 +258,8 @@ class EventStore:
             raise StreamConflict(first.stream_id, first.expected_version, None) from error
         if not rows:
             await self._raise_conflict(appends, connection)
+        if connection is None:
+            self.committed()  # one statement in its own transaction: committed now
         last = rows[-1]
         return AppendResult(versions, GlobalPosition(last["transaction_id"], last["position"]), columns[0])
 

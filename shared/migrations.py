@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from shared.eventstore import schema_sql
+from shared.eventstore import notify_after_commit_sql, schema_sql
 
 _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -84,6 +84,7 @@ def platform_sql(schema: str) -> list[str]:
 
 
 PLATFORM = Migration("0000_platform", platform_sql)
+NOTIFY_AFTER_COMMIT = Migration("0000_platform_notify_after_commit", notify_after_commit_sql)
 
 
 async def migrate(connection: asyncpg.Connection, schema: str, migrations: Sequence[Migration]) -> list[str]:
@@ -97,7 +98,7 @@ async def migrate(connection: asyncpg.Connection, schema: str, migrations: Seque
             "applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {r["name"] for r in await connection.fetch(f"SELECT name FROM {schema}.migrations")}
-        for migration in (PLATFORM, *migrations):
+        for migration in (PLATFORM, NOTIFY_AFTER_COMMIT, *migrations):
             if migration.name in done:
                 continue
             for statement in migration.statements(schema):

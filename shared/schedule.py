@@ -95,6 +95,8 @@ async def fire_due_actions(context: ServiceContext, handlers: Mapping[str, DueHa
                 await connection.execute(
                     f"UPDATE {schema}.due_actions SET due_at = $2 WHERE id = $1", action.id, now + RETRY_AFTER
                 )
+    if fired:
+        context.store.committed()
     return fired
 
 

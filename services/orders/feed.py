@@ -1,7 +1,7 @@
 """The live feed of orders' changes: PostgreSQL LISTEN on the orders' events channel, shared by open streams.
 
 Any replica can serve an order's event stream: the stream reads the order's own events from the store and is
-woken by NOTIFY (the event store's trigger), with polling as fallback while no LISTEN connection is up.
+woken by NOTIFY (sent by the event store after each commit), with polling as fallback while no LISTEN connection is up.
 
 An event stream never ends by itself, and uvicorn waits for open responses before shutting an app down; so
 while it runs, the feed chains onto the server's SIGINT/SIGTERM handlers and ends every open stream first.

@@ -91,6 +91,7 @@ async def reallocate(ctx: ServiceContext, action_id: int, pool_id: UUID, leased_
                     metadata=metadata, connection=connection,
                 )  # fmt: skip
                 await _done(connection, action_id, leased_until, at)
+            ctx.store.committed()
             return True
         except Conflict as stale:
             if stale.problem != "stale-proposal":

@@ -155,3 +155,25 @@ async def test_a_stored_v1_event_is_upcast_when_read(store: EventStore, pool: as
     )
     events, _ = await store.load("old")
     assert events[1] == Deposited(amount=250, note="upcast from v1")
+
+
+async def test_readers_are_woken_after_the_commit_not_from_inside_the_appending_transaction(
+    store: EventStore, pool: asyncpg.Pool, database_url: str
+) -> None:
+    woken = asyncio.Event()
+    listener = await asyncpg.connect(database_url)
+    try:
+        await listener.add_listener(store.notify_channel, lambda *_: woken.set())
+        async with pool.acquire() as in_transaction, in_transaction.transaction():
+            await store.append("quiet", "account", 0, [Opened(owner="x")], connection=in_transaction)
+        await asyncio.sleep(0.2)  # nothing wakes readers from inside (or after) a caller's own transaction
+        assert not woken.is_set()
+        await run_command(store, lambda u: u.execute(ACCOUNT, "loud", Open(owner="y")), metadata=Metadata())
+        await asyncio.wait_for(woken.wait(), timeout=10)
+        triggers = await pool.fetchval(
+            "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'ledger' AND NOT t.tgisinternal"
+        )
+        assert triggers == 0, "no NOTIFY trigger serialises the appending transactions"
+    finally:
+        await listener.close()
