@@ -67,6 +67,16 @@ def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
     return request.pool_id, request.msme_id, request.product_id
 
 
+def _booking_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
+    """The streams booking or releasing a request's units writes: the request, its pool, each month's ledger."""
+    pool_id, _, product_id = _ids(request)
+    return [
+        request_stream(request_id),
+        pool_stream(pool_id),
+        *(capacity_stream(product_id, m.month) for m in request.plan),
+    ]
+
+
 async def accept(
     store: EventStore,
     request_id: UUID,
@@ -80,8 +90,7 @@ async def accept(
     """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409."""
     known = await load_request(store, request_id, connection)
     pool_id, msme_id, product_id = _ids(known)
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    streams += [capacity_stream(product_id, m.month) for m in known.plan]
+    streams = _booking_streams(request_id, known)
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
         request = await unit.load(REQUEST, request_stream(request_id))
@@ -185,8 +194,7 @@ async def release(
     """Give back up to ``quantity`` undelivered accepted units (of ``month`` only, if named); returns how many."""
     known = await load_request(store, request_id, connection)
     pool_id, msme_id, product_id = _ids(known)
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    streams += [capacity_stream(product_id, m.month) for m in known.plan]
+    streams = _booking_streams(request_id, known)
 
     async def work(unit: UnitOfWork) -> int:
         request = await unit.load(REQUEST, request_stream(request_id))
