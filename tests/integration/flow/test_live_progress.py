@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,11 +15,10 @@ import pytest
 from tests.conftest import Servers
 from tests.integration.flow.marketplace import BUYER, Marketplace
 from tests.integration.flow.test_shortfalls import pooled_order, two_workshops
-from tests.support.app import SECRET
+from tests.integration.orders.feed_server import feed_server_process
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
 WAIT = 20.0
 
 
@@ -32,30 +27,8 @@ def orders_process(
     database_url: str, servers: Servers, nats_prefix: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Another replica of the orders service, in a uvicorn process of its own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "GOTONG_DATABASE_URL": database_url,
-        "GOTONG_NATS_URL": servers.nats_url,
-        "GOTONG_NATS_PREFIX": nats_prefix,
-        "GOTONG_JWT_SECRET": SECRET,
-        "GOTONG_POOL_SIZE": "4",
-        "GOTONG_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.orders.feed_server:create"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    with feed_server_process(database_url, servers.nats_url, nats_prefix) as running:
+        yield running
 
 
 async def until_up(base: str, process: subprocess.Popen[bytes]) -> None:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from litestar import Litestar
 
@@ -11,6 +17,7 @@ from services.orders.app import service
 from shared.config import Settings
 from shared.http import create_app
 from shared.logs import configure_logging
+from tests.support.app import SECRET
 
 
 def create() -> Litestar:
@@ -19,3 +26,35 @@ def create() -> Litestar:
     if heartbeat := os.environ.get("GOTONG_TEST_FEED_HEARTBEAT_SECONDS"):
         feed.HEARTBEAT_SECONDS = float(heartbeat)
     return create_app(settings, [service])
+
+
+@contextmanager
+def feed_server_process(
+    database_url: str, nats_url: str, prefix: str, **extra_env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``create`` under uvicorn in a process of its own on a free port; yields its URL and process."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "GOTONG_DATABASE_URL": database_url,
+        "GOTONG_NATS_URL": nats_url,
+        "GOTONG_NATS_PREFIX": prefix,
+        "GOTONG_JWT_SECRET": SECRET,
+        "GOTONG_POOL_SIZE": "4",
+        "GOTONG_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.orders.feed_server:create"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +13,7 @@ import pytest
 
 from services.orders.app import service
 from tests.conftest import Servers
+from tests.integration.orders.feed_server import feed_server_process
 from tests.integration.orders.support import (
     AGGREGATOR,
     BUYER,
@@ -26,48 +23,21 @@ from tests.integration.orders.support import (
     quote_body,
     register_buyer,
 )
-from tests.support.app import SECRET, serve, settings_for
+from tests.support.app import serve, settings_for
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
 WAIT = 10.0
 """Upper bound on how long a change may take to reach the stream."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def feed_server(database_url: str, servers: Servers, nats_prefix: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The orders service in a uvicorn process of its own (no graceful-shutdown timeout: streams must end)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "GOTONG_DATABASE_URL": database_url,
-        "GOTONG_NATS_URL": servers.nats_url,
-        "GOTONG_NATS_PREFIX": nats_prefix,
-        "GOTONG_JWT_SECRET": SECRET,
-        "GOTONG_POOL_SIZE": "4",
-        "GOTONG_LOG_LEVEL": "WARNING",
-        "GOTONG_TEST_FEED_HEARTBEAT_SECONDS": "0.5",
-    }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.integration.orders.feed_server:create"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--lifespan", "on", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    with feed_server_process(
+        database_url, servers.nats_url, nats_prefix, GOTONG_TEST_FEED_HEARTBEAT_SECONDS="0.5"
+    ) as running:
+        yield running
 
 
 @pytest.fixture
