@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-import services.catalog
+from tests.support.purity import imported_modules
 
 pytestmark = pytest.mark.unit
 
@@ -19,22 +16,11 @@ ALLOWED = {
 }  # fmt: skip
 
 
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
 @pytest.mark.parametrize("module", DOMAIN)
 def test_a_domain_module_imports_only_pure_code(module: str) -> None:
-    path = Path(services.catalog.__file__).parent / module
     forbidden = {
         name
-        for name in imported_modules(path)
+        for name in imported_modules(f"services.catalog.{module.removesuffix('.py')}")
         if not any(name == allowed or name.startswith(f"{allowed}.") for allowed in ALLOWED)
     }
     assert forbidden == set()

@@ -3,11 +3,9 @@ each other, the allocation engine and the pure parts of ``shared`` (the ``Decide
 
 from __future__ import annotations
 
-import ast
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from tests.support.purity import imports
 
 pytestmark = pytest.mark.unit
 
@@ -24,19 +22,6 @@ PURE = [
 ]
 ALLOWED = {"__future__", "collections", "dataclasses", "datetime", "decimal", "typing", "uuid", "msgspec", "events"}
 ALLOWED_SHARED = {"shared.decider": {"Decider"}, "shared.errors": None, "shared.geography": {"distance_km"}}
-
-
-def imports(module: str) -> list[tuple[str, list[str]]]:
-    spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.origin is not None
-    tree = ast.parse(Path(spec.origin).read_text())
-    found: list[tuple[str, list[str]]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(alias.name, []) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.append((node.module, [alias.name for alias in node.names]))
-    return found
 
 
 @pytest.mark.parametrize("module", PURE)
