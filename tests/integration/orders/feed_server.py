@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from litestar import Litestar
 from services.orders import feed
 from services.orders.app import service
 from shared.config import Settings
+from shared.embedded import free_port
 from shared.http import create_app
 from shared.logs import configure_logging
 from tests.support.app import SECRET
@@ -33,9 +33,7 @@ def feed_server_process(
     database_url: str, nats_url: str, prefix: str, **extra_env: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``create`` under uvicorn in a process of its own on a free port; yields its URL and process."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "GOTONG_DATABASE_URL": database_url,
