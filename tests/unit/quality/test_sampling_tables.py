@@ -121,11 +121,12 @@ TIGHTENED = {
     "650": "A18 B27 C41 C41 C41 C41 C41 C41 C41 C41 C41 C41 C41 C41 C41 C41",
     "1000": "A27 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41 B41",
 }
-# Table 2-C, reduced inspection, 1999 edition (no gap between Ac and Re)
+# Table 2-C, reduced inspection, 1999 edition (no gap between Ac and Re), as GB/T 2828.1-2012 (an identical
+# adoption of ISO 2859-1:1999) prints it. Under AQL 0.025 one long up arrow covers rows P, Q and R.
 REDUCED = {
     "0.010": "Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0 Q0",
     "0.015": "P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0 P0",
-    "0.025": "N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 R1 R1",
+    "0.025": "N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0 N0",
     "0.040": "M0 M0 M0 M0 M0 M0 M0 M0 M0 M0 M0 M0 M0 R1 R1 R1",
     "0.065": "L0 L0 L0 L0 L0 L0 L0 L0 L0 L0 L0 L0 Q1 Q1 Q1 R2",
     "0.10": "K0 K0 K0 K0 K0 K0 K0 K0 K0 K0 K0 P1 P1 P1 Q2 R3",
