@@ -34,6 +34,8 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from services.catalog.postings import backfill_sql
+from services.catalog.projections import CATALOG
 from services.catalog.search import CUSTOM_PLANS, ProductSearch, lookup_statement, search_statement
 from services.catalog.tables import MIGRATIONS
 from shared.database import create_database, drop_database
@@ -45,7 +47,7 @@ from shared.sql import compile_statement
 PRODUCT_COLUMNS = (
     "id", "msme_id", "org", "msme_name", "msme_status", "province", "city", "sku", "name", "description",
     "hs_code", "category", "unit", "moq", "price_tiers", "currency", "lead_time_days", "standards",
-    "standard_refs", "origin_plots", "eudr_commodity", "listed_at", "updated_at", "version", "certification_keys",
+    "standard_refs", "origin_plots", "eudr_commodity", "listed_at", "updated_at", "version",
 )  # fmt: skip
 
 
@@ -203,7 +205,7 @@ def generate(rng: random.Random, msme_count: int, product_count: int) -> Dataset
     weights = [PROVINCE_WEIGHTS.get(c.province, 0.3) for c in places]
     standards = {name: [str(uuid4()) for _ in range(15)] for name in CATEGORIES}
     now = datetime(2026, 11, 2, tzinfo=UTC)
-    owners: list[tuple[UUID, str, str, str, str, str, list[str], list[str]]] = []
+    owners: list[tuple[UUID, str, str, str, str, str, list[str]]] = []
     for number in range(msme_count):
         msme_id, city = new_id(), rng.choices(places, weights)[0]
         org, name = (
@@ -212,8 +214,7 @@ def generate(rng: random.Random, msme_count: int, product_count: int) -> Dataset
         )
         status = "suspended" if rng.random() < 0.02 else "active"
         focus = rng.choices(data.categories, [c[0] for c in CATEGORIES.values()], k=rng.choice((1, 1, 2)))
-        held: list[str] = []
-        owners.append((msme_id, org, name, city.province, city.name, status, focus, held))
+        owners.append((msme_id, org, name, city.province, city.name, status, focus))
         contact = '{"name": "Pemilik", "phone": "+62 21 555 0100"}'
         data.msmes.append((msme_id, org, name, f"{9_120_000_000_000 + number}", city.province, city.name, contact,
                            rng.choice(("micro", "small", "medium")), status, org, now, now, 1))  # fmt: skip
@@ -224,13 +225,12 @@ def generate(rng: random.Random, msme_count: int, product_count: int) -> Dataset
             if rng.random() < chance:
                 start = date(2022, 1, 1) + timedelta(days=rng.randrange(1_700))
                 until = start + timedelta(days=rng.choice((730, 1_095, 1_460)))
-                held.append(kind)
                 data.certifications.append(
                     (new_id(), msme_id, kind, kind, kind.upper(), f"{kind}-{number}", "LPPOM", start, until, now)
                 )
     sizes = [rng.lognormvariate(0, 1) for _ in owners]
     for number, owner in enumerate(rng.choices(owners, sizes, k=product_count)):
-        msme_id, org, msme_name, province, town, status, focus, held = owner
+        msme_id, org, msme_name, province, town, status, focus = owner
         category = rng.choice(focus)
         _, hs_codes, nouns, unit, _, _ = CATEGORIES[category]
         noun = rng.choice(nouns)
@@ -246,7 +246,7 @@ def generate(rng: random.Random, msme_count: int, product_count: int) -> Dataset
             product_id, msme_id, org, msme_name, status, province, town, f"SKU-{number}", name,
             f"{name}, made in {town} by {msme_name}", rng.choice(hs_codes), category, unit,
             rng.choice((10, 50, 100, 500)), tiers, "USD", rng.randint(7, 90), keys, refs_json, "[]", None,
-            now, now, 1, held,
+            now, now, 1,
         ))  # fmt: skip
         if rng.random() < 0.7:
             base = int(rng.lognormvariate(6, 1.2))
@@ -309,7 +309,10 @@ async def load(connection: asyncpg.Connection, data: Dataset) -> None:
         records=data.capacity,
         columns=("product_id", "month", "declared", "committed"),
     )
-    await connection.execute("VACUUM ANALYZE catalog.msmes, catalog.certifications, catalog.products, catalog.capacity")
+    for statement in backfill_sql(CATALOG.live_tables()):
+        await connection.execute(statement)
+    tables = ", ".join(f"{t.schema}.{t.name}" for t in CATALOG.tables)
+    await connection.execute(f"VACUUM ANALYZE {tables}")
     await connection.execute("CHECKPOINT")
 
 

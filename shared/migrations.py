@@ -24,12 +24,21 @@ class Migration:
 
 
 def tables_ddl(metadata: sa.MetaData) -> list[str]:
-    """CREATE TABLE / INDEX statements for SQLAlchemy Core tables (idempotent)."""
+    """CREATE TABLE / INDEX statements for SQLAlchemy Core tables (idempotent).
+
+    A column's ``info["statistics"]`` sets how much the planner samples of it (``SET STATISTICS``).
+    """
     statements: list[str] = []
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=_dialect)))
         for index in table.indexes:
             statements.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=_dialect)))
+        name = f"{table.schema}.{table.name}" if table.schema else table.name
+        for column in table.columns:
+            if "statistics" in column.info:
+                statements.append(
+                    f"ALTER TABLE {name} ALTER COLUMN {column.name} SET STATISTICS {int(column.info['statistics'])}"
+                )
     return statements
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 
 from events.base import Event
 from events.catalog import (
@@ -24,8 +24,17 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
+from services.catalog.postings import post_certifications, repost_terms
 from services.catalog.rules import certification_key
-from services.catalog.tables import capacity, certifications, commitments, msmes, products
+from services.catalog.tables import (
+    capacity,
+    certifications,
+    commitments,
+    msmes,
+    product_certifications,
+    product_terms,
+    products,
+)
 from shared.eventstore import Connection, RecordedEvent
 from shared.projection import Projection, Tables
 from shared.sql import execute, fetchrow
@@ -105,6 +114,7 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 .where(listed.c.msme_id == event.msme_id)
                 .values(msme_name=event.name, province=event.province, city=event.city, msme_status=event.status),
             )
+            await repost_terms(connection, tables, listed.c.msme_id == event.msme_id)
         case CertificationAdded():
             held, key = tables["certifications"], certification_key(event.kind, event.name)
             values = {
@@ -120,13 +130,7 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 "added_at": event.at,
             }
             await execute(connection, insert(held).values(**values).on_conflict_do_nothing())
-            keys = listed.c.certification_keys
-            await execute(
-                connection,
-                listed.update()
-                .where(listed.c.msme_id == event.msme_id, sa.not_(keys.contains([key])))
-                .values(certification_keys=sa.func.array_append(keys, key)),
-            )
+            await post_certifications(connection, tables, held.c.id == event.certification_id)
             await _bump(connection, table, event.msme_id, record)
         case SkuClaimed() | SkuReleased():
             await _bump(connection, table, event.msme_id, record)
@@ -148,8 +152,6 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                     owner.c.id == event.msme_id
                 ),
             )
-            held = tables["certifications"]
-            keys = sa.select(sa.func.array_agg(sa.distinct(held.c.key))).where(held.c.msme_id == event.msme_id)
             # The MSME's registration always precedes its products in the global order.
             msme = dict(row) if row is not None else {"name": "", "status": "active", "province": "", "city": ""}
             values = {
@@ -161,15 +163,17 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                 "province": msme["province"],
                 "city": msme["city"],
                 "listed_at": event.at,
-                "certification_keys": sa.func.coalesce(keys.scalar_subquery(), sa.cast(sa.literal([]), ARRAY(sa.Text))),
                 **_product_values(event, record),
             }
             await execute(connection, insert(table).values(**values).on_conflict_do_nothing())
+            await repost_terms(connection, tables, table.c.id == event.product_id)
+            await post_certifications(connection, tables, table.c.id == event.product_id)
         case ProductUpdated():
             await execute(
                 connection,
                 table.update().where(table.c.id == event.product_id).values(**_product_values(event, record)),
             )
+            await repost_terms(connection, tables, table.c.id == event.product_id)
         case CapacityDeclared():
             months, booked = tables["capacity"], commitments
             committed = (
@@ -199,4 +203,6 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
         await _apply_product(connection, tables, event, record)
 
 
-CATALOG = Projection("catalog", [msmes, certifications, products, capacity], project)
+CATALOG = Projection(
+    "catalog", [msmes, certifications, products, product_terms, product_certifications, capacity], project
+)

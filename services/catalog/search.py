@@ -15,14 +15,15 @@ import asyncpg
 import sqlalchemy as sa
 
 from services.catalog.msmes import CERTIFICATION_NAMES
+from services.catalog.postings import SHORT, term_of
 from services.catalog.rules import certification_key
-from services.catalog.tables import capacity, certifications, products
+from services.catalog.tables import capacity, product_certifications, product_terms, products
 from shared.eventstore import Connection
 from shared.sql import fetch
 
 MAX_WORDS = 8
-MIN_PREFIX = 3
-_WORD = re.compile(r"\w+")
+# Letters and digits: PostgreSQL's text parser splits words at an underscore too.
+_WORD = re.compile(r"[^\W_]+")
 
 # How many rows a filter matches decides the best plan (walk the id order and filter, or collect the matches
 # and sort them), so a search is always planned for its own values, never with a cached generic plan. The
@@ -70,26 +71,39 @@ class ProductSearch:
     limit: int = 50
 
 
+def query_words(text: str) -> list[str]:
+    """The words of a text query as typed; PostgreSQL lowercases them, as it does the products' text."""
+    return list(dict.fromkeys(_WORD.findall(text)))[:MAX_WORDS]
+
+
 def text_query(text: str) -> str | None:
     """A ``tsquery`` of the words in ``text``, each matching as a prefix (``"rattan bask"`` → ``rattan:* & bask:*``)
     except words shorter than three characters, which match whole (``"40 cm"`` must not mean "anything with c")."""
-    words = [w.lower() for w in _WORD.findall(text)][:MAX_WORDS]
-    terms = [f"{w}:*" if len(w) >= MIN_PREFIX else w for w in words]
+    words = query_words(text)
+    terms = [f"{w}:*" if len(w) >= SHORT else w for w in words]
     return " & ".join(terms) if terms else None
 
 
-def _certified(kind: str, day: date | None) -> list[sa.ColumnElement[bool]]:
-    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None).
-
-    The array test narrows by index to MSMEs that ever held one; the dates are checked in ``certifications``.
-    """
+def _certified(kind: str, day: date | None) -> sa.ColumnElement[bool]:
+    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None)."""
     key = kind if kind in CERTIFICATION_NAMES else certification_key("other", kind)
     on: sa.ColumnElement[date] = sa.literal(day, sa.Date) if day is not None else sa.func.current_date()
-    held = certifications
-    valid = sa.exists().where(
-        held.c.msme_id == products.c.msme_id, held.c.key == key, held.c.valid_from <= on, held.c.valid_until >= on
-    )
-    return [products.c.certification_keys.contains([key]), valid]
+    held = product_certifications
+    valid = sa.select(held.c.product_id).where(held.c.key == key, held.c.valid_from <= on, held.c.valid_until >= on)
+    return products.c.id.in_(valid)
+
+
+def _text_matches(text: str) -> list[sa.ColumnElement[bool]]:
+    """Products with a word starting with each query word: their posting lists, confirmed by the ``tsvector``."""
+    query = text_query(text)
+    if query is None:
+        return []
+    listed = [
+        products.c.id.in_(sa.select(product_terms.c.product_id).where(product_terms.c.term == term_of(word)))
+        for word in query_words(text)
+    ]
+    tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
+    return [*listed, products.c.search.bool_op("@@")(tsquery)]
 
 
 def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
@@ -129,12 +143,9 @@ def search_statement(search: ProductSearch) -> sa.Select[Any]:
         conditions.append(products.c.msme_id == search.msme_id)
     if search.standard:
         conditions.append(products.c.standards.contains([search.standard]))
-    if search.certifications:
-        for kind in search.certifications:
-            conditions.extend(_certified(kind, search.certified_on))
-    if search.text and (query := text_query(search.text)):
-        tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
-        conditions.append(products.c.search.bool_op("@@")(tsquery))
+    conditions.extend(_certified(kind, search.certified_on) for kind in search.certifications)
+    if search.text:
+        conditions.extend(_text_matches(search.text))
     if search.after is not None:
         conditions.append(products.c.id > search.after)
     columns: list[sa.ColumnElement[Any]] = list(SUMMARY_COLUMNS)

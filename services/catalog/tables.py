@@ -1,8 +1,11 @@
 """The catalog's read-model tables: MSME profiles, certifications, searchable products and monthly capacity.
 
 ``products`` denormalises its MSME's name, province, city and status so a search needs no join; its
-``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector`` with a GIN index,
-and generated HS chapter/heading/subheading columns turn HS-prefix searches into equality on a b-tree.
+``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector``, and generated HS
+chapter/heading/subheading columns turn HS-prefix searches into equality on a b-tree.
+Two posting tables list products by id under a key, so a search reads matches in the order it pages in
+and stops after a page: ``product_terms`` (word prefixes of ``search``, see ``postings``) and
+``product_certifications`` (the certifications of each product's MSME, with their validity dates).
 ``capacity`` holds declared units (from CapacityDeclared) and committed units (from pooling's events, via
 ``commitments``, which the pooling subscription owns and a rebuild of this projection reads back).
 """
@@ -12,7 +15,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
+from services.catalog.postings import backfill_sql
 from shared.migrations import Migration, tables_ddl
+from shared.projection import Tables
 
 metadata = sa.MetaData(schema="catalog")
 
@@ -79,8 +84,6 @@ products = sa.Table(
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("lead_time_days", sa.Integer, nullable=False),
     sa.Column("standards", ARRAY(sa.Text), nullable=False),
-    # The certification keys its MSME holds or held; a search checks their dates in ``certifications``.
-    sa.Column("certification_keys", ARRAY(sa.Text), nullable=False),
     sa.Column("standard_refs", JSONB, nullable=False),
     sa.Column("origin_plots", JSONB, nullable=False),
     sa.Column("eudr_commodity", sa.Text),
@@ -100,9 +103,28 @@ products = sa.Table(
     sa.Index("products_hs_heading", "hs_heading", "id"),
     sa.Index("products_hs_subheading", "hs_subheading", "id"),
     sa.Index("products_msme", "msme_id", "id"),
-    sa.Index("products_search", "search", postgresql_using="gin"),
     sa.Index("products_standards", "standards", postgresql_using="gin"),
-    sa.Index("products_certification_keys", "certification_keys", postgresql_using="gin"),
+)
+
+# Terms are read by equality and their frequencies vary widely, so the planner keeps many of them in its
+# statistics: a search then knows how long each word's list is.
+product_terms = sa.Table(
+    "product_terms",
+    metadata,
+    sa.Column("term", sa.Text, primary_key=True, info={"statistics": 10_000}),
+    sa.Column("product_id", sa.Uuid, primary_key=True),
+)
+
+product_certifications = sa.Table(
+    "product_certifications",
+    metadata,
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("product_id", sa.Uuid, nullable=False),
+    sa.Column("certification_id", sa.Uuid, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=False),
+    # A key's products in id order with their dates, read without visiting the table.
+    sa.PrimaryKeyConstraint("key", "product_id", "certification_id", postgresql_include=["valid_from", "valid_until"]),
 )
 
 capacity = sa.Table(
@@ -124,4 +146,20 @@ commitments = sa.Table(
     sa.Column("committed", sa.Integer, nullable=False),
 )
 
-MIGRATIONS = [Migration("0001_read_models", lambda schema: tables_ddl(metadata))]
+
+def _posting_lists(schema: str) -> list[str]:
+    """Posting lists for terms and certifications replace the GIN indexes searches used before."""
+    live = Tables({table.name: table for table in metadata.sorted_tables})
+    return [
+        *tables_ddl(metadata),
+        "DROP INDEX IF EXISTS catalog.products_search",
+        "DROP INDEX IF EXISTS catalog.products_certification_keys",
+        *backfill_sql(live),
+        "ALTER TABLE catalog.products DROP COLUMN IF EXISTS certification_keys",
+    ]
+
+
+MIGRATIONS = [
+    Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
+    Migration("0002_posting_lists", _posting_lists),
+]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+import asyncpg
 import pytest
 
+from services.catalog.search import text_query
 from shared.auth import Role
 from tests.integration.catalog.conftest import ADMIN, AGGREGATOR, BUYER, Catalog
 from tests.integration.catalog.test_msmes_api import fields
@@ -101,6 +104,36 @@ async def test_each_filter_narrows_the_search(catalog: Catalog) -> None:
     assert await skus(catalog, "q=teak") == ["TBL-1"]
     assert await skus(catalog, "q=rattan%20hamp") == ["RB-60"]  # words match by prefix
     assert await skus(catalog, "q=arjuna") == ["KOPI-1"]  # the MSME's name is searchable too
+
+
+async def test_words_find_what_the_text_index_finds_in_any_case_and_length(catalog: Catalog) -> None:
+    """The posting lists only narrow the search: for every query, the API returns exactly the products whose
+    ``tsvector`` matches it (what a full scan of the text would find), whatever the case or word length."""
+    weavers = await catalog.register(name="Anyaman_Priangan Sejahtera")
+    names = {
+        "W-1": "Hand-woven SEAGRASS basket_XL",
+        "W-2": "Seagrass placemat 40 cm",
+        "W-3": "Sea salt scrub",
+        "W-4": "Bamboo tray, natural lacquer",
+        "W-5": "Naturally dyed batik scarf",
+    }
+    for sku, name in names.items():
+        listed = await catalog.list_product(weavers["id"], sku=sku, name=name, description="")
+    await catalog.client.get(f"/v1/products/{listed['id']}?wait_for_position={listed['position']}", headers=BUYER)
+    queries = ["sea", "SEAG", "seagra", "seagrass", "seagrasses", "Hand-woven", "woven hand", "xl", "x",
+               "basket_xl", "40 cm", "natur", "natural", "naturally", "lacq", "anyaman priangan", "sejahtera bat",
+               "w-1", "scarf batik dyed naturally", "BAMBOO"]  # fmt: skip
+    connection = await asyncpg.connect(catalog.runtime.settings.database_url)
+    try:
+        for query in queries:
+            truth = await connection.fetch(
+                "SELECT sku FROM catalog.products WHERE search @@ to_tsquery('simple', $1) ORDER BY sku",
+                text_query(query),
+            )
+            assert sorted(await skus(catalog, f"q={quote(query)}")) == [row["sku"] for row in truth], query
+    finally:
+        await connection.close()
+    assert await skus(catalog, "q=seagrass") == ["W-1", "W-2"]  # the truth is not empty everywhere
 
 
 async def test_filters_combine_and_capacity_counts_the_months_asked_for(catalog: Catalog) -> None:
