@@ -1,10 +1,18 @@
-"""Posting lists: the products a search term or a certification key lists, in product id order.
+"""Posting lists: the products filed under a search key, and the certifications of each product, in id order.
 
-A search joins the lists its filters name and reads matches already in the order it pages in, so it stops
-after a page however many products match. Each word of a product's ``search`` text is posted under its first
-three characters and, when it has six or more, under its first six too; a word shorter than three is posted
-whole. Any query word then names one list (``term_of``) holding every product with a word that starts with
-it; the ``tsvector`` confirms the match on the few rows a page reads.
+A search joins the lists its filters name. Every list is read in product id order from an index alone, so a
+search reads matches already in the order it pages in, fetches only the products of its page and stops,
+however many products match and however the filters combine.
+
+Keys (``product_postings``):
+- ``word:<t>``: each word of a product's ``search`` text under its first three characters and, when it has six
+  or more, its first six; a word shorter than three whole. Any query word then names one list (``word_key``)
+  holding every product with a word that starts with it; the ``tsvector`` confirms the match on the rows a
+  page reads.
+- ``category:<c>``, ``province:<p>``, ``city:<c>``, ``hs:<2, 4 and 6 digits>`` and ``standard:<id>`` (and
+  ``standard:<id>@<version>``): exact.
+- ``certification:<kind>``: the MSME holds or held one; ``product_certifications`` holds the days it covers,
+  which a search checks on the rows a page reads.
 """
 
 from __future__ import annotations
@@ -23,59 +31,116 @@ LONG = 6
 _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
-def term_of(word: str) -> sa.ColumnElement[str]:
-    """The list a query word's matches are posted under, lowercased by PostgreSQL as the ``tsvector`` is."""
-    lowered = sa.func.lower(sa.literal(word, sa.Text))
-    length = sa.func.length(lowered)
-    return sa.case(
-        (length < SHORT, lowered),
-        (length < LONG, sa.func.left(lowered, SHORT)),
-        else_=sa.func.left(lowered, LONG),
-    )
+def word_key(word: str) -> str:
+    """The list a (lowercased) query word's matches are posted under."""
+    if len(word) < SHORT:
+        return f"word:{word}"
+    return f"word:{word[:SHORT] if len(word) < LONG else word[:LONG]}"
 
 
-def _post_terms(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Insert:
-    listed, terms = tables["products"], tables["product_terms"]
+def category_key(category: str) -> str:
+    return f"category:{category}"
+
+
+def province_key(province: str) -> str:
+    return f"province:{province}"
+
+
+def city_key(city: str) -> str:
+    return f"city:{city}"
+
+
+def hs_key(digits: str) -> str:
+    """An HS chapter (2 digits), heading (4) or subheading (6)."""
+    return f"hs:{digits}"
+
+
+def certified_key(key: str) -> str:
+    """Products whose MSME holds or held a certification of this kind; its days say whether it counts."""
+    return f"certification:{key}"
+
+
+def standard_key(standard: str) -> str:
+    """``standard`` is a standard's id (any version) or ``<id>@<version>``."""
+    return f"standard:{standard}"
+
+
+def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tuple[str, object]]:
+    """Every (key, product) pair of the products ``which`` selects."""
+    listed, held = tables["products"], tables["certifications"]
     word = sa.func.unnest(sa.func.tsvector_to_array(listed.c.search)).table_valued("lexeme").render_derived("word")
     length = sa.func.length(word.c.lexeme)
     short = sa.case((length < SHORT, word.c.lexeme), else_=sa.func.left(word.c.lexeme, SHORT))
-    posted = sa.union(
-        sa.select(short, listed.c.id).select_from(listed, word).where(which),
-        sa.select(sa.func.left(word.c.lexeme, LONG), listed.c.id)
+    standard = sa.func.unnest(listed.c.standards).table_valued("ref").render_derived("standard")
+
+    def exact(prefix: str, value: sa.ColumnElement[str]) -> sa.Select[tuple[str, object]]:
+        return sa.select(sa.literal(prefix) + value, listed.c.id).where(which)
+
+    return sa.union(
+        sa.select("word:" + short, listed.c.id).select_from(listed, word).where(which),
+        sa.select("word:" + sa.func.left(word.c.lexeme, LONG), listed.c.id)
         .select_from(listed, word)
         .where(which, length >= LONG),
+        exact("category:", listed.c.category),
+        exact("province:", listed.c.province),
+        exact("city:", listed.c.city),
+        exact("hs:", listed.c.hs_chapter),
+        exact("hs:", listed.c.hs_heading),
+        exact("hs:", listed.c.hs_subheading),
+        sa.select("standard:" + standard.c.ref, listed.c.id).select_from(listed, standard).where(which),
+        sa.select("certification:" + held.c.key, listed.c.id)
+        .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
+        .where(which),
     )
-    return insert(terms).from_select(["term", "product_id"], posted)
+
+
+def _post_keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Insert:
+    return insert(tables["product_postings"]).from_select(["key", "product_id"], _keys(tables, which))
 
 
 def _post_certifications(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Insert:
     listed, held, posted = tables["products"], tables["certifications"], tables["product_certifications"]
+    days = sa.func.range_agg(sa.func.daterange(held.c.valid_from, held.c.valid_until, "[]"))
     rows = (
-        sa.select(held.c.key, listed.c.id, held.c.id, held.c.valid_from, held.c.valid_until)
+        sa.select(held.c.key, listed.c.id, days)
         .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
         .where(which)
+        .group_by(held.c.key, listed.c.id)
     )
-    columns = ["key", "product_id", "certification_id", "valid_from", "valid_until"]
-    return insert(posted).from_select(columns, rows).on_conflict_do_nothing()
+    statement = insert(posted).from_select(["key", "product_id", "valid"], rows)
+    return statement.on_conflict_do_update(
+        index_elements=[posted.c.key, posted.c.product_id], set_={"valid": posted.c.valid + statement.excluded.valid}
+    )
 
 
-async def repost_terms(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
-    """Post again the search terms of the products ``which`` selects, after their text changed."""
-    listed, terms = tables["products"], tables["product_terms"]
-    await execute(connection, terms.delete().where(terms.c.product_id.in_(sa.select(listed.c.id).where(which))))
-    await execute(connection, _post_terms(tables, which))
+async def repost(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
+    """File again the products ``which`` selects under their keys, after they were listed or changed."""
+    listed, postings = tables["products"], tables["product_postings"]
+    chosen = sa.select(listed.c.id).where(which)
+    await execute(connection, postings.delete().where(postings.c.product_id.in_(chosen)))
+    await execute(connection, _post_keys(tables, which))
 
 
 async def post_certifications(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
-    """Post the certifications of the product–certification pairs ``which`` selects (a new product or a new
-    certification); certifications are never changed or withdrawn, their dates decide whether they count."""
+    """File the products of the certifications ``which`` selects (of a new product, or a new certification)
+    under their kinds, and add their days to what each product is certified for; certifications are never
+    changed or withdrawn, their dates decide whether they count."""
+    listed, held, postings = tables["products"], tables["certifications"], tables["product_postings"]
+    kinds = (
+        sa.select("certification:" + held.c.key, listed.c.id)
+        .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
+        .where(which)
+        .distinct()
+    )
+    await execute(connection, insert(postings).from_select(["key", "product_id"], kinds).on_conflict_do_nothing())
     await execute(connection, _post_certifications(tables, which))
 
 
 def backfill_sql(tables: Tables) -> list[str]:
-    """Post every product's terms and certifications (for lists added to an existing catalog)."""
-    statements = (_post_terms(tables, sa.true()), _post_certifications(tables, sa.true()))
+    """Post every product's keys and certifications (for lists added to an existing catalog)."""
+    statements = (_post_keys(tables, sa.true()), _post_certifications(tables, sa.true()))
+    names = ("product_postings", "product_certifications")
     return [
         *(str(s.compile(dialect=_dialect, compile_kwargs={"literal_binds": True})) for s in statements),
-        *(f"ANALYZE {tables[name].schema}.{tables[name].name}" for name in ("product_terms", "product_certifications")),
+        *(f"ANALYZE {tables[name].schema}.{tables[name].name}" for name in names),
     ]

@@ -24,7 +24,7 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
-from services.catalog.postings import post_certifications, repost_terms
+from services.catalog.postings import post_certifications, repost
 from services.catalog.rules import certification_key
 from services.catalog.tables import (
     capacity,
@@ -32,7 +32,7 @@ from services.catalog.tables import (
     commitments,
     msmes,
     product_certifications,
-    product_terms,
+    product_postings,
     products,
 )
 from shared.eventstore import Connection, RecordedEvent
@@ -114,7 +114,7 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 .where(listed.c.msme_id == event.msme_id)
                 .values(msme_name=event.name, province=event.province, city=event.city, msme_status=event.status),
             )
-            await repost_terms(connection, tables, listed.c.msme_id == event.msme_id)
+            await repost(connection, tables, listed.c.msme_id == event.msme_id)
         case CertificationAdded():
             held, key = tables["certifications"], certification_key(event.kind, event.name)
             values = {
@@ -166,14 +166,14 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                 **_product_values(event, record),
             }
             await execute(connection, insert(table).values(**values).on_conflict_do_nothing())
-            await repost_terms(connection, tables, table.c.id == event.product_id)
+            await repost(connection, tables, table.c.id == event.product_id)
             await post_certifications(connection, tables, table.c.id == event.product_id)
         case ProductUpdated():
             await execute(
                 connection,
                 table.update().where(table.c.id == event.product_id).values(**_product_values(event, record)),
             )
-            await repost_terms(connection, tables, table.c.id == event.product_id)
+            await repost(connection, tables, table.c.id == event.product_id)
         case CapacityDeclared():
             months, booked = tables["capacity"], commitments
             committed = (
@@ -204,5 +204,5 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
 
 
 CATALOG = Projection(
-    "catalog", [msmes, certifications, products, product_terms, product_certifications, capacity], project
+    "catalog", [msmes, certifications, products, product_postings, product_certifications, capacity], project
 )

@@ -15,9 +15,18 @@ import asyncpg
 import sqlalchemy as sa
 
 from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.postings import SHORT, term_of
+from services.catalog.postings import (
+    SHORT,
+    category_key,
+    certified_key,
+    city_key,
+    hs_key,
+    province_key,
+    standard_key,
+    word_key,
+)
 from services.catalog.rules import certification_key
-from services.catalog.tables import capacity, product_certifications, product_terms, products
+from services.catalog.tables import capacity, product_certifications, product_postings, products
 from shared.eventstore import Connection
 from shared.sql import fetch
 
@@ -25,10 +34,10 @@ MAX_WORDS = 8
 # Letters and digits: PostgreSQL's text parser splits words at an underscore too.
 _WORD = re.compile(r"[^\W_]+")
 
-# How many rows a filter matches decides the best plan (walk the id order and filter, or collect the matches
-# and sort them), so a search is always planned for its own values, never with a cached generic plan. The
-# setting lasts for the session; asyncpg's pool resets it (RESET ALL) when the connection goes back.
-CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
+# How many products a filter's list holds decides the best plan, so a search is always planned for its own
+# values, never with a cached generic plan; and a search reading a page needs no parallel workers. The settings
+# last for the session; asyncpg's pool resets them (RESET ALL) when the connection goes back.
+SEARCH_SETTINGS = "SET plan_cache_mode = force_custom_plan; SET max_parallel_workers_per_gather = 0"
 
 SUMMARY_COLUMNS = (
     products.c.id,
@@ -72,8 +81,8 @@ class ProductSearch:
 
 
 def query_words(text: str) -> list[str]:
-    """The words of a text query as typed; PostgreSQL lowercases them, as it does the products' text."""
-    return list(dict.fromkeys(_WORD.findall(text)))[:MAX_WORDS]
+    """The words of a text query, lowercased as the products' text is, each once."""
+    return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_WORDS]
 
 
 def text_query(text: str) -> str | None:
@@ -84,25 +93,30 @@ def text_query(text: str) -> str | None:
     return " & ".join(terms) if terms else None
 
 
-def _certified(kind: str, day: date | None) -> sa.ColumnElement[bool]:
-    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None)."""
+def _certified(kind: str, day: date | None, after: UUID | None) -> list[sa.ColumnElement[bool]]:
+    """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None):
+    it is in the kind's list, and the days it is certified for, read for that product alone, include ``day``."""
     key = kind if kind in CERTIFICATION_NAMES else certification_key("other", kind)
     on: sa.ColumnElement[date] = sa.literal(day, sa.Date) if day is not None else sa.func.current_date()
     held = product_certifications
-    valid = sa.select(held.c.product_id).where(held.c.key == key, held.c.valid_from <= on, held.c.valid_until >= on)
-    return products.c.id.in_(valid)
+    days = sa.select(held.c.valid).where(held.c.product_id == products.c.id, held.c.key == key).scalar_subquery()
+    return [_listed(certified_key(key), after), days.op("@>")(on)]
 
 
-def _text_matches(text: str) -> list[sa.ColumnElement[bool]]:
+def _listed(key: str, after: UUID | None) -> sa.ColumnElement[bool]:
+    """The product is in the posting list of ``key`` (read from past ``after``, the page's cursor)."""
+    posted = product_postings
+    start = [] if after is None else [posted.c.product_id > after]
+    return products.c.id.in_(sa.select(posted.c.product_id).where(posted.c.key == key, *start))
+
+
+def _text_matches(text: str, after: UUID | None) -> list[sa.ColumnElement[bool]]:
     """Products with a word starting with each query word: their posting lists, confirmed by the ``tsvector``."""
     query = text_query(text)
     if query is None:
         return []
-    listed = [
-        products.c.id.in_(sa.select(product_terms.c.product_id).where(product_terms.c.term == term_of(word)))
-        for word in query_words(text)
-    ]
     tsquery = sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), query)
+    listed = [_listed(word_key(word), after) for word in query_words(text)]
     return [*listed, products.c.search.bool_op("@@")(tsquery)]
 
 
@@ -116,11 +130,10 @@ def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
     )
 
 
-def hs_prefix_conditions(prefix: str) -> list[sa.ColumnElement[bool]]:
-    """Equality on the longest of HS chapter, heading and subheading the prefix covers, then the rest by LIKE."""
-    levels = ((6, products.c.hs_subheading), (4, products.c.hs_heading), (2, products.c.hs_chapter))
-    length, column = next(((n, c) for n, c in levels if len(prefix) >= n), (0, None))
-    conditions: list[sa.ColumnElement[bool]] = [] if column is None else [column == prefix[:length]]
+def hs_prefix_conditions(prefix: str, after: UUID | None = None) -> list[sa.ColumnElement[bool]]:
+    """The list of the longest of HS chapter, heading and subheading the prefix covers, then the rest by LIKE."""
+    length = next((n for n in (6, 4, 2) if len(prefix) >= n), 0)
+    conditions = [_listed(hs_key(prefix[:length]), after)] if length else []
     if len(prefix) > length:
         conditions.append(products.c.hs_code.like(f"{prefix}%"))
     return conditions
@@ -129,25 +142,27 @@ def hs_prefix_conditions(prefix: str) -> list[sa.ColumnElement[bool]]:
 def search_statement(search: ProductSearch) -> sa.Select[Any]:
     """The page of products matching ``search``, ordered by id, one row more than the limit."""
     conditions: list[sa.ColumnElement[bool]] = []
+    after = search.after
     if not search.include_suspended:
         conditions.append(products.c.msme_status == "active")
     if search.hs_prefix:
-        conditions.extend(hs_prefix_conditions(search.hs_prefix))
+        conditions.extend(hs_prefix_conditions(search.hs_prefix, after))
     if search.category:
-        conditions.append(products.c.category == search.category)
+        conditions.append(_listed(category_key(search.category), after))
     if search.province:
-        conditions.append(products.c.province == search.province)
+        conditions.append(_listed(province_key(search.province), after))
     if search.city:
-        conditions.append(products.c.city == search.city)
+        conditions.append(_listed(city_key(search.city), after))
     if search.msme_id:
         conditions.append(products.c.msme_id == search.msme_id)
     if search.standard:
-        conditions.append(products.c.standards.contains([search.standard]))
-    conditions.extend(_certified(kind, search.certified_on) for kind in search.certifications)
+        conditions.append(_listed(standard_key(search.standard), after))
+    for kind in search.certifications:
+        conditions.extend(_certified(kind, search.certified_on, after))
     if search.text:
-        conditions.extend(_text_matches(search.text))
-    if search.after is not None:
-        conditions.append(products.c.id > search.after)
+        conditions.extend(_text_matches(search.text, after))
+    if after is not None:
+        conditions.append(products.c.id > after)
     columns: list[sa.ColumnElement[Any]] = list(SUMMARY_COLUMNS)
     if search.min_available is not None and search.available_from and search.available_to:
         available = available_units(search.available_from, search.available_to)
@@ -163,5 +178,5 @@ def lookup_statement(product_id: UUID) -> sa.Select[Any]:
 
 async def find_products(connection: Connection, search: ProductSearch) -> list[asyncpg.Record]:
     """Run a search on ``connection``: the page of matches and, if there are more, one row beyond it."""
-    await connection.execute(CUSTOM_PLANS)
+    await connection.execute(SEARCH_SETTINGS)
     return await fetch(connection, search_statement(search))

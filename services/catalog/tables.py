@@ -1,11 +1,12 @@
 """The catalog's read-model tables: MSME profiles, certifications, searchable products and monthly capacity.
 
 ``products`` denormalises its MSME's name, province, city and status so a search needs no join; its
-``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector``, and generated HS
-chapter/heading/subheading columns turn HS-prefix searches into equality on a b-tree.
-Two posting tables list products by id under a key, so a search reads matches in the order it pages in
-and stops after a page: ``product_terms`` (word prefixes of ``search``, see ``postings``) and
-``product_certifications`` (the certifications of each product's MSME, with their validity dates).
+``search`` column (name, category, SKU, MSME name, description) is a generated ``tsvector`` and the HS
+chapter, heading and subheading are generated columns.
+Posting tables list products in id order under what a search filters on, so a search reads matches in the
+order it pages in and stops after a page (see ``postings``): ``product_postings`` (word prefixes of
+``search``, category, province, city, HS levels, standards) and ``product_certifications`` (the days each
+product's MSME holds each kind of certification).
 ``capacity`` holds declared units (from CapacityDeclared) and committed units (from pooling's events, via
 ``commitments``, which the pooling subscription owns and a rebuild of this projection reads back).
 """
@@ -13,7 +14,7 @@ and stops after a page: ``product_terms`` (word prefixes of ``search``, see ``po
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, TSVECTOR
 
 from services.catalog.postings import backfill_sql
 from shared.migrations import Migration, tables_ddl
@@ -91,40 +92,31 @@ products = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("search", TSVECTOR, sa.Computed(_SEARCH_TEXT, persisted=True)),
-    # HS chapter, heading and subheading, so a prefix search walks an index in product order.
+    # HS chapter, heading and subheading: an HS-prefix search reads the list of the longest its prefix covers.
     sa.Column("hs_chapter", sa.Text, sa.Computed("left(hs_code, 2)", persisted=True)),
     sa.Column("hs_heading", sa.Text, sa.Computed("left(hs_code, 4)", persisted=True)),
     sa.Column("hs_subheading", sa.Text, sa.Computed("left(hs_code, 6)", persisted=True)),
-    # Every index ends with id: equality filters then read matches already in the order pages are cut in.
-    sa.Index("products_category", "category", "id"),
-    sa.Index("products_category_province", "category", "province", "id"),
-    sa.Index("products_province_city", "province", "city", "id"),
-    sa.Index("products_hs_chapter", "hs_chapter", "id"),
-    sa.Index("products_hs_heading", "hs_heading", "id"),
-    sa.Index("products_hs_subheading", "hs_subheading", "id"),
+    # Searches read the posting lists (``product_postings``); a product's MSME and its id order have indexes.
     sa.Index("products_msme", "msme_id", "id"),
-    sa.Index("products_standards", "standards", postgresql_using="gin"),
 )
 
-# Terms are read by equality and their frequencies vary widely, so the planner keeps many of them in its
-# statistics: a search then knows how long each word's list is.
-product_terms = sa.Table(
-    "product_terms",
+# Keys are read by equality and the lengths of their lists vary widely, so the planner keeps many of them in
+# its statistics: a search then knows how many products each list holds.
+product_postings = sa.Table(
+    "product_postings",
     metadata,
-    sa.Column("term", sa.Text, primary_key=True, info={"statistics": 10_000}),
+    sa.Column("key", sa.Text, primary_key=True, info={"statistics": 1_000}),
     sa.Column("product_id", sa.Uuid, primary_key=True),
 )
 
+# One row per product and certification kind: the days any of its MSME's certifications of that kind cover.
 product_certifications = sa.Table(
     "product_certifications",
     metadata,
     sa.Column("key", sa.Text, nullable=False),
     sa.Column("product_id", sa.Uuid, nullable=False),
-    sa.Column("certification_id", sa.Uuid, nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_until", sa.Date, nullable=False),
-    # A key's products in id order with their dates, read without visiting the table.
-    sa.PrimaryKeyConstraint("key", "product_id", "certification_id", postgresql_include=["valid_from", "valid_until"]),
+    sa.Column("valid", DATEMULTIRANGE, nullable=False),
+    sa.PrimaryKeyConstraint("product_id", "key"),
 )
 
 capacity = sa.Table(
@@ -148,12 +140,13 @@ commitments = sa.Table(
 
 
 def _posting_lists(schema: str) -> list[str]:
-    """Posting lists for terms and certifications replace the GIN indexes searches used before."""
+    """Posting lists replace the indexes searches used to read on ``products``."""
     live = Tables({table.name: table for table in metadata.sorted_tables})
+    replaced = ("search", "certification_keys", "standards", "category", "category_province", "province_city",
+                "hs_chapter", "hs_heading", "hs_subheading")  # fmt: skip
     return [
         *tables_ddl(metadata),
-        "DROP INDEX IF EXISTS catalog.products_search",
-        "DROP INDEX IF EXISTS catalog.products_certification_keys",
+        *(f"DROP INDEX IF EXISTS catalog.products_{name}" for name in replaced),
         *backfill_sql(live),
         "ALTER TABLE catalog.products DROP COLUMN IF EXISTS certification_keys",
     ]

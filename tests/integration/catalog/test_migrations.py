@@ -26,7 +26,7 @@ async def test_posting_lists_are_filled_for_products_listed_before_they_existed(
         # The catalog as it was: GIN indexes and certification keys on products, no posting lists filled.
         await connection.execute("ALTER TABLE catalog.products ADD COLUMN certification_keys text[] DEFAULT '{}'")
         await connection.execute("CREATE INDEX products_search ON catalog.products USING gin (search)")
-        await connection.execute("TRUNCATE catalog.product_terms, catalog.product_certifications")
+        await connection.execute("TRUNCATE catalog.product_postings, catalog.product_certifications")
         await connection.execute("DELETE FROM catalog.migrations WHERE name = '0002_posting_lists'")
         before = await catalog.client.get("/v1/products?q=seagrass", headers=BUYER)
         assert before.json()["items"] == []

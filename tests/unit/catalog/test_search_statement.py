@@ -7,6 +7,7 @@ from uuid import UUID
 
 import pytest
 
+from services.catalog.postings import word_key
 from services.catalog.search import ProductSearch, hs_prefix_conditions, search_statement, text_query
 from shared.sql import compile_statement
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_words_match_as_prefixes_except_short_ones() -> None:
-    assert text_query("Rattan bask") == "Rattan:* & bask:*"  # PostgreSQL lowercases, as it does the text
+    assert text_query("Rattan bask rattan") == "rattan:* & bask:*"
     assert text_query("basket 40 cm") == "basket:* & 40 & cm"
     assert text_query("kopi-luwak; (grade 1)!") == "kopi:* & luwak:* & grade:* & 1"
     assert text_query("!!! ...") is None
@@ -22,18 +23,19 @@ def test_words_match_as_prefixes_except_short_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    "prefix, sql",
+    "prefix, key, like",
     [
-        ("46", ["catalog.products.hs_chapter = '46'"]),
-        ("460", ["catalog.products.hs_chapter = '46'", "catalog.products.hs_code LIKE '460%'"]),
-        ("4602", ["catalog.products.hs_heading = '4602'"]),
-        ("460212", ["catalog.products.hs_subheading = '460212'"]),
-        ("46021210", ["catalog.products.hs_subheading = '460212'", "catalog.products.hs_code LIKE '46021210%'"]),
+        ("46", "hs:46", None),
+        ("460", "hs:46", "catalog.products.hs_code LIKE '460%'"),
+        ("4602", "hs:4602", None),
+        ("460212", "hs:460212", None),
+        ("46021210", "hs:460212", "catalog.products.hs_code LIKE '46021210%'"),
     ],
 )
-def test_an_hs_prefix_uses_the_longest_level_it_covers(prefix: str, sql: list[str]) -> None:
+def test_an_hs_prefix_reads_the_list_of_the_longest_level_it_covers(prefix: str, key: str, like: str | None) -> None:
     rendered = [str(c.compile(compile_kwargs={"literal_binds": True})) for c in hs_prefix_conditions(prefix)]
-    assert rendered == sql
+    assert f"catalog.product_postings.key = '{key}'" in rendered[0]
+    assert rendered[1:] == ([like] if like else [])
 
 
 def test_filters_combine_and_pages_are_cut_in_id_order() -> None:
@@ -57,10 +59,16 @@ def test_filters_combine_and_pages_are_cut_in_id_order() -> None:
         "category",
         "province",
         "product_certifications",
-        "product_terms",
+        "product_postings",
         "@@",
         "sum",
         "id >",
     ):
         assert needle in sql, needle
     assert "msme_status" not in compile_statement(search_statement(ProductSearch(include_suspended=True)))[0]
+
+
+def test_a_query_word_names_the_posting_list_of_its_first_three_or_six_characters() -> None:
+    words = ("xl", "bas", "bask", "baske", "basket", "baskets", "seagrass")
+    keys = ["xl", "bas", "bas", "bas", "basket", "basket", "seagra"]
+    assert [word_key(w) for w in words] == [f"word:{k}" for k in keys]
