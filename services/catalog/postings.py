@@ -65,9 +65,20 @@ def standard_key(standard: str) -> str:
     return f"standard:{standard}"
 
 
+def _held(tables: Tables) -> sa.Join:
+    """Each product with each certification its MSME holds or held."""
+    listed, held = tables["products"], tables["certifications"]
+    return listed.join(held, held.c.msme_id == listed.c.msme_id)
+
+
+def _kinds_held(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Select[tuple[str, object]]:
+    listed, held = tables["products"], tables["certifications"]
+    return sa.select("certification:" + held.c.key, listed.c.id).select_from(_held(tables)).where(which)
+
+
 def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tuple[str, object]]:
     """Every (key, product) pair of the products ``which`` selects."""
-    listed, held = tables["products"], tables["certifications"]
+    listed = tables["products"]
     word = sa.func.unnest(sa.func.tsvector_to_array(listed.c.search)).table_valued("lexeme").render_derived("word")
     length = sa.func.length(word.c.lexeme)
     short = sa.case((length < SHORT, word.c.lexeme), else_=sa.func.left(word.c.lexeme, SHORT))
@@ -88,9 +99,7 @@ def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tu
         exact("hs:", listed.c.hs_heading),
         exact("hs:", listed.c.hs_subheading),
         sa.select("standard:" + standard.c.ref, listed.c.id).select_from(listed, standard).where(which),
-        sa.select("certification:" + held.c.key, listed.c.id)
-        .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
-        .where(which),
+        _kinds_held(tables, which),
     )
 
 
@@ -103,7 +112,7 @@ def _post_certifications(tables: Tables, which: sa.ColumnElement[bool]) -> sa.In
     days = sa.func.range_agg(sa.func.daterange(held.c.valid_from, held.c.valid_until, "[]"))
     rows = (
         sa.select(held.c.key, listed.c.id, days)
-        .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
+        .select_from(_held(tables))
         .where(which)
         .group_by(held.c.key, listed.c.id)
     )
@@ -125,14 +134,9 @@ async def post_certifications(connection: Connection, tables: Tables, which: sa.
     """File the products of the certifications ``which`` selects (of a new product, or a new certification)
     under their kinds, and add their days to what each product is certified for; certifications are never
     changed or withdrawn, their dates decide whether they count."""
-    listed, held, postings = tables["products"], tables["certifications"], tables["product_postings"]
-    kinds = (
-        sa.select("certification:" + held.c.key, listed.c.id)
-        .select_from(listed.join(held, held.c.msme_id == listed.c.msme_id))
-        .where(which)
-        .distinct()
-    )
-    await execute(connection, insert(postings).from_select(["key", "product_id"], kinds).on_conflict_do_nothing())
+    kinds = _kinds_held(tables, which).distinct()
+    posted = insert(tables["product_postings"]).from_select(["key", "product_id"], kinds)
+    await execute(connection, posted.on_conflict_do_nothing())
     await execute(connection, _post_certifications(tables, which))
 
 
