@@ -136,6 +136,34 @@ async def test_words_find_what_the_text_index_finds_in_any_case_and_length(catal
     assert await skus(catalog, "q=seagrass") == ["W-1", "W-2"]  # the truth is not empty everywhere
 
 
+async def test_a_changed_product_is_found_by_what_it_is_now_and_not_by_what_it_was(catalog: Catalog) -> None:
+    seeded = await _seed(catalog)
+    changes = {
+        "name": "Water hyacinth tote",
+        "description": "Woven tote",
+        "category": "bags",
+        "hs_code": "4602.19.90",
+        "standards": [{"standard_id": STANDARD, "version": 3}],
+    }
+    changed = await catalog.client.patch(f"/v1/products/{seeded['RB-60']['id']}", json=changes, headers=catalog_owner())
+    assert changed.status_code == 200, changed.text
+    await catalog.client.get(
+        f"/v1/products/{seeded['RB-60']['id']}?wait_for_position={changed.json()['position']}", headers=BUYER
+    )
+    for was in ("q=hamper", "category=baskets&q=rattan", "hs=460212"):
+        assert "RB-60" not in await skus(catalog, was), was
+    for now in (
+        "q=hyacinth",
+        "q=tote",
+        "category=bags",
+        "hs=460219",
+        "hs=4602.19.90",
+        f"standard={STANDARD}&standard_version=3",
+    ):
+        assert await skus(catalog, now) == ["RB-60"], now
+    assert sorted(await skus(catalog, "hs=4602")) == ["RB-40", "RB-60"]
+
+
 async def test_filters_combine_and_capacity_counts_the_months_asked_for(catalog: Catalog) -> None:
     seeded = await _seed(catalog)
     assert await skus(catalog, "hs=09&certification=halal&province=Jawa%20Timur&q=arabica") == ["KOPI-1"]
