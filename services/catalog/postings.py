@@ -33,36 +33,14 @@ _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 def word_key(word: str) -> str:
     """The list a (lowercased) query word's matches are posted under."""
-    if len(word) < SHORT:
-        return f"word:{word}"
-    return f"word:{word[:SHORT] if len(word) < LONG else word[:LONG]}"
+    return key("word", word if len(word) < SHORT else word[:SHORT] if len(word) < LONG else word[:LONG])
 
 
-def category_key(category: str) -> str:
-    return f"category:{category}"
-
-
-def province_key(province: str) -> str:
-    return f"province:{province}"
-
-
-def city_key(city: str) -> str:
-    return f"city:{city}"
-
-
-def hs_key(digits: str) -> str:
-    """An HS chapter (2 digits), heading (4) or subheading (6)."""
-    return f"hs:{digits}"
-
-
-def certified_key(key: str) -> str:
-    """Products whose MSME holds or held a certification of this kind; its days say whether it counts."""
-    return f"certification:{key}"
-
-
-def standard_key(standard: str) -> str:
-    """``standard`` is a standard's id (any version) or ``<id>@<version>``."""
-    return f"standard:{standard}"
+def key(kind: str, value: str) -> str:
+    """The key of ``value`` in the lists of one kind: ``category``, ``province``, ``city``, ``hs`` (a chapter,
+    heading or subheading), ``standard`` (an id, or ``<id>@<version>``) or ``certification`` (a kind of
+    certification the MSME holds or held; its days say whether it counts)."""
+    return f"{kind}:{value}"
 
 
 def _held(tables: Tables) -> sa.Join:
@@ -73,7 +51,7 @@ def _held(tables: Tables) -> sa.Join:
 
 def _kinds_held(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Select[tuple[str, object]]:
     listed, held = tables["products"], tables["certifications"]
-    return sa.select("certification:" + held.c.key, listed.c.id).select_from(_held(tables)).where(which)
+    return sa.select(key("certification", "") + held.c.key, listed.c.id).select_from(_held(tables)).where(which)
 
 
 def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tuple[str, object]]:
@@ -84,21 +62,21 @@ def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tu
     short = sa.case((length < SHORT, word.c.lexeme), else_=sa.func.left(word.c.lexeme, SHORT))
     standard = sa.func.unnest(listed.c.standards).table_valued("ref").render_derived("standard")
 
-    def exact(prefix: str, value: sa.ColumnElement[str]) -> sa.Select[tuple[str, object]]:
-        return sa.select(sa.literal(prefix) + value, listed.c.id).where(which)
+    def exact(kind: str, value: sa.ColumnElement[str]) -> sa.Select[tuple[str, object]]:
+        return sa.select(sa.literal(key(kind, "")) + value, listed.c.id).where(which)
 
     return sa.union(
-        sa.select("word:" + short, listed.c.id).select_from(listed, word).where(which),
-        sa.select("word:" + sa.func.left(word.c.lexeme, LONG), listed.c.id)
+        sa.select(key("word", "") + short, listed.c.id).select_from(listed, word).where(which),
+        sa.select(key("word", "") + sa.func.left(word.c.lexeme, LONG), listed.c.id)
         .select_from(listed, word)
         .where(which, length >= LONG),
-        exact("category:", listed.c.category),
-        exact("province:", listed.c.province),
-        exact("city:", listed.c.city),
-        exact("hs:", listed.c.hs_chapter),
-        exact("hs:", listed.c.hs_heading),
-        exact("hs:", listed.c.hs_subheading),
-        sa.select("standard:" + standard.c.ref, listed.c.id).select_from(listed, standard).where(which),
+        exact("category", listed.c.category),
+        exact("province", listed.c.province),
+        exact("city", listed.c.city),
+        exact("hs", listed.c.hs_chapter),
+        exact("hs", listed.c.hs_heading),
+        exact("hs", listed.c.hs_subheading),
+        sa.select(key("standard", "") + standard.c.ref, listed.c.id).select_from(listed, standard).where(which),
         _kinds_held(tables, which),
     )
 

@@ -15,16 +15,7 @@ import asyncpg
 import sqlalchemy as sa
 
 from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.postings import (
-    SHORT,
-    category_key,
-    certified_key,
-    city_key,
-    hs_key,
-    province_key,
-    standard_key,
-    word_key,
-)
+from services.catalog.postings import SHORT, key, word_key
 from services.catalog.rules import certification_key
 from services.catalog.tables import capacity, product_certifications, product_postings, products
 from shared.eventstore import Connection
@@ -96,18 +87,18 @@ def text_query(text: str) -> str | None:
 def _certified(kind: str, day: date | None, after: UUID | None) -> list[sa.ColumnElement[bool]]:
     """The product's MSME holds a certification of ``kind`` valid on ``day`` (the database's today if None):
     it is in the kind's list, and the days it is certified for, read for that product alone, include ``day``."""
-    key = kind if kind in CERTIFICATION_NAMES else certification_key("other", kind)
+    held_kind = kind if kind in CERTIFICATION_NAMES else certification_key("other", kind)
     on: sa.ColumnElement[date] = sa.literal(day, sa.Date) if day is not None else sa.func.current_date()
     held = product_certifications
-    days = sa.select(held.c.valid).where(held.c.product_id == products.c.id, held.c.key == key).scalar_subquery()
-    return [_listed(certified_key(key), after), days.op("@>")(on)]
+    days = sa.select(held.c.valid).where(held.c.product_id == products.c.id, held.c.key == held_kind)
+    return [_listed(key("certification", held_kind), after), days.scalar_subquery().op("@>")(on)]
 
 
-def _listed(key: str, after: UUID | None) -> sa.ColumnElement[bool]:
-    """The product is in the posting list of ``key`` (read from past ``after``, the page's cursor)."""
+def _listed(filed_under: str, after: UUID | None) -> sa.ColumnElement[bool]:
+    """The product is in the posting list of a key (read from past ``after``, the page's cursor)."""
     posted = product_postings
     start = [] if after is None else [posted.c.product_id > after]
-    return products.c.id.in_(sa.select(posted.c.product_id).where(posted.c.key == key, *start))
+    return products.c.id.in_(sa.select(posted.c.product_id).where(posted.c.key == filed_under, *start))
 
 
 def _text_matches(text: str, after: UUID | None) -> list[sa.ColumnElement[bool]]:
@@ -133,7 +124,7 @@ def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
 def hs_prefix_conditions(prefix: str, after: UUID | None = None) -> list[sa.ColumnElement[bool]]:
     """The list of the longest of HS chapter, heading and subheading the prefix covers, then the rest by LIKE."""
     length = next((n for n in (6, 4, 2) if len(prefix) >= n), 0)
-    conditions = [_listed(hs_key(prefix[:length]), after)] if length else []
+    conditions = [_listed(key("hs", prefix[:length]), after)] if length else []
     if len(prefix) > length:
         conditions.append(products.c.hs_code.like(f"{prefix}%"))
     return conditions
@@ -148,15 +139,15 @@ def search_statement(search: ProductSearch) -> sa.Select[Any]:
     if search.hs_prefix:
         conditions.extend(hs_prefix_conditions(search.hs_prefix, after))
     if search.category:
-        conditions.append(_listed(category_key(search.category), after))
+        conditions.append(_listed(key("category", search.category), after))
     if search.province:
-        conditions.append(_listed(province_key(search.province), after))
+        conditions.append(_listed(key("province", search.province), after))
     if search.city:
-        conditions.append(_listed(city_key(search.city), after))
+        conditions.append(_listed(key("city", search.city), after))
     if search.msme_id:
         conditions.append(products.c.msme_id == search.msme_id)
     if search.standard:
-        conditions.append(_listed(standard_key(search.standard), after))
+        conditions.append(_listed(key("standard", search.standard), after))
     for kind in search.certifications:
         conditions.extend(_certified(kind, search.certified_on, after))
     if search.text:
