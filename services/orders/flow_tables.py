@@ -82,6 +82,8 @@ lots = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("consignment_id", sa.Uuid),
+    # The inspection whose verdict the pool acted on (it trusts the inspector's organisation).
+    sa.Column("decided_by", sa.Uuid),
 )
 
 lot_lines = sa.Table(
@@ -150,3 +152,6 @@ order_timeline = sa.Table(
 """Other services' events that touched an order, told in words, for its history."""
 
 FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(metadata))
+LOT_DECIDED_BY = Migration(
+    "0003_lot_decided_by", lambda schema: [f"ALTER TABLE {lots.schema}.lots ADD COLUMN IF NOT EXISTS decided_by uuid"]
+)

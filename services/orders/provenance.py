@@ -46,6 +46,7 @@ class LotRow(msgspec.Struct, frozen=True, kw_only=True):
     received_at: datetime
     status: str
     consignment_id: UUID | None
+    decided_by: UUID | None = None
 
 
 class InspectionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -158,6 +159,7 @@ def _inspections(supply: Supply, lot_id: UUID) -> list[InspectionRecord]:
             verdict="accepted" if row.accepted else "rejected",
             inspected_at=row.at,
             inspector_org=row.inspector_org,
+            counted=row.inspection_id == supply.lots[lot_id].decided_by,
             severity=row.severity,
             lot_size=row.lot_size,
             resubmitted=row.resubmitted,

@@ -51,6 +51,8 @@ COLUMNS = (
     "inspection_verdict",
     "inspected_at",
     "inspection_severity",
+    "inspector_org",
+    "inspection_counted",
     "sampling_plans",
     "origin_plots_hectares",
     "origin_plots_geojson",
@@ -78,13 +80,16 @@ def plots_geojson(plots: Sequence[OriginPlot]) -> str:
     return msgspec.json.encode({"type": "FeatureCollection", "features": features}).decode()
 
 
-def _latest(lot: LotOrigin) -> InspectionRecord | None:
-    return lot.inspections[-1] if lot.inspections else None
+def _deciding(lot: LotOrigin) -> InspectionRecord | None:
+    """The verdict the pool acted on, else the latest."""
+    counted = [i for i in lot.inspections if i.counted]
+    chosen = counted or lot.inspections
+    return chosen[-1] if chosen else None
 
 
 def _row(order: OrderProvenance, line: LineOrigin, lot: LotOrigin | None) -> list[object]:
     consignment = next((c for c in line.consignments if lot and c.consignment_id == lot.consignment_id), None)
-    inspection = _latest(lot) if lot else None
+    inspection = _deciding(lot) if lot else None
     msme = lot.msme if lot else None
     product = lot.product if lot else None
     plots = product.origin_plots if product else []
@@ -124,6 +129,8 @@ def _row(order: OrderProvenance, line: LineOrigin, lot: LotOrigin | None) -> lis
         inspection.verdict if inspection else None,
         inspection.inspected_at.isoformat() if inspection else None,
         inspection.severity if inspection else None,
+        inspection.inspector_org if inspection else None,
+        inspection.counted if inspection else None,
         sampling_plans(inspection.plans) if inspection else None,
         total_area(plots) if plots else None,
         plots_geojson(plots),

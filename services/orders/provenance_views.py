@@ -50,6 +50,9 @@ class InspectionRecord(msgspec.Struct, frozen=True, kw_only=True):
     verdict: Literal["accepted", "rejected"]
     inspected_at: datetime
     inspector_org: str
+    counted: bool
+    """The pool acted on this verdict. A verdict by an organisation the pool does not name among those it
+    trusts is listed, but does not count; nor does any verdict before the pool has acted."""
     severity: str
     lot_size: int
     resubmitted: bool

@@ -137,7 +137,8 @@ async def keep_lot(connection: Connection, event: LotReceived | LotPassed | LotR
                 )
         case LotPassed() | LotReturned():
             status = "passed" if isinstance(event, LotPassed) else "returned"
-            await execute(connection, lots.update().where(lots.c.lot_id == event.lot_id).values(status=status))
+            decided = lots.update().where(lots.c.lot_id == event.lot_id)
+            await execute(connection, decided.values(status=status, decided_by=event.inspection_id))
         case ConsignmentShipped():
             row = {
                 "consignment_id": event.consignment_id,

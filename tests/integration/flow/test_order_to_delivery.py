@@ -153,6 +153,7 @@ async def provenance_names_every_lot_maker_verdict_and_plot(
     assert rembang_lot["product"]["origin_plots"][0]["name"] == "Petak 41 KPH Kebonharjo"
     (inspection,) = jepara_lot["inspections"]
     assert inspection["verdict"] == "accepted" and inspection["inspector_org"] == "sucofindo-qc"
+    assert inspection["counted"] is True  # the verdict the pool acted on
     major = next(plan for plan in inspection["plans"] if plan["defect_class"] == "major")
     assert (major["code_letter"], major["sample_size"], major["accept"], major["reject"]) == ("J", 80, 2, 3)
     assert jepara_lot["consignment_id"] == consignment_id and jepara_lot["status"] == "passed"

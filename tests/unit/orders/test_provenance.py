@@ -69,7 +69,7 @@ def lot(lot_id: UUID, code: str, quantity: int, status: str, shipped: bool) -> L
     return LotRow(
         lot_id=lot_id, msme_id=WEAVER, product_id=BASKET, lot_code=code, quantity=quantity, unit="PCE",
         delivered_on=date(2027, 3, 1), received_at=RECEIVED, status=status,
-        consignment_id=SHIPMENT if shipped else None,
+        consignment_id=SHIPMENT if shipped else None, decided_by=INSPECTION if status == "passed" else None,
     )  # fmt: skip
 
 
@@ -81,6 +81,14 @@ VERDICT = ClassVerdict(
     defect_class="major", sample_size=200, accept=5, reject=6, reported_defects=2, measurement_defects=0, defects=2,
     accepted=True, reason="2 ≤ Ac 5",
 )  # fmt: skip
+
+
+def inspection(inspection_id: UUID, *, accepted: bool, by: str, day: int) -> InspectionRow:
+    return InspectionRow(
+        inspection_id=inspection_id, lot_id=LOT_A, standard_id=UUID(int=1), standard_version=2, accepted=accepted,
+        lot_size=19_000, resubmitted=False, severity="normal", plans=json_text([PLAN]), verdicts=json_text([VERDICT]),
+        reasons=json_text([]), inspector_org=by, at=datetime(2027, 3, day, tzinfo=UTC),
+    )  # fmt: skip
 
 
 def supply(**changes: object) -> Supply:
@@ -95,23 +103,7 @@ def supply(**changes: object) -> Supply:
             LOT_A: lot(LOT_A, "CRB-1", 19_000, "passed", True),
             LOT_B: lot(LOT_B, "CRB-2", 6_000, "received", False),
         },
-        "inspections": [
-            InspectionRow(
-                inspection_id=INSPECTION,
-                lot_id=LOT_A,
-                standard_id=UUID(int=1),
-                standard_version=2,
-                accepted=True,
-                lot_size=19_000,
-                resubmitted=False,
-                severity="normal",
-                plans=json_text([PLAN]),
-                verdicts=json_text([VERDICT]),
-                reasons=json_text([]),
-                inspector_org="sucofindo-qc",
-                at=datetime(2027, 3, 2, tzinfo=UTC),
-            )
-        ],
+        "inspections": [inspection(INSPECTION, accepted=True, by="sucofindo-qc", day=2)],
         "msmes": {
             WEAVER: MsmeRow(
                 msme_id=WEAVER, name='=HYPERLINK("x")', nib="9120001234567", province="Jawa Barat", city="Cirebon"
@@ -160,6 +152,27 @@ def test_a_lot_shows_certificates_valid_on_its_delivery_day_and_the_product_as_d
     assert first.product.origin_plots == [PLOT]
     (inspection,) = first.inspections
     assert inspection.verdict == "accepted" and inspection.plans == [PLAN] and inspection.verdicts == [VERDICT]
+
+
+def test_a_verdict_the_pool_did_not_act_on_is_listed_but_does_not_count() -> None:
+    """A later rejection by an organisation the pool does not trust: listed, not counted, not in the CSV."""
+    outsider = UUID("01900000-0000-7000-8000-0000000000f2")
+    verdicts = [
+        inspection(INSPECTION, accepted=True, by="sucofindo-qc", day=2),
+        inspection(outsider, accepted=False, by="unknown-lab", day=3),
+    ]
+    provenance = assemble(order(), supply(inspections=verdicts))
+    lot_a = provenance.lines[0].lots[0]
+    assert [(i.inspector_org, i.verdict, i.counted) for i in lot_a.inspections] == [
+        ("sucofindo-qc", "accepted", True),
+        ("unknown-lab", "rejected", False),
+    ]
+    first = next(csv.DictReader(io.StringIO(provenance_csv(provenance))))
+    assert (first["inspection_id"], first["inspector_org"], first["inspection_counted"]) == (
+        str(INSPECTION),
+        "sucofindo-qc",
+        "True",
+    )
 
 
 def test_a_lot_from_before_the_first_description_shows_the_first_one() -> None:
