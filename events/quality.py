@@ -180,6 +180,9 @@ class InspectionOpened(Event, frozen=True, kw_only=True, tag="quality.Inspection
     inspector_org: str
     opened_by: str
     at: datetime
+    second_opinion: bool = False
+    """Another organisation inspected the lot first: its verdict is kept, but the MSME's record counts the
+    lot once, as the first organisation judged it."""
 
 
 class LotAccepted(Event, frozen=True, kw_only=True, tag="quality.LotAccepted.v1"):
@@ -201,6 +204,7 @@ class LotAccepted(Event, frozen=True, kw_only=True, tag="quality.LotAccepted.v1"
     inspector_org: str
     recorded_by: str
     at: datetime
+    second_opinion: bool = False
 
 
 class LotRejected(Event, frozen=True, kw_only=True, tag="quality.LotRejected.v1"):
@@ -222,6 +226,7 @@ class LotRejected(Event, frozen=True, kw_only=True, tag="quality.LotRejected.v1"
     inspector_org: str
     recorded_by: str
     at: datetime
+    second_opinion: bool = False
 
 
 class FirstArticleApproved(Event, frozen=True, kw_only=True, tag="quality.FirstArticleApproved.v1"):

@@ -95,6 +95,7 @@ async def open_inspection(
         command: OpenLotInspection | OpenFirstArticle
         if data.kind == "lot":
             assert data.lot_id and data.pool_id and data.lot_size
+            earlier = await lot_inspections(unit.connection, ctx.schema, data.lot_id)
             command = OpenLotInspection(
                 inspection_id=inspection_id,
                 lot_id=data.lot_id,
@@ -108,7 +109,8 @@ async def open_inspection(
                 inspector_org=principal.org,
                 by=principal.sub,
                 at=at,
-                earlier=await lot_inspections(unit.connection, ctx.schema, data.lot_id),
+                earlier=tuple(status for org, status in earlier if org == principal.org),
+                second_opinion=any(org != principal.org for org, _ in earlier),
             )
         else:
             assert data.product_id and data.sample_size

@@ -64,7 +64,9 @@ class OpenLotInspection:
     by: str
     at: datetime
     earlier: tuple[LotStatus, ...] = ()
-    """How earlier inspections of the same lot ended (or that one is still open), oldest first."""
+    """How this organisation's earlier inspections of the lot ended (or that one is still open), oldest first."""
+    second_opinion: bool = False
+    """Another organisation inspected the lot before."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
                     inspector_org=command.inspector_org,
                     opened_by=command.by,
                     at=command.at,
+                    second_opinion=command.second_opinion,
                 )
             ]
         case OpenFirstArticle():
@@ -187,7 +190,8 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
 
 
 def _refuse_reinspection(command: OpenLotInspection) -> None:
-    """A lot is judged once; after a rejection it comes back only as a resubmitted lot."""
+    """An organisation judges a lot once; after a rejection it comes back only as a resubmitted lot. Another
+    organisation (a buyer's appointed lab, say) may judge it too."""
     lot = command.lot_id
     if "open" in command.earlier:
         raise Conflict(f"lot {lot} is already under inspection", problem="lot-under-inspection")
@@ -252,6 +256,7 @@ def _verdict(command: RecordResults, state: Inspection) -> Verdict:
         inspector_org=opened.inspector_org,
         recorded_by=command.by,
         at=command.at,
+        second_opinion=opened.second_opinion,
     )
 
 

@@ -63,11 +63,12 @@ async def may_resume(
     return bool(inspected)
 
 
-async def lot_inspections(connection: Connection, schema: str, lot_id: UUID) -> tuple[LotStatus, ...]:
-    """How each earlier inspection of a lot ended, oldest first, read from the event store in the caller's
-    transaction (which holds the lot's lock, so no other inspection of the lot can slip in meanwhile)."""
+async def lot_inspections(connection: Connection, schema: str, lot_id: UUID) -> tuple[tuple[str, LotStatus], ...]:
+    """Who inspected a lot before and how each inspection ended, oldest first, read from the event store in
+    the caller's transaction (which holds the lot's lock, so no other inspection of the lot can slip in)."""
     rows = await connection.fetch(
-        f"""SELECT (SELECT v.event_type FROM {schema}.events v
+        f"""SELECT o.data->>'inspector_org' AS org,
+                   (SELECT v.event_type FROM {schema}.events v
                     WHERE v.stream_id = o.stream_id AND v.event_type IN ('LotAccepted', 'LotRejected')
                     LIMIT 1) AS verdict
             FROM {schema}.events o
@@ -76,4 +77,4 @@ async def lot_inspections(connection: Connection, schema: str, lot_id: UUID) -> 
         str(lot_id),
     )
     statuses: dict[str | None, LotStatus] = {None: "open", "LotAccepted": "accepted", "LotRejected": "rejected"}
-    return tuple(statuses[row["verdict"]] for row in rows)
+    return tuple((row["org"], statuses[row["verdict"]]) for row in rows)

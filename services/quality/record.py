@@ -128,6 +128,8 @@ def decide(command: RecordCommand, state: QualityRecord) -> Sequence[RecordEvent
 def _record_lot(
     state: QualityRecord, verdict: LotAccepted | LotRejected, spec: StandardVersionSpec
 ) -> list[RecordEvent]:
+    if verdict.second_opinion:
+        return []  # the lot counted once already, as the organisation that inspected it first judged it
     accepted = isinstance(verdict, LotAccepted)
     at, inspection_id = verdict.at, verdict.inspection_id
     record = _started(state, verdict.msme_id, verdict.standard_id, verdict.standard_version, spec)

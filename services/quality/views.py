@@ -135,6 +135,8 @@ class InspectionView(msgspec.Struct, frozen=True, kw_only=True):
     lot_size: int | None
     product_id: UUID | None
     resubmitted: bool
+    second_opinion: bool
+    """Another organisation inspected the lot first; the MSME's record counts the lot as that one judged it."""
     severity: str
     inspection_level: str
     plans: list[ClassPlan]
@@ -179,6 +181,7 @@ def inspection_view(
         lot_size=opened.lot_size,
         product_id=opened.product_id,
         resubmitted=opened.resubmitted,
+        second_opinion=opened.second_opinion,
         severity=opened.severity,
         inspection_level=opened.inspection_level,
         plans=opened.plans,

@@ -111,7 +111,9 @@ class Marketplace:
         )
         assert judged["status"] == "accepted", judged
 
-    async def inspect(self, pool_id: str, lot: dict[str, Any], standard_id: str, major: int = 0) -> dict[str, Any]:
+    async def inspect(
+        self, pool_id: str, lot: dict[str, Any], standard_id: str, major: int = 0, inspector: dict[str, str] = INSPECTOR
+    ) -> dict[str, Any]:
         """Open an inspection of a lot pooling received and record its defects: the verdict follows."""
         body = {
             "msme_id": lot["msme_id"],
@@ -121,12 +123,12 @@ class Marketplace:
             "pool_id": pool_id,
             "lot_size": lot["quantity"],
         }
-        opened = await self.post("/v1/inspections", body, INSPECTOR)
+        opened = await self.post("/v1/inspections", body, inspector)
         results = {
             "defects": {"critical": 0, "major": major, "minor": 0},
             "measurements": [{"attribute": "seat height", "values": ["45.2", "44.8", "45.0"]}],
         }
-        judged: dict[str, Any] = await self.post(f"/v1/inspections/{opened['id']}/results", results, INSPECTOR)
+        judged: dict[str, Any] = await self.post(f"/v1/inspections/{opened['id']}/results", results, inspector)
         return judged
 
     # --- catalog ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shared.auth import Role
 from tests.integration.flow.marketplace import (
     AGGREGATOR,
     BUYER,
@@ -17,8 +18,11 @@ from tests.integration.flow.marketplace import (
     Producer,
     eventually,
 )
+from tests.support.app import token
 
 pytestmark = pytest.mark.integration
+
+OUTSIDE_LAB = token(Role.INSPECTOR, org="other-lab", sub="odin")
 
 JEPARA_PLOT = {
     "name": "Hutan rakyat Bangsri, plot 7",
@@ -109,6 +113,9 @@ async def test_a_confirmed_order_is_pooled_made_inspected_shipped_and_delivered(
     await market.order_where(
         order_id, lambda o: [p["delivered"] for p in progress(o)] == [700, 200], "the lots show as delivered"
     )
+    # A lab the pool does not name rejects the Jepara lot first: its verdict is kept but the pool ignores it.
+    outsider = await market.inspect(pool_id, jepara_lot, standard, major=40, inspector=OUTSIDE_LAB)
+    assert outsider["status"] == "rejected", outsider
     for lot in (jepara_lot, rembang_lot):
         market.later()
         judged = await market.inspect(pool_id, lot, standard)
@@ -151,7 +158,8 @@ async def provenance_names_every_lot_maker_verdict_and_plot(
     assert jepara_lot["product"]["origin_plots"][0]["geometry"] == JEPARA_PLOT["geometry"]
     assert rembang_lot["msme"]["msme_id"] == rembang.msme_id and rembang_lot["msme"]["certifications"] == []
     assert rembang_lot["product"]["origin_plots"][0]["name"] == "Petak 41 KPH Kebonharjo"
-    (inspection,) = jepara_lot["inspections"]
+    ignored, inspection = jepara_lot["inspections"]
+    assert (ignored["inspector_org"], ignored["verdict"], ignored["counted"]) == ("other-lab", "rejected", False)
     assert inspection["verdict"] == "accepted" and inspection["inspector_org"] == "sucofindo-qc"
     assert inspection["counted"] is True  # the verdict the pool acted on
     major = next(plan for plan in inspection["plans"] if plan["defect_class"] == "major")

@@ -234,3 +234,27 @@ async def test_a_lot_is_judged_once_and_a_rejected_lot_returns_flagged_as_resubm
     await record(client, resubmitted)
     done = await client.post("/v1/inspections", json={**again, "resubmitted": True}, headers=INSPECTOR)
     assert done.status_code == 409 and done.json()["type"] == "/problems/lot-already-accepted"
+
+
+async def test_another_organisation_may_judge_a_lot_again_without_counting_it_twice(client: Client) -> None:
+    """A buyer's appointed lab inspects a lot the aggregator's QC accepted: its verdict stands on its own, and
+    the MSME's record still counts the lot once."""
+    standard = await published_standard(client)
+    first = await open_lot(client, standard, MSME_ID)
+    judged = await record(client, first)
+    lab = {key: first[key] for key in ("msme_id", "standard_id", "standard_version", "lot_id", "pool_id", "lot_size")}
+    opened = await client.post("/v1/inspections", json=lab, headers=OTHER_INSPECTOR)
+    assert opened.status_code == 201, opened.text
+    assert opened.json()["second_opinion"] is True and first["second_opinion"] is False
+    url = f"/v1/inspections/{opened.json()['id']}/results"
+    rejected = await client.post(
+        url, json={"defects": {"critical": 0, "major": 40, "minor": 0}}, headers=OTHER_INSPECTOR
+    )
+    assert rejected.status_code == 201 and rejected.json()["status"] == "rejected"
+    again = await client.post("/v1/inspections", json=lab, headers=OTHER_INSPECTOR)
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "resubmitted"  # once per organisation
+    wait = f"wait_for_position={rejected.json()['position']}"
+    quality = (await client.get(f"/v1/msmes/{MSME_ID}/quality?{wait}", headers=ADMIN)).json()
+    [entry] = quality["standards"]
+    assert (entry["lots_accepted"], entry["lots_rejected"]) == (1, 0), entry
+    assert judged["status"] == "accepted"

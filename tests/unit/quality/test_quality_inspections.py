@@ -206,3 +206,14 @@ def test_a_lot_is_judged_once_and_after_a_rejection_comes_back_only_as_resubmitt
     assert not_flagged.value.errors[0].field == "resubmitted"
     opened = reopen("rejected", "rejected", resubmitted=True)[0]
     assert isinstance(opened, InspectionOpened) and opened.resubmitted
+
+
+def test_another_organisation_may_judge_a_lot_already_judged_as_a_second_opinion() -> None:
+    second = replace(open_lot(), earlier=(), second_opinion=True)  # a buyer's lab, after the aggregator's QC
+    opened = then([], second)
+    assert isinstance(opened[0], InspectionOpened) and opened[0].second_opinion
+    verdict = then(opened, results(major=40))[0]
+    assert isinstance(verdict, LotRejected) and verdict.second_opinion
+    with pytest.raises(Conflict) as again:
+        then([], replace(second, earlier=("accepted",)))  # but each organisation judges the lot once
+    assert again.value.problem == "lot-already-accepted"

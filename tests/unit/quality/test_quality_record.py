@@ -71,7 +71,7 @@ class Msme:
         return QUALITY_RECORD.fold(self.history)
 
     def lot(
-        self, major: int = 0, minor: int = 0, *, lot_size: int = 500, resubmitted: bool = False
+        self, major: int = 0, minor: int = 0, *, lot_size: int = 500, resubmitted: bool = False, second: bool = False
     ) -> list[RecordEvent]:
         self.lots += 1
         inspection_id = UUID(int=self.lots)
@@ -89,6 +89,7 @@ class Msme:
                 inspector_org="qc-co",
                 by="ana",
                 at=AT,
+                second_opinion=second,
             ),
             INSPECTION.initial_state,
         )
@@ -116,7 +117,7 @@ class Msme:
     def _apply(self, command: RecordLot | RecordFirstArticle | ResumeInspection) -> list[RecordEvent]:
         events = list(QUALITY_RECORD.decide(command, self.record))
         self.history += events
-        assert isinstance(events[-1], MsmeQualityAssessed), "every decision ends with an assessment"
+        assert not events or isinstance(events[-1], MsmeQualityAssessed), "every change ends with an assessment"
         return events
 
     @property
@@ -172,6 +173,15 @@ def test_a_resubmitted_lot_counts_as_a_lot_but_not_for_switching_or_the_process_
     assert msme.assessed.severity == "normal" and msme.assessed.lots_rejected == 2
     major = next(c for c in msme.assessed.classes if c.defect_class == "major")
     assert (major.sampled_units, major.defects) == (50, 2)
+
+
+def test_a_second_opinion_on_a_lot_leaves_the_record_as_it_was() -> None:
+    """Another organisation's verdict on a lot already judged: the lot counted once, as first judged."""
+    msme = Msme()
+    msme.lot(major=2)
+    before = msme.record
+    assert msme.lot(major=3, second=True) == [] and msme.lot(second=True) == []
+    assert msme.record == before and (msme.assessed.lots_accepted, msme.assessed.lots_rejected) == (0, 1)
 
 
 def test_five_lots_not_accepted_on_tightened_discontinue_and_disqualify_until_resumed_at_tightened() -> None:
