@@ -386,6 +386,7 @@ async def run(server_url: str, msme_count: int, product_count: int, runs: int, s
                 f" {len(data.capacity):,} capacity months; generated in {generated - started:.1f} s,"
                 f" loaded and indexed in {loaded - generated:.1f} s"
             )
+            print(await sizes(connection))
             rng = random.Random(seed + 1)
             queries: dict[str, Callable[[], Any]] = {
                 BASELINE: lambda: lookup_statement(data.product_id(rng)),
@@ -402,6 +403,18 @@ async def run(server_url: str, msme_count: int, product_count: int, runs: int, s
     finally:
         await drop_database(server_url, name)
     report(timings[BASELINE], [t for name, t in timings.items() if name != BASELINE])
+
+
+async def sizes(connection: asyncpg.Connection) -> str:
+    """Rows and size on disk (table, then indexes) of the products and of the posting lists."""
+    parts = []
+    for table in ("products", "product_postings"):
+        rows, heap, indexes = await connection.fetchrow(
+            f"SELECT count(*), pg_relation_size('catalog.{table}'), pg_indexes_size('catalog.{table}')"
+            f" FROM catalog.{table}"
+        )
+        parts.append(f"{table}: {rows:,} rows, {heap / 2**20:,.0f} MB + {indexes / 2**20:,.0f} MB of indexes")
+    return "; ".join(parts)
 
 
 def report(baseline: Timing, timings: list[Timing]) -> None:

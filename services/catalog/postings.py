@@ -10,7 +10,8 @@ Keys (``product_postings``):
   holding every product with a word that starts with it; the ``tsvector`` confirms the match on the rows a
   page reads.
 - ``category:<c>``, ``province:<p>``, ``city:<c>``, ``hs:<2, 4 and 6 digits>`` and ``standard:<id>`` (and
-  ``standard:<id>@<version>``): exact.
+  ``standard:<id>@<version>``): exact; ``hs-province:<digits>/<p>`` and ``category-province:<c>/<p>`` for an HS
+  level or a category within a province.
 - ``certification:<kind>``: the MSME holds or held one; ``product_certifications`` holds the days it covers,
   which a search checks on the rows a page reads.
 """
@@ -38,8 +39,9 @@ def word_key(word: str) -> str:
 
 def key(kind: str, value: str) -> str:
     """The key of ``value`` in the lists of one kind: ``category``, ``province``, ``city``, ``hs`` (a chapter,
-    heading or subheading), ``standard`` (an id, or ``<id>@<version>``) or ``certification`` (a kind of
-    certification the MSME holds or held; its days say whether it counts)."""
+    heading or subheading), ``hs-province`` and ``category-province`` (``<hs or category>/<province>``),
+    ``standard`` (an id, or ``<id>@<version>``) or ``certification`` (a kind of certification the MSME holds or
+    held; its days say whether it counts)."""
     return f"{kind}:{value}"
 
 
@@ -76,6 +78,11 @@ def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tu
         exact("hs", listed.c.hs_chapter),
         exact("hs", listed.c.hs_heading),
         exact("hs", listed.c.hs_subheading),
+        # A province narrows an HS level or a category in one list, as buyers often ask for both.
+        exact("hs-province", listed.c.hs_chapter + "/" + listed.c.province),
+        exact("hs-province", listed.c.hs_heading + "/" + listed.c.province),
+        exact("hs-province", listed.c.hs_subheading + "/" + listed.c.province),
+        exact("category-province", listed.c.category + "/" + listed.c.province),
         sa.select(key("standard", "") + standard.c.ref, listed.c.id).select_from(listed, standard).where(which),
         _kinds_held(tables, which),
     )

@@ -121,10 +121,15 @@ def available_units(first: str, last: str) -> sa.ScalarSelect[int]:
     )
 
 
-def hs_prefix_conditions(prefix: str, after: UUID | None = None) -> list[sa.ColumnElement[bool]]:
-    """The list of the longest of HS chapter, heading and subheading the prefix covers, then the rest by LIKE."""
+def hs_prefix_conditions(
+    prefix: str, after: UUID | None = None, province: str | None = None
+) -> list[sa.ColumnElement[bool]]:
+    """The list of the longest of HS chapter, heading and subheading the prefix covers (within ``province`` if
+    given), then the rest by LIKE."""
     length = next((n for n in (6, 4, 2) if len(prefix) >= n), 0)
-    conditions = [_listed(key("hs", prefix[:length]), after)] if length else []
+    level = prefix[:length]
+    filed = key("hs", level) if province is None else key("hs-province", f"{level}/{province}")
+    conditions = [_listed(filed, after)] if length else []
     if len(prefix) > length:
         conditions.append(products.c.hs_code.like(f"{prefix}%"))
     return conditions
@@ -136,12 +141,18 @@ def search_statement(search: ProductSearch) -> sa.Select[Any]:
     after = search.after
     if not search.include_suspended:
         conditions.append(products.c.msme_status == "active")
+    province = search.province  # read with the HS level or the category when there is one
     if search.hs_prefix:
-        conditions.extend(hs_prefix_conditions(search.hs_prefix, after))
+        within = province if len(search.hs_prefix) >= 2 else None
+        conditions.extend(hs_prefix_conditions(search.hs_prefix, after, within))
+        province = province if within is None else None
     if search.category:
-        conditions.append(_listed(key("category", search.category), after))
-    if search.province:
-        conditions.append(_listed(key("province", search.province), after))
+        category = search.category
+        filed = key("category", category) if province is None else key("category-province", f"{category}/{province}")
+        conditions.append(_listed(filed, after))
+        province = None
+    if province:
+        conditions.append(_listed(key("province", province), after))
     if search.city:
         conditions.append(_listed(key("city", search.city), after))
     if search.msme_id:

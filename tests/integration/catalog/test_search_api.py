@@ -96,6 +96,11 @@ async def test_each_filter_narrows_the_search(catalog: Catalog) -> None:
     assert await skus(catalog, "category=furniture") == ["TBL-1"]
     assert await skus(catalog, "province=jawa%20timur") == ["KOPI-1"]
     assert await skus(catalog, "city=Jepara") == ["TBL-1"]
+    assert await skus(catalog, "category=furniture&province=Jawa%20Tengah") == ["TBL-1"]
+    assert await skus(catalog, "category=furniture&province=Jawa%20Barat") == []
+    assert sorted(await skus(catalog, "hs=46&province=Jawa%20Barat")) == ["RB-40", "RB-60"]
+    assert await skus(catalog, "hs=4602.12.10&province=Jawa%20Barat") == ["RB-40"]
+    assert await skus(catalog, "hs=4602&province=Jawa%20Tengah") == []
     assert await skus(catalog, "certification=halal") == ["KOPI-1"]
     assert await skus(catalog, "certification=svlk") == []  # expired on 2026-09-30
     assert await skus(catalog, "certification=svlk&certified_on=2026-06-01") == ["TBL-1"]
