@@ -116,12 +116,16 @@ async def repost(connection: Connection, tables: Tables, which: sa.ColumnElement
 
 
 async def post_certifications(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
-    """File the products of the certifications ``which`` selects (of a new product, or a new certification)
-    under their kinds, and add their days to what each product is certified for; certifications are never
-    changed or withdrawn, their dates decide whether they count."""
+    """File the products of the new certifications ``which`` selects under their kinds, and add their days."""
     kinds = _kinds_held(tables, which).distinct()
     posted = insert(tables["product_postings"]).from_select(["key", "product_id"], kinds)
     await execute(connection, posted.on_conflict_do_nothing())
+    await add_certified_days(connection, tables, which)
+
+
+async def add_certified_days(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
+    """Add the days of the certifications ``which`` selects to what each of their products is certified for;
+    certifications are never changed or withdrawn, their dates decide whether they count."""
     await execute(connection, _post_certifications(tables, which))
 
 

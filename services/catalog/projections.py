@@ -24,7 +24,7 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
-from services.catalog.postings import post_certifications, repost
+from services.catalog.postings import add_certified_days, post_certifications, repost
 from services.catalog.rules import certification_key
 from services.catalog.tables import (
     capacity,
@@ -166,8 +166,8 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                 **_product_values(event, record),
             }
             await execute(connection, insert(table).values(**values).on_conflict_do_nothing())
-            await repost(connection, tables, table.c.id == event.product_id)
-            await post_certifications(connection, tables, table.c.id == event.product_id)
+            await repost(connection, tables, table.c.id == event.product_id)  # its MSME's certification kinds too
+            await add_certified_days(connection, tables, table.c.id == event.product_id)
         case ProductUpdated():
             await execute(
                 connection,
