@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import Servers
 from tests.integration.flow.marketplace import BUYER, Marketplace
 from tests.integration.flow.test_shortfalls import pooled_order, two_workshops
-from tests.integration.orders.feed_server import feed_server_process
+from tests.integration.orders.feed_server import feed_server_process, until_up
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +29,6 @@ def orders_process(
     """Another replica of the orders service, in a uvicorn process of its own."""
     with feed_server_process(database_url, servers.nats_url, nats_prefix) as running:
         yield running
-
-
-async def until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as http, asyncio.timeout(60):
-        while True:
-            assert process.poll() is None, "the orders process exited"
-            try:
-                if (await http.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 async def events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:

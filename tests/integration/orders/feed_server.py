@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from litestar import Litestar
 
 from services.orders import feed
@@ -56,3 +58,16 @@ def feed_server_process(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+async def until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait (60 s at most) until the server at ``base`` answers its health check; fail if it exits first."""
+    async with httpx.AsyncClient(base_url=base) as http, asyncio.timeout(60):
+        while True:
+            assert process.poll() is None, "the orders server process exited"
+            try:
+                if (await http.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)

@@ -13,7 +13,7 @@ import pytest
 
 from services.orders.app import service
 from tests.conftest import Servers
-from tests.integration.orders.feed_server import feed_server_process
+from tests.integration.orders.feed_server import feed_server_process, until_up
 from tests.integration.orders.support import (
     AGGREGATOR,
     BUYER,
@@ -46,18 +46,6 @@ async def replica(database_url: str, servers: Servers, nats_prefix: str) -> Asyn
     async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
         await register_buyer(client)
         yield client
-
-
-async def until_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient(base_url=base) as http, asyncio.timeout(60):
-        while True:
-            assert process.poll() is None, "the feed server exited"
-            try:
-                if (await http.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 async def messages(response: httpx.Response) -> AsyncIterator[dict[str, str]]:
