@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -20,6 +20,7 @@ from tests.conftest import Servers
 from tests.support.app import settings_for
 from tests.support.audit_service import POISON, audit_service
 from tests.support.ledger import CODEC, Deposited, Opened
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -44,16 +45,6 @@ async def nats_client(settings: Settings) -> AsyncIterator[Client]:
     client = await bus.connect(settings.nats_url or "")
     yield client
     await client.close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
-    """Wait until ``check`` holds, polling; fail after a generous timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 async def deliveries(store: EventStore, stream_id: str) -> list[Delivery]:
