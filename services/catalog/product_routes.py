@@ -51,10 +51,12 @@ async def get_product(
 ) -> ProductView:
     """A product, its MSME's location, and capacity from this month on (declared, committed, available)."""
     await wait_for_position(ctx, wait_for)
-    row = await fetchrow(ctx.pool, lookup_statement(product_id))
-    if row is None:
-        raise NotFound(f"no product {product_id}")
-    return product_from_row(row, await capacity_months(ctx.pool, product_id, month_of(ctx.clock.now())))
+    async with ctx.pool.acquire() as connection:  # one connection for both reads: the pool resets it once
+        row = await fetchrow(connection, lookup_statement(product_id))
+        if row is None:
+            raise NotFound(f"no product {product_id}")
+        months = await capacity_months(connection, product_id, month_of(ctx.clock.now()))
+    return product_from_row(row, months)
 
 
 def _changes(data: ProductPatch) -> ProductChanges:
