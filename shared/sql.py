@@ -17,7 +17,7 @@ from sqlalchemy.util import LRUCache
 from shared.eventstore import Connection
 
 _dialect = pg_asyncpg.dialect()  # type: ignore[no-untyped-call]
-_compiled: LRUCache[Any, SQLCompiler] = LRUCache(2_000)
+_compiled: LRUCache[Any, SQLCompiler] = LRUCache(1_000)  # twice SQLAlchemy engine's default
 
 
 def compile_statement(statement: ClauseElement) -> tuple[str, list[Any]]:
