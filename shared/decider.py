@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from events.base import Event
 from shared.eventstore import AppendResult, Connection, EventStore, Metadata, StreamAppend, StreamConflict
@@ -34,10 +36,56 @@ class Decider(Generic[C, S, E]):
 
 @dataclass
 class _Loaded:
-    stream_type: str
+    decider: Decider[Any, Any, Any]
     version: int
     state: Any
     pending: list[Event]
+
+
+class FoldedStates:
+    """Streams' states as their last committed version left them, so a command folds only the events since.
+
+    Committed events never change, so a state folded up to version ``v`` stays right; a command reads the
+    events after ``v``, whoever appended them. Only states a command read or wrote in a transaction that
+    then committed go in; a version conflict takes the command's streams out.
+    """
+
+    def __init__(self, size: int = 2_000) -> None:
+        self.size = size
+        self._states: OrderedDict[tuple[Any, str], tuple[int, Any]] = OrderedDict()
+
+    def get(self, decider: Decider[Any, S, Any], stream_id: str) -> tuple[int, S] | None:
+        key = (decider.evolve, stream_id)
+        found = self._states.get(key)
+        if found is not None:
+            self._states.move_to_end(key)
+        return found
+
+    def remember(self, decider: Decider[Any, S, Any], stream_id: str, version: int, state: S) -> None:
+        key = (decider.evolve, stream_id)
+        known = self._states.get(key)
+        if known is not None and known[0] > version:
+            return  # a later command got here first
+        self._states[key] = (version, state)
+        self._states.move_to_end(key)
+        while len(self._states) > self.size:
+            self._states.popitem(last=False)
+
+    def forget(self, stream_ids: Iterable[str]) -> None:
+        gone = set(stream_ids)
+        for key in [k for k in self._states if k[1] in gone]:
+            del self._states[key]
+
+
+_folded: WeakKeyDictionary[EventStore, FoldedStates] = WeakKeyDictionary()
+
+
+def folded_states(store: EventStore) -> FoldedStates:
+    """The states the commands of this process folded on ``store``'s streams."""
+    states = _folded.get(store)
+    if states is None:
+        states = _folded[store] = FoldedStates()
+    return states
 
 
 class UnitOfWork:
@@ -51,11 +99,13 @@ class UnitOfWork:
     async def load(self, decider: Decider[Any, S, Any], stream_id: str) -> S:
         loaded = self._streams.get(stream_id)
         if loaded is None:
-            events, version = await self.store.load(stream_id, connection=self.connection)
-            loaded = _Loaded(decider.stream_type, version, decider.fold(events), [])
+            version, state = folded_states(self.store).get(decider, stream_id) or (0, decider.initial_state)
+            records = await self.store.read_stream(stream_id, after_version=version, connection=self.connection)
+            state = decider.fold((self.store.decode(r) for r in records), state)
+            loaded = _Loaded(decider, records[-1].stream_version if records else version, state, [])
             self._streams[stream_id] = loaded
-        state: S = loaded.state
-        return state
+        folded: S = loaded.state
+        return folded
 
     async def version(self, stream_id: str) -> int:
         loaded = self._streams.get(stream_id)
@@ -73,9 +123,18 @@ class UnitOfWork:
         loaded.pending.extend(events)
         return new_state, events
 
+    def remember(self, versions: dict[str, int]) -> None:
+        """Keep the states of this unit's streams, once its transaction committed at ``versions``."""
+        states = folded_states(self.store)
+        for stream_id, loaded in self._streams.items():
+            states.remember(loaded.decider, stream_id, versions.get(stream_id, loaded.version), loaded.state)
+
+    def forget(self) -> None:
+        folded_states(self.store).forget(self._streams)
+
     def appends(self, metadata: Metadata) -> list[StreamAppend]:
         return [
-            StreamAppend(stream_id, s.stream_type, s.version, list(s.pending), metadata)
+            StreamAppend(stream_id, s.decider.stream_type, s.version, list(s.pending), metadata)
             for stream_id, s in self._streams.items()
             if s.pending
         ]
@@ -119,11 +178,11 @@ async def run_command(
         try:
             if connection is None:
                 async with store.pool.acquire() as acquired:
-                    outcome = await _attempt_once(store, work, metadata, acquired, lock_streams)
+                    outcome = await _attempt_once(store, work, metadata, acquired, lock_streams, commits=True)
                 if outcome.events:
                     store.committed()
                 return outcome
-            return await _attempt_once(store, work, metadata, connection, lock_streams)
+            return await _attempt_once(store, work, metadata, connection, lock_streams, commits=False)
         except StreamConflict:
             continue
     raise TooManyConflicts(f"gave up after {retries + 1} conflicting attempts")
@@ -135,20 +194,29 @@ async def _attempt_once(
     metadata: Metadata,
     connection: Connection,
     lock_streams: Sequence[str],
+    *,
+    commits: bool,
 ) -> CommandOutcome[T]:
-    async with connection.transaction():
-        for stream_id in sorted(set(lock_streams)):
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
-        unit = UnitOfWork(store, connection)
-        value = await work(unit)
-        appends = unit.appends(metadata)
-        result: AppendResult | None = None
-        if appends:
-            result = await store.append_many(appends, connection=connection)
-        events = [e for a in appends for e in a.events]
-        return CommandOutcome(
-            value=value,
-            versions=result.versions if result else {},
-            position=result.position.position if result else 0,
-            events=events,
-        )
+    """One try; ``commits`` says whether its transaction is the outermost, so its states may be kept."""
+    unit = UnitOfWork(store, connection)
+    try:
+        async with connection.transaction():
+            for stream_id in sorted(set(lock_streams)):
+                await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+            value = await work(unit)
+            appends = unit.appends(metadata)
+            result: AppendResult | None = None
+            if appends:
+                result = await store.append_many(appends, connection=connection)
+    except StreamConflict:
+        unit.forget()
+        raise
+    versions = result.versions if result else {}
+    if commits:
+        unit.remember(versions)
+    return CommandOutcome(
+        value=value,
+        versions=versions,
+        position=result.position.position if result else 0,
+        events=[e for a in appends for e in a.events],
+    )

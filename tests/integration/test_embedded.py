@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -40,6 +40,7 @@ class Stoppable(Protocol):
 
 
 ServerT = TypeVar("ServerT", bound=Stoppable)
+T = TypeVar("T")
 
 
 class Workspace:
@@ -227,18 +228,22 @@ async def test_nats_starts_again_after_being_killed(workspace: Workspace) -> Non
         await client.close()
 
 
-async def _add_replicated_stream(client: NatsClient, name: str) -> Any:
-    """The cluster may not have elected its meta leader yet, or not routed the request: retry, briefly each."""
-    deadline = time.monotonic() + 15
+async def _answered(ask: Callable[[], Awaitable[T]]) -> T:
+    """A new cluster may not have elected its meta or stream leader yet, or not routed the request: retry,
+    briefly each, for as long as a loaded machine may need."""
+    deadline = time.monotonic() + 30
     while True:
         try:
-            return await client.jetstream(timeout=1).add_stream(
-                name=name, subjects=[f"gotong.{name}.>"], num_replicas=3
-            )
+            return await ask()
         except (nats.js.errors.Error, nats.errors.TimeoutError, nats.errors.NoRespondersError):
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.2)
+
+
+async def _add_replicated_stream(client: NatsClient, name: str) -> Any:
+    jetstream = client.jetstream(timeout=1)
+    return await _answered(lambda: jetstream.add_stream(name=name, subjects=[f"gotong.{name}.>"], num_replicas=3))
 
 
 async def test_a_three_node_cluster_replicates_a_stream_and_takes_a_node_back(workspace: Workspace) -> None:
@@ -249,7 +254,9 @@ async def test_a_three_node_cluster_replicates_a_stream_and_takes_a_node_back(wo
     try:
         created = await _add_replicated_stream(client, "pooling")
         assert created.config.num_replicas == 3
-        await client.jetstream().publish("gotong.pooling.PoolOpened", b"{}")
+        jetstream = client.jetstream(timeout=2)
+        once = {"Nats-Msg-Id": "pool-opened-1"}  # a retried publish is stored once
+        await _answered(lambda: jetstream.publish("gotong.pooling.PoolOpened", b"{}", headers=dict(once)))
         info = await client.jetstream().stream_info("pooling")
         assert info.cluster is not None
         assert {info.cluster.leader, *(peer.name for peer in info.cluster.replicas or [])} == {"n1", "n2", "n3"}
