@@ -466,21 +466,25 @@ def catalog_served(database_url: str, nats_url: str, timeout: float = 90.0) -> I
         "GOTONG_NATS_PREFIX": f"bench{new_id().hex[-8:]}", "GOTONG_PORT": str(port), "GOTONG_LOG_LEVEL": "WARNING",
     }  # fmt: skip
     command = [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))"]
-    server = subprocess.Popen([*command, "serve", "catalog"], env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     token = TokenAuthority(secret=secret).issue(sub="bench", role=Role.AGGREGATOR, org="org-bench")
     client = HttpClient(http.client.HTTPConnection("127.0.0.1", port), {"Authorization": f"Bearer {token}"})
-    try:
-        deadline = time.monotonic() + timeout
-        while not _answers(client, "/ready"):
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"gotong serve catalog did not get ready:\n{server.communicate()[1]}")
-            time.sleep(0.2)
-        yield client
-    finally:
-        client.connection.close()
-        server.terminate()
-        server.wait(timeout=30)
+    with tempfile.TemporaryFile() as output:  # read only if the server fails: an unread pipe could stall it
+        server = subprocess.Popen([*command, "serve", "catalog"], env=env, cwd=ROOT, stdout=output, stderr=output)
+        try:
+            deadline = time.monotonic() + timeout
+            while not _answers(client, "/ready"):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    server.wait()
+                    output.seek(0)
+                    failed = output.read().decode(errors="replace")
+                    raise RuntimeError(f"gotong serve catalog did not get ready:\n{failed}")
+                time.sleep(0.2)
+            yield client
+        finally:
+            client.connection.close()
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def _answers(client: HttpClient, path: str) -> bool:
