@@ -88,6 +88,24 @@ def folded_states(store: EventStore) -> FoldedStates:
     return states
 
 
+async def fold_stream(
+    store: EventStore, decider: Decider[Any, S, Any], stream_id: str, *, connection: Connection | None = None
+) -> tuple[S, int]:
+    """A stream's state and version, folding only the events after the state this process kept for it.
+
+    Read on ``connection``, the state may hold that transaction's own uncommitted events, so it is not kept;
+    read on the pool, it is all committed, and kept for the next reader.
+    """
+    states = folded_states(store)
+    version, state = states.get(decider, stream_id) or (0, decider.initial_state)
+    records = await store.read_stream(stream_id, after_version=version, connection=connection)
+    state = decider.fold((store.decode(r) for r in records), state)
+    version = records[-1].stream_version if records else version
+    if connection is None:
+        states.remember(decider, stream_id, version, state)
+    return state, version
+
+
 class UnitOfWork:
     """One command's view of the streams it reads and writes; committed atomically by ``run_command``."""
 
@@ -99,10 +117,8 @@ class UnitOfWork:
     async def load(self, decider: Decider[Any, S, Any], stream_id: str) -> S:
         loaded = self._streams.get(stream_id)
         if loaded is None:
-            version, state = folded_states(self.store).get(decider, stream_id) or (0, decider.initial_state)
-            records = await self.store.read_stream(stream_id, after_version=version, connection=self.connection)
-            state = decider.fold((self.store.decode(r) for r in records), state)
-            loaded = _Loaded(decider, records[-1].stream_version if records else version, state, [])
+            state, version = await fold_stream(self.store, decider, stream_id, connection=self.connection)
+            loaded = _Loaded(decider, version, state, [])
             self._streams[stream_id] = loaded
         folded: S = loaded.state
         return folded

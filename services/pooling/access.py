@@ -14,6 +14,7 @@ from services.pooling.pool_state import Pool
 from services.pooling.requests import AllocationRequest
 from services.pooling.tables import msmes
 from shared.auth import Principal, Role
+from shared.decider import fold_stream
 from shared.errors import NotFound, NotReady
 from shared.service import ServiceContext
 from shared.sql import fetch
@@ -26,8 +27,7 @@ async def owned_msmes(ctx: ServiceContext, principal: Principal) -> set[UUID]:
 
 
 async def load_pool(ctx: ServiceContext, pool_id: UUID) -> tuple[Pool, int]:
-    events, version = await ctx.store.load(pool_stream(pool_id))
-    return POOL.fold(events), version  # type: ignore[arg-type]
+    return await fold_stream(ctx.store, POOL, pool_stream(pool_id))
 
 
 async def visible_pool(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> tuple[Pool, int]:

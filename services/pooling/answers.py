@@ -30,7 +30,7 @@ from services.pooling.requests import (
     request_stream,
     split_release,
 )
-from shared.decider import CommandOutcome, UnitOfWork, run_command
+from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.schedule import schedule
@@ -50,8 +50,7 @@ async def reallocate_later(connection: Connection, pool_id: UUID, cause: str) ->
 
 
 async def load_request(store: EventStore, request_id: UUID, connection: Connection | None = None) -> AllocationRequest:
-    events, _ = await store.load(request_stream(request_id), connection=connection)
-    state = REQUEST.fold(events)  # type: ignore[arg-type]
+    state, _ = await fold_stream(store, REQUEST, request_stream(request_id), connection=connection)
     if state.request_id is None:
         raise NotFound(f"no allocation request {request_id}")
     return state

@@ -39,7 +39,7 @@ from services.pooling.tables import (
     quality_records,
 )
 from shared.consumer import Delivery, HandlerContext, Subscription
-from shared.decider import UnitOfWork, run_command
+from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.errors import GotongError, NotFound
 from shared.sql import execute, fetch, fetchrow
 
@@ -160,8 +160,7 @@ async def _withdraw_requests(hctx: HandlerContext, delivery: Delivery, event: Ms
     reason = f"MSME disqualified under the pool's standard: {event.reason}"
     metadata = delivery.caused("pooling:quality")
     for row in rows:
-        events, _ = await hctx.store.load(pool_stream(row["pool_id"]), connection=hctx.connection)
-        state = POOL.fold(events)  # type: ignore[arg-type]
+        state, _ = await fold_stream(hctx.store, POOL, pool_stream(row["pool_id"]), connection=hctx.connection)
         mine = sorted(rid for rid, pending in state.pending.items() if pending.msme_id == event.msme_id)
         for request_id in mine:
             await withdraw(hctx.store, request_id, reason, at=event.at, metadata=metadata, connection=hctx.connection)

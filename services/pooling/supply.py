@@ -16,7 +16,7 @@ from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import AddDemand, Approve, ProposalDraft, Propose, RemoveDemand
 from services.pooling.pool_state import Pool
 from services.pooling.requests import REQUEST, RequestAllocation, request_stream
-from shared.decider import CommandOutcome, UnitOfWork, run_command
+from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.ids import new_id
 from shared.schedule import schedule
@@ -191,8 +191,7 @@ async def trim(
     store: EventStore, pool_id: UUID, reason: str, *, at: datetime, metadata: Metadata, connection: Connection
 ) -> None:
     """Withdraw pending requests, then release the latest bookings, until the pool asks no more than its demand."""
-    events, _ = await store.load(pool_stream(pool_id), connection=connection)
-    state = POOL.fold(events)  # type: ignore[arg-type]
+    state, _ = await fold_stream(store, POOL, pool_stream(pool_id), connection=connection)
     excess = state.requested + state.accepted - state.demand
     for request_id in reversed(list(state.pending)):
         if excess <= 0:

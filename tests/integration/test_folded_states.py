@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shared.decider import UnitOfWork, folded_states, run_command
+from shared.decider import UnitOfWork, fold_stream, folded_states, run_command
 from shared.eventstore import EventStore, Metadata
 from tests.support.ledger import ACCOUNT, Account, Deposit, Open, ledger_store
 
@@ -87,3 +87,16 @@ async def test_a_command_inside_a_transaction_that_rolls_back_leaves_no_state_be
     reads = reads_after(store, monkeypatch)
     assert (await deposit(store, "undone", 1)).balance == 1
     assert reads == [1]
+
+
+async def test_a_read_keeps_what_it_folded_only_when_it_read_committed_events(
+    store: EventStore, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await run_command(store, lambda unit: unit.execute(ACCOUNT, "read", Open(owner="ana")), metadata=Metadata())
+    await deposit(EventStore(pool, store.schema, store.codec), "read", 4)  # by another process
+    reads = reads_after(store, monkeypatch)
+    async with pool.acquire() as connection, connection.transaction():
+        assert (await fold_stream(store, ACCOUNT, "read", connection=connection)) == (Account("ana", 4), 2)
+    assert (await fold_stream(store, ACCOUNT, "read")) == (Account("ana", 4), 2)
+    assert (await fold_stream(store, ACCOUNT, "read")) == (Account("ana", 4), 2)
+    assert reads == [1, 1, 2]
