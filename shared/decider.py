@@ -46,8 +46,8 @@ class FoldedStates:
     """Streams' states as their last committed version left them, so a command folds only the events since.
 
     Committed events never change, so a state folded up to version ``v`` stays right; a command reads the
-    events after ``v``, whoever appended them. Only states a command read or wrote in a transaction that
-    then committed go in; a version conflict takes the command's streams out.
+    events after ``v``, whoever appended them. Only states folded from committed events go in: a command's once
+    its transaction committed, or a read on the pool; a version conflict takes the command's streams out.
     """
 
     def __init__(self, size: int = 2_000) -> None:
