@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 import asyncpg
+from _servers import Measure, interleaved
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -418,7 +419,7 @@ async def run(
             **{s.name: _path_of(s, rng, data) for s in SCENARIOS},
         }
         with catalog_served(url, nats_url) as client:
-            over_http = measure_http(client, paths, runs, max(10, runs // 10))
+            over_http = await measure_http(client, paths, runs, max(10, runs // 10))
     finally:
         await drop_database(server_url, name)
     report(timings[BASELINE], [t for name, t in timings.items() if name != BASELINE])
@@ -495,22 +496,26 @@ def _answers(client: HttpClient, path: str) -> bool:
         return False
 
 
-def measure_http(
+async def measure_http(
     client: HttpClient, paths: dict[str, Callable[[], str]], runs: int, warmup: int
 ) -> dict[str, list[float]]:
-    """Each request once per round, round after round, as ``measure`` does for the SQL."""
-    samples: dict[str, list[float]] = {name: [] for name in paths}
-    for index in range(warmup + runs):
-        for name, path_of in paths.items():
+    """Each request once per round (``interleaved``), after ``warmup`` rounds that are not kept."""
+
+    def timed(name: str, path_of: Callable[[], str]) -> Measure:
+        async def request() -> float:
             path = path_of()
             started = time.perf_counter()
             status = client.get(path)
             elapsed = time.perf_counter() - started
             if status != 200:
                 raise RuntimeError(f"{name}: GET {path} answered {status}")
-            if index >= warmup:
-                samples[name].append(elapsed)
-    return samples
+            return elapsed
+
+        return request
+
+    contenders = [(name, timed(name, path_of)) for name, path_of in paths.items()]
+    await interleaved(warmup, contenders)
+    return await interleaved(runs, contenders)
 
 
 async def sizes(connection: asyncpg.Connection) -> str:
