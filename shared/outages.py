@@ -48,14 +48,15 @@ def _is_outage_itself(error: BaseException) -> bool:
 
 
 def is_outage(error: BaseException) -> bool:
-    """Is ``error`` (or what caused it) PostgreSQL or NATS being unreachable, overloaded or restarting?"""
+    """Is ``error`` (or the error it was raised ``from``) PostgreSQL or NATS being unreachable, overloaded or
+    restarting? An error merely raised while another was handled is judged by itself."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         if _is_outage_itself(current):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return False
 
 

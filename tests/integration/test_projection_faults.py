@@ -5,6 +5,9 @@ of PostgreSQL is not the event's fault: it is retried and never parked."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 from dataclasses import replace
 
 import asyncpg
@@ -21,6 +24,7 @@ from shared.migrations import Migration, migrate, tables_ddl
 from shared.operations import _projection_dead_letters
 from shared.projection import Projection, Projector, Tables
 from shared.runtime import Runtime
+from shared.service import load_services
 from shared.sql import execute
 from tests.conftest import Servers
 from tests.integration.pooling.harness import http_server
@@ -173,3 +177,43 @@ async def test_an_outage_under_a_projection_is_retried_and_never_parked(store: E
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def gotong(*args: str, env: dict[str, str]) -> tuple[int, str]:
+    """Run the ``gotong`` command; its exit code and what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "from shared.cli import main; raise SystemExit(main())",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    return await process.wait(), output.decode()
+
+
+async def test_gotong_dead_letters_lists_parked_events_and_says_when_one_still_fails(
+    pool: asyncpg.Pool, database_url: str, servers: Servers
+) -> None:
+    (catalog,) = load_services(["catalog"])
+    await pool.execute(
+        "INSERT INTO catalog.events (event_id, stream_id, stream_type, stream_version, event_type, schema_version, "
+        "data, metadata) VALUES (gen_random_uuid(), 'msme-x', 'msme', 1, 'MsmeRegistered', 1, '{\"name\": 5}', '{}')"
+    )
+    await Projector(EventStore(pool, "catalog", catalog.codec), catalog.projections).catch_up()
+    env = {"GOTONG_DATABASE_URL": database_url, "GOTONG_NATS_URL": servers.nats_url, "GOTONG_LOG_LEVEL": "ERROR"}
+
+    code, output = await gotong("dead-letters", "list", "--service", "catalog", env=env)
+    assert code == 0, output
+    letters = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {letter["projection"] for letter in letters} == {p.name for p in catalog.projections}
+    assert all(letter["kind"] == "projection" and letter["stream_id"] == "msme-x" for letter in letters)
+    assert all("ValidationError" in letter["error"] for letter in letters)
+
+    code, output = await gotong("dead-letters", "replay", str(letters[0]["id"]), "--service", "catalog", env=env)
+    assert code == 1 and "still cannot be applied" in output, output
+    code, output = await gotong("dead-letters", "replay", "999999", "--service", "catalog", env=env)
+    assert code == 1 and "not found" in output, output
+    assert await pool.fetchval("SELECT count(*) FROM catalog.projection_dead_letters") == len(letters)
