@@ -91,3 +91,8 @@ def decode_body(body: bytes, target: Any) -> Any:
         return msgspec.json.decode(body, type=target)
     except msgspec.ValidationError:
         raise InvalidInput(collect_errors(parsed, target)) from None
+
+
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only: ``str.isdigit`` also admits ``"¹"`` and ``"٣"``."""
+    return text.isascii() and text.isdigit()

@@ -23,6 +23,7 @@ from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch
+from shared.validation import is_digits
 
 
 async def _visible_history(
@@ -88,7 +89,7 @@ async def order_events(
     raw = request.headers.get("Last-Event-ID")
     after: int | None = None
     if raw is not None:
-        if not raw.strip().isdigit():
+        if not is_digits(raw.strip()):
             raise InvalidInput.of("Last-Event-ID", "must be a version this stream sent, a non-negative integer")
         after = int(raw.strip())
     return ServerSentEvent(order_changes(ctx, principal, order_id, after), headers={"Cache-Control": "no-cache"})

@@ -34,6 +34,7 @@ from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, Forbidden, InvalidInput, NotFound
 from shared.problems import problem_responses
 from shared.sql import fetch
+from shared.validation import is_digits
 
 
 class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,7 +98,7 @@ def _lot_size(raw: str | None, errors: list[FieldError]) -> int | None:
     if raw is None:
         errors.append(FieldError("lot_size", "is required"))
         return None
-    if not raw.strip().isdigit() or int(raw) < MINIMUM_LOT_SIZE:
+    if not is_digits(raw.strip()) or int(raw) < MINIMUM_LOT_SIZE:
         errors.append(
             FieldError("lot_size", f"must be a whole number of at least {MINIMUM_LOT_SIZE} items, not {raw!r}")
         )

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from shared.errors import InvalidInput, MalformedRequest
-from shared.validation import collect_errors, decode_body
+from shared.validation import collect_errors, decode_body, is_digits
 
 pytestmark = pytest.mark.unit
 
@@ -54,3 +54,11 @@ def test_a_valid_body_decodes_and_an_invalid_one_raises_with_all_errors() -> Non
     with pytest.raises(InvalidInput) as raised:
         decode_body(b'{"lines": [{"quantity": 0, "unit": "PCE"}]}', Order)
     assert {e.field for e in raised.value.errors} == {"buyer", "lines[0].quantity"}
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [("123", True), ("0", True), ("", False), ("¹", False), ("٣", False), ("1.0", False), ("-1", False)],
+)
+def test_only_ascii_digits_are_digits(text: str, digits: bool) -> None:
+    assert is_digits(text) is digits
