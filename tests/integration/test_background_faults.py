@@ -7,19 +7,25 @@ import asyncio
 import logging
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
 import pytest
 
+from services.orders.app import service as orders
+from shared.clock import ManualClock
 from shared.config import Settings
 from shared.consumer import Delivery, HandlerContext, Subscription
+from shared.eventstore import Connection, EventStore
 from shared.http import create_app
+from shared.projection import Projector
 from shared.runtime import Runtime
+from shared.schedule import DueAction, run_due_actions, schedule
 from shared.service import ServiceContext
 from tests.conftest import Servers
 from tests.integration.pooling.harness import http_server
-from tests.support.app import settings_for
+from tests.support.app import TOKENS, settings_for
 from tests.support.audit_service import audit_service, record
 from tests.support.ledger import CODEC, Opened
 from tests.support.ledger_service import ledger_service
@@ -110,3 +116,30 @@ async def test_a_handler_that_loses_its_database_connection_is_retried_never_dea
         assert list(tries.values()) == [2 * settings.max_deliveries + 1]
     finally:
         await runtime.stop()
+
+
+async def test_a_due_action_that_meets_an_outage_is_not_put_off_but_fired_once_the_database_answers(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    now = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
+    store = EventStore(pool, "orders", orders.codec)
+    context = ServiceContext(orders, settings, pool, store, ManualClock(now), TOKENS, Projector(store, []))
+    tries: list[str] = []
+
+    async def remind(ctx: ServiceContext, action: DueAction, connection: Connection) -> None:
+        tries.append(action.subject)
+        if len(tries) <= 2:
+            raise asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+
+    await schedule(pool, "reminder", "order-1", now, schema="orders")
+    worker = asyncio.create_task(run_due_actions(context, {"reminder": remind}, poll=0.05))
+    try:
+
+        async def fired() -> bool:
+            return await pool.fetchval("SELECT done_at FROM orders.due_actions WHERE subject = 'order-1'") is not None
+
+        await eventually(fired)  # the clock stands still: an action put off by its retry delay would never fire
+        assert tries == ["order-1"] * 3 and not worker.done()
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
