@@ -37,6 +37,7 @@ from shared.outages import Backoff, is_outage
 log = logging.getLogger("gotong.consumer")
 WAITING_SECONDS = 0.002  # how long a fetch for more messages after the first may linger
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
+MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
 IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
 _metadata = msgspec.json.Decoder(Metadata)
 
@@ -366,9 +367,13 @@ class Consumer:
             await self._until_reachable(functools.partial(self._process, msg))
 
     async def _ack_all(self, messages: list[Msg]) -> None:
-        for msg, acked in zip(messages, await asyncio.gather(*(self._ack(msg) for msg in messages)), strict=True):
-            if acked:
+        outcomes = await asyncio.gather(*(self._ack(msg) for msg in messages), return_exceptions=True)
+        for msg, outcome in zip(messages, outcomes, strict=True):
+            if outcome is True:
                 self._handled(msg)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the others are acknowledged; trying again acknowledges the rest
 
     async def _ack(self, msg: Msg) -> bool:
         """Acknowledge ``msg`` unless it already was (an ack that landed before an outage cut its answer)."""
@@ -406,6 +411,8 @@ class Consumer:
         except Exception as error:
             if is_outage(error):
                 raise
+            if len(self._failures) > MAX_REMEMBERED_FAILURES:
+                self._failures.clear()  # events retried by other replicas meanwhile; forgetting costs retries
             failures = self._failures[sequence] = self._failures.get(sequence, 0) + 1
             if failures >= self.max_deliveries:
                 log.error("%s: dead-lettering %s after %d failures: %s", self.durable, msg.subject, failures, error)
