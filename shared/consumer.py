@@ -288,16 +288,31 @@ class Consumer:
         self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd
 
     async def run(self) -> None:
+        """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
+        on reconnect), so what the server sends it in answer to fetches made meanwhile is not lost."""
         backoff = Backoff(f"consumer {self.durable}", log)
-        while True:
-            try:
-                await self._consume(backoff)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                if not is_outage(error):
-                    raise  # a bug: the runtime logs it and starts the consumer again
-                await backoff.wait(error)
+        subscription: Any = None
+        try:
+            while True:
+                try:
+                    if self._target is None:
+                        info = await self.js.stream_info(self.stream)
+                        self._target = info.state.last_seq
+                        if not self._target:
+                            self.caught_up.set()
+                    if subscription is None:
+                        subscription = await self._subscribe()
+                    await self._consume(subscription, backoff)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if not is_outage(error):
+                        raise  # a bug: the runtime logs it and starts the consumer again
+                    await backoff.wait(error)
+        finally:
+            if subscription is not None:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
 
     async def _subscribe(self) -> Any:
         config = ConsumerConfig(
@@ -312,13 +327,7 @@ class Consumer:
             bus.subject(self.prefix, self.subscription.source), durable=self.durable, stream=self.stream, config=config
         )
 
-    async def _consume(self, backoff: Backoff) -> None:
-        info = await self.js.stream_info(self.stream)
-        self._target = info.state.last_seq
-        if not self._target:
-            self.caught_up.set()
-        subscription = await self._subscribe()
-        backoff.succeeded()
+    async def _consume(self, subscription: Any, backoff: Backoff) -> None:
         heartbeat = asyncio.create_task(self._report_in_progress(), name=f"in-progress:{self.durable}")
         try:
             while True:
@@ -331,6 +340,7 @@ class Consumer:
                         if pending == 0:
                             self.caught_up.set()
                     continue
+                backoff.succeeded()
                 if self.batch > 1:
                     with contextlib.suppress(TimeoutError):
                         messages += await subscription.fetch(self.batch - 1, timeout=WAITING_SECONDS)
@@ -341,8 +351,6 @@ class Consumer:
                     self._holding = []
         finally:
             heartbeat.cancel()
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
 
     async def _report_in_progress(self) -> None:
         """Keep JetStream from redelivering what this consumer holds while it waits out an outage."""
