@@ -395,17 +395,7 @@ class Consumer:
 
         Trying a handled event again is harmless: the inbox makes it a duplicate, which is acknowledged.
         """
-        backoff = Backoff(f"consumer {self.durable} (holding {len(self._holding)} messages)", log)
-        while True:
-            try:
-                await attempt()
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                await backoff.wait(error)
-                continue
-            backoff.succeeded()
-            return
+        await Backoff(f"consumer {self.durable} (holding {len(self._holding)} messages)", log).retry(attempt)
 
     async def _process(self, msg: Msg) -> None:
         sequence = msg.metadata.sequence.stream

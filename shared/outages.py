@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import nats.errors
@@ -32,6 +34,7 @@ _NATS_OUTAGES = (
     nats.errors.OutboundBufferLimitError,
     nats.js.errors.ServiceUnavailableError,
 )
+T = TypeVar("T")
 # connection closed or lost, pool closing, protocol state lost, refused, timed out
 _OUTAGE_TYPES = (asyncpg.InterfaceError, asyncpg_base.InternalClientError, OSError, *_NATS_OUTAGES)
 
@@ -90,3 +93,16 @@ class Backoff:
             self.log.info("%s: working again after %d failed tries", self.what, self.failures)
         self.failures = 0
         self.delay = self.first
+
+    async def retry(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()`` until it finishes without an outage; an outage is waited out, any other error raised."""
+        while True:
+            try:
+                result = await attempt()
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                await self.wait(error)
+                continue
+            self.succeeded()
+            return result

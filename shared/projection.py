@@ -241,14 +241,7 @@ class Projector:
         backoff = Backoff(f"projector of {self.store.schema}", log)
         while True:
             self._wake.clear()
-            try:
-                applied = await self.catch_up()
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                await backoff.wait(error)
-                continue
-            backoff.succeeded()
+            applied = await backoff.retry(self.catch_up)
             if not applied:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), poll_seconds)

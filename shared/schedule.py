@@ -107,14 +107,11 @@ async def run_due_actions(context: ServiceContext, handlers: Mapping[str, DueHan
     """A service worker: fire due actions as they come, checking every ``poll`` seconds; an outage is
     waited out with backoff."""
     backoff = Backoff(f"due actions of {context.schema}", log)
+
+    async def fire_all() -> None:
+        while await fire_due_actions(context, handlers):
+            pass
+
     while True:
-        try:
-            while await fire_due_actions(context, handlers):
-                pass
-        except Exception as error:
-            if not is_outage(error):
-                raise
-            await backoff.wait(error)
-            continue
-        backoff.succeeded()
+        await backoff.retry(fire_all)
         await asyncio.sleep(poll)
