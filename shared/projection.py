@@ -136,12 +136,14 @@ async def _apply_parking(
 
 
 async def park(connection: Connection, schema: str, projection: str, record: RecordedEvent, error: Exception) -> None:
-    """Record that ``projection`` could not apply ``record`` (once per projection and event) and log it once."""
+    """Record that ``projection`` could not apply ``record`` (one letter per projection and event, its error and
+    time renewed when a rebuild meets it again) and log it the first time."""
     reason = f"{type(error).__name__}: {error}"
-    letter = await connection.fetchval(
+    letter = await connection.fetchrow(
         f"INSERT INTO {schema}.{PARKED} (projection, event_id, stream_id, stream_version, event_type, "
         "transaction_id, position, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (projection, event_id) DO NOTHING RETURNING id",
+        "ON CONFLICT (projection, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now() "
+        "RETURNING id, xmax = 0 AS inserted",
         projection,
         record.event_id,
         record.stream_id,
@@ -151,7 +153,7 @@ async def park(connection: Connection, schema: str, projection: str, record: Rec
         record.position,
         reason,
     )
-    if letter is not None:
+    if letter is not None and letter["inserted"]:
         log.error(
             "projection %s.%s parked event %s (%s at position %d) as dead letter %d: %s",
             schema,
@@ -159,7 +161,7 @@ async def park(connection: Connection, schema: str, projection: str, record: Rec
             record.event_id,
             record.event_type,
             record.position,
-            letter,
+            letter["id"],
             reason,
         )
 

@@ -23,6 +23,7 @@ from shared.http import create_app
 from shared.migrations import Migration, migrate, tables_ddl
 from shared.operations import _projection_dead_letters
 from shared.projection import Projection, Projector, Tables
+from shared.rebuild import rebuild
 from shared.runtime import Runtime
 from shared.service import load_services
 from shared.sql import execute
@@ -44,6 +45,12 @@ owners = sa.Table(
     narrow,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("owner", sa.String(12), nullable=False),
+)
+
+# The same read model once its column was widened (the fix a later release ships).
+widened = sa.MetaData(schema="ledger")
+owners_widened = sa.Table(
+    "owners", widened, sa.Column("id", sa.Text, primary_key=True), sa.Column("owner", sa.Text, nullable=False)
 )
 
 
@@ -142,6 +149,28 @@ async def test_a_stored_event_that_does_not_decode_never_stops_a_start(
         assert all("ValidationError" in letter.error for letter in letters)
     finally:
         await runtime.stop()
+
+
+async def test_a_rebuild_after_the_fix_applies_parked_events_in_order_and_drops_their_letters(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    await store.append("d1", "account", 0, [Opened(owner=TOO_LONG)])
+    await store.append("d2", "account", 0, [Opened(owner="ana")])
+    projector = Projector(store, [OWNERS])
+    await projector.catch_up()
+    (letter,) = await _projection_dead_letters(pool, "ledger")
+
+    unfixed = await rebuild(store, OWNERS)
+    assert unfixed.swapped and await owner_ids(pool) == ["d2"]
+    assert [(p.id, p.event_id) for p in await _projection_dead_letters(pool, "ledger")] == [
+        (letter.id, letter.event_id)
+    ], "still unapplicable: the same letter stays"
+
+    await pool.execute("ALTER TABLE ledger.owners ALTER COLUMN owner TYPE text")
+    fixed = await rebuild(store, Projection("owners", [owners_widened], project_owner))
+    assert fixed.swapped and await owner_ids(pool) == ["d1", "d2"]
+    assert await _projection_dead_letters(pool, "ledger") == [], "the rebuilt table holds the event"
+    assert await projector.parked() == {}
 
 
 class Flaky:
