@@ -43,7 +43,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
     events = await _visible_history(ctx, principal, order_id)
     own = [
         (
-            (happened_at(event), record.recorded_at),
+            (happened_at(event), record.recorded_at, record.event_id),
             HistoryItem(
                 at=happened_at(event),
                 actor=record.metadata.actor,
@@ -54,7 +54,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
         )
         for record, event in events
     ]
-    others = [((entry.at, entry.recorded_at), entry.item) for entry in await told_by_others(ctx.pool, order_id)]
+    others = [(entry.order_key, entry.item) for entry in await told_by_others(ctx.pool, order_id)]
     return OrderHistory([item for _, item in sorted(own + others, key=lambda pair: pair[0])])
 
 
