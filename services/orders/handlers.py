@@ -23,7 +23,7 @@ from events.quality import LotAccepted, LotRejected
 from services.orders.history import happened_at
 from services.orders.milestones import due_milestones
 from services.orders.order import ORDER, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, progress_of
+from services.orders.progress import PROGRESS_CHANNEL, covered_since, progress_of
 from services.orders.projections import orders
 from services.orders.supply_progress import apply_pool_event
 from services.orders.supply_records import (
@@ -123,7 +123,8 @@ async def _advance(hctx: HandlerContext, delivery: Delivery, order_id: UUID) -> 
         if order.state is None:
             return
         progress = await progress_of(unit.connection, order_id)
-        for command in due_milestones(order, progress, _at(delivery), consignment_id):
+        since = await covered_since(unit.connection, order_id)
+        for command in due_milestones(order, progress, _at(delivery), consignment_id, since):
             await unit.execute(ORDER, stream, command)
 
     metadata = Metadata(
