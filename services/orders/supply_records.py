@@ -79,12 +79,19 @@ async def keep_product(connection: Connection, event: ProductListed | ProductUpd
     await execute(connection, insert(product_versions).values(**row).on_conflict_do_nothing())
 
 
-async def msme_names(connection: Connection | asyncpg.Pool, ids: Iterable[UUID]) -> dict[UUID, str]:
+async def _by_id(
+    connection: Connection | asyncpg.Pool, key: sa.Column[UUID], value: sa.Column[str], ids: Iterable[UUID]
+) -> dict[UUID, str]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await fetch(connection, sa.select(msmes.c.msme_id, msmes.c.name).where(msmes.c.msme_id.in_(wanted)))
-    return {row["msme_id"]: row["name"] for row in rows}
+    rows = await fetch(connection, sa.select(key.label("key"), value.label("value")).where(key.in_(wanted)))
+    return {row["key"]: row["value"] for row in rows}
+
+
+async def msme_names(connection: Connection | asyncpg.Pool, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The names of the MSMEs catalog told of, by id (one not heard of yet is absent)."""
+    return await _by_id(connection, msmes.c.msme_id, msmes.c.name, ids)
 
 
 async def add_to_timeline(
@@ -194,8 +201,4 @@ async def keep_verdict(
 
 async def lot_codes(connection: Connection | asyncpg.Pool, ids: Iterable[UUID]) -> dict[UUID, str]:
     """The codes of the lots pooling told of, by lot id (a lot not heard of yet is absent)."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = await fetch(connection, sa.select(lots.c.lot_id, lots.c.lot_code).where(lots.c.lot_id.in_(wanted)))
-    return {row["lot_id"]: row["lot_code"] for row in rows}
+    return await _by_id(connection, lots.c.lot_id, lots.c.lot_code, ids)

@@ -3,22 +3,30 @@ lines are covered, and each buyer sees only its own share of what the pool did."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.integration.flow.marketplace import BUYER, OTHER_BUYER, Marketplace
+from tests.integration.flow.marketplace import BUYER, OTHER_BUYER, Marketplace, Producer
 from tests.integration.flow.test_shortfalls import line, told, two_workshops
 
 pytestmark = pytest.mark.integration
 
 
-async def test_supply_serves_the_order_required_first_and_each_order_moves_on_by_its_own_lines(
-    market: Marketplace,
-) -> None:
+async def two_orders_in_one_pool(market: Marketplace) -> tuple[str, Producer, Producer, str, Any, Any]:
+    """Two workshops, and two buyers' orders in one pool: 300 required later, 500 (another buyer's) sooner."""
     standard, jepara, rembang, pool_id = await two_workshops(market)
     await market.register_buyer(OTHER_BUYER, name="Osaka Living K.K.")
     later = await market.confirmed_order(standard, [300], required_by="2027-05-28")
     sooner = await market.confirmed_order(standard, [500], buyer=OTHER_BUYER, required_by="2027-04-30")
     await market.pool_where(pool_id, lambda p: p["demand"] == 800, "both orders join the pool")
+    return standard, jepara, rembang, pool_id, later, sooner
+
+
+async def test_supply_serves_the_order_required_first_and_each_order_moves_on_by_its_own_lines(
+    market: Marketplace,
+) -> None:
+    _, jepara, rembang, pool_id, later, sooner = await two_orders_in_one_pool(market)
 
     proposal = await market.allocate(pool_id, msmes=2)
     assert [(a["msme_id"], a["quantity"]) for a in proposal["allocations"]] == [(jepara.msme_id, 800)]
@@ -49,11 +57,7 @@ async def test_supply_serves_the_order_required_first_and_each_order_moves_on_by
 async def test_each_order_tells_every_lot_delivered_for_it_with_its_verdict_and_its_shipment(
     market: Marketplace,
 ) -> None:
-    standard, jepara, rembang, pool_id = await two_workshops(market)
-    await market.register_buyer(OTHER_BUYER, name="Osaka Living K.K.")
-    later = await market.confirmed_order(standard, [300], required_by="2027-05-28")
-    sooner = await market.confirmed_order(standard, [500], buyer=OTHER_BUYER, required_by="2027-04-30")
-    await market.pool_where(pool_id, lambda p: p["demand"] == 800, "both orders join the pool")
+    standard, jepara, rembang, pool_id, later, sooner = await two_orders_in_one_pool(market)
     await market.allocate(pool_id, msmes=2)
     request = await market.request_for(jepara)
     await market.post(f"/v1/allocation-requests/{request['id']}/accept", {"quantity": 600}, jepara.headers, 200)
