@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
 from services.orders.access import can_see_order
 from services.orders.feed import order_changes
-from services.orders.flow_tables import order_timeline
 from services.orders.history import happened_at, summarise
+from services.orders.history_queries import told_by_others
 from services.orders.order import ORDER, Order, OrderEvent, order_stream
 from services.orders.views import HistoryItem, OrderHistory
 from shared.api import Caller, Context
@@ -22,7 +21,6 @@ from shared.errors import InvalidInput, NotFound
 from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
 from shared.service import ServiceContext
-from shared.sql import fetch
 from shared.validation import is_digits
 
 
@@ -46,7 +44,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
     events = await _visible_history(ctx, principal, order_id)
     own = [
         (
-            (happened_at(event), record.recorded_at),
+            (happened_at(event), record.recorded_at, record.event_id),
             HistoryItem(
                 at=happened_at(event),
                 actor=record.metadata.actor,
@@ -57,22 +55,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
         )
         for record, event in events
     ]
-    table = order_timeline
-    rows = await fetch(ctx.pool, sa.select(table).where(table.c.order_id == order_id))
-    others = [
-        (
-            (row["at"], row["recorded_at"]),
-            HistoryItem(
-                at=row["at"],
-                actor=row["actor"],
-                event=row["event_type"],
-                summary=row["summary"],
-                version=None,
-                service=row["service"],
-            ),
-        )
-        for row in rows
-    ]
+    others = [(entry.order_key, entry.item) for entry in await told_by_others(ctx.pool, order_id)]
     return OrderHistory([item for _, item in sorted(own + others, key=lambda pair: pair[0])])
 
 
