@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -64,16 +65,41 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
 
 
-def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
-    """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C."""
-    from shared.devservers import DevServers
+def _exit_on_stop_signals() -> None:
+    """Turn SIGTERM and SIGINT into SystemExit, so that `gotong dev` stops its servers on the way out.
 
-    settings = _secret(settings, create=True)
-    with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
-        settings = servers.settings
-        print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
-        print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
-        _serve(settings, None)
+    uvicorn handles both while it serves and raises the signal again once it has shut down; SIGTERM's
+    default action would end the process there and leave PostgreSQL, NATS and servers.json behind.
+    Later signals are ignored, so that a second Ctrl-C cannot cut the stopping short.
+    """
+    stopping = False
+
+    def stop(number: int, _: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise SystemExit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C
+    or SIGTERM; refuse if another `gotong dev` runs on the same data directory."""
+    from shared.devservers import DataDirInUse, DevServers
+
+    _exit_on_stop_signals()
+    try:
+        with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
+            settings = _secret(servers.settings, create=True)
+            print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
+            print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
+            _serve(settings, None)
+    except DataDirInUse as error:
+        print(f"gotong: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
