@@ -62,6 +62,10 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     app = create_app(settings, services)
     names = ", ".join(s.name for s in services) or "no services"
     print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
+    if settings.rate_limit:
+        limits = (settings.rate_per_principal, settings.rate_per_address, settings.rate_failed_auth)
+        shown = ", ".join(str(rate or "off") for rate in limits)
+        print(f"gotong: rate limits per caller, per address, failed sign-ins per address: {shown}", file=sys.stderr)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
 
 
@@ -105,6 +109,8 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = _secret(_joined(settings), create=False)
+    if settings.rate_limit is None:  # production: limited unless GOTONG_RATE_LIMIT=off
+        settings = replace(settings, rate_limit=True)
     _serve(settings, args.services or None)
     return 0
 
