@@ -33,6 +33,10 @@ class Buckets:
         self._buckets: dict[str, _Bucket] = {}
         self._pruned = clock()
 
+    def __len__(self) -> int:
+        """How many keys have a bucket that is not full."""
+        return len(self._buckets)
+
     def wait(self, key: str) -> float:
         """Seconds until `key` has a request to spend: 0 if it has one now."""
         now = self._clock()
