@@ -66,7 +66,14 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
         limits = (settings.rate_per_principal, settings.rate_per_address, settings.rate_failed_auth)
         shown = ", ".join(str(rate or "off") for rate in limits)
         print(f"gotong: rate limits per caller, per address, failed sign-ins per address: {shown}", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+        forwarded_allow_ips=settings.trusted_proxies,  # the client address the rate limits count by
+    )
 
 
 def _exit_on_stop_signals() -> None:

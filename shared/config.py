@@ -98,6 +98,8 @@ class Settings:
     rate_per_address: Rate | None = Rate(1200, 60)
     rate_failed_auth: Rate | None = Rate(20, 60)
     """Failed authentications per client address; once spent, that address may not try again until it refills."""
+    trusted_proxies: str = "127.0.0.1,::1"
+    """Addresses (or `*`) whose X-Forwarded-For names the client: the proxy in front of Gotong."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -123,6 +125,7 @@ class Settings:
             rate_per_principal=_rate(env, "GOTONG_RATE_LIMIT_PER_PRINCIPAL", Rate(600, 60)),
             rate_per_address=_rate(env, "GOTONG_RATE_LIMIT_PER_ADDRESS", Rate(1200, 60)),
             rate_failed_auth=_rate(env, "GOTONG_RATE_LIMIT_FAILED_AUTH", Rate(20, 60)),
+            trusted_proxies=(env.get("GOTONG_TRUSTED_PROXIES") or "127.0.0.1,::1").replace(" ", ""),
         )
 
     def with_servers(self, database_url: str, nats_url: str) -> Settings:

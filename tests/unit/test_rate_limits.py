@@ -37,6 +37,9 @@ def test_gotong_serve_limits_by_default_and_the_limits_read_as_requests_per_peri
     assert chosen.rate_failed_auth == Rate(5, 2)
     assert Settings.from_env({"GOTONG_RATE_LIMIT": "off", "GOTONG_RATE_LIMIT_PER_ADDRESS": "off"}).rate_limit is False
     assert Settings.from_env({"GOTONG_RATE_LIMIT_PER_ADDRESS": "OFF"}).rate_per_address is None
+    assert default.trusted_proxies == "127.0.0.1,::1"  # whose X-Forwarded-For names the client
+    proxies = Settings.from_env({"GOTONG_TRUSTED_PROXIES": "10.0.0.0/8, 10.1.2.3"}).trusted_proxies
+    assert proxies == "10.0.0.0/8,10.1.2.3"
 
 
 @pytest.mark.parametrize(
