@@ -42,6 +42,14 @@ class Rate:
         return f"{self.requests}/{self.seconds:g}s"
 
 
+PER_PRINCIPAL = Rate(100, 10)
+"""A caller: 100 requests at once, 10 a second after that."""
+PER_ADDRESS = Rate(300, 10)
+"""A client address, whoever calls from it (an office behind one NAT): 300 at once, 30 a second."""
+FAILED_AUTH = Rate(20, 60)
+"""Failed authentications from a client address: 20 at once, one more every 3 s."""
+
+
 def _rate(env: Mapping[str, str], name: str, default: Rate | None) -> Rate | None:
     """`600/min`, `20/s`, `5000/h`, `5/2s`, or `off`."""
     raw = (env.get(name) or "").strip().lower()
@@ -94,9 +102,9 @@ class Settings:
     log_json: bool = True
     rate_limit: bool | None = None
     """Whether the limits below apply; None leaves it to the command: on for `gotong serve`, off otherwise."""
-    rate_per_principal: Rate | None = Rate(600, 60)
-    rate_per_address: Rate | None = Rate(1200, 60)
-    rate_failed_auth: Rate | None = Rate(20, 60)
+    rate_per_principal: Rate | None = PER_PRINCIPAL
+    rate_per_address: Rate | None = PER_ADDRESS
+    rate_failed_auth: Rate | None = FAILED_AUTH
     """Failed authentications per client address; once spent, that address may not try again until it refills."""
     trusted_proxies: str = "127.0.0.1,::1"
     """Addresses (or `*`) whose X-Forwarded-For names the client: the proxy in front of Gotong."""
@@ -122,9 +130,9 @@ class Settings:
             log_level=(env.get("GOTONG_LOG_LEVEL") or "INFO").upper(),
             log_json=(env.get("GOTONG_LOG_FORMAT") or "json") == "json",
             rate_limit=_switch(env, "GOTONG_RATE_LIMIT"),
-            rate_per_principal=_rate(env, "GOTONG_RATE_LIMIT_PER_PRINCIPAL", Rate(600, 60)),
-            rate_per_address=_rate(env, "GOTONG_RATE_LIMIT_PER_ADDRESS", Rate(1200, 60)),
-            rate_failed_auth=_rate(env, "GOTONG_RATE_LIMIT_FAILED_AUTH", Rate(20, 60)),
+            rate_per_principal=_rate(env, "GOTONG_RATE_LIMIT_PER_PRINCIPAL", PER_PRINCIPAL),
+            rate_per_address=_rate(env, "GOTONG_RATE_LIMIT_PER_ADDRESS", PER_ADDRESS),
+            rate_failed_auth=_rate(env, "GOTONG_RATE_LIMIT_FAILED_AUTH", FAILED_AUTH),
             trusted_proxies=(env.get("GOTONG_TRUSTED_PROXIES") or "127.0.0.1,::1").replace(" ", ""),
         )
 

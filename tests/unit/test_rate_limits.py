@@ -21,7 +21,7 @@ class Clock:
 def test_gotong_serve_limits_by_default_and_the_limits_read_as_requests_per_period() -> None:
     default = Settings.from_env({})
     assert default.rate_limit is None  # the command decides: `gotong serve` on, `gotong dev` off
-    assert (default.rate_per_principal, default.rate_per_address) == (Rate(600, 60), Rate(1200, 60))
+    assert (default.rate_per_principal, default.rate_per_address) == (Rate(100, 10), Rate(300, 10))
     assert default.rate_failed_auth == Rate(20, 60)
 
     chosen = Settings.from_env(
