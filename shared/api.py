@@ -48,7 +48,7 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
     if raw is None:
         return None
     value = raw.strip().strip('"').removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidInput.of("If-Match", "must be the resource's version, a non-negative integer")
     return int(value)
 

@@ -55,6 +55,15 @@ Count = Annotated[
 Position = Annotated[int, msgspec.Meta(ge=1, le=MAX_INTEGER), whole(1, MAX_INTEGER)]
 """A 1-based number in a sequence kept in an ``integer`` column (a quote's number, a version in a path)."""
 
+Currency = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", max_length=3, description="ISO 4217 currency code"),
+    documented(max_length=3, pattern=r"^[A-Z]{3}$"),
+]  # fmt: skip
+Month = Annotated[
+    str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", max_length=7, description="a calendar month, YYYY-MM"),
+    documented(max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+]  # fmt: skip
+
 _PLAIN = re.compile(r"-?(\d+)(?:\.(\d+))?")
 
 
@@ -106,23 +115,23 @@ RATE = DecimalShape(12, 10, "0.25")
 MEASUREMENT = DecimalShape(12, 6, "12.75")
 
 
-def _shown(shape: DecimalShape) -> KwargDefinition:
-    return documented(max_length=shape.max_length, pattern=shape.pattern)
+def _shown(shape: DecimalShape, what: str) -> KwargDefinition:
+    # no msgspec.Meta here: Litestar would read its description and then ignore these bounds
+    return _Documented(
+        description=f"{what}: {shape.rule}", schema_extra={"max_length": shape.max_length, "pattern": shape.pattern}
+    )
 
 
-Amount = Annotated[Decimal, AMOUNT, msgspec.Meta(description=f"money: {AMOUNT.rule}"), _shown(AMOUNT)]
+Amount = Annotated[Decimal, AMOUNT, _shown(AMOUNT, "money")]
 """Money: prices, quotes, costs per unit or per MSME (the currency's own decimal places are a rule of their own)."""
 
-Rate = Annotated[Decimal, RATE, msgspec.Meta(description=f"a rate, weight or share: {RATE.rule}"), _shown(RATE)]
+Rate = Annotated[Decimal, RATE, _shown(RATE, "a rate, weight or share")]
 """Weights, shares, exchange rates, per-kilometre rates and AQLs."""
 
-Measurement = Annotated[
-    Decimal, MEASUREMENT, msgspec.Meta(description=f"a measured value: {MEASUREMENT.rule}"), _shown(MEASUREMENT)
-]
+Measurement = Annotated[Decimal, MEASUREMENT, _shown(MEASUREMENT, "a measured value")]
 """Nominal values, tolerances, measured values and areas."""
 
 
 def shape_of(metadata: tuple[Any, ...]) -> DecimalShape | None:
     """The decimal shape among an ``Annotated`` type's metadata, if it has one."""
     return next((m for m in metadata if isinstance(m, DecimalShape)), None)
-

@@ -8,7 +8,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -100,6 +100,14 @@ def nul_errors(value: Any, path: str = "") -> list[FieldError]:
     return sorted(errors, key=lambda e: e.field)
 
 
+def check_parameters(path: Mapping[str, Any], query: Iterable[tuple[str, str]]) -> None:
+    """Refuse (422) path and query parameters holding NUL characters, naming each."""
+    names = [name for name, value in path.items() if isinstance(value, str) and "\x00" in value]
+    names += [name for name, value in query if "\x00" in value or "\x00" in name]
+    if names:
+        raise InvalidInput([FieldError(_join("", name), NUL_MESSAGE) for name in dict.fromkeys(names)])
+
+
 def _message(error: msgspec.ValidationError, path: str) -> FieldError:
     text = str(error)
     match = _AT.search(text)
@@ -131,12 +139,26 @@ def _items(value: Any, target: Any) -> list[tuple[Any, Any, str | int]]:
     """A list's or a map's values with their declared type and their index or key."""
     origin = typing.get_origin(target)
     args = typing.get_args(target)
-    if origin in (list, tuple, set, frozenset) and isinstance(value, list):
-        if args and (origin is not tuple or (len(args) == 2 and args[1] is Ellipsis)):
-            return [(item, args[0], index) for index, item in enumerate(value)]
+    homogeneous = args and (origin is not tuple or (len(args) == 2 and args[1] is Ellipsis))
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list) and homogeneous:
+        return [(item, args[0], index) for index, item in enumerate(value)]
     if origin in (dict, Mapping) and isinstance(value, dict) and len(args) == 2:
         return [(item, args[1], key) for key, item in value.items()]
     return []
+
+
+def _key_errors(value: Any, target: Any, path: str) -> list[FieldError]:
+    """A map's keys that its key type refuses, each named by its path (``months.next``)."""
+    args = typing.get_args(target)
+    if typing.get_origin(target) not in (dict, Mapping) or not isinstance(value, dict) or len(args) != 2:
+        return []
+    errors: list[FieldError] = []
+    for key in value:
+        try:
+            msgspec.convert(key, args[0])
+        except msgspec.ValidationError as error:
+            errors.append(FieldError(_join(path, key), _AT.sub("", str(error))))
+    return errors
 
 
 @functools.cache
@@ -152,8 +174,10 @@ def _has_shapes(target: Any, seen: frozenset[type] = frozenset()) -> bool:
     if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
         if inner in seen:
             return False
-        return _struct_has_shapes(inner) if not seen else any(
-            _has_shapes(f.type, seen | {inner}) for f in msgspec.structs.fields(inner)
+        return (
+            _struct_has_shapes(inner)
+            if not seen
+            else any(_has_shapes(f.type, seen | {inner}) for f in msgspec.structs.fields(inner))
         )
     return any(_has_shapes(arg, seen) for arg in typing.get_args(inner) if arg is not Ellipsis)
 
@@ -191,6 +215,7 @@ def collect_errors(value: Any, target: Any, path: str = "") -> list[FieldError]:
             errors.extend(FieldError(_join(path, k), "is not a known field") for k in value if k not in known)
     for item, item_type, key in _items(value, inner):
         errors.extend(collect_errors(item, item_type, _join(path, key)))
+    errors.extend(_key_errors(value, inner, path))
     return errors if errors or first is None else [first]
 
 
