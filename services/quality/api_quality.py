@@ -19,6 +19,7 @@ from services.quality.record import QUALITY_RECORD, ResumeInspection, record_str
 from services.quality.requests import Resume
 from services.quality.sampling import (
     MINIMUM_LOT_SIZE,
+    InvalidAql,
     InvalidSamplingParameter,
     parse_aql,
     parse_level,
@@ -30,7 +31,7 @@ from services.quality.standards import STANDARD, standard_stream
 from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
 from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
-from shared.bounds import MAX_QUANTITY
+from shared.bounds import MAX_QUANTITY, RATE
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, Forbidden, InvalidInput, NotFound
 from shared.problems import problem_responses
@@ -73,7 +74,7 @@ async def get_sampling_plan(
     errors: list[FieldError] = []
     size = _lot_size(lot_size, errors)
     parsed: dict[str, Any] = {}
-    checks = (("aql", parse_aql, aql), ("level", parse_level, level), ("severity", parse_severity, severity))
+    checks = (("aql", _aql, aql), ("level", parse_level, level), ("severity", parse_severity, severity))
     for name, parse, raw in checks:
         if raw is None:
             errors.append(FieldError(name, "is required"))
@@ -97,6 +98,13 @@ async def get_sampling_plan(
         reject=plan.reject,
         inspect_whole_lot=plan.inspect_whole_lot,
     )
+
+
+def _aql(raw: str) -> Decimal:
+    """An AQL of the preferred series, written plainly like every decimal Gotong takes (not ``1e0``)."""
+    if not RATE.admits(raw.strip()):
+        raise InvalidAql(raw)
+    return parse_aql(raw)
 
 
 def _lot_size(raw: str | None, errors: list[FieldError]) -> int | None:

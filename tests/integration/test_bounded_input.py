@@ -90,6 +90,16 @@ async def test_an_allocation_policy_that_is_not_a_number_is_refused(client: Clie
     assert field.split(".")[0] == next(iter(changes))
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("lot_size=1000&aql=1e0", "aql"), ("lot_size=1000&aql=sNaN", "aql"), ("lot_size=%C2%B2&aql=1.0", "lot_size"),
+     ("lot_size=1000000000000&aql=1.0", "lot_size"), ("lot_size=1000&aql=1.0&level=" + "I" * 50, "level")],
+)  # fmt: skip
+async def test_a_sampling_plan_query_out_of_bounds_is_refused(client: Client, query: str, field: str) -> None:
+    assert set(problems(await client.get(f"/v1/sampling-plans?{query}", headers=INSPECTOR))) == {field}
+    assert (await client.get("/v1/sampling-plans?lot_size=1000&aql=1.0", headers=INSPECTOR)).status_code == 200
+
+
 @pytest.mark.parametrize("amount", ["1e400", "99999999999999999999999999999.99", "NaN"])
 async def test_an_order_price_out_of_plain_decimal_digits_is_refused(client: Client, amount: str) -> None:
     buyer = {"name": "Rotterdam Home B.V.", "country": "NL", "contacts": [{"name": "Anke", "email": "buy@example.nl"}]}
