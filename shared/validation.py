@@ -23,6 +23,8 @@ MAX_DEPTH = 64
 """How deep arrays and objects may nest in a body; no request needs more than a handful of levels."""
 
 NUL_MESSAGE = "must not contain NUL characters (\\u0000)"
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (\\ud800 to \\udfff); send valid Unicode"
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -77,35 +79,45 @@ def _no_constant(name: str) -> Any:
 def _join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
-    key = key.replace("\x00", "\\u0000")
+    key = _UNSTORABLE.sub(lambda c: f"\\u{ord(c.group()):04x}", key)
     return f"{path}.{key}" if path else key
 
 
-def nul_errors(value: Any, path: str = "") -> list[FieldError]:
-    """Every string (value or key) holding a NUL character, which PostgreSQL cannot store in text or jsonb."""
+def _unstorable(text: str) -> str | None:
+    """Why PostgreSQL could not store ``text`` (a NUL character, or half of a UTF-16 surrogate pair), if so."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    return NUL_MESSAGE if found.group() == "\x00" else SURROGATE_MESSAGE
+
+
+def character_errors(value: Any, path: str = "") -> list[FieldError]:
+    """Every string (value or key) holding a character text and jsonb columns cannot store."""
     errors: list[FieldError] = []
     pending: list[tuple[Any, str]] = [(value, path)]
     while pending:
         node, where = pending.pop()
         if isinstance(node, str):
-            if "\x00" in node:
-                errors.append(FieldError(where or "body", NUL_MESSAGE))
+            if reason := _unstorable(node):
+                errors.append(FieldError(where or "body", reason))
         elif isinstance(node, dict):
-            for key, child in reversed(node.items()):
-                if "\x00" in key:
-                    errors.append(FieldError(_join(where, key), NUL_MESSAGE))
-                pending.append((child, _join(where, key)))
+            for key in node:
+                if reason := _unstorable(key):
+                    errors.append(FieldError(_join(where, key), reason))
+            pending.extend((child, _join(where, key)) for key, child in reversed(node.items()))
         elif isinstance(node, list):
             pending.extend((child, _join(where, index)) for index, child in reversed(list(enumerate(node))))
-    return sorted(errors, key=lambda e: e.field)
+    return errors
 
 
 def check_parameters(path: Mapping[str, Any], query: Iterable[tuple[str, str]]) -> None:
-    """Refuse (422) path and query parameters holding NUL characters, naming each."""
-    names = [name for name, value in path.items() if isinstance(value, str) and "\x00" in value]
-    names += [name for name, value in query if "\x00" in value or "\x00" in name]
-    if names:
-        raise InvalidInput([FieldError(_join("", name), NUL_MESSAGE) for name in dict.fromkeys(names)])
+    """Refuse (422) path and query parameters holding a character PostgreSQL cannot store, naming each."""
+    reasons: dict[str, str] = {}
+    for name, value in [*path.items(), *query]:
+        if isinstance(value, str) and (reason := _unstorable(value) or _unstorable(name)):
+            reasons.setdefault(name, reason)
+    if reasons:
+        raise InvalidInput([FieldError(_join("", name), reason) for name, reason in reasons.items()])
 
 
 def _message(error: msgspec.ValidationError, path: str) -> FieldError:
@@ -223,12 +235,16 @@ def decode_body(body: bytes, target: Any) -> Any:
     """Decode a JSON body as ``target`` or raise: 400 for malformed or too deeply nested JSON, 422 listing every
     bad field (NUL characters and decimals that are not plain ones included)."""
     parsed = parse_json(body)
-    errors = nul_errors(parsed)
+    errors = character_errors(parsed)
     try:
         decoded = msgspec.json.decode(body, type=target)
     except msgspec.ValidationError as error:
         errors += [e for e in collect_errors(parsed, target) if e not in errors] or [_message(error, "")]
         raise InvalidInput(errors) from None
+    except msgspec.DecodeError as error:  # what Python's parser takes and msgspec's does not, e.g. a lone surrogate
+        if errors:
+            raise InvalidInput(errors) from None
+        raise MalformedRequest(f"the body is not valid JSON: {error}") from None
     if _has_shapes(target):
         errors += collect_errors(parsed, target)
     if errors:

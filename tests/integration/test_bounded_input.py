@@ -118,6 +118,11 @@ async def test_a_nul_character_in_a_body_a_query_or_a_path_is_refused_naming_it(
     assert set(problems(await client.post("/v1/orders", json=order, headers=BUYER))) == {"lines[0].attributes.wood"}
     searched = await client.get("/v1/products?q=teak%00chair", headers=BUYER)
     assert set(problems(searched)) == {"q"}
+    repeated = await client.get("/v1/products?certification=ha%00lal&certification=svlk", headers=BUYER)
+    assert set(problems(repeated)) == {"certification"}
+    surrogate = json.dumps({**msme, "name": "Jepara \ud800 Teak"})  # escaped: \ud800 alone is not UTF-8
+    sent = await client.post("/v1/msmes", content=surrogate, headers={**MSME, "Content-Type": "application/json"})
+    assert set(problems(sent)) == {"name"}
     buyer = await client.get("/v1/buyers/rotterdam%00home", headers=BUYER)
     assert set(problems(buyer)) == {"org"}
 

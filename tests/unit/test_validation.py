@@ -77,3 +77,10 @@ def test_nesting_deeper_than_the_limit_is_malformed_and_names_the_limit() -> Non
         decode_body(b'{"buyer": ' + b"[" * 64 + b"]" * 64 + b"}", Order)
     with pytest.raises(InvalidInput):  # 64 levels in all are allowed; this one is only the wrong type
         decode_body(b'{"buyer": ' + b"[" * 63 + b"]" * 63 + b"}", Order)
+
+
+def test_a_lone_surrogate_in_a_string_is_refused_naming_its_field() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        decode_body(b'{"buyer": "b\\ud800", "lines": [{"quantity": 1, "unit": "PCE"}]}', Order)
+    assert [e.field for e in raised.value.errors] == ["buyer"]
+    assert "surrogate" in raised.value.errors[0].message
