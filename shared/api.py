@@ -18,6 +18,7 @@ from shared.eventstore import Connection, Metadata
 from shared.ids import new_id
 from shared.logs import correlation_id
 from shared.service import ServiceContext
+from shared.validation import is_digits
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 
@@ -48,7 +49,7 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
     if raw is None:
         return None
     value = raw.strip().strip('"').removeprefix("W/").strip('"')
-    if not (value.isascii() and value.isdigit()):
+    if not is_digits(value):
         raise InvalidInput.of("If-Match", "must be the resource's version, a non-negative integer")
     return int(value)
 

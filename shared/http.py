@@ -17,7 +17,7 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,8 +27,9 @@ from shared.config import Settings
 from shared.errors import MalformedRequest
 from shared.ids import new_id
 from shared.logs import correlation_id, request_id
+from shared.openapi import OpenAPIDocument, closed_bodies, document_problems
 from shared.operations import admin_routes
-from shared.problems import PROBLEM_JSON, handle_exception, problem_response
+from shared.problems import PROBLEM_JSON, handle_exception, problem_response, problem_responses
 from shared.runtime import Runtime
 from shared.service import Service, ServiceContext
 from shared.validation import check_parameters, decode_body
@@ -73,6 +74,17 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
     decode_body(body, target)
 
 
+def _allow(scope: Scope, headers: Any) -> list[tuple[bytes, bytes]]:
+    """``Allow`` names every method of the path: Litestar's own answer to OPTIONS names only the methods of
+    the first handler registered for a path when several are."""
+    template = scope.get("path_template")
+    route = next((r for r in scope["app"].routes if getattr(r, "path_format", None) == template), None)
+    if route is None:
+        return list(headers)
+    allow = ", ".join(sorted(route.methods)).encode()
+    return [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow)]
+
+
 def _request_context(app: ASGIApp) -> ASGIApp:
     """Give each request an id and a correlation id, echo them, and log the request in one line."""
 
@@ -91,8 +103,11 @@ def _request_context(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                headers = message.get("headers", [])
+                if scope.get("method") == "OPTIONS":
+                    headers = _allow(scope, headers)
                 message["headers"] = [
-                    *message.get("headers", []),
+                    *headers,
                     (b"x-request-id", rid.encode()),
                     (b"x-correlation-id", cid.encode()),
                 ]
@@ -120,7 +135,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/ready", tags=["operations"])
+@get("/ready", tags=["operations"], responses=problem_responses(503))
 async def ready(state: State) -> Response[Any]:
     """PostgreSQL and NATS answer and every consumer has caught up with what its stream held at start."""
     runtime: Runtime = state.runtime
@@ -138,7 +153,9 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
     def context() -> ServiceContext:
         return runtime.contexts[service.name]
 
-    admin = Router(path=f"/admin/{service.name}", route_handlers=admin_routes())
+    admin_handlers = admin_routes()
+    document_problems([*service.routes, *admin_handlers])
+    admin = Router(path=f"/admin/{service.name}", route_handlers=admin_handlers)
     return Router(
         path="/v1",
         route_handlers=[*service.routes, admin],
@@ -187,7 +204,7 @@ def create_app(
                 css_url=f"{assets}/swagger-ui.css",
                 standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
             ),
-            JsonRenderPlugin(),
+            OpenAPIDocument(closed_bodies(h for s in services for h in s.routes)),
         ],
     )
     return Litestar(

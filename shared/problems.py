@@ -45,6 +45,7 @@ _TITLES = {
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("validation", "Invalid input"),
     429: ("rate-limited", "Too many requests"),
+    500: ("internal", "Internal error"),
     503: ("not-ready", "Not ready"),
 }
 
@@ -127,6 +128,15 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI descriptions of the problem responses a route can give."""
     return {
-        status: ResponseSpec(data_container=Problem, description=_TITLES.get(status, ("", "Error"))[1])
+        status: ResponseSpec(
+            data_container=Problem, description=_TITLES.get(status, ("", "Error"))[1], media_type=PROBLEM_JSON
+        )
         for status in statuses
     }
+
+
+# What any route under /v1 may answer whatever it does: a bad query or path (400/422), no or a bad token
+# (401), a role or object it may not touch (403/404), too many requests (429), an outage (503), a fault (500).
+EVERY_ROUTE = (400, 401, 403, 404, 422, 429, 500, 503)
+# And a route that takes a body: too large (413) or not JSON (415).
+BODY_ROUTE = (413, 415)

@@ -250,3 +250,8 @@ def decode_body(body: bytes, target: Any) -> Any:
     if errors:
         raise InvalidInput(errors)
     return decoded
+
+
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits only: ``str.isdigit`` also admits ``"¹"`` and ``"٣"``."""
+    return text.isascii() and text.isdigit()

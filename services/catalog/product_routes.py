@@ -41,6 +41,7 @@ from shared.errors import FieldError, InvalidInput, NotFound
 from shared.geography import find_city
 from shared.problems import problem_responses
 from shared.sql import fetchrow
+from shared.validation import is_digits
 
 
 @get("/products/{product_id:uuid}", responses=problem_responses(401, 404, 422))
@@ -138,7 +139,7 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
     """Normalise a search (``Solo`` → ``Surakarta``, ``46.02`` → ``4602``) or name every bad parameter."""
     errors: list[FieldError] = []
     hs = normalise_hs_code(query.hs) if query.hs is not None else None
-    if hs is not None and not (hs.isdigit() and 2 <= len(hs) <= 10):
+    if hs is not None and not (is_digits(hs) and 2 <= len(hs) <= 10):
         errors.append(FieldError("hs", "must be an HS code prefix of 2 to 10 digits"))
     province = canonical_province(query.province) if query.province is not None else None
     if query.province is not None and province is None:

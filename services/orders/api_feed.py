@@ -24,6 +24,7 @@ from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch
+from shared.validation import is_digits
 
 
 async def _visible_history(
@@ -90,7 +91,7 @@ async def order_events(
     after: int | None = None
     if raw is not None:
         value = raw.strip()
-        if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= MAX_INTEGER):
+        if not (is_digits(value) and len(value) <= 10 and int(value) <= MAX_INTEGER):
             raise InvalidInput.of("Last-Event-ID", "must be a version this stream sent, a non-negative integer")
         after = int(value)
     return ServerSentEvent(order_changes(ctx, principal, order_id, after), headers={"Cache-Control": "no-cache"})

@@ -13,6 +13,7 @@ from shared.currencies import is_currency, minor_units
 from shared.errors import FieldError
 from shared.geography import find_place
 from shared.units import is_unit
+from shared.validation import is_digits
 
 SEA_ONLY = frozenset({"FAS", "FOB", "CFR", "CIF"})
 """Incoterms 2020 rules for sea and inland waterway transport only: they name a port."""
@@ -42,7 +43,7 @@ def _decimals(amount: Decimal) -> int:
 def line_errors(index: int, line: OrderLine) -> list[FieldError]:
     field = f"lines[{index}]"
     errors: list[FieldError] = []
-    if not (line.hs_code.isdigit() and 6 <= len(line.hs_code) <= 10):
+    if not (is_digits(line.hs_code) and 6 <= len(line.hs_code) <= 10):
         errors.append(FieldError(f"{field}.hs_code", "must be an HS code of 6 to 10 digits"))
     if not line.category.strip():
         errors.append(FieldError(f"{field}.category", "must not be blank"))

@@ -36,6 +36,7 @@ from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, Forbidden, InvalidInput, NotFound
 from shared.problems import problem_responses
 from shared.sql import fetch
+from shared.validation import is_digits
 
 
 class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,7 +113,7 @@ def _lot_size(raw: str | None, errors: list[FieldError]) -> int | None:
         errors.append(FieldError("lot_size", "is required"))
         return None
     digits = raw.strip()
-    if not (digits.isascii() and digits.isdigit()) or not MINIMUM_LOT_SIZE <= int(digits) <= MAX_QUANTITY:
+    if not is_digits(digits) or not MINIMUM_LOT_SIZE <= int(digits) <= MAX_QUANTITY:
         errors.append(
             FieldError(
                 "lot_size", f"must be a whole number of {MINIMUM_LOT_SIZE} to {MAX_QUANTITY:,} items, not {raw!r}"

@@ -1,8 +1,14 @@
-"""Hostile input over the whole API, generated from the OpenAPI document: never a server error.
+"""Hostile input over the whole API, generated from the OpenAPI document: never a server error, never an
+answer the document does not describe.
 
-Schemathesis sends thousands of generated requests (valid and invalid, every operation, as each role) to
-one `gotong serve` process with all four services; any 5xx fails the test, with the reproducing request.
-Sizes are bounded so the suite stays fast (fewer examples under CI=true).
+Schemathesis sends thousands of generated requests (valid and invalid, every operation, as each of the five
+roles) to one `gotong serve` process with all four services, with every check it has: any 5xx, any status,
+content type, header or body the document does not describe, any invalid input accepted, fails the test with
+the reproducing request. One check is left out: ``positive_data_acceptance`` expects every request that fits
+the document to succeed, but Gotong also refuses, with a 422 naming the field, what a schema cannot say (a
+standard it does not know, a city that is not an Indonesian regency, a cursor it did not issue, rules across
+fields). Sizes are bounded so the suite stays fast (fewer examples under CI=true); one worker, since the
+coverage phase's parser is not thread-safe on CPython 3.11.7.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ async def gotong(module_env: dict[str, str], logs: Path) -> AsyncIterator[Gotong
         stop([served])
 
 
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.MSME, Role.BUYER])
+@pytest.mark.parametrize("role", list(Role))
 async def test_no_generated_request_gets_a_server_error(
     gotong: GotongProcess, module_env: dict[str, str], role: Role
 ) -> None:
@@ -44,8 +50,8 @@ async def test_no_generated_request_gets_a_server_error(
     process = await asyncio.create_subprocess_exec(
         st, "run", f"{gotong.url}/schema/openapi.json",
         "--header", f"Authorization: Bearer {token}",
-        "--checks", "not_a_server_error",
-        "--max-examples", EXAMPLES, "--workers", "2", "--seed", "20261125",
+        "--checks", "all", "--exclude-checks", "positive_data_acceptance",
+        "--max-examples", EXAMPLES, "--workers", "1", "--seed", "20261206",
         "--exclude-path-regex", "/events$",  # the live feed streams until closed
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip

@@ -108,6 +108,9 @@ async def test_if_match_makes_a_command_conditional_and_other_orgs_see_nothing(c
     created = (await client.post("/v1/accounts", json={"owner": "ana"}, headers=BUYER)).json()
     url = f"/v1/accounts/{created['id']}"
     await client.get(f"{url}?wait_for_position={created['position']}", headers=BUYER)
+    for version in ("abc", "-1", "1.0"):
+        odd = await client.post(f"{url}/deposits", json={"amount": 5}, headers={**BUYER, "If-Match": version})
+        assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "If-Match", odd.text
     stale = await client.post(f"{url}/deposits", json={"amount": 5}, headers={**BUYER, "If-Match": "7"})
     assert stale.status_code == 412
     fresh = await client.post(f"{url}/deposits", json={"amount": 5}, headers={**BUYER, "If-Match": "1"})

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from shared.errors import InvalidInput, MalformedRequest
-from shared.validation import collect_errors, decode_body
+from shared.validation import collect_errors, decode_body, is_digits
 
 pytestmark = pytest.mark.unit
 
@@ -84,3 +84,11 @@ def test_a_lone_surrogate_in_a_string_is_refused_naming_its_field() -> None:
         decode_body(b'{"buyer": "b\\ud800", "lines": [{"quantity": 1, "unit": "PCE"}]}', Order)
     assert [e.field for e in raised.value.errors] == ["buyer"]
     assert "surrogate" in raised.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [("123", True), ("0", True), ("", False), ("¹", False), ("٣", False), ("1.0", False), ("-1", False)],
+)
+def test_only_ascii_digits_are_digits(text: str, digits: bool) -> None:
+    assert is_digits(text) is digits

@@ -243,6 +243,8 @@ async def test_sampling_plans_follow_iso_2859_1_and_bad_parameters_are_named(cli
         ("lot_size=abc&aql=0.3", {"lot_size", "aql"}),
         ("lot_size=50&level=", {"aql", "level"}),
         ("lot_size=2.5&aql=1.0&severity=NORMAL", {"lot_size", "severity"}),
+        ("lot_size=%C2%B9&aql=1.0", {"lot_size"}),  # "¹" is a digit to str.isdigit, not to int()
+        ("lot_size=%D9%A3%D9%A3&aql=1.0", {"lot_size"}),  # Arabic-Indic digits are not a lot size either
     ):
         response = await client.get(f"/v1/sampling-plans?{query}", headers=BUYER)
         assert response.status_code == 422, response.text
