@@ -33,7 +33,7 @@ from shared.problems import PROBLEM_JSON, handle_exception, problem_response, pr
 from shared.ratelimit import RateLimits
 from shared.runtime import Runtime
 from shared.service import Service, ServiceContext
-from shared.validation import decode_body
+from shared.validation import check_parameters, decode_body
 
 log = logging.getLogger("gotong.http")
 _JSON_TYPES = {"application/json", "application/merge-patch+json"}
@@ -69,7 +69,9 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
 
 
 async def _check_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse wrong content types (415), malformed JSON and duplicate keys (400), and list every invalid field."""
+    """Refuse NUL characters in the path or query (422), wrong content types (415), malformed JSON and duplicate
+    keys (400), and list every invalid field."""
+    check_parameters(request.path_params, request.query_params.multi_items())
     target = _body_type(request)
     if target is None:
         return

@@ -35,6 +35,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import MAX_INTEGER, MAX_VERSION, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.geography import find_city
@@ -188,6 +189,8 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
 
 
 Query = QueryParameter
+# ``kind``, or ``other:<name>`` for another scheme (names are at most 200 characters)
+CertificationKey = Annotated[str, msgspec.Meta(max_length=210), documented(max_length=210)]
 
 
 @get("/products", responses=problem_responses(401, 403, 422))
@@ -198,14 +201,18 @@ async def search_products(
     category: Annotated[str | None, Query(name="category", max_length=40)] = None,
     province: Annotated[str | None, Query(name="province", max_length=60)] = None,
     city: Annotated[str | None, Query(name="city", max_length=60)] = None,
-    certification: Annotated[list[str] | None, Query(name="certification", description="kind, repeatable")] = None,
+    certification: Annotated[
+        list[CertificationKey] | None, Query(name="certification", max_items=20, description="kind, repeatable")
+    ] = None,
     certified_on: Annotated[date | None, Query(name="certified_on", description="default today")] = None,
     standard: Annotated[UUID | None, Query(name="standard")] = None,
-    standard_version: Annotated[int | None, Query(name="standard_version", ge=1, le=2**31 - 1)] = None,
+    standard_version: Annotated[int | None, Query(name="standard_version", ge=1, le=MAX_VERSION)] = None,
     msme_id: Annotated[UUID | None, Query(name="msme_id")] = None,
-    min_available: Annotated[int | None, Query(name="min_available", ge=0, le=2**31 - 1)] = None,
-    available_from: Annotated[str | None, Query(name="available_from", description="YYYY-MM")] = None,
-    available_to: Annotated[str | None, Query(name="available_to", description="YYYY-MM")] = None,
+    min_available: Annotated[
+        int | None, Query(name="min_available", ge=0, le=MAX_INTEGER, schema_extra={"minimum": 0})
+    ] = None,
+    available_from: Annotated[str | None, Query(name="available_from", max_length=7, description="YYYY-MM")] = None,
+    available_to: Annotated[str | None, Query(name="available_to", max_length=7, description="YYYY-MM")] = None,
     q: Annotated[str | None, Query(name="q", max_length=200, description="words, prefix-matched")] = None,
     include_suspended: Annotated[bool, Query(name="include_suspended")] = False,
     cursor: Annotated[str | None, Query(name="cursor", max_length=200)] = None,

@@ -17,6 +17,7 @@ from services.orders.order import ORDER, Order, OrderEvent, order_stream
 from services.orders.views import HistoryItem, OrderHistory
 from shared.api import Caller, Context
 from shared.auth import Principal, Role
+from shared.bounds import MAX_INTEGER
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
@@ -72,9 +73,10 @@ async def order_events(
     raw = request.headers.get("Last-Event-ID")
     after: int | None = None
     if raw is not None:
-        if not is_digits(raw.strip()):
+        value = raw.strip()
+        if not (is_digits(value) and len(value) <= 10 and int(value) <= MAX_INTEGER):
             raise InvalidInput.of("Last-Event-ID", "must be a version this stream sent, a non-negative integer")
-        after = int(raw.strip())
+        after = int(value)
     return ServerSentEvent(order_changes(ctx, principal, order_id, after), headers={"Cache-Control": "no-cache"})
 
 

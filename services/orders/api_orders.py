@@ -43,6 +43,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import MAX_INTEGER
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, NotFound
 from shared.eventstore import Connection, Metadata
@@ -119,11 +120,11 @@ async def list_orders(
     principal: Caller,
     ctx: Context,
     in_state: Annotated[OrderState | None, QueryParameter(name="state")] = None,
-    buyer: Annotated[str | None, QueryParameter(name="buyer", min_length=1)] = None,
+    buyer: Annotated[str | None, QueryParameter(name="buyer", min_length=1, max_length=100)] = None,
     required_from: Annotated[date | None, QueryParameter(name="required_by_from")] = None,
     required_to: Annotated[date | None, QueryParameter(name="required_by_to")] = None,
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    cursor: Annotated[str | None, QueryParameter(name="cursor", max_length=200)] = None,
     wait_for: WaitFor = None,
 ) -> OrderPage:
     """Orders the caller may see, oldest first, filtered by state, buyer and required-by range."""
@@ -243,7 +244,7 @@ async def confirm_order(
     request: AnyRequest,
     principal: Caller,
     ctx: Context,
-    quote_number: Annotated[int | None, QueryParameter(name="quote_number", ge=1)] = None,
+    quote_number: Annotated[int | None, QueryParameter(name="quote_number", ge=1, le=MAX_INTEGER)] = None,
 ) -> OrderView:
     """Accept the current quote before it expires (``?quote_number=`` refuses if it was superseded)."""
     principal.require(Role.BUYER)

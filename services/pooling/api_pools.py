@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from events.common import CurrencyCode
 from events.pooling import ConsignmentShipped
 from services.pooling.access import load_pool, supplier_or_owner, visible_pool
 from services.pooling.order_demand import order_demand_stream
@@ -36,6 +35,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import Currency, Quantity, Version, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.eventstore import Connection
@@ -47,17 +47,19 @@ from shared.sql import fetch, fetchrow
 
 class OpenPoolBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$", description="HS code, 4 to 10 digits")]
+    hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$", max_length=10, description="HS code, 4 to 10 digits")]
     standard_id: UUID
-    standard_version: Annotated[int, msgspec.Meta(ge=1)]
-    unit: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$", description="UN/ECE unit code, e.g. PCE")]
-    currency: CurrencyCode
+    standard_version: Version
+    unit: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$", max_length=8, description="UN/ECE unit code, e.g. PCE")
+    ]
+    currency: Currency
     consolidation_point: Annotated[
         str, msgspec.Meta(min_length=2, max_length=100, description="a port (UN/LOCODE or name) or city")
     ]
     required_by: date | None = None
     inspector_orgs: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]],
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100), documented(max_length=100)]],
         msgspec.Meta(max_length=20, description="third-party inspection organisations whose verdicts count"),
     ] = []
 
@@ -70,7 +72,7 @@ class AddDemandBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class LotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     msme_id: UUID
     product_id: UUID | None = None
-    quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
+    quantity: Quantity
     lot_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     delivered_on: date
 
@@ -127,7 +129,9 @@ async def open_pool(
 async def list_pools(
     principal: Caller,
     ctx: Context,
-    status: Annotated[str | None, QueryParameter(name="status", pattern="^(open|filled|shipped)$")] = None,
+    status: Annotated[
+        str | None, QueryParameter(name="status", pattern="^(open|filled|shipped)$", max_length=7)
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,

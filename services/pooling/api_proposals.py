@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from events.common import CurrencyCode
 from events.pooling import AllocationPolicy, AllocationProposed, ExchangeRate
 from services.pooling.access import load_pool, require_caught_up, visible_pool
 from services.pooling.engine import run_engine
@@ -32,6 +31,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import Amount, Currency, Rate, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.problems import problem_responses
@@ -43,24 +43,27 @@ _ids = msgspec.json.Decoder(list[UUID])
 
 
 class WeightsBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    price: Decimal = Decimal(1)
-    quality: Decimal = Decimal(1)
-    logistics: Decimal = Decimal(1)
-    handling: Decimal = Decimal(1)
+    price: Rate = Decimal(1)
+    quality: Rate = Decimal(1)
+    logistics: Rate = Decimal(1)
+    handling: Rate = Decimal(1)
 
 
 class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The aggregator's rules for this run; money in the pool's currency."""
 
     weights: WeightsBody = WeightsBody()
-    max_share: Decimal | None = None
+    max_share: Rate | None = None
     min_msmes: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
-    required_certifications: list[Annotated[str, msgspec.Meta(min_length=1, max_length=40)]] = []
+    required_certifications: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=40), documented(max_length=40)]],
+        msgspec.Meta(max_length=20),
+    ] = []
     allow_probation: bool = False
-    exchange_rates: dict[CurrencyCode, Decimal] = {}
-    rejection_penalty_per_unit: Decimal = Decimal(0)
-    logistics_rate_per_unit_km: Decimal = Decimal(0)
-    handling_cost_per_msme: Decimal = Decimal(0)
+    exchange_rates: Annotated[dict[Currency, Rate], msgspec.Meta(max_length=50)] = {}
+    rejection_penalty_per_unit: Amount = Decimal(0)
+    logistics_rate_per_unit_km: Rate = Decimal(0)
+    handling_cost_per_msme: Amount = Decimal(0)
     time_limit_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
     mip_gap: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
     send: bool = False

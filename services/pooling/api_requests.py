@@ -29,6 +29,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import Quantity
 from shared.errors import NotFound
 from shared.problems import problem_responses
 from shared.service import ServiceContext
@@ -36,13 +37,15 @@ from shared.sql import fetch, fetchrow
 
 _plan = msgspec.json.Decoder(list[MonthQuantity])
 _money = msgspec.json.Decoder(Money)
-Status = Annotated[str | None, QueryParameter(name="status", pattern="^(pending|accepted|declined|expired|withdrawn)$")]
+Status = Annotated[
+    str | None, QueryParameter(name="status", pattern="^(pending|accepted|declined|expired|withdrawn)$", max_length=9)
+]
 
 
 class AcceptBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Accept all (no quantity) or part of the request; a part keeps the earliest months of the plan."""
 
-    quantity: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    quantity: Quantity | None = None
 
 
 class DeclineBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

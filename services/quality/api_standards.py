@@ -7,7 +7,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from litestar import Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from events.quality import StandardVersionSpec
 from services.quality.projections import standard_versions, standards
@@ -46,6 +46,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import MAX_VERSION
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Forbidden, NotFound
 from shared.eventstore import Connection
@@ -53,6 +54,8 @@ from shared.ids import new_id
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
+
+VersionNumber = Annotated[int, PathParameter(ge=1, le=MAX_VERSION)]
 
 
 @post("/standards", responses=problem_responses(400, 401, 403, 415, 422))
@@ -113,7 +116,7 @@ async def add_version(
 )
 async def revise_version(
     standard_id: FromPath[UUID],
-    number: FromPath[int],
+    number: VersionNumber,
     data: JSONBody[VersionInput],
     request: Request[Any, Any, Any],
     principal: Caller,
@@ -132,7 +135,7 @@ async def revise_version(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 async def publish_version(
-    standard_id: FromPath[UUID], number: FromPath[int], request: Request[Any, Any, Any], principal: Caller, ctx: Context
+    standard_id: FromPath[UUID], number: VersionNumber, request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> StandardView:
     """Publish a draft: from now on it never changes and orders and inspections may use it."""
     principal.require(Role.INSPECTOR)
@@ -173,7 +176,7 @@ async def list_standards(
     limit: Limit = 50,
     cursor: Cursor = None,
     q: Annotated[str | None, QueryParameter(name="q", min_length=1, max_length=200)] = None,
-    owner_org: Annotated[str | None, QueryParameter(name="owner_org", min_length=1)] = None,
+    owner_org: Annotated[str | None, QueryParameter(name="owner_org", min_length=1, max_length=100)] = None,
     wait_for: WaitFor = None,
 ) -> StandardPage:
     """Standards, oldest first; ``q`` matches the name, ``owner_org`` the organisation that maintains it."""
