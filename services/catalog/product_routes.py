@@ -21,16 +21,16 @@ from services.catalog.rules import (
     next_month,
     normalise_hs_code,
 )
-from services.catalog.schemas import CapacityBody, ProductPage, ProductPatch, ProductView
+from services.catalog.schemas import CapacityBody, ProductPatch, ProductSummary, ProductView
 from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
     WaitFor,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     if_match,
     wait_for_position,
 )
@@ -38,6 +38,7 @@ from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.geography import find_city
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetchrow
 
@@ -159,12 +160,12 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         errors.append(FieldError("available_to", "must not be before available_from"))
     if query.q is not None and text_query(query.q) is None:
         errors.append(FieldError("q", "needs at least one word"))
-    after = decode_cursor(query.cursor, 1)
+    after_id: UUID | None = None
     try:
-        after_id = UUID(str(after[0])) if after else None
-    except ValueError:
-        errors.append(FieldError("cursor", "is not a cursor this service issued"))
-        after_id = None
+        after = BY_ID.decode(query.cursor)
+        after_id = after[0] if after else None
+    except InvalidInput as error:
+        errors.extend(error.errors)
     if errors:
         raise InvalidInput(errors)
     return ProductSearch(
@@ -207,9 +208,9 @@ async def search_products(
     available_to: Annotated[str | None, Query(name="available_to", description="YYYY-MM")] = None,
     q: Annotated[str | None, Query(name="q", max_length=200, description="words, prefix-matched")] = None,
     include_suspended: Annotated[bool, Query(name="include_suspended")] = False,
-    cursor: Annotated[str | None, Query(name="cursor", max_length=200)] = None,
-    limit: Annotated[int, Query(name="limit", ge=1, le=500)] = 50,
-) -> ProductPage:
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ProductSummary]:
     """Search products; filters combine. ``min_available`` is free capacity summed over the months
     ``available_from``..``available_to`` (default: next month). Ordered by product id, paged by ``cursor``."""
     if include_suspended:
@@ -236,6 +237,4 @@ async def search_products(
     search = product_search(raw, today=now.date(), this_month=month_of(now))
     async with ctx.pool.acquire() as connection:
         rows = await find_products(connection, search)
-    page = rows[:limit]
-    next_cursor = encode_cursor(str(page[-1]["id"])) if len(rows) > limit else None
-    return ProductPage(items=[summary_from_row(r) for r in page], next_cursor=next_cursor)
+    return BY_ID.page(rows, limit, summary_from_row, lambda product: (product.id,))
