@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from shared.choices import explain, type_at
 from shared.errors import FieldError, InvalidInput, MalformedRequest
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -43,15 +44,16 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _message(error: msgspec.ValidationError, path: str) -> FieldError:
+def _message(error: msgspec.ValidationError, path: str, target: Any) -> FieldError:
     text = str(error)
     match = _AT.search(text)
+    sub = ""
     if match:
         text = text[: match.start()]
         sub = match.group("path")
         path = path + sub if sub.startswith("[") or not path else f"{path}{sub}"
         path = path.lstrip(".")
-    return FieldError(path or "body", text)
+    return FieldError(path or "body", explain(text, type_at(target, sub)))
 
 
 def collect_errors(value: Any, target: Any, path: str = "") -> list[FieldError]:
@@ -60,7 +62,7 @@ def collect_errors(value: Any, target: Any, path: str = "") -> list[FieldError]:
         msgspec.convert(value, target)
         return []
     except msgspec.ValidationError as error:
-        first = _message(error, path)
+        first = _message(error, path, target)
     errors: list[FieldError] = []
     while typing.get_origin(target) is typing.Annotated:
         target = typing.get_args(target)[0]
