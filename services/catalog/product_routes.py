@@ -37,7 +37,7 @@ from shared.api import (
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
-from shared.geography import find_city
+from shared.geography import city_refusal, find_city, province_refusal
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetchrow
@@ -142,10 +142,10 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         errors.append(FieldError("hs", "must be an HS code prefix of 2 to 10 digits"))
     province = canonical_province(query.province) if query.province is not None else None
     if query.province is not None and province is None:
-        errors.append(FieldError("province", "must be one of Indonesia's 38 provinces"))
+        errors.append(FieldError("province", province_refusal()))
     city = find_city(query.city) if query.city is not None else None
     if query.city is not None and city is None:
-        errors.append(FieldError("city", "is not a city Gotong knows"))
+        errors.append(FieldError("city", city_refusal(query.city)))
     if query.standard_version is not None and query.standard is None:
         errors.append(FieldError("standard_version", "needs standard"))
     standard = str(query.standard) if query.standard else None

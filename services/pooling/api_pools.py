@@ -37,7 +37,7 @@ from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.eventstore import Connection
-from shared.geography import find_place
+from shared.geography import city_refusal, find_place
 from shared.ids import new_id
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
@@ -91,7 +91,11 @@ async def open_pool(
     principal.require(Role.AGGREGATOR)
     place = find_place(data.consolidation_point)
     if place is None:
-        raise InvalidInput.of("consolidation_point", "is not a known Indonesian port (UN/LOCODE or name) or city")
+        raise InvalidInput.of(
+            "consolidation_point",
+            "is not an Indonesian port Gotong knows (a UN/LOCODE such as IDSRG, or its name) nor a city: "
+            + city_refusal(data.consolidation_point),
+        )
     pool_id = new_id()
     command = OpenPool(
         pool_id=pool_id,
