@@ -23,6 +23,7 @@ from services.catalog.rules import (
 )
 from services.catalog.schemas import CapacityBody, ProductPatch, ProductSummary, ProductView
 from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
+from services.catalog.standards import refuse_unknown_standards
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
 from shared.api import (
     Caller,
@@ -81,6 +82,8 @@ async def update_product(
 ) -> ProductView:
     """Change a product (owner or admin); a new SKU must be free within the MSME."""
     expected = if_match(request)
+    if data.standards is not UNSET:
+        await refuse_unknown_standards(ctx, data.standards)
     now = ctx.clock.now()
     command = UpdateProduct(changes=_changes(data), at=now)
 

@@ -15,6 +15,7 @@ from events.orders import OrderState
 from services.orders.access import can_see, can_see_order
 from services.orders.buyer import BUYER, buyer_stream
 from services.orders.expiry import QUOTE_EXPIRY
+from services.orders.flow_tables import PUBLISHED_STANDARDS
 from services.orders.order import (
     ORDER,
     CancelOrder,
@@ -44,11 +45,12 @@ from shared.api import (
 )
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.eventstore import Connection, Metadata
 from shared.ids import new_id
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
+from shared.published_standards import StandardUse
 from shared.schedule import schedule
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
@@ -81,6 +83,12 @@ async def _view(ctx: ServiceContext, order: Order, version: int, position: int =
 async def request_order(data: JSONBody[OrderIn], request: AnyRequest, principal: Caller, ctx: Context) -> Response[Any]:
     """Request quotes for a bulk order (honours ``Idempotency-Key``)."""
     principal.require(Role.BUYER)
+    uses = [
+        StandardUse(line.standard_id, line.standard_version, f"lines[{i}].standard_id", f"lines[{i}].standard_version")
+        for i, line in enumerate(data.lines)
+    ]
+    if errors := await PUBLISHED_STANDARDS.refusals(ctx.pool, uses):
+        raise InvalidInput(errors)
     order_id = new_id()
     command = RequestOrder(
         order_id=order_id,

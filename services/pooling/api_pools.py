@@ -19,7 +19,7 @@ from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import OpenPool, ReceiveLot, Ship
 from services.pooling.pool_state import Pool
 from services.pooling.supply import ConfirmedLine, add_demand
-from services.pooling.tables import order_lines, pools
+from services.pooling.tables import PUBLISHED_STANDARDS, order_lines, pools
 from services.pooling.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
 from shared.api import (
     Caller,
@@ -35,12 +35,13 @@ from shared.api import (
 )
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.eventstore import Connection
 from shared.geography import city_refusal, find_place
 from shared.ids import new_id
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
+from shared.published_standards import StandardUse
 from shared.sql import fetch, fetchrow
 
 
@@ -89,13 +90,14 @@ async def open_pool(
 ) -> Response[Any]:
     """Open a pool for one product spec and standard version, consolidated at one port or city."""
     principal.require(Role.AGGREGATOR)
+    standard = StandardUse(data.standard_id, data.standard_version, "standard_id", "standard_version")
+    errors = await PUBLISHED_STANDARDS.refusals(ctx.pool, [standard])
     place = find_place(data.consolidation_point)
     if place is None:
-        raise InvalidInput.of(
-            "consolidation_point",
-            "is not an Indonesian port Gotong knows (a UN/LOCODE such as IDSRG, or its name) nor a city: "
-            + city_refusal(data.consolidation_point),
-        )
+        message = "is not an Indonesian port Gotong knows (a UN/LOCODE such as IDSRG, or its name) nor a city: "
+        errors.append(FieldError("consolidation_point", message + city_refusal(data.consolidation_point)))
+    if errors or place is None:
+        raise InvalidInput(errors)
     pool_id = new_id()
     command = OpenPool(
         pool_id=pool_id,
