@@ -158,6 +158,12 @@ def cities() -> tuple[City, ...]:
     return _gazetteer().cities
 
 
+def regencies() -> tuple[City, ...]:
+    """Indonesia's 514 regencies and cities (kabupaten/kota), in code order; the towns among cities() left out."""
+    by_key = _gazetteer().city_by_key
+    return tuple(sorted((c for c in cities() if c.code and by_key.get(c.code) is c), key=lambda c: c.code))
+
+
 def find_city(name: str) -> City | None:
     """The city of that name, official name, alias or code (case-insensitive, e.g. "solo" → Surakarta)."""
     by_key = _gazetteer().city_by_key
@@ -177,7 +183,7 @@ def find_city(name: str) -> City | None:
 HOW_TO_NAME = (
     "Gotong knows all 514 regencies and cities (kabupaten/kota) of Indonesia: give the name "
     '("Surakarta", "Kabupaten Cirebon", "Kab. Cirebon", "Kota Cirebon"; a bare name shared by a kota and a '
-    'kabupaten means the kota) or the Kemendagri code ("32.09")'
+    'kabupaten means the kota) or the Kemendagri code ("32.09"); GET /v1/regions?q=… lists them'
 )
 
 

@@ -7,6 +7,7 @@ from services.catalog.handlers import COMMITTED_CAPACITY
 from services.catalog.msme_routes import add_certification, get_msme, list_product, register_msme, update_msme
 from services.catalog.product_routes import declare_capacity, get_product, search_products, update_product
 from services.catalog.projections import CATALOG
+from services.catalog.region_routes import list_regions
 from services.catalog.tables import MIGRATIONS, PUBLISHED_STANDARDS
 from shared.service import Service
 
@@ -23,6 +24,7 @@ service = Service(
         update_product,
         declare_capacity,
         search_products,
+        list_regions,
     ],
     migrations=MIGRATIONS,
     projections=[CATALOG],

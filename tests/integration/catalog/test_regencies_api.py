@@ -40,3 +40,23 @@ async def test_an_unknown_city_or_province_is_refused_with_what_is_allowed(catal
     assert "Jawa Barat" in errors["province"] and "Papua Pegunungan" in errors["province"], errors
     search = await catalog.client.get("/v1/products", params={"city": "Cirebn"}, headers=WEAVERS)
     assert '"Cirebon"' in _errors(search)["city"]
+
+
+async def test_the_regions_list_pages_through_every_regency_and_filters_by_name_and_province(catalog: Catalog) -> None:
+    codes: list[str] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+        page = (await catalog.client.get("/v1/regions", params=params, headers=WEAVERS)).json()
+        codes += [region["code"] for region in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert len(codes) == len(set(codes)) == 514 and codes == sorted(codes)
+    found = await catalog.client.get("/v1/regions", params={"q": "cirebon"}, headers=WEAVERS)
+    assert [(r["code"], r["name"]) for r in found.json()["items"]] == [
+        ("32.09", "Kabupaten Cirebon"),
+        ("32.74", "Cirebon"),
+    ]
+    bali = (await catalog.client.get("/v1/regions", params={"province": "bali"}, headers=WEAVERS)).json()
+    assert len(bali["items"]) == 9 and {r["province"] for r in bali["items"]} == {"Bali"}
+    assert "Jawa Barat" in _errors(await catalog.client.get("/v1/regions?province=Jawa", headers=WEAVERS))["province"]

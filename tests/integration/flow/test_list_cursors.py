@@ -29,6 +29,7 @@ BAD_CURSORS = {
 }
 ROUTES = {
     "/v1/products": BUYER,
+    "/v1/regions": BUYER,
     "/v1/orders": BUYER,
     "/v1/pools": AGGREGATOR,
     "/v1/pools/{pool_id}/proposals": AGGREGATOR,
@@ -51,7 +52,7 @@ async def test_a_cursor_this_service_did_not_issue_is_a_422_naming_cursor(market
         assert response.status_code == 422, f"{route} with {what}: {response.status_code} {response.text}"
         assert response.headers["content-type"].startswith("application/problem+json"), what
         assert [e["field"] for e in response.json()["errors"]] == ["cursor"], f"{route} with {what}: {response.text}"
-    after_all = _cursor(["ffffffff-ffff-7fff-bfff-ffffffffffff"])
+    after_all = _cursor(["99.99"] if route == "/v1/regions" else ["ffffffff-ffff-7fff-bfff-ffffffffffff"])
     last = await market.client.get(path, params={"cursor": after_all}, headers=ROUTES[route])
     assert last.status_code == 200, last.text
     assert last.json() == {"items": [], "next_cursor": None}
