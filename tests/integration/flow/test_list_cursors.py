@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.flow.marketplace import AGGREGATOR, BUYER, INSPECTOR, Marketplace, eventually
+from tests.integration.flow.marketplace import AGGREGATOR, BUYER, INSPECTOR, Marketplace
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +44,7 @@ ROUTES = {
 async def test_a_cursor_this_service_did_not_issue_is_a_422_naming_cursor(market: Marketplace, route: str) -> None:
     path = route
     if "{pool_id}" in route:
-        standard_id = await market.publish_standard()
-        pool_id = await eventually(lambda: _opened_pool(market, standard_id), what="a pool on a new standard")
-        path = route.format(pool_id=pool_id)
+        path = route.format(pool_id=await market.open_pool(await market.publish_standard()))
     for what, cursor in BAD_CURSORS.items():
         response = await market.client.get(path, params={"cursor": cursor}, headers=ROUTES[route])
         assert response.status_code == 422, f"{route} with {what}: {response.status_code} {response.text}"
@@ -56,22 +54,3 @@ async def test_a_cursor_this_service_did_not_issue_is_a_422_naming_cursor(market
     last = await market.client.get(path, params={"cursor": after_all}, headers=ROUTES[route])
     assert last.status_code == 200, last.text
     assert last.json() == {"items": [], "next_cursor": None}
-
-
-async def _opened_pool(market: Marketplace, standard_id: str) -> str | None:
-    from tests.integration.flow.marketplace import CHAIRS
-
-    body = {
-        "name": "Teak garden chairs",
-        "hs_code": CHAIRS,
-        "standard_id": standard_id,
-        "standard_version": 1,
-        "unit": "PCE",
-        "currency": "USD",
-        "consolidation_point": "Semarang",
-    }
-    opened = await market.client.post("/v1/pools", json=body, headers=AGGREGATOR)
-    if opened.status_code == 422:  # pooling may not know the standard yet
-        return None
-    assert opened.status_code == 201, opened.text
-    return str(opened.json()["id"])
