@@ -46,13 +46,13 @@ from services.catalog.postings import backfill_sql
 from services.catalog.projections import CATALOG
 from services.catalog.search import SEARCH_SETTINGS, ProductSearch, lookup_statement, search_statement
 from services.catalog.tables import MIGRATIONS
-from shared.api import encode_cursor
 from shared.auth import Role, TokenAuthority
 from shared.database import create_database, drop_database
 from shared.embedded import free_port
 from shared.geography import cities
 from shared.ids import new_id
 from shared.migrations import migrate
+from shared.pages import BY_ID
 from shared.sql import compile_statement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -435,7 +435,7 @@ def search_path(search: ProductSearch) -> str:
         ("certified_on", search.certified_on), ("standard", standard), ("standard_version", version),
         ("min_available", search.min_available), ("available_from", search.available_from),
         ("available_to", search.available_to), ("q", search.text),
-        ("cursor", encode_cursor(str(search.after)) if search.after else None), ("limit", search.limit),
+        ("cursor", BY_ID.encode((search.after,)) if search.after else None), ("limit", search.limit),
     ]  # fmt: skip
     return "/v1/products?" + urlencode([(name, str(value)) for name, value in given if value not in (None, "")])
 

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from shared.bounds import shape_of
+from shared.choices import explain, type_at
 from shared.errors import FieldError, InvalidInput, MalformedRequest
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -120,15 +121,16 @@ def check_parameters(path: Mapping[str, Any], query: Iterable[tuple[str, str]]) 
         raise InvalidInput([FieldError(_join("", name), reason) for name, reason in reasons.items()])
 
 
-def _message(error: msgspec.ValidationError, path: str) -> FieldError:
+def _message(error: msgspec.ValidationError, path: str, target: Any) -> FieldError:
     text = str(error)
     match = _AT.search(text)
+    sub = ""
     if match:
         text = text[: match.start()]
         sub = match.group("path")
         path = path + sub if sub.startswith("[") or not path else f"{path}{sub}"
         path = path.lstrip(".")
-    return FieldError(path or "body", text)
+    return FieldError(path or "body", explain(text, type_at(target, sub)))
 
 
 def _unwrap(target: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -209,7 +211,7 @@ def collect_errors(value: Any, target: Any, path: str = "") -> list[FieldError]:
     try:
         msgspec.convert(value, target)
     except msgspec.ValidationError as error:
-        first: FieldError | None = _message(error, path)
+        first: FieldError | None = _message(error, path, target)
     else:
         if not _has_shapes(target):
             return []
@@ -239,7 +241,7 @@ def decode_body(body: bytes, target: Any) -> Any:
     try:
         decoded = msgspec.json.decode(body, type=target)
     except msgspec.ValidationError as error:
-        errors += [e for e in collect_errors(parsed, target) if e not in errors] or [_message(error, "")]
+        errors += [e for e in collect_errors(parsed, target) if e not in errors] or [_message(error, "", target)]
         raise InvalidInput(errors) from None
     except msgspec.DecodeError as error:  # what Python's parser takes and msgspec's does not, e.g. a lone surrogate
         if errors:

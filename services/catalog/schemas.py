@@ -225,8 +225,3 @@ class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
     standards: list[StandardRef]
     eudr_commodity: str | None
     available: int | None = None
-
-
-class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[ProductSummary]
-    next_cursor: str | None

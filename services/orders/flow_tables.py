@@ -11,8 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.migrations import Migration, tables_ddl
+from shared.published_standards import PublishedStandards
 
 metadata = sa.MetaData(schema="orders")
+PUBLISHED_STANDARDS = PublishedStandards("orders")
+"""The standards quality has published, which order lines may name."""
 
 line_requests = sa.Table(
     "line_requests",

@@ -18,8 +18,8 @@ from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import OpenPool, ReceiveLot, Ship
 from services.pooling.pool_state import Pool
 from services.pooling.supply import ConfirmedLine, add_demand
-from services.pooling.tables import order_lines, pools
-from services.pooling.views import ConsignmentView, LotView, PoolPage, PoolSummary, PoolView, pool_view
+from services.pooling.tables import PUBLISHED_STANDARDS, order_lines, pools
+from services.pooling.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
 from shared.api import (
     Caller,
     Context,
@@ -28,8 +28,6 @@ from shared.api import (
     WaitFor,
     check_version,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     idempotent,
     if_match,
     wait_for_position,
@@ -37,11 +35,13 @@ from shared.api import (
 from shared.auth import Role
 from shared.bounds import Currency, Quantity, Version, documented
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.eventstore import Connection
-from shared.geography import find_place
+from shared.geography import city_refusal, find_place
 from shared.ids import new_id
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
+from shared.published_standards import StandardUse
 from shared.sql import fetch, fetchrow
 
 
@@ -92,9 +92,14 @@ async def open_pool(
 ) -> Response[Any]:
     """Open a pool for one product spec and standard version, consolidated at one port or city."""
     principal.require(Role.AGGREGATOR)
+    standard = StandardUse(data.standard_id, data.standard_version, "standard_id", "standard_version")
+    errors = await PUBLISHED_STANDARDS.refusals(ctx.pool, [standard])
     place = find_place(data.consolidation_point)
     if place is None:
-        raise InvalidInput.of("consolidation_point", "is not a known Indonesian port (UN/LOCODE or name) or city")
+        message = "is not an Indonesian port Gotong knows (a UN/LOCODE such as IDSRG, or its name) nor a city: "
+        errors.append(FieldError("consolidation_point", message + city_refusal(data.consolidation_point)))
+    if errors or place is None:
+        raise InvalidInput(errors)
     pool_id = new_id()
     command = OpenPool(
         pool_id=pool_id,
@@ -135,7 +140,7 @@ async def list_pools(
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> PoolPage:
+) -> Page[PoolSummary]:
     """The caller's organisation's pools, oldest first."""
     principal.require(Role.AGGREGATOR)
     await wait_for_position(ctx, wait_for)
@@ -144,16 +149,15 @@ async def list_pools(
         query = query.where(pools.c.aggregator_org == principal.org)
     if status is not None:
         query = query.where(pools.c.status == status)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(pools.c.pool_id > UUID(str(after[0])))
+        query = query.where(pools.c.pool_id > after[0])
     rows = await fetch(ctx.pool, query)
-    items = [
-        PoolSummary(**{f: row[f] for f in PoolSummary.__struct_fields__ if f != "id"}, id=row["pool_id"])
-        for row in rows[:limit]
-    ]
-    next_cursor = encode_cursor(str(items[-1].id)) if len(rows) > limit else None
-    return PoolPage(items=items, next_cursor=next_cursor)
+    return BY_ID.page(rows, limit, _summary, lambda pool: (pool.id,))
+
+
+def _summary(row: Any) -> PoolSummary:
+    return PoolSummary(**{f: row[f] for f in PoolSummary.__struct_fields__ if f != "id"}, id=row["pool_id"])
 
 
 @get("/pools/{pool_id:uuid}", responses=problem_responses(401, 403, 404))

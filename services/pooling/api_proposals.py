@@ -18,7 +18,7 @@ from services.pooling.engine import run_engine
 from services.pooling.pool import pool_stream
 from services.pooling.supply import propose, send_proposal
 from services.pooling.tables import proposals
-from services.pooling.views import ProposalPage, ProposalView, proposal_view
+from services.pooling.views import ProposalView, proposal_view
 from shared.api import (
     Caller,
     Context,
@@ -26,14 +26,13 @@ from shared.api import (
     Limit,
     WaitFor,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     wait_for_position,
 )
 from shared.auth import Role
 from shared.bounds import Amount, Currency, Rate, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetch, fetchrow
 
@@ -156,18 +155,23 @@ async def list_proposals(
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> ProposalPage:
+) -> Page[ProposalView]:
     """The pool's proposals, oldest first, re-allocations included (their ``trigger`` says why)."""
     principal.require(Role.AGGREGATOR)
     await visible_pool(ctx, principal, pool_id)
     await wait_for_position(ctx, wait_for)
     query = sa.select(proposals).where(proposals.c.pool_id == pool_id).order_by(proposals.c.proposal_id)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(proposals.c.proposal_id > UUID(str(after[0])))
+        query = query.where(proposals.c.proposal_id > after[0])
     rows = await fetch(ctx.pool, query.limit(limit + 1))
-    items = [proposal_view(_proposal.decode(r["body"]), _ids.decode(r["request_ids"])) for r in rows[:limit]]
-    return ProposalPage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(rows) > limit else None)
+    return BY_ID.page(
+        rows, limit, lambda r: proposal_view(_proposal.decode(r["body"]), _ids.decode(r["request_ids"])), _by_id
+    )
+
+
+def _by_id(proposal: ProposalView) -> tuple[UUID]:
+    return (proposal.id,)
 
 
 @get("/pools/{pool_id:uuid}/proposals/{proposal_id:uuid}", responses=problem_responses(401, 403, 404, 422))

@@ -6,8 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from shared.migrations import Migration, tables_ddl
+from shared.published_standards import PublishedStandards
 
 metadata = sa.MetaData(schema="pooling")
+PUBLISHED_STANDARDS = PublishedStandards("pooling")
+"""The standards quality has published, which pools may name."""
 
 
 def _uuid(name: str, **options: object) -> sa.Column[object]:
