@@ -46,13 +46,13 @@ from services.catalog.postings import backfill_sql
 from services.catalog.projections import CATALOG
 from services.catalog.search import SEARCH_SETTINGS, ProductSearch, lookup_statement, search_statement
 from services.catalog.tables import MIGRATIONS
-from shared.api import encode_cursor
 from shared.auth import Role, TokenAuthority
 from shared.database import create_database, drop_database
 from shared.embedded import free_port
 from shared.geography import cities
 from shared.ids import new_id
 from shared.migrations import migrate
+from shared.pages import BY_ID
 from shared.sql import compile_statement
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -435,7 +435,7 @@ def search_path(search: ProductSearch) -> str:
         ("certified_on", search.certified_on), ("standard", standard), ("standard_version", version),
         ("min_available", search.min_available), ("available_from", search.available_from),
         ("available_to", search.available_to), ("q", search.text),
-        ("cursor", encode_cursor(str(search.after)) if search.after else None), ("limit", search.limit),
+        ("cursor", BY_ID.encode((search.after,)) if search.after else None), ("limit", search.limit),
     ]  # fmt: skip
     return "/v1/products?" + urlencode([(name, str(value)) for name, value in given if value not in (None, "")])
 
@@ -465,6 +465,8 @@ def catalog_served(database_url: str, nats_url: str, timeout: float = 90.0) -> I
     env = os.environ | {
         "GOTONG_DATABASE_URL": database_url, "GOTONG_NATS_URL": nats_url, "GOTONG_JWT_SECRET": secret,
         "GOTONG_NATS_PREFIX": f"bench{new_id().hex[-8:]}", "GOTONG_PORT": str(port), "GOTONG_LOG_LEVEL": "WARNING",
+        # the limits are checked as deployed, at rates the benchmark's one caller never reaches
+        "GOTONG_RATE_LIMIT_PER_PRINCIPAL": "1000000/s", "GOTONG_RATE_LIMIT_PER_ADDRESS": "1000000/s",
     }  # fmt: skip
     command = [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))"]
     token = TokenAuthority(secret=secret).issue(sub="bench", role=Role.AGGREGATOR, org="org-bench")

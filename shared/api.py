@@ -1,8 +1,7 @@
-"""Helpers every service's routes use: command metadata, If-Match, idempotency keys, cursors, waiting."""
+"""Helpers every service's routes use: command metadata, If-Match, idempotency keys, waiting."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -122,23 +121,6 @@ async def _once(
             encoded,
         )
         return StoredResponse(status, encoded)
-
-
-def encode_cursor(*values: Any) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(list(values))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    """The values of a cursor made by ``encode_cursor``; a tampered cursor is a 422 naming ``cursor``."""
-    if cursor is None:
-        return None
-    try:
-        values = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, msgspec.DecodeError) as error:
-        raise InvalidInput.of("cursor", "is not a cursor this service issued") from error
-    if not isinstance(values, list) or len(values) != arity:
-        raise InvalidInput.of("cursor", "is not a cursor this service issued")
-    return values
 
 
 async def wait_for_position(context: ServiceContext, position: int | None) -> None:

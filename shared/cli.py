@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -61,24 +62,62 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     app = create_app(settings, services)
     names = ", ".join(s.name for s in services) or "no services"
     print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=5)
+    if settings.rate_limit:
+        limits = (settings.rate_per_principal, settings.rate_per_address, settings.rate_failed_auth)
+        shown = ", ".join(str(rate or "off") for rate in limits)
+        print(f"gotong: rate limits per caller, per address, failed sign-ins per address: {shown}", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+        forwarded_allow_ips=settings.trusted_proxies,  # the client address the rate limits count by
+    )
+
+
+def _exit_on_stop_signals() -> None:
+    """Turn SIGTERM and SIGINT into SystemExit, so that `gotong dev` stops its servers on the way out.
+
+    uvicorn handles both while it serves and raises the signal again once it has shut down; SIGTERM's
+    default action would end the process there and leave PostgreSQL, NATS and servers.json behind.
+    Later signals are ignored, so that a second Ctrl-C cannot cut the stopping short.
+    """
+    stopping = False
+
+    def stop(number: int, _: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise SystemExit(128 + number)
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, stop)
 
 
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
-    """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C."""
-    from shared.devservers import DevServers
+    """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C
+    or SIGTERM; refuse if another `gotong dev` runs on the same data directory."""
+    from shared.devservers import DataDirInUse, DevServers
 
-    settings = _secret(settings, create=True)
-    with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
-        settings = servers.settings
-        print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
-        print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
-        _serve(settings, None)
+    _exit_on_stop_signals()
+    try:
+        with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
+            settings = _secret(servers.settings, create=True)
+            print(f"gotong: PostgreSQL {settings.database_url}", file=sys.stderr)
+            print(f"gotong: NATS {settings.nats_url}", file=sys.stderr)
+            _serve(settings, None)
+    except DataDirInUse as error:
+        print(f"gotong: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = _secret(_joined(settings), create=False)
+    if settings.rate_limit is None:  # production: limited unless GOTONG_RATE_LIMIT=off
+        settings = replace(settings, rate_limit=True)
     _serve(settings, args.services or None)
     return 0
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +27,59 @@ def _integer(env: Mapping[str, str], name: str, default: int, minimum: int = 0) 
     return value
 
 
+_RATE = re.compile(r"^(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*(s|min|h)$")
+_PERIODS = {"s": 1, "min": 60, "h": 3600}
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate limit as a token bucket: `requests` at once, refilled evenly over `seconds`."""
+
+    requests: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{self.requests}/{self.seconds:g}s"
+
+
+PER_PRINCIPAL = Rate(100, 10)
+"""A caller: 100 requests at once, 10 a second after that."""
+PER_ADDRESS = Rate(300, 10)
+"""A client address, whoever calls from it (an office behind one NAT): 300 at once, 30 a second."""
+FAILED_AUTH = Rate(20, 60)
+"""Failed authentications from a client address: 20 at once, one more every 3 s."""
+
+
+def _rate(env: Mapping[str, str], name: str, default: Rate | None) -> Rate | None:
+    """`600/min`, `20/s`, `5000/h`, `5/2s`, or `off`."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw == "off":
+        return None
+    matched = _RATE.match(raw)
+    if matched:
+        requests, count, unit = int(matched[1]), float(matched[2] or 1), matched[3]
+        seconds = count * _PERIODS[unit]
+        if requests >= 1 and seconds > 0 and math.isfinite(seconds):
+            return Rate(requests, seconds)
+    raise SettingsError(
+        f"{name} must be a number of requests per period, such as 600/min, 20/s, 5000/h or 5/2s "
+        f"(at least 1 request), or off; got {raw!r}"
+    )
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool | None:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("on", "true", "1"):
+        return True
+    if raw in ("off", "false", "0"):
+        return False
+    raise SettingsError(f"{name} must be on or off, got {raw!r}")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything a Gotong process needs to know about its surroundings."""
@@ -45,6 +100,14 @@ class Settings:
     pool_size: int = 10
     log_level: str = "INFO"
     log_json: bool = True
+    rate_limit: bool | None = None
+    """Whether the limits below apply; None leaves it to the command: on for `gotong serve`, off otherwise."""
+    rate_per_principal: Rate | None = PER_PRINCIPAL
+    rate_per_address: Rate | None = PER_ADDRESS
+    rate_failed_auth: Rate | None = FAILED_AUTH
+    """Failed authentications per client address; once spent, that address may not try again until it refills."""
+    trusted_proxies: str = "127.0.0.1,::1"
+    """Addresses (or `*`) whose X-Forwarded-For names the client: the proxy in front of Gotong."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +129,11 @@ class Settings:
             pool_size=_integer(env, "GOTONG_POOL_SIZE", 10, minimum=2),
             log_level=(env.get("GOTONG_LOG_LEVEL") or "INFO").upper(),
             log_json=(env.get("GOTONG_LOG_FORMAT") or "json") == "json",
+            rate_limit=_switch(env, "GOTONG_RATE_LIMIT"),
+            rate_per_principal=_rate(env, "GOTONG_RATE_LIMIT_PER_PRINCIPAL", PER_PRINCIPAL),
+            rate_per_address=_rate(env, "GOTONG_RATE_LIMIT_PER_ADDRESS", PER_ADDRESS),
+            rate_failed_auth=_rate(env, "GOTONG_RATE_LIMIT_FAILED_AUTH", FAILED_AUTH),
+            trusted_proxies=(env.get("GOTONG_TRUSTED_PROXIES") or "127.0.0.1,::1").replace(" ", ""),
         )
 
     def with_servers(self, database_url: str, nats_url: str) -> Settings:

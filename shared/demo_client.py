@@ -34,7 +34,8 @@ class Person:
 
 
 class Marketplace:
-    """One Gotong base URL; calls are retried briefly while a service is not ready (503)."""
+    """One Gotong base URL; calls are retried briefly while a service is not ready (503), and after the
+    Retry-After of a rate limit (429)."""
 
     def __init__(self, client: httpx.AsyncClient, tokens: TokenAuthority, *, concurrency: int = 16) -> None:
         self.client = client
@@ -59,6 +60,9 @@ class Marketplace:
                         f"{method} {path}: cannot reach Gotong at {self.client.base_url}: {error}"
                     ) from error
                 self.calls += 1
+                if response.status_code == 429 and 429 not in allowed:  # rate limited: wait as told
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    continue
                 if response.status_code != 503 or 503 in allowed:
                     break
                 await asyncio.sleep(0.25 * (attempt + 1))

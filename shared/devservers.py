@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import os
 from collections.abc import Sequence
@@ -19,6 +21,67 @@ from shared.migrations import migrate
 from shared.service import load_services
 
 DATABASE = "gotong"
+LOCK_FILE = "dev.lock"
+
+
+class DataDirInUse(RuntimeError):
+    """Another `gotong dev` runs on this data directory."""
+
+
+class DevLock:
+    """The mark of the one `gotong dev` using a data directory: an flock on a file naming its pid and port.
+
+    The kernel releases the lock when its holder dies, however it dies, so a killed run's leftovers are
+    cleaned up by the next start while a live run is never disturbed.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self, host: str, port: int) -> None:
+        """Take the lock or raise DataDirInUse naming its holder; touches nothing held by someone else."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = _holder(fd)
+                os.close(fd)
+                raise DataDirInUse(
+                    f"{self.path.parent} is in use by another `gotong dev` ({holder}); stop it first, "
+                    "or give this one another --data-dir"
+                ) from None
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # its holder removed the file as we opened it: lock the file that is there now
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "host": host, "port": port}).encode())
+            self._fd = fd
+            return
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        """Remove the file, then let go of the lock (in this order, so nobody locks a file about to vanish)."""
+        if self._fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
+def _holder(fd: int) -> str:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        written = json.loads(os.pread(fd, 4096, 0))
+        return f"pid {int(written['pid'])}, port {int(written['port'])}: http://{written['host']}:{written['port']}"
+    return "just starting"
 
 
 async def ensure_database(server_url: str, name: str = DATABASE) -> str:
@@ -41,19 +104,24 @@ async def migrate_all(settings: Settings, names: Sequence[str] | None = None) ->
 
 
 class DevServers:
-    """Start what is missing (embedded servers in the data directory), migrate, and stop it all on exit."""
+    """Start what is missing (embedded servers in the data directory), migrate, and stop it all on exit.
+
+    Only one at a time per data directory: a second refuses (DataDirInUse) before touching anything.
+    """
 
     def __init__(self, settings: Settings, *, nats_nodes: int = 1) -> None:
         self.settings = settings
         self.nats_nodes = nats_nodes
         self._stoppers: list[Any] = []
         self._servers_file = settings.data_dir / "servers.json"
+        self._lock = DevLock(settings.data_dir)
 
     def __enter__(self) -> DevServers:
         from shared.embedded import start_nats, start_nats_cluster, start_postgres
 
         data_dir = self.settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire(self.settings.host, self.settings.port)
         if os.geteuid() == 0:
             data_dir.chmod(0o755)  # PostgreSQL runs as an unprivileged user and must reach its directory
         database_url = self.settings.database_url
@@ -89,10 +157,14 @@ class DevServers:
         self._stop()
 
     def _stop(self) -> None:
-        self._servers_file.unlink(missing_ok=True)
-        for stop in reversed(self._stoppers):
-            stop()
-        self._stoppers.clear()
+        try:
+            if self._lock.held:
+                self._servers_file.unlink(missing_ok=True)
+            for stop in reversed(self._stoppers):
+                stop()
+            self._stoppers.clear()
+        finally:
+            self._lock.release()
 
 
-__all__ = ["DevServers", "Path", "ensure_database", "migrate_all"]
+__all__ = ["DataDirInUse", "DevLock", "DevServers", "Path", "ensure_database", "migrate_all"]

@@ -2,12 +2,13 @@
 
 from shared.embedded_nats import EmbeddedNats, NatsCluster, start_nats, start_nats_cluster
 from shared.embedded_postgres import EmbeddedPostgres, start_postgres
-from shared.embedded_processes import free_port
+from shared.embedded_processes import ServerInUse, free_port
 
 __all__ = [
     "EmbeddedNats",
     "EmbeddedPostgres",
     "NatsCluster",
+    "ServerInUse",
     "free_port",
     "start_nats",
     "start_nats_cluster",

@@ -16,6 +16,7 @@ from pathlib import Path
 from shared.embedded_processes import (
     distinct_free_ports,
     forget_server,
+    refuse_if_owned,
     remember_server,
     runs_with,
     stop_orphaned_servers,
@@ -89,6 +90,7 @@ class EmbeddedNats:
             return
         self._process = None
         stop_orphaned_servers()
+        refuse_if_owned(str(self.data_dir), "nats-server")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_leftover()
         argv = [str(nats_server_binary()), "-a", "127.0.0.1", "-p", str(self.port), "-m", str(self.monitor_port)]

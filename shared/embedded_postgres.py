@@ -20,6 +20,7 @@ from urllib.parse import quote
 from shared.embedded_processes import (
     forget_server,
     free_port,
+    refuse_if_owned,
     remember_server,
     runs_with,
     stop_orphaned_servers,
@@ -71,14 +72,16 @@ def start_postgres(
 ) -> EmbeddedPostgres:
     """Start PostgreSQL in `data_dir`, creating its cluster on first use and keeping its data afterwards.
 
-    A server left running there by a killed earlier run is stopped first. `durable=False` turns off fsync
+    A server left running there by a killed earlier run is stopped first; one whose starting process still
+    runs is left alone (ServerInUse). `durable=False` turns off fsync
     and friends: for tests only, never for data anyone keeps.
     """
     data_dir = Path(data_dir).resolve()
     run_as = _server_account()
     stop_orphaned_servers()
-    _prepare_data_dir(data_dir, run_as)
     pgdata = data_dir / "pgdata"
+    refuse_if_owned(str(pgdata), "PostgreSQL")
+    _prepare_data_dir(data_dir, run_as)
     if not (pgdata / "PG_VERSION").exists():
         _create_cluster(pgdata, run_as, durable=durable)
     _stop_leftover(pgdata, run_as)

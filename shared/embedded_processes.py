@@ -109,6 +109,22 @@ def forget_server(marker: str, pid: int) -> None:
         return
 
 
+class ServerInUse(RuntimeError):
+    """The server on a data directory belongs to another process that still runs."""
+
+
+def refuse_if_owned(marker: str, what: str) -> None:
+    """Raise ServerInUse if a live process other than this one started the server running on `marker`:
+    a leftover is stopped only when its starting process has died."""
+    try:
+        record = json.loads(_record_for(marker).read_text())
+        owner, pid = int(record["owner"]), int(record["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if owner != os.getpid() and process_state(owner) == "running" and runs_with(pid, marker):
+        raise ServerInUse(f"{what} on {marker} (pid {pid}) belongs to process {owner}, which still runs; stop it first")
+
+
 def stop_orphaned_servers() -> None:
     """Signal every recorded server whose starting process has died (SIGKILL leaves servers running)."""
     folder = _records()

@@ -24,25 +24,35 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import Principal
 from shared.clock import Clock
 from shared.config import Settings
-from shared.errors import MalformedRequest
+from shared.errors import MalformedRequest, Unauthenticated
 from shared.ids import new_id
 from shared.logs import correlation_id, request_id
 from shared.openapi import OpenAPIDocument, closed_bodies, document_problems
 from shared.operations import admin_routes
 from shared.problems import PROBLEM_JSON, handle_exception, problem_response, problem_responses
+from shared.ratelimit import RateLimits
 from shared.runtime import Runtime
 from shared.service import Service, ServiceContext
-from shared.validation import decode_body
+from shared.validation import check_parameters, decode_body
 
 log = logging.getLogger("gotong.http")
 _JSON_TYPES = {"application/json", "application/merge-patch+json"}
 
 
 async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Who is calling: checking a token is quick, so it runs on the event loop (Litestar sends a plain
-    function guard to a worker thread, a hop each request would pay for)."""
+    """Who is calling, within the rate limits: checking a token is quick, so it runs on the event loop
+    (Litestar sends a plain function guard to a worker thread, a hop each request would pay for)."""
     runtime: Runtime = connection.app.state.runtime
-    connection.state.principal = runtime.tokens.verify(connection.headers.get("Authorization"))
+    limits: RateLimits = connection.app.state.rate_limits
+    address = connection.client.host if connection.client else "unknown"
+    limits.admit_address(address)
+    try:
+        principal = runtime.tokens.verify(connection.headers.get("Authorization"))
+    except Unauthenticated:
+        limits.failed_authentication(address)
+        raise
+    limits.admit(principal)
+    connection.state.principal = principal
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -59,7 +69,9 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
 
 
 async def _check_body(request: Request[Any, Any, Any]) -> None:
-    """Refuse wrong content types (415), malformed JSON and duplicate keys (400), and list every invalid field."""
+    """Refuse NUL characters in the path or query (422), wrong content types (415), malformed JSON and duplicate
+    keys (400), and list every invalid field."""
+    check_parameters(request.path_params, request.query_params.multi_items())
     target = _body_type(request)
     if target is None:
         return
@@ -224,7 +236,7 @@ def create_app(
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        state=State({"runtime": runtime}),
+        state=State({"runtime": runtime, "rate_limits": RateLimits(settings)}),
         debug=False,
         logging_config=None,
     )

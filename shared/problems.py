@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
+from shared.choices import explain
 from shared.decider import TooManyConflicts
 from shared.errors import FieldError, GotongError, InvalidInput
 from shared.eventstore import StreamConflict
@@ -76,26 +77,30 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _parameter(request: Request[Any, Any, Any], key: str) -> Any:
+    try:
+        return request.route_handler.parsed_fn_signature.parameters.get(key)
+    except Exception:  # no route matched
+        return None
+
+
 def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     """The name a client used for a parameter (``?wait_for_position=``), not the handler's argument name."""
-    try:
-        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
-    except Exception:  # no route matched
-        return key
-    name = getattr(getattr(parameter, "kwarg_definition", None), "name", None)
+    name = getattr(getattr(_parameter(request, key), "kwarg_definition", None), "name", None)
     return name if isinstance(name, str) and name else key
 
 
 def _validation_errors(request: Request[Any, Any, Any], error: ValidationException) -> list[FieldError]:
     extra = error.extra if isinstance(error.extra, list) else []
-    return [
-        FieldError(
-            _public_name(request, str(item.get("key") or item.get("source") or "body")),
-            str(item.get("message", "is not valid")),
-        )
-        for item in extra
-        if isinstance(item, dict)
-    ]
+    errors: list[FieldError] = []
+    for item in extra:
+        if isinstance(item, dict):
+            key = str(item.get("key") or item.get("source") or "body")
+            annotation = getattr(_parameter(request, key), "annotation", None)
+            errors.append(
+                FieldError(_public_name(request, key), explain(str(item.get("message", "is not valid")), annotation))
+            )
+    return errors
 
 
 def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

@@ -22,6 +22,7 @@ from services.catalog.schemas import (
     ProductView,
     RegisterMsmeBody,
 )
+from services.catalog.standards import refuse_unknown_standards
 from services.catalog.views import msme_from_state, product_from_outcome, read_msme
 from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, if_match, wait_for_position
 from shared.auth import Principal, Role
@@ -197,6 +198,7 @@ async def list_product(
     ctx: Context,
 ) -> Response[Any]:
     """List a product of this MSME; its SKU must be unique within the MSME (409 otherwise)."""
+    await refuse_unknown_standards(ctx, data.standards)
     now = ctx.clock.now()
     product_id = new_id()
     spec = product_spec(data)

@@ -21,23 +21,26 @@ from services.catalog.rules import (
     next_month,
     normalise_hs_code,
 )
-from services.catalog.schemas import CapacityBody, ProductPage, ProductPatch, ProductView
+from services.catalog.schemas import CapacityBody, ProductPatch, ProductSummary, ProductView
 from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
+from services.catalog.standards import refuse_unknown_standards
 from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
     WaitFor,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     if_match,
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import MAX_INTEGER, MAX_VERSION, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
-from shared.geography import find_city
+from shared.geography import city_refusal, find_city, province_refusal
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetchrow
 from shared.validation import is_digits
@@ -81,6 +84,8 @@ async def update_product(
 ) -> ProductView:
     """Change a product (owner or admin); a new SKU must be free within the MSME."""
     expected = if_match(request)
+    if data.standards is not UNSET:
+        await refuse_unknown_standards(ctx, data.standards)
     now = ctx.clock.now()
     command = UpdateProduct(changes=_changes(data), at=now)
 
@@ -142,10 +147,10 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         errors.append(FieldError("hs", "must be an HS code prefix of 2 to 10 digits"))
     province = canonical_province(query.province) if query.province is not None else None
     if query.province is not None and province is None:
-        errors.append(FieldError("province", "must be one of Indonesia's 38 provinces"))
+        errors.append(FieldError("province", province_refusal()))
     city = find_city(query.city) if query.city is not None else None
     if query.city is not None and city is None:
-        errors.append(FieldError("city", "is not a city Gotong knows"))
+        errors.append(FieldError("city", city_refusal(query.city)))
     if query.standard_version is not None and query.standard is None:
         errors.append(FieldError("standard_version", "needs standard"))
     standard = str(query.standard) if query.standard else None
@@ -160,12 +165,12 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
         errors.append(FieldError("available_to", "must not be before available_from"))
     if query.q is not None and text_query(query.q) is None:
         errors.append(FieldError("q", "needs at least one word"))
-    after = decode_cursor(query.cursor, 1)
+    after_id: UUID | None = None
     try:
-        after_id = UUID(str(after[0])) if after else None
-    except ValueError:
-        errors.append(FieldError("cursor", "is not a cursor this service issued"))
-        after_id = None
+        after = BY_ID.decode(query.cursor)
+        after_id = after[0] if after else None
+    except InvalidInput as error:
+        errors.extend(error.errors)
     if errors:
         raise InvalidInput(errors)
     return ProductSearch(
@@ -188,6 +193,8 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
 
 
 Query = QueryParameter
+# ``kind``, or ``other:<name>`` for another scheme (names are at most 200 characters)
+CertificationKey = Annotated[str, msgspec.Meta(max_length=210), documented(max_length=210)]
 
 
 @get("/products", responses=problem_responses(401, 403, 422))
@@ -198,19 +205,23 @@ async def search_products(
     category: Annotated[str | None, Query(name="category", max_length=40)] = None,
     province: Annotated[str | None, Query(name="province", max_length=60)] = None,
     city: Annotated[str | None, Query(name="city", max_length=60)] = None,
-    certification: Annotated[list[str] | None, Query(name="certification", description="kind, repeatable")] = None,
+    certification: Annotated[
+        list[CertificationKey] | None, Query(name="certification", max_items=20, description="kind, repeatable")
+    ] = None,
     certified_on: Annotated[date | None, Query(name="certified_on", description="default today")] = None,
     standard: Annotated[UUID | None, Query(name="standard")] = None,
-    standard_version: Annotated[int | None, Query(name="standard_version", ge=1, le=2**31 - 1)] = None,
+    standard_version: Annotated[int | None, Query(name="standard_version", ge=1, le=MAX_VERSION)] = None,
     msme_id: Annotated[UUID | None, Query(name="msme_id")] = None,
-    min_available: Annotated[int | None, Query(name="min_available", ge=0, le=2**31 - 1)] = None,
-    available_from: Annotated[str | None, Query(name="available_from", description="YYYY-MM")] = None,
-    available_to: Annotated[str | None, Query(name="available_to", description="YYYY-MM")] = None,
+    min_available: Annotated[
+        int | None, Query(name="min_available", ge=0, le=MAX_INTEGER, schema_extra={"minimum": 0})
+    ] = None,
+    available_from: Annotated[str | None, Query(name="available_from", max_length=7, description="YYYY-MM")] = None,
+    available_to: Annotated[str | None, Query(name="available_to", max_length=7, description="YYYY-MM")] = None,
     q: Annotated[str | None, Query(name="q", max_length=200, description="words, prefix-matched")] = None,
     include_suspended: Annotated[bool, Query(name="include_suspended")] = False,
-    cursor: Annotated[str | None, Query(name="cursor", max_length=200)] = None,
-    limit: Annotated[int, Query(name="limit", ge=1, le=500)] = 50,
-) -> ProductPage:
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[ProductSummary]:
     """Search products; filters combine. ``min_available`` is free capacity summed over the months
     ``available_from``..``available_to`` (default: next month). Ordered by product id, paged by ``cursor``."""
     if include_suspended:
@@ -237,6 +248,4 @@ async def search_products(
     search = product_search(raw, today=now.date(), this_month=month_of(now))
     async with ctx.pool.acquire() as connection:
         rows = await find_products(connection, search)
-    page = rows[:limit]
-    next_cursor = encode_cursor(str(page[-1]["id"])) if len(rows) > limit else None
-    return ProductPage(items=[summary_from_row(r) for r in page], next_cursor=next_cursor)
+    return BY_ID.page(rows, limit, summary_from_row, lambda product: (product.id,))

@@ -15,7 +15,7 @@ from events.catalog import Contact, OriginPlot, PointGeometry, PolygonGeometry
 from events.common import PriceTier
 from shared.currencies import is_currency, minor_units
 from shared.errors import FieldError
-from shared.geography import PROVINCES, find_city
+from shared.geography import PROVINCES, city_refusal, find_city, province_refusal
 from shared.units import UNITS
 
 # HS prefixes of the commodities and products in Annex I of the EU deforestation regulation (EU) 2023/1115.
@@ -114,10 +114,10 @@ def locate(province: str, city: str) -> tuple[str, str, list[FieldError]]:
     known_province = canonical_province(province)
     errors: list[FieldError] = []
     if known_province is None:
-        errors.append(FieldError("province", "must be one of Indonesia's 38 provinces"))
+        errors.append(FieldError("province", province_refusal()))
     found = find_city(city)
     if found is None:
-        errors.append(FieldError("city", "is not a city Gotong knows"))
+        errors.append(FieldError("city", city_refusal(city)))
         return known_province or province, city, errors
     if known_province is not None and found.province != known_province:
         errors.append(FieldError("city", f"{found.name} is in {found.province}, not {known_province}"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
 from events.common import Money, PriceTier
+from shared.bounds import Amount, Count, Currency, Measurement, Month, Quantity, Version, documented
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Place = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
@@ -64,12 +64,12 @@ class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
 
 class MoneyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    amount: Decimal
-    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+    amount: Amount
+    currency: Currency
 
 
 class PriceTierBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    min_quantity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
+    min_quantity: Quantity
     unit_price: MoneyBody
 
     def tier(self) -> PriceTier:
@@ -78,7 +78,7 @@ class PriceTierBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 class StandardBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     standard_id: UUID
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Version
 
     def ref(self) -> StandardRef:
         return StandardRef(standard_id=self.standard_id, version=self.version)
@@ -86,7 +86,7 @@ class StandardBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class OriginPlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     geometry: PlotGeometry
-    area_hectares: Decimal
+    area_hectares: Measurement
     name: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
     def plot(self) -> OriginPlot:
@@ -102,8 +102,8 @@ Description = Annotated[str, msgspec.Meta(max_length=5000)]
 HsCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=3)]
-Moq = Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
-LeadTime = Annotated[int, msgspec.Meta(ge=0, le=365)]
+Moq = Quantity
+LeadTime = Annotated[int, msgspec.Meta(ge=0, le=365), documented(minimum=0, maximum=365)]
 
 
 class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -141,7 +141,7 @@ class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class CapacityBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Units per future month, e.g. ``{"months": {"2027-02": 300, "2027-03": 300}}``."""
 
-    months: Annotated[dict[str, int], msgspec.Meta(min_length=1, max_length=36)]
+    months: Annotated[dict[Month, Count], msgspec.Meta(min_length=1, max_length=36)]
 
 
 class CertificationView(msgspec.Struct, frozen=True, kw_only=True):
@@ -225,8 +225,3 @@ class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
     standards: list[StandardRef]
     eudr_commodity: str | None
     available: int | None = None
-
-
-class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[ProductSummary]
-    next_cursor: str | None

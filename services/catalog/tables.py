@@ -19,8 +19,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, TSVECTO
 from services.catalog.postings import backfill_sql
 from shared.migrations import Migration, tables_ddl
 from shared.projection import Tables
+from shared.published_standards import PublishedStandards
 
 metadata = sa.MetaData(schema="catalog")
+PUBLISHED_STANDARDS = PublishedStandards("catalog")
+"""The standards quality has published, which products may name."""
 
 msmes = sa.Table(
     "msmes",
@@ -155,4 +158,5 @@ def _posting_lists(schema: str) -> list[str]:
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_posting_lists", _posting_lists),
+    PUBLISHED_STANDARDS.migration,
 ]

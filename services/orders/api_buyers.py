@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody, PathParameter
 
 from events.orders import Contact
 from services.orders.buyer import BUYER, Buyer, RegisterBuyer, buyer_stream
@@ -62,7 +62,7 @@ async def register_buyer(
 
 @get("/buyers/{org:str}", responses=problem_responses(401, 404, 422))
 async def get_buyer(
-    org: FromPath[str],
+    org: Annotated[str, PathParameter(max_length=100)],
     principal: Caller,
     ctx: Context,
     wait_for: WaitFor = None,

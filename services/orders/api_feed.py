@@ -5,24 +5,23 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
 from services.orders.access import can_see_order
 from services.orders.feed import order_changes
-from services.orders.flow_tables import order_timeline
 from services.orders.history import happened_at, summarise
+from services.orders.history_queries import told_by_others
 from services.orders.order import ORDER, Order, OrderEvent, order_stream
 from services.orders.views import HistoryItem, OrderHistory
 from shared.api import Caller, Context
 from shared.auth import Principal, Role
+from shared.bounds import MAX_INTEGER
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore import RecordedEvent
 from shared.problems import problem_responses
 from shared.service import ServiceContext
-from shared.sql import fetch
 from shared.validation import is_digits
 
 
@@ -46,7 +45,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
     events = await _visible_history(ctx, principal, order_id)
     own = [
         (
-            (happened_at(event), record.recorded_at),
+            (happened_at(event), record.recorded_at, record.event_id),
             HistoryItem(
                 at=happened_at(event),
                 actor=record.metadata.actor,
@@ -57,22 +56,7 @@ async def order_history(order_id: FromPath[UUID], principal: Caller, ctx: Contex
         )
         for record, event in events
     ]
-    table = order_timeline
-    rows = await fetch(ctx.pool, sa.select(table).where(table.c.order_id == order_id))
-    others = [
-        (
-            (row["at"], row["recorded_at"]),
-            HistoryItem(
-                at=row["at"],
-                actor=row["actor"],
-                event=row["event_type"],
-                summary=row["summary"],
-                version=None,
-                service=row["service"],
-            ),
-        )
-        for row in rows
-    ]
+    others = [(entry.order_key, entry.item) for entry in await told_by_others(ctx.pool, order_id)]
     return OrderHistory([item for _, item in sorted(own + others, key=lambda pair: pair[0])])
 
 
@@ -89,9 +73,10 @@ async def order_events(
     raw = request.headers.get("Last-Event-ID")
     after: int | None = None
     if raw is not None:
-        if not is_digits(raw.strip()):
+        value = raw.strip()
+        if not (is_digits(value) and len(value) <= 10 and int(value) <= MAX_INTEGER):
             raise InvalidInput.of("Last-Event-ID", "must be a version this stream sent, a non-negative integer")
-        after = int(raw.strip())
+        after = int(value)
     return ServerSentEvent(order_changes(ctx, principal, order_id, after), headers={"Cache-Control": "no-cache"})
 
 

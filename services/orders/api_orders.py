@@ -15,6 +15,7 @@ from events.orders import OrderState
 from services.orders.access import can_see, can_see_order
 from services.orders.buyer import BUYER, buyer_stream
 from services.orders.expiry import QUOTE_EXPIRY
+from services.orders.flow_tables import PUBLISHED_STANDARDS
 from services.orders.order import (
     ORDER,
     CancelOrder,
@@ -29,25 +30,28 @@ from services.orders.order import (
 from services.orders.progress import progress_of
 from services.orders.projections import decode_order, orders
 from services.orders.requests import CancelIn, OrderIn, QuoteIn
-from services.orders.views import OrderPage, OrderSummary, OrderView, order_view
+from services.orders.views import OrderSummary, OrderView, order_view
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
     WaitFor,
     check_version,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     idempotent,
     if_match,
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import MAX_INTEGER
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.eventstore import Connection, Metadata
 from shared.ids import new_id
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
+from shared.published_standards import StandardUse
 from shared.schedule import schedule
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
@@ -80,6 +84,12 @@ async def _view(ctx: ServiceContext, order: Order, version: int, position: int =
 async def request_order(data: JSONBody[OrderIn], request: AnyRequest, principal: Caller, ctx: Context) -> Response[Any]:
     """Request quotes for a bulk order (honours ``Idempotency-Key``)."""
     principal.require(Role.BUYER)
+    uses = [
+        StandardUse(line.standard_id, line.standard_version, f"lines[{i}].standard_id", f"lines[{i}].standard_version")
+        for i, line in enumerate(data.lines)
+    ]
+    if errors := await PUBLISHED_STANDARDS.refusals(ctx.pool, uses):
+        raise InvalidInput(errors)
     order_id = new_id()
     command = RequestOrder(
         order_id=order_id,
@@ -119,13 +129,13 @@ async def list_orders(
     principal: Caller,
     ctx: Context,
     in_state: Annotated[OrderState | None, QueryParameter(name="state")] = None,
-    buyer: Annotated[str | None, QueryParameter(name="buyer", min_length=1)] = None,
+    buyer: Annotated[str | None, QueryParameter(name="buyer", min_length=1, max_length=100)] = None,
     required_from: Annotated[date | None, QueryParameter(name="required_by_from")] = None,
     required_to: Annotated[date | None, QueryParameter(name="required_by_to")] = None,
-    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, QueryParameter(name="cursor")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> OrderPage:
+) -> Page[OrderSummary]:
     """Orders the caller may see, oldest first, filtered by state, buyer and required-by range."""
     principal.require(Role.BUYER, Role.AGGREGATOR)
     await wait_for_position(ctx, wait_for)
@@ -142,22 +152,11 @@ async def list_orders(
         query = query.where(orders.c.required_by >= required_from)
     if required_to is not None:
         query = query.where(orders.c.required_by <= required_to)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(orders.c.id > _uuid_from_cursor(after[0]))
+        query = query.where(orders.c.id > after[0])
     rows = await fetch(ctx.pool, query)
-    items = [_summary(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(str(items[-1].id)) if len(rows) > limit else None
-    return OrderPage(items, next_cursor)
-
-
-def _uuid_from_cursor(value: Any) -> UUID:
-    from shared.errors import InvalidInput
-
-    try:
-        return UUID(str(value))
-    except ValueError as error:
-        raise InvalidInput.of("cursor", "is not a cursor this service issued") from error
+    return BY_ID.page(rows, limit, _summary, lambda order: (order.id,))
 
 
 def _summary(row: Any) -> OrderSummary:
@@ -243,7 +242,7 @@ async def confirm_order(
     request: AnyRequest,
     principal: Caller,
     ctx: Context,
-    quote_number: Annotated[int | None, QueryParameter(name="quote_number", ge=1)] = None,
+    quote_number: Annotated[int | None, QueryParameter(name="quote_number", ge=1, le=MAX_INTEGER)] = None,
 ) -> OrderView:
     """Accept the current quote before it expires (``?quote_number=`` refuses if it was superseded)."""
     principal.require(Role.BUYER)

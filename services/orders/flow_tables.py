@@ -11,8 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from shared.migrations import Migration, tables_ddl
+from shared.published_standards import PublishedStandards
 
 metadata = sa.MetaData(schema="orders")
+PUBLISHED_STANDARDS = PublishedStandards("orders")
+"""The standards quality has published, which order lines may name."""
 
 line_requests = sa.Table(
     "line_requests",
@@ -146,12 +149,27 @@ order_timeline = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("actor", sa.Text),
-    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text),
+    sa.Column("schema_version", sa.Integer),
+    sa.Column("data", JSONB),
     sa.Index("order_timeline_by_time", "order_id", "at", "recorded_at"),
 )
-"""Other services' events that touched an order, told in words, for its history."""
+"""Pooling's events that touched an order, for its history. ``data`` is the event, told in words when the
+history is read, with the MSME names and lot codes known then, so the words do not depend on whether catalog's
+or pooling's event arrived first; ``summary`` holds the words of rows kept before events were (no ``data``).
+Quality's verdicts are not kept here: the history reads them from ``lot_inspections`` through ``lot_lines``."""
 
 FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(metadata))
 LOT_DECIDED_BY = Migration(
     "0003_lot_decided_by", lambda schema: [f"ALTER TABLE {lots.schema}.lots ADD COLUMN IF NOT EXISTS decided_by uuid"]
+)
+TIMELINE_TOLD_WHEN_READ = Migration(
+    "0004_timeline_told_when_read",
+    lambda schema: [
+        f"ALTER TABLE {order_timeline.schema}.order_timeline ADD COLUMN IF NOT EXISTS schema_version integer",
+        f"ALTER TABLE {order_timeline.schema}.order_timeline ADD COLUMN IF NOT EXISTS data jsonb",
+        f"ALTER TABLE {order_timeline.schema}.order_timeline ALTER COLUMN summary DROP NOT NULL",
+        # Verdicts are read from lot_inspections now; the rows told of them when they arrived would repeat them.
+        f"DELETE FROM {order_timeline.schema}.order_timeline WHERE service = 'quality'",
+    ],
 )

@@ -1,12 +1,17 @@
 """Orders' subscriptions: per-line progress and milestones from pooling, provenance from catalog, pooling and
-quality, and other services' events for each order's history."""
+quality, and other services' events for each order's history.
+
+Catalog, pooling and quality publish on their own streams, so their events arrive in any order relative to
+each other (and their subscriptions run side by side, each in its own transaction). What a handler keeps
+therefore never depends on another service's event having arrived: each keeps the facts its event carries,
+and the reads (history, provenance) join them when they are asked.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 
 from events.catalog import CODEC as CATALOG
@@ -14,12 +19,11 @@ from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, Prod
 from events.pooling import CODEC as POOLING
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
-from events.quality import ClassPlan, LotAccepted, LotRejected
-from services.orders.flow_tables import lot_inspections
+from events.quality import LotAccepted, LotRejected
 from services.orders.history import happened_at
 from services.orders.milestones import due_milestones
 from services.orders.order import ORDER, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, progress_of
+from services.orders.progress import PROGRESS_CHANNEL, covered_since, progress_of
 from services.orders.projections import orders
 from services.orders.supply_progress import apply_pool_event
 from services.orders.supply_records import (
@@ -29,19 +33,14 @@ from services.orders.supply_records import (
     keep_msme,
     keep_product,
     keep_verdict,
-    lot_code,
-    msme_names,
-    orders_of_lot,
 )
-from services.orders.timeline import TOLD, orders_named, pooling_summary, verdict_summary
+from services.orders.timeline import TOLD, orders_named
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection, Metadata
 from shared.sql import fetch
 
 SAGA = "orders:pooling-saga"
-_plans = msgspec.json.Decoder(list[ClassPlan])
-_reasons = msgspec.json.Decoder(list[str])
 
 
 async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
@@ -92,7 +91,7 @@ async def _happened(hctx: HandlerContext, delivery: Delivery) -> datetime:
 
 
 async def _tell(hctx: HandlerContext, delivery: Delivery) -> None:
-    """Put a pooling event in the history of each order it names (or whose command caused it)."""
+    """Keep a pooling event for the history of each order it names (or whose command caused it)."""
     event = delivery.event
     if not isinstance(event, TOLD):
         return
@@ -102,46 +101,15 @@ async def _tell(hctx: HandlerContext, delivery: Delivery) -> None:
         named = {correlated} if correlated else set()
     if not named:
         return
-    msme_id = getattr(event, "msme_id", None)
-    names = await msme_names(hctx.connection, [msme_id] if isinstance(msme_id, UUID) else [])
-    codes: dict[UUID, str] = {}
-    if isinstance(event, LotPassed | LotReturned):
-        code = await lot_code(hctx.connection, event.lot_id)
-        codes = {event.lot_id: code} if code else {}
-    event_type, _ = POOLING.name_of(event)
+    event_type, schema_version = POOLING.name_of(event)
+    data = POOLING.encode(event).decode()
     at = await _happened(hctx, delivery)
     for order_id in sorted(named):
-        summary = pooling_summary(event, order_id, names, codes)
-        if summary is None:
-            continue
         await add_to_timeline(
             hctx.connection, order_id, delivery.event_id, service="pooling", event_type=event_type,
-            at=at, recorded_at=delivery.recorded_at, actor=delivery.metadata.actor, summary=summary,
+            schema_version=schema_version, data=data, at=at, recorded_at=delivery.recorded_at,
+            actor=delivery.metadata.actor,
         )  # fmt: skip
-    if isinstance(event, LotReceived):
-        await _tell_earlier_verdicts(hctx.connection, event)
-
-
-async def _tell_earlier_verdicts(connection: Connection, lot: LotReceived) -> None:
-    """Verdicts that arrived before pooling's word of the lot join the histories of the orders it serves."""
-    rows = await fetch(connection, sa.select(lot_inspections).where(lot_inspections.c.lot_id == lot.lot_id))
-    names = await msme_names(connection, [lot.msme_id])
-    for row in rows:
-        summary = verdict_summary(
-            accepted=row["accepted"],
-            lot=lot.lot_code,
-            msme=names.get(lot.msme_id, str(lot.msme_id)),
-            severity=row["severity"],
-            inspector_org=row["inspector_org"],
-            plans=_plans.decode(row["plans"]),
-            reasons=_reasons.decode(row["reasons"]),
-        )
-        event_type = "LotAccepted" if row["accepted"] else "LotRejected"
-        for order_id in sorted({line.order_id for line in lot.lines}):
-            await add_to_timeline(
-                connection, order_id, row["event_id"], service="quality", event_type=event_type, at=row["at"],
-                recorded_at=row["recorded_at"], actor=row["actor"], summary=summary,
-            )  # fmt: skip
 
 
 async def _advance(hctx: HandlerContext, delivery: Delivery, order_id: UUID) -> None:
@@ -155,7 +123,8 @@ async def _advance(hctx: HandlerContext, delivery: Delivery, order_id: UUID) -> 
         if order.state is None:
             return
         progress = await progress_of(unit.connection, order_id)
-        for command in due_milestones(order, progress, _at(delivery), consignment_id):
+        since = await covered_since(unit.connection, order_id)
+        for command in due_milestones(order, progress, _at(delivery), consignment_id, since):
             await unit.execute(ORDER, stream, command)
 
     metadata = Metadata(
@@ -181,30 +150,11 @@ async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
 
 
 async def keep_verdicts(hctx: HandlerContext, delivery: Delivery) -> None:
-    """Lot verdicts with their sampling plans, told in the history of every order the lot serves."""
+    """Lot verdicts with their sampling plans. The history of each order the lot serves reads them through the
+    lot's lines whenever those arrive (before or after the verdict), so neither waits for the other."""
     event = delivery.event
-    if not isinstance(event, LotAccepted | LotRejected):
-        return
-    await keep_verdict(hctx.connection, event, delivery.event_id, delivery.recorded_at, delivery.metadata.actor)
-    served = await orders_of_lot(hctx.connection, event.lot_id)
-    if not served:
-        return
-    names = await msme_names(hctx.connection, [event.msme_id])
-    summary = verdict_summary(
-        accepted=isinstance(event, LotAccepted),
-        lot=await lot_code(hctx.connection, event.lot_id) or str(event.lot_id),
-        msme=names.get(event.msme_id, str(event.msme_id)),
-        severity=event.severity,
-        inspector_org=event.inspector_org,
-        plans=event.plans,
-        reasons=event.reasons,
-    )
-    event_type, _ = QUALITY.name_of(event)
-    for order_id in sorted(served):
-        await add_to_timeline(
-            hctx.connection, order_id, delivery.event_id, service="quality", event_type=event_type, at=event.at,
-            recorded_at=delivery.recorded_at, actor=delivery.metadata.actor, summary=summary,
-        )  # fmt: skip
+    if isinstance(event, LotAccepted | LotRejected):
+        await keep_verdict(hctx.connection, event, delivery.event_id, delivery.recorded_at, delivery.metadata.actor)
 
 
 CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)

@@ -26,17 +26,29 @@ def covers(order: Order, progress: Mapping[UUID, LineProgress], measure: Measure
 
 
 def due_milestones(
-    order: Order, progress: Mapping[UUID, LineProgress], at: datetime, consignment_id: UUID | None = None
+    order: Order,
+    progress: Mapping[UUID, LineProgress],
+    at: datetime,
+    consignment_id: UUID | None = None,
+    since: Mapping[Measure, datetime] | None = None,
 ) -> list[MilestoneCommand]:
-    """The commands that bring the order up to what its supply has reached (none once shipped or cancelled)."""
+    """The commands that bring the order up to what its supply has reached (none once shipped or cancelled).
+
+    Each is dated by ``since``: when the last line reached the measure, as pooling's events tell it; else
+    ``at``, the time of the event that brought it there. Pools' events reach orders in any order between
+    pools, so the event heard last need not be the one that happened last.
+    """
     if order.state not in _FOLLOWS_SUPPLY:
         return []
+    times = since or {}
     reached: list[MilestoneCommand] = []
-    if covers(order, progress, "accepted") or covers(order, progress, "passed"):
-        reached.append(StartProduction(at=at))
+    if covers(order, progress, "accepted"):
+        reached.append(StartProduction(at=times.get("accepted", at)))
+    elif covers(order, progress, "passed"):
+        reached.append(StartProduction(at=times.get("passed", at)))
     if covers(order, progress, "passed"):
-        reached.append(MarkInspected(at=at))
+        reached.append(MarkInspected(at=times.get("passed", at)))
         if covers(order, progress, "shipped"):
-            reached.append(MarkShipped(at=at, consignment_id=consignment_id))
+            reached.append(MarkShipped(at=times.get("shipped", at), consignment_id=consignment_id))
     already = {"in_production": 1, "inspected": 2}.get(order.state or "", 0)
     return reached[already:]

@@ -62,6 +62,16 @@ async def progress_of(executor: Connection | asyncpg.Pool, order_id: UUID) -> di
     return {row["line_id"]: LineProgress(**{m: row[m] for m in MEASURES}) for row in rows}
 
 
+async def covered_since(executor: Connection | asyncpg.Pool, order_id: UUID) -> dict[Measure, datetime]:
+    """For each measure that covers every line of the order kept here, the time the last of them got there."""
+    table = order_lines_progress
+    measures: tuple[Measure, ...] = ("accepted", "passed", "shipped")
+    columns = [table.c[f"{m}_since"] for m in measures]
+    rows = await fetch(executor, sa.select(*columns).where(table.c.order_id == order_id))
+    times = {m: [row[f"{m}_since"] for row in rows] for m in measures}
+    return {m: max(found) for m, found in times.items() if found and None not in found}
+
+
 __all__ = [
     "MEASURES",
     "NO_PROGRESS",
@@ -69,6 +79,7 @@ __all__ = [
     "LineProgress",
     "Measure",
     "add_line_progress",
+    "covered_since",
     "progress_of",
     "set_line_progress",
 ]

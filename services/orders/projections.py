@@ -59,8 +59,15 @@ order_lines_progress = sa.Table(
     sa.Column("passed", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("shipped", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("accepted_since", sa.DateTime(timezone=True)),
+    sa.Column("passed_since", sa.DateTime(timezone=True)),
+    sa.Column("shipped_since", sa.DateTime(timezone=True)),
 )
-"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.progress``)."""
+"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.progress``).
+
+``<measure>_since`` is when the measure last reached the line's demand (null while below it), by the time of
+the pool's event, so an order's milestones are dated by its lines' own times, not by when orders heard of them.
+"""
 
 _order_state = msgspec.json.Decoder(Order)
 
@@ -141,3 +148,11 @@ ORDERS_PROJECTION = Projection("orders", [buyers, orders], project)
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
 ]
+LINE_COVERAGE_TIMES = Migration(
+    "0005_line_coverage_times",
+    lambda schema: [
+        f"ALTER TABLE {order_lines_progress.schema}.order_lines_progress "
+        f"ADD COLUMN IF NOT EXISTS {measure}_since timestamptz"
+        for measure in ("accepted", "passed", "shipped")
+    ],
+)

@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-from events.common import CurrencyCode, Money
+from events.common import Money
 from events.orders import Contact, Incoterm, OrderLine, QuotedLine
+from shared.bounds import Amount, Currency, Quantity, Version, documented
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-HsCode = Annotated[str, msgspec.Meta(pattern=r"^\d{6,10}$", description="Harmonized System code, 6 to 10 digits")]
-UnitCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,3}$", description="UN/ECE Recommendation 20 unit code")]
-CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code")]
-Locode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$", description="UN/LOCODE, e.g. NLRTM")]
+HsCode = Annotated[
+    str, msgspec.Meta(pattern=r"^\d{6,10}$", max_length=10, description="Harmonized System code, 6 to 10 digits")
+]
+UnitCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,3}$", max_length=3, description="UN/ECE Recommendation 20 unit code")
+]
+CountryCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", max_length=2, description="ISO 3166-1 alpha-2 country code")
+]
+Locode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}[A-Z2-9]{3}$", max_length=5, description="UN/LOCODE, e.g. NLRTM")
+]
 AttributeName = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
-AttributeValue = Annotated[str, msgspec.Meta(max_length=500)]
+AttributeValue = Annotated[str, msgspec.Meta(max_length=500), documented(max_length=500)]
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{6,24}$")]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()-]{6,24}$", max_length=25)]
 Instant = Annotated[datetime, msgspec.Meta(tz=True, description="RFC 3339 time with its offset")]
 
 
 class Price(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Money as JSON: ``{"amount": "12.50", "currency": "USD"}``."""
 
-    amount: Decimal
-    currency: CurrencyCode
+    amount: Amount
+    currency: Currency
 
     def money(self) -> Money:
         return Money(amount=self.amount, currency=self.currency)
@@ -42,8 +50,8 @@ class OrderLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
         default_factory=dict
     )
     standard_id: UUID
-    standard_version: Annotated[int, msgspec.Meta(ge=1)]
-    quantity: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+    standard_version: Version
+    quantity: Quantity
     unit: UnitCode
     target_unit_price: Price
 
@@ -65,7 +73,7 @@ class OrderLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A bulk order to request quotes for."""
 
-    lines: list[OrderLineIn]
+    lines: Annotated[list[OrderLineIn], msgspec.Meta(max_length=200)]
     incoterm: Incoterm
     destination_country: CountryCode
     destination_port: Locode | None = None
@@ -85,7 +93,7 @@ class QuotedLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 class QuoteIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An aggregator's quote: a unit price for every line, a lead time and how long the quote holds."""
 
-    lines: list[QuotedLineIn]
+    lines: Annotated[list[QuotedLineIn], msgspec.Meta(max_length=200)]
     lead_time_days: Annotated[int, msgspec.Meta(ge=1, le=730)]
     valid_until: Instant
 
@@ -109,5 +117,5 @@ class BuyerIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 
     name: Text
     country: CountryCode
-    contacts: list[ContactIn]
+    contacts: Annotated[list[ContactIn], msgspec.Meta(max_length=20)]
     org: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None

@@ -48,6 +48,10 @@ LineKey = tuple[UUID, UUID]
 """(order id, line id)"""
 
 
+_COVERED = ("accepted", "passed", "shipped")
+"""The measures an order's milestones follow, each with the time it reached the line's demand."""
+
+
 async def _copy_totals(connection: Connection, line: LineProgress, at: datetime) -> None:
     table = order_lines_progress
     totals = {
@@ -57,8 +61,15 @@ async def _copy_totals(connection: Connection, line: LineProgress, at: datetime)
         "shipped": line.shipped,
         "updated_at": at,
     }
-    statement = insert(table).values(order_id=line.order_id, line_id=line.line_id, **totals)
-    await execute(connection, statement.on_conflict_do_update(index_elements=["order_id", "line_id"], set_=totals))
+    reached = {m: 0 < line.demand <= getattr(line, m) for m in _COVERED}
+    since = {f"{m}_since": at if reached[m] else None for m in _COVERED}
+    # A measure that already covered the demand keeps the time it first did; one below it has no time.
+    kept = {f"{m}_since": sa.func.coalesce(table.c[f"{m}_since"], at) if reached[m] else None for m in _COVERED}
+    statement = insert(table).values(order_id=line.order_id, line_id=line.line_id, **totals, **since)
+    await execute(
+        connection,
+        statement.on_conflict_do_update(index_elements=["order_id", "line_id"], set_={**totals, **kept}),
+    )
 
 
 async def _zero(connection: Connection, order_id: UUID, line_id: UUID, at: datetime) -> None:
@@ -69,7 +80,8 @@ async def _zero(connection: Connection, order_id: UUID, line_id: UUID, at: datet
         connection,
         table.update()
         .where(table.c.order_id == order_id, table.c.line_id == line_id)
-        .values(allocated=0, accepted=0, delivered=0, passed=0, shipped=0, updated_at=at),
+        .values(allocated=0, accepted=0, delivered=0, passed=0, shipped=0, updated_at=at)
+        .values(accepted_since=None, passed_since=None, shipped_since=None),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -78,12 +79,19 @@ async def keep_product(connection: Connection, event: ProductListed | ProductUpd
     await execute(connection, insert(product_versions).values(**row).on_conflict_do_nothing())
 
 
-async def msme_names(connection: Connection, ids: Iterable[UUID]) -> dict[UUID, str]:
+async def _by_id(
+    connection: Connection | asyncpg.Pool, key: sa.Column[UUID], value: sa.Column[str], ids: Iterable[UUID]
+) -> dict[UUID, str]:
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    rows = await fetch(connection, sa.select(msmes.c.msme_id, msmes.c.name).where(msmes.c.msme_id.in_(wanted)))
-    return {row["msme_id"]: row["name"] for row in rows}
+    rows = await fetch(connection, sa.select(key.label("key"), value.label("value")).where(key.in_(wanted)))
+    return {row["key"]: row["value"] for row in rows}
+
+
+async def msme_names(connection: Connection | asyncpg.Pool, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The names of the MSMEs catalog told of, by id (one not heard of yet is absent)."""
+    return await _by_id(connection, msmes.c.msme_id, msmes.c.name, ids)
 
 
 async def add_to_timeline(
@@ -93,20 +101,23 @@ async def add_to_timeline(
     *,
     service: str,
     event_type: str,
+    schema_version: int,
+    data: str,
     at: datetime,
     recorded_at: datetime,
     actor: str | None,
-    summary: str,
 ) -> None:
+    """Keep the event (its JSON) in the order's history; it is told in words when the history is read."""
     row = {
         "order_id": order_id,
         "event_id": event_id,
         "service": service,
         "event_type": event_type,
+        "schema_version": schema_version,
+        "data": data,
         "at": at,
         "recorded_at": recorded_at,
         "actor": actor,
-        "summary": summary,
     }
     await execute(connection, insert(order_timeline).values(**row).on_conflict_do_nothing())
 
@@ -188,11 +199,6 @@ async def keep_verdict(
     await execute(connection, insert(lot_inspections).values(**row).on_conflict_do_nothing())
 
 
-async def orders_of_lot(connection: Connection, lot_id: UUID) -> set[UUID]:
-    rows = await fetch(connection, sa.select(lot_lines.c.order_id).where(lot_lines.c.lot_id == lot_id))
-    return {row["order_id"] for row in rows}
-
-
-async def lot_code(connection: Connection, lot_id: UUID) -> str | None:
-    rows = await fetch(connection, sa.select(lots.c.lot_code).where(lots.c.lot_id == lot_id))
-    return rows[0]["lot_code"] if rows else None
+async def lot_codes(connection: Connection | asyncpg.Pool, ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The codes of the lots pooling told of, by lot id (a lot not heard of yet is absent)."""
+    return await _by_id(connection, lots.c.lot_id, lots.c.lot_code, ids)

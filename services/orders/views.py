@@ -78,11 +78,6 @@ class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
-class OrderPage(msgspec.Struct, frozen=True):
-    items: list[OrderSummary]
-    next_cursor: str | None
-
-
 class BuyerView(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str

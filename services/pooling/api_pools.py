@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from events.common import CurrencyCode
 from events.pooling import ConsignmentShipped
 from services.pooling.access import load_pool, supplier_or_owner, visible_pool
 from services.pooling.order_demand import order_demand_stream
@@ -19,8 +18,8 @@ from services.pooling.pool import POOL, pool_stream
 from services.pooling.pool_commands import OpenPool, ReceiveLot, Ship
 from services.pooling.pool_state import Pool
 from services.pooling.supply import ConfirmedLine, add_demand
-from services.pooling.tables import order_lines, pools
-from services.pooling.views import ConsignmentView, LotView, PoolPage, PoolSummary, PoolView, pool_view
+from services.pooling.tables import PUBLISHED_STANDARDS, order_lines, pools
+from services.pooling.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
 from shared.api import (
     Caller,
     Context,
@@ -29,35 +28,38 @@ from shared.api import (
     WaitFor,
     check_version,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     idempotent,
     if_match,
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import Currency, Quantity, Version, documented
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.eventstore import Connection
-from shared.geography import find_place
+from shared.geography import city_refusal, find_place
 from shared.ids import new_id
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
+from shared.published_standards import StandardUse
 from shared.sql import fetch, fetchrow
 
 
 class OpenPoolBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$", description="HS code, 4 to 10 digits")]
+    hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$", max_length=10, description="HS code, 4 to 10 digits")]
     standard_id: UUID
-    standard_version: Annotated[int, msgspec.Meta(ge=1)]
-    unit: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$", description="UN/ECE unit code, e.g. PCE")]
-    currency: CurrencyCode
+    standard_version: Version
+    unit: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$", max_length=8, description="UN/ECE unit code, e.g. PCE")
+    ]
+    currency: Currency
     consolidation_point: Annotated[
         str, msgspec.Meta(min_length=2, max_length=100, description="a port (UN/LOCODE or name) or city")
     ]
     required_by: date | None = None
     inspector_orgs: Annotated[
-        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100)]],
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100), documented(max_length=100)]],
         msgspec.Meta(max_length=20, description="third-party inspection organisations whose verdicts count"),
     ] = []
 
@@ -70,7 +72,7 @@ class AddDemandBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class LotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     msme_id: UUID
     product_id: UUID | None = None
-    quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
+    quantity: Quantity
     lot_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     delivered_on: date
 
@@ -90,9 +92,14 @@ async def open_pool(
 ) -> Response[Any]:
     """Open a pool for one product spec and standard version, consolidated at one port or city."""
     principal.require(Role.AGGREGATOR)
+    standard = StandardUse(data.standard_id, data.standard_version, "standard_id", "standard_version")
+    errors = await PUBLISHED_STANDARDS.refusals(ctx.pool, [standard])
     place = find_place(data.consolidation_point)
     if place is None:
-        raise InvalidInput.of("consolidation_point", "is not a known Indonesian port (UN/LOCODE or name) or city")
+        message = "is not an Indonesian port Gotong knows (a UN/LOCODE such as IDSRG, or its name) nor a city: "
+        errors.append(FieldError("consolidation_point", message + city_refusal(data.consolidation_point)))
+    if errors or place is None:
+        raise InvalidInput(errors)
     pool_id = new_id()
     command = OpenPool(
         pool_id=pool_id,
@@ -127,11 +134,13 @@ async def open_pool(
 async def list_pools(
     principal: Caller,
     ctx: Context,
-    status: Annotated[str | None, QueryParameter(name="status", pattern="^(open|filled|shipped)$")] = None,
+    status: Annotated[
+        str | None, QueryParameter(name="status", pattern="^(open|filled|shipped)$", max_length=7)
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> PoolPage:
+) -> Page[PoolSummary]:
     """The caller's organisation's pools, oldest first."""
     principal.require(Role.AGGREGATOR)
     await wait_for_position(ctx, wait_for)
@@ -140,16 +149,15 @@ async def list_pools(
         query = query.where(pools.c.aggregator_org == principal.org)
     if status is not None:
         query = query.where(pools.c.status == status)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(pools.c.pool_id > UUID(str(after[0])))
+        query = query.where(pools.c.pool_id > after[0])
     rows = await fetch(ctx.pool, query)
-    items = [
-        PoolSummary(**{f: row[f] for f in PoolSummary.__struct_fields__ if f != "id"}, id=row["pool_id"])
-        for row in rows[:limit]
-    ]
-    next_cursor = encode_cursor(str(items[-1].id)) if len(rows) > limit else None
-    return PoolPage(items=items, next_cursor=next_cursor)
+    return BY_ID.page(rows, limit, _summary, lambda pool: (pool.id,))
+
+
+def _summary(row: Any) -> PoolSummary:
+    return PoolSummary(**{f: row[f] for f in PoolSummary.__struct_fields__ if f != "id"}, id=row["pool_id"])
 
 
 @get("/pools/{pool_id:uuid}", responses=problem_responses(401, 403, 404))

@@ -12,14 +12,13 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from events.common import CurrencyCode
 from events.pooling import AllocationPolicy, AllocationProposed, ExchangeRate
 from services.pooling.access import load_pool, require_caught_up, visible_pool
 from services.pooling.engine import run_engine
 from services.pooling.pool import pool_stream
 from services.pooling.supply import propose, send_proposal
 from services.pooling.tables import proposals
-from services.pooling.views import ProposalPage, ProposalView, proposal_view
+from services.pooling.views import ProposalView, proposal_view
 from shared.api import (
     Caller,
     Context,
@@ -27,13 +26,13 @@ from shared.api import (
     Limit,
     WaitFor,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     wait_for_position,
 )
 from shared.auth import Role
+from shared.bounds import Amount, Currency, Rate, documented
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetch, fetchrow
 
@@ -43,24 +42,27 @@ _ids = msgspec.json.Decoder(list[UUID])
 
 
 class WeightsBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    price: Decimal = Decimal(1)
-    quality: Decimal = Decimal(1)
-    logistics: Decimal = Decimal(1)
-    handling: Decimal = Decimal(1)
+    price: Rate = Decimal(1)
+    quality: Rate = Decimal(1)
+    logistics: Rate = Decimal(1)
+    handling: Rate = Decimal(1)
 
 
 class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The aggregator's rules for this run; money in the pool's currency."""
 
     weights: WeightsBody = WeightsBody()
-    max_share: Decimal | None = None
+    max_share: Rate | None = None
     min_msmes: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
-    required_certifications: list[Annotated[str, msgspec.Meta(min_length=1, max_length=40)]] = []
+    required_certifications: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=40), documented(max_length=40)]],
+        msgspec.Meta(max_length=20),
+    ] = []
     allow_probation: bool = False
-    exchange_rates: dict[CurrencyCode, Decimal] = {}
-    rejection_penalty_per_unit: Decimal = Decimal(0)
-    logistics_rate_per_unit_km: Decimal = Decimal(0)
-    handling_cost_per_msme: Decimal = Decimal(0)
+    exchange_rates: Annotated[dict[Currency, Rate], msgspec.Meta(max_length=50)] = {}
+    rejection_penalty_per_unit: Amount = Decimal(0)
+    logistics_rate_per_unit_km: Rate = Decimal(0)
+    handling_cost_per_msme: Amount = Decimal(0)
     time_limit_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
     mip_gap: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
     send: bool = False
@@ -153,18 +155,23 @@ async def list_proposals(
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> ProposalPage:
+) -> Page[ProposalView]:
     """The pool's proposals, oldest first, re-allocations included (their ``trigger`` says why)."""
     principal.require(Role.AGGREGATOR)
     await visible_pool(ctx, principal, pool_id)
     await wait_for_position(ctx, wait_for)
     query = sa.select(proposals).where(proposals.c.pool_id == pool_id).order_by(proposals.c.proposal_id)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(proposals.c.proposal_id > UUID(str(after[0])))
+        query = query.where(proposals.c.proposal_id > after[0])
     rows = await fetch(ctx.pool, query.limit(limit + 1))
-    items = [proposal_view(_proposal.decode(r["body"]), _ids.decode(r["request_ids"])) for r in rows[:limit]]
-    return ProposalPage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(rows) > limit else None)
+    return BY_ID.page(
+        rows, limit, lambda r: proposal_view(_proposal.decode(r["body"]), _ids.decode(r["request_ids"])), _by_id
+    )
+
+
+def _by_id(proposal: ProposalView) -> tuple[UUID]:
+    return (proposal.id,)
 
 
 @get("/pools/{pool_id:uuid}/proposals/{proposal_id:uuid}", responses=problem_responses(401, 403, 404, 422))

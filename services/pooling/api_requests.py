@@ -16,7 +16,7 @@ from services.pooling import answers
 from services.pooling.access import owned_msmes, visible_request
 from services.pooling.requests import AllocationRequest, request_stream
 from services.pooling.tables import allocation_requests, unmatched_demand
-from services.pooling.views import RequestPage, RequestView, UnmatchedPage, UnmatchedView
+from services.pooling.views import RequestView, UnmatchedView
 from shared.api import (
     Caller,
     Context,
@@ -24,25 +24,27 @@ from shared.api import (
     Limit,
     WaitFor,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import Quantity
 from shared.errors import NotFound
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
 
 _plan = msgspec.json.Decoder(list[MonthQuantity])
 _money = msgspec.json.Decoder(Money)
-Status = Annotated[str | None, QueryParameter(name="status", pattern="^(pending|accepted|declined|expired|withdrawn)$")]
+Status = Annotated[
+    str | None, QueryParameter(name="status", pattern="^(pending|accepted|declined|expired|withdrawn)$", max_length=9)
+]
 
 
 class AcceptBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Accept all (no quantity) or part of the request; a part keeps the earliest months of the plan."""
 
-    quantity: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    quantity: Quantity | None = None
 
 
 class DeclineBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,7 +94,7 @@ async def list_requests(
     limit: Limit = 50,
     cursor: Cursor = None,
     wait_for: WaitFor = None,
-) -> RequestPage:
+) -> Page[RequestView]:
     """An MSME user's requests (of the MSMEs its organisation owns), or an aggregator's pools' requests."""
     principal.require(Role.MSME, Role.AGGREGATOR)
     await wait_for_position(ctx, wait_for)
@@ -101,12 +103,11 @@ async def list_requests(
     for column, value in ((c.status, status), (c.pool_id, pool_id), (c.msme_id, msme_id)):
         if value is not None:
             query = query.where(column == value)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(c.request_id > UUID(str(after[0])))
+        query = query.where(c.request_id > after[0])
     rows = await fetch(ctx.pool, query)
-    items = [request_view(row) for row in rows[:limit]]
-    return RequestPage(items=items, next_cursor=encode_cursor(str(items[-1].id)) if len(rows) > limit else None)
+    return BY_ID.page(rows, limit, request_view, lambda request: (request.id,))
 
 
 @get("/allocation-requests/{request_id:uuid}", responses=problem_responses(401, 403, 404, 422))
@@ -176,7 +177,7 @@ async def decline_request(
 @get("/unmatched-demand", responses=problem_responses(401, 403, 422))
 async def list_unmatched(
     principal: Caller, ctx: Context, limit: Limit = 50, cursor: Cursor = None, wait_for: WaitFor = None
-) -> UnmatchedPage:
+) -> Page[UnmatchedView]:
     """Confirmed order lines quoted by the caller's organisation that no open pool matched."""
     principal.require(Role.AGGREGATOR)
     await wait_for_position(ctx, wait_for)
@@ -184,12 +185,17 @@ async def list_unmatched(
     query = sa.select(unmatched_demand).order_by(c.line_id).limit(limit + 1)
     if not principal.is_admin:
         query = query.where(c.aggregator_org == principal.org)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(c.line_id > UUID(str(after[0])))
+        query = query.where(c.line_id > after[0])
     rows = await fetch(ctx.pool, query)
-    items = [UnmatchedView(**{f: row[f] for f in UnmatchedView.__struct_fields__}) for row in rows[:limit]]
-    return UnmatchedPage(items=items, next_cursor=encode_cursor(str(items[-1].line_id)) if len(rows) > limit else None)
+    return BY_ID.page(
+        rows, limit, lambda row: UnmatchedView(**{f: row[f] for f in UnmatchedView.__struct_fields__}), _by_line
+    )
+
+
+def _by_line(demand: UnmatchedView) -> tuple[UUID]:
+    return (demand.line_id,)
 
 
 ROUTES = [list_requests, get_request, accept_request, decline_request, list_unmatched]

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shared.migrations import Migration, tables_ddl
+from shared.published_standards import PublishedStandards
+
 metadata = sa.MetaData(schema="pooling")
+PUBLISHED_STANDARDS = PublishedStandards("pooling")
+"""The standards quality has published, which pools may name."""
 
 
 def _uuid(name: str, **options: object) -> sa.Column[object]:
@@ -26,10 +31,10 @@ pools = sa.Table(
     sa.Column("consolidation_point", sa.Text, nullable=False),
     sa.Column("required_by", sa.Date),
     sa.Column("status", sa.Text, nullable=False),
-    sa.Column("demand", sa.Integer, nullable=False),
-    sa.Column("accepted", sa.Integer, nullable=False),
-    sa.Column("passed", sa.Integer, nullable=False),
-    sa.Column("shipped", sa.Integer, nullable=False),
+    sa.Column("demand", sa.BigInteger, nullable=False),
+    sa.Column("accepted", sa.BigInteger, nullable=False),
+    sa.Column("passed", sa.BigInteger, nullable=False),
+    sa.Column("shipped", sa.BigInteger, nullable=False),
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("pools_matching", "aggregator_org", "hs_code", "standard_id", "standard_version", "unit", "status"),
@@ -46,8 +51,8 @@ allocation_requests = sa.Table(
     _uuid("product_id", nullable=False),
     sa.Column("hs_code", sa.Text, nullable=False),
     sa.Column("unit", sa.Text, nullable=False),
-    sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("accepted", sa.BigInteger, nullable=False),
     sa.Column("plan", sa.Text, nullable=False),
     sa.Column("accepted_plan", sa.Text, nullable=False),
     sa.Column("unit_price", sa.Text, nullable=False),
@@ -181,5 +186,22 @@ order_lines = sa.Table(
     sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("cancelled", sa.Boolean, nullable=False),
 )
+
+# A pool's totals add up order lines and lots (each at most 100,000,000 units), and a request may span many
+# months of an MSME's capacity, so they are bigint; one line, lot or month of capacity fits an integer.
+WIDE_TOTALS = ("pools", ("demand", "accepted", "passed", "shipped")), ("allocation_requests", ("quantity", "accepted"))
+
+
+def _widen_totals(schema: str) -> list[str]:
+    return [
+        f"ALTER TABLE {schema}.{table} " + ", ".join(f"ALTER COLUMN {column} TYPE bigint" for column in columns)
+        for table, columns in WIDE_TOTALS
+    ]
+
+
+MIGRATIONS = [
+    Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
+    Migration("0002_bigint_totals", _widen_totals),
+]
 
 OWN = [pools, allocation_requests, proposals, capacity, unmatched_demand]

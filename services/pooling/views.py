@@ -265,23 +265,3 @@ class UnmatchedView(msgspec.Struct, frozen=True, kw_only=True):
     required_by: date
     reason: str
     recorded_at: datetime
-
-
-class PoolPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[PoolSummary]
-    next_cursor: str | None
-
-
-class RequestPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[RequestView]
-    next_cursor: str | None
-
-
-class ProposalPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[ProposalView]
-    next_cursor: str | None
-
-
-class UnmatchedPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[UnmatchedView]
-    next_cursor: str | None

@@ -21,12 +21,12 @@ from services.quality.inspections import (
     inspection_stream,
 )
 from services.quality.projections import inspections, msme_owners
-from services.quality.queries import cursor_id, lot_inspections, sees_inspection
+from services.quality.queries import lot_inspections, sees_inspection
 from services.quality.record import QUALITY_RECORD, RecordFirstArticle, RecordLot, record_stream
 from services.quality.requests import InspectionResults, OpenInspection
 from services.quality.standards import STANDARD, standard_stream
 from services.quality.verdicts import Measurement
-from services.quality.views import InspectionPage, InspectionView, decode_json, inspection_view
+from services.quality.views import InspectionView, decode_json, inspection_view
 from shared.api import (
     Caller,
     Context,
@@ -35,8 +35,6 @@ from shared.api import (
     WaitFor,
     check_version,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     idempotent,
     if_match,
     wait_for_position,
@@ -46,6 +44,7 @@ from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.eventstore import Connection
 from shared.ids import new_id
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetch, fetchrow
 
@@ -233,7 +232,7 @@ async def list_inspections(
     standard_id: Annotated[UUID | None, QueryParameter(name="standard_id")] = None,
     status: Annotated[Literal["open", "accepted", "rejected"] | None, QueryParameter(name="status")] = None,
     wait_for: WaitFor = None,
-) -> InspectionPage:
+) -> Page[InspectionView]:
     """The inspections the caller may see (its organisation's, or its MSMEs'), oldest first."""
     principal.require(Role.INSPECTOR, Role.MSME)
     await wait_for_position(ctx, wait_for)
@@ -243,17 +242,16 @@ async def list_inspections(
     elif principal.role is Role.MSME:
         owned = sa.select(msme_owners.c.msme_id).where(msme_owners.c.org == principal.org)
         query = query.where(inspections.c.msme_id.in_(owned))
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     if after is not None:
-        query = query.where(inspections.c.id > cursor_id(after[0]))
+        query = query.where(inspections.c.id > after[0])
     for column, value in ((inspections.c.msme_id, msme_id), (inspections.c.standard_id, standard_id)):
         if value is not None:
             query = query.where(column == value)
     if status is not None:
         query = query.where(inspections.c.status == status)
     rows = await fetch(ctx.pool, query)
-    items = [_view(row) for row in rows[:limit]]
-    return InspectionPage(items, encode_cursor(str(items[-1].id)) if len(rows) > limit else None)
+    return BY_ID.page(rows, limit, _view, lambda inspection: (inspection.id,))
 
 
 ROUTES = [open_inspection, record_results, get_inspection, list_inspections]

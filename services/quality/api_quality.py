@@ -19,6 +19,7 @@ from services.quality.record import QUALITY_RECORD, ResumeInspection, record_str
 from services.quality.requests import Resume
 from services.quality.sampling import (
     MINIMUM_LOT_SIZE,
+    InvalidAql,
     InvalidSamplingParameter,
     parse_aql,
     parse_level,
@@ -30,6 +31,7 @@ from services.quality.standards import STANDARD, standard_stream
 from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
 from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
+from shared.bounds import MAX_QUANTITY, RATE
 from shared.decider import UnitOfWork, run_command
 from shared.errors import FieldError, Forbidden, InvalidInput, NotFound
 from shared.problems import problem_responses
@@ -54,12 +56,17 @@ class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
 
 @get("/sampling-plans", responses=problem_responses(401, 422))
 async def get_sampling_plan(
-    lot_size: Annotated[str | None, QueryParameter(name="lot_size", description="items in the lot, at least 2")] = None,
-    aql: Annotated[
-        str | None, QueryParameter(name="aql", description="an AQL of the preferred series, 0.010 … 1000")
+    lot_size: Annotated[
+        str | None, QueryParameter(name="lot_size", max_length=20, description="items in the lot, 2 to 100,000,000")
     ] = None,
-    level: Annotated[str, QueryParameter(name="level", description="I, II, III or S-1 … S-4")] = "II",
-    severity: Annotated[str, QueryParameter(name="severity", description="normal, tightened or reduced")] = "normal",
+    aql: Annotated[
+        str | None,
+        QueryParameter(name="aql", max_length=20, description="an AQL of the preferred series, 0.010 … 1000"),
+    ] = None,
+    level: Annotated[str, QueryParameter(name="level", max_length=3, description="I, II, III or S-1 … S-4")] = "II",
+    severity: Annotated[
+        str, QueryParameter(name="severity", max_length=9, description="normal, tightened or reduced")
+    ] = "normal",
 ) -> SamplingPlanView:
     """The single sampling plan for a lot (ISO 2859-1:1999, Tables 1, 2-A, 2-B and 2-C), arrows followed.
 
@@ -68,7 +75,7 @@ async def get_sampling_plan(
     errors: list[FieldError] = []
     size = _lot_size(lot_size, errors)
     parsed: dict[str, Any] = {}
-    checks = (("aql", parse_aql, aql), ("level", parse_level, level), ("severity", parse_severity, severity))
+    checks = (("aql", _aql, aql), ("level", parse_level, level), ("severity", parse_severity, severity))
     for name, parse, raw in checks:
         if raw is None:
             errors.append(FieldError(name, "is required"))
@@ -94,16 +101,26 @@ async def get_sampling_plan(
     )
 
 
+def _aql(raw: str) -> Decimal:
+    """An AQL of the preferred series, written plainly like every decimal Gotong takes (not ``1e0``)."""
+    if not RATE.admits(raw.strip()):
+        raise InvalidAql(raw)
+    return parse_aql(raw)
+
+
 def _lot_size(raw: str | None, errors: list[FieldError]) -> int | None:
     if raw is None:
         errors.append(FieldError("lot_size", "is required"))
         return None
-    if not is_digits(raw.strip()) or int(raw) < MINIMUM_LOT_SIZE:
+    digits = raw.strip()
+    if not is_digits(digits) or not MINIMUM_LOT_SIZE <= int(digits) <= MAX_QUANTITY:
         errors.append(
-            FieldError("lot_size", f"must be a whole number of at least {MINIMUM_LOT_SIZE} items, not {raw!r}")
+            FieldError(
+                "lot_size", f"must be a whole number of {MINIMUM_LOT_SIZE} to {MAX_QUANTITY:,} items, not {raw!r}"
+            )
         )
         return None
-    return int(raw)
+    return int(digits)
 
 
 @get("/msmes/{msme_id:uuid}/quality", responses=problem_responses(401, 404, 422))

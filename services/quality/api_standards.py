@@ -7,11 +7,11 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from litestar import Request, Response, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from events.quality import StandardVersionSpec
 from services.quality.projections import standard_versions, standards
-from services.quality.queries import cursor_id, escape_like
+from services.quality.queries import escape_like
 from services.quality.requests import NewStandard, NewVersion, VersionInput
 from services.quality.standards import (
     STANDARD,
@@ -24,7 +24,6 @@ from services.quality.standards import (
     standard_stream,
 )
 from services.quality.views import (
-    StandardPage,
     StandardSummary,
     StandardView,
     decode_json,
@@ -39,20 +38,22 @@ from shared.api import (
     WaitFor,
     check_version,
     command_metadata,
-    decode_cursor,
-    encode_cursor,
     idempotent,
     if_match,
     wait_for_position,
 )
 from shared.auth import Principal, Role
+from shared.bounds import MAX_VERSION
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Forbidden, NotFound
 from shared.eventstore import Connection
 from shared.ids import new_id
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
+
+VersionNumber = Annotated[int, PathParameter(ge=1, le=MAX_VERSION)]
 
 
 @post("/standards", responses=problem_responses(400, 401, 403, 415, 422))
@@ -113,7 +114,7 @@ async def add_version(
 )
 async def revise_version(
     standard_id: FromPath[UUID],
-    number: FromPath[int],
+    number: VersionNumber,
     data: JSONBody[VersionInput],
     request: Request[Any, Any, Any],
     principal: Caller,
@@ -132,7 +133,7 @@ async def revise_version(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 async def publish_version(
-    standard_id: FromPath[UUID], number: FromPath[int], request: Request[Any, Any, Any], principal: Caller, ctx: Context
+    standard_id: FromPath[UUID], number: VersionNumber, request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> StandardView:
     """Publish a draft: from now on it never changes and orders and inspections may use it."""
     principal.require(Role.INSPECTOR)
@@ -173,35 +174,34 @@ async def list_standards(
     limit: Limit = 50,
     cursor: Cursor = None,
     q: Annotated[str | None, QueryParameter(name="q", min_length=1, max_length=200)] = None,
-    owner_org: Annotated[str | None, QueryParameter(name="owner_org", min_length=1)] = None,
+    owner_org: Annotated[str | None, QueryParameter(name="owner_org", min_length=1, max_length=100)] = None,
     wait_for: WaitFor = None,
-) -> StandardPage:
+) -> Page[StandardSummary]:
     """Standards, oldest first; ``q`` matches the name, ``owner_org`` the organisation that maintains it."""
     await wait_for_position(ctx, wait_for)
-    after = decode_cursor(cursor, 1)
+    after = BY_ID.decode(cursor)
     query = sa.select(standards).order_by(standards.c.id).limit(limit + 1)
     if after is not None:
-        query = query.where(standards.c.id > cursor_id(after[0]))
+        query = query.where(standards.c.id > after[0])
     if q is not None:
         query = query.where(standards.c.name.ilike(f"%{escape_like(q)}%", escape="\\"))
     if owner_org is not None:
         query = query.where(standards.c.owner_org == owner_org)
     rows = await fetch(ctx.pool, query)
-    items = [
-        StandardSummary(
-            id=r["id"],
-            name=r["name"],
-            description=r["description"],
-            owner_org=r["owner_org"],
-            created_at=r["created_at"],
-            latest_version=r["latest_version"],
-            latest_published=r["latest_published"],
-            version=r["version"],
-        )
-        for r in rows[:limit]
-    ]
-    next_cursor = encode_cursor(str(items[-1].id)) if len(rows) > limit else None
-    return StandardPage(items, next_cursor)
+    return BY_ID.page(rows, limit, _summary, lambda standard: (standard.id,))
+
+
+def _summary(r: Any) -> StandardSummary:
+    return StandardSummary(
+        id=r["id"],
+        name=r["name"],
+        description=r["description"],
+        owner_org=r["owner_org"],
+        created_at=r["created_at"],
+        latest_version=r["latest_version"],
+        latest_published=r["latest_published"],
+        version=r["version"],
+    )
 
 
 @get("/standards/{standard_id:uuid}", responses=problem_responses(401, 404, 422))

@@ -1,8 +1,7 @@
-"""What quality's read routes share: cursors over ids, LIKE patterns, who owns an MSME, who sees an inspection."""
+"""What quality's read routes share: LIKE patterns, who owns an MSME, who sees an inspection."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -10,18 +9,9 @@ import sqlalchemy as sa
 from services.quality.inspections import LotStatus
 from services.quality.projections import msme_owners
 from shared.auth import Principal, Role
-from shared.errors import InvalidInput
 from shared.eventstore import Connection
 from shared.service import ServiceContext
 from shared.sql import fetchrow
-
-
-def cursor_id(value: Any) -> UUID:
-    """The id a cursor made with ``encode_cursor(str(id))`` points after."""
-    try:
-        return UUID(str(value))
-    except ValueError:
-        raise InvalidInput.of("cursor", "is not a cursor this service issued") from None
 
 
 def escape_like(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from events.quality import (
     StandardVersionSpec,
 )
 from services.quality.assessment import DEFAULT_QUALIFICATION_LOTS
+from shared.bounds import Count, Measurement, Rate, Version
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -28,9 +28,9 @@ class AttributeInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     name: Name
     unit: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-    nominal: Decimal
-    lower_tolerance: Decimal
-    upper_tolerance: Decimal
+    nominal: Measurement
+    lower_tolerance: Measurement
+    upper_tolerance: Measurement
     defect_class: DefectClass = "major"
 
 
@@ -45,7 +45,7 @@ class DefectClassInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """A defect class and its AQL, one of the ISO 2859-1 preferred series 0.010 … 1000."""
 
     defect_class: DefectClass
-    aql: Decimal
+    aql: Rate
     description: Text = ""
 
 
@@ -116,7 +116,7 @@ class OpenInspection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     kind: Literal["lot", "first_article"] = "lot"
     msme_id: UUID
     standard_id: UUID
-    standard_version: Annotated[int, msgspec.Meta(ge=1)]
+    standard_version: Version
     lot_id: UUID | None = None
     pool_id: UUID | None = None
     lot_size: Annotated[int, msgspec.Meta(ge=2, le=100_000_000)] | None = None
@@ -127,13 +127,13 @@ class OpenInspection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 class MeasurementInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     attribute: Name
-    values: Annotated[list[Decimal], msgspec.Meta(min_length=1, max_length=10_000)]
+    values: Annotated[list[Measurement], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
 class InspectionResults(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Defects found per class in the sample (0 if none) and the measurements of attributes."""
 
-    defects: dict[DefectClass, Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]]
+    defects: dict[DefectClass, Count]
     measurements: Annotated[list[MeasurementInput], msgspec.Meta(max_length=100)] = []
 
 

@@ -66,11 +66,6 @@ class StandardSummary(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
-class StandardPage(msgspec.Struct, frozen=True):
-    items: list[StandardSummary]
-    next_cursor: str | None
-
-
 def version_view(
     number: int, spec: StandardVersionSpec, drafted_at: datetime, published_at: datetime | None
 ) -> VersionView:
@@ -145,11 +140,6 @@ class InspectionView(msgspec.Struct, frozen=True, kw_only=True):
     verdict: VerdictView | None
     version: int
     position: int = 0
-
-
-class InspectionPage(msgspec.Struct, frozen=True):
-    items: list[InspectionView]
-    next_cursor: str | None
 
 
 def inspection_view(

@@ -71,6 +71,10 @@ async def test_an_order_goes_from_request_to_shipment_with_its_history_and_prove
     assert milestones == [
         "OrderRequested", "OrderQuoted", "OrderConfirmed", "OrderInProduction", "OrderInspected", "OrderShipped",
     ]  # fmt: skip
+    told = [(item["event"], item["summary"]) for item in history["items"]]
+    for event in ("LotReceived", "LotAccepted", "LotPassed"):  # pooling's and quality's, in whatever order they came
+        lots = sorted(code for code in ("CRB-001", "TSK-001") for e, s in told if e == event and f"Lot {code} " in s)
+        assert lots == ["CRB-001", "TSK-001"], (event, told)
     provenance = await market.gotong.get(f"/v1/orders/{order['id']}/provenance", market.buyer)
     (line,) = provenance["lines"]
     assert line["shipped"] == 1_500 and [c["consignment_id"] for c in line["consignments"]] == [consignment["id"]]

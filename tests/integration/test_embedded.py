@@ -25,6 +25,7 @@ from nats.aio.client import Client as NatsClient
 
 from shared.embedded import (
     EmbeddedNats,
+    ServerInUse,
     free_port,
     start_nats,
     start_nats_cluster,
@@ -189,6 +190,41 @@ def test_servers_left_by_a_killed_process_are_stopped_on_the_next_start(workspac
         for pid in (postmaster, nats_pid):
             if process_state(pid) == "running":
                 os.kill(pid, signal.SIGKILL)
+
+
+_LIVE_RUN = """
+import sys
+from pathlib import Path
+from shared.embedded import start_nats, start_postgres
+pg = start_postgres(Path(sys.argv[1]), durable=False)
+server = start_nats(Path(sys.argv[2]))
+print(pg.pid, server.pid, flush=True)
+sys.stdin.read()
+server.stop()
+pg.stop()
+"""
+
+
+def test_servers_of_a_process_that_still_runs_are_left_alone(workspace: Workspace) -> None:
+    pg_dir, nats_dir = workspace.root / "pg", workspace.root / "nats"
+    workspace.root.chmod(0o755)
+    argv = [sys.executable, "-c", _LIVE_RUN, str(pg_dir), str(nats_dir)]
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as owner:
+        assert owner.stdin is not None and owner.stdout is not None
+        try:
+            postmaster, nats_pid = map(int, owner.stdout.readline().split())
+
+            with pytest.raises(ServerInUse, match=f"belongs to process {owner.pid}"):
+                start_postgres(pg_dir, durable=False)
+            with pytest.raises(ServerInUse, match=f"belongs to process {owner.pid}"):
+                start_nats(nats_dir)
+
+            assert runs_with(postmaster, str(pg_dir / "pgdata"))
+            assert runs_with(nats_pid, str(nats_dir))
+        finally:
+            owner.stdin.close()  # the owner stops its servers and exits
+            assert owner.wait(timeout=60) == 0
+    assert process_state(postmaster) != "running" and process_state(nats_pid) != "running"
 
 
 async def test_jetstream_keeps_messages_when_nats_restarts_on_the_same_port(workspace: Workspace) -> None:

@@ -56,6 +56,36 @@ def test_a_valid_body_decodes_and_an_invalid_one_raises_with_all_errors() -> Non
     assert {e.field for e in raised.value.errors} == {"buyer", "lines[0].quantity"}
 
 
+def test_a_nul_character_in_any_string_or_key_is_refused_naming_its_field() -> None:
+    body = b'{"buyer": "b", "lines": [{"quantity": 1, "unit": "P\\u0000CE"}], "notes": "a\\u0000b"}'
+    with pytest.raises(InvalidInput) as raised:
+        decode_body(body, Order)
+    assert [(e.field, e.message) for e in raised.value.errors] == [
+        ("lines[0].unit", "must not contain NUL characters (\\u0000)"),
+        ("notes", "must not contain NUL characters (\\u0000)"),
+    ]
+    with pytest.raises(InvalidInput) as raised:
+        decode_body(b'{"buyer": "b", "lines": [{"quantity": 1, "unit": "PCE", "x\\u0000": 1}]}', Order)
+    assert "lines[0].x\\u0000" in {e.field for e in raised.value.errors}
+
+
+def test_nesting_deeper_than_the_limit_is_malformed_and_names_the_limit() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(MalformedRequest, match="64 levels"):
+        decode_body(deep, Order)
+    with pytest.raises(MalformedRequest, match="64 levels"):
+        decode_body(b'{"buyer": ' + b"[" * 64 + b"]" * 64 + b"}", Order)
+    with pytest.raises(InvalidInput):  # 64 levels in all are allowed; this one is only the wrong type
+        decode_body(b'{"buyer": ' + b"[" * 63 + b"]" * 63 + b"}", Order)
+
+
+def test_a_lone_surrogate_in_a_string_is_refused_naming_its_field() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        decode_body(b'{"buyer": "b\\ud800", "lines": [{"quantity": 1, "unit": "PCE"}]}', Order)
+    assert [e.field for e in raised.value.errors] == ["buyer"]
+    assert "surrogate" in raised.value.errors[0].message
+
+
 @pytest.mark.parametrize(
     ("text", "digits"),
     [("123", True), ("0", True), ("", False), ("¹", False), ("٣", False), ("1.0", False), ("-1", False)],

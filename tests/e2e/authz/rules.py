@@ -73,6 +73,7 @@ CATALOG: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/products/{product_id}"): Rule(EVERYONE, foreign="visible"),
     ("PATCH", "/v1/products/{product_id}"): Rule(frozenset({MSME}), foreign="refused"),
     ("PUT", "/v1/products/{product_id}/capacity"): Rule(frozenset({MSME}), foreign="refused"),
+    ("GET", "/v1/regions"): Rule(EVERYONE),  # public reference data: Indonesia's regencies and cities
 }
 
 ORDERS: dict[tuple[str, str], Rule] = {

@@ -15,9 +15,12 @@ from shared.auth import Role
 from shared.clock import ManualClock
 from shared.runtime import Runtime
 from tests.conftest import Servers
-from tests.support.app import serve, settings_for, token
+from tests.support.app import settings_for, token
+from tests.support.standards import serve_knowing
 
 NOW = datetime(2026, 10, 15, 9, 30, tzinfo=UTC)
+STANDARD = "01890000-0000-7000-8000-00000000057d"
+PUBLISHED = {STANDARD: 3}  # quality has published versions 1 to 3 of it
 
 WEAVERS = token(Role.MSME, org="cirebon-weavers", sub="siti")
 CARVERS = token(Role.MSME, org="jepara-carvers", sub="budi")
@@ -83,5 +86,5 @@ def product_body(**overrides: Any) -> dict[str, Any]:
 async def catalog(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Catalog]:
     clock = ManualClock(NOW)
     settings = settings_for(database_url, servers.nats_url, nats_prefix)
-    async with serve([service], settings, clock=clock) as (client, runtime):
+    async with serve_knowing([service], settings, PUBLISHED, clock=clock) as (client, runtime):
         yield Catalog(client, runtime, clock)

@@ -18,6 +18,7 @@ OTHER_AGGREGATOR = token(Role.AGGREGATOR, org="surabaya-crafts", sub="budi")
 MSME = token(Role.MSME, org="weaver-12", sub="siti")
 ADMIN = token(Role.ADMIN, org="gotong", sub="ops")
 STANDARD = "01900000-0000-7000-8000-0000000000c1"
+PUBLISHED = {STANDARD: 2}  # quality has published versions 1 and 2 of it
 
 Client: TypeAlias = AsyncTestClient[Litestar]
 

@@ -9,8 +9,9 @@ import pytest
 from services.orders.app import service
 from shared.auth import Role
 from tests.conftest import Servers
-from tests.integration.orders.support import ADMIN, AGGREGATOR, BUYER, OTHER_BUYER, Client, register_buyer
-from tests.support.app import serve, settings_for, token
+from tests.integration.orders.support import ADMIN, AGGREGATOR, BUYER, OTHER_BUYER, PUBLISHED, Client, register_buyer
+from tests.support.app import settings_for, token
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +20,10 @@ OSAKA = {"name": "Osaka Trading K.K.", "country": "JP", "contacts": [{"name": "K
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         yield client
 
 

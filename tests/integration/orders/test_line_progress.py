@@ -12,8 +12,9 @@ import pytest
 from services.orders.app import service
 from services.orders.progress import LineProgress, add_line_progress, progress_of, set_line_progress
 from tests.conftest import Servers
-from tests.integration.orders.support import BUYER, Client, new_order, register_buyer
-from tests.support.app import serve, settings_for
+from tests.integration.orders.support import BUYER, PUBLISHED, Client, new_order, register_buyer
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +23,10 @@ AT = datetime(2027, 2, 1, tzinfo=UTC)
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         await register_buyer(client)
         yield client
 

@@ -18,12 +18,14 @@ from tests.integration.orders.support import (
     AGGREGATOR,
     BUYER,
     OTHER_BUYER,
+    PUBLISHED,
     Client,
     new_order,
     quote_body,
     register_buyer,
 )
-from tests.support.app import serve, settings_for
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +45,10 @@ def feed_server(database_url: str, servers: Servers, nats_prefix: str) -> Iterat
 @pytest.fixture
 async def replica(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
     """Another replica of the service, in this process, where the commands go."""
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         await register_buyer(client)
         yield client
 

@@ -14,12 +14,14 @@ from tests.integration.orders.support import (
     AGGREGATOR,
     BUYER,
     OTHER_BUYER,
+    PUBLISHED,
     Client,
     new_order,
     quote_body,
     register_buyer,
 )
-from tests.support.app import serve, settings_for
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +32,10 @@ def due(days: int) -> str:
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         await register_buyer(client)
         await register_buyer(client, OTHER_BUYER, name="Osaka Trading K.K.")
         yield client

@@ -11,15 +11,19 @@ from services.orders.app import service
 from shared import bus
 from shared.consumer import parse
 from tests.conftest import Servers
-from tests.integration.orders.support import BUYER, Client, quoted_order, register_buyer
-from tests.support.app import serve, settings_for
+from tests.integration.orders.support import BUYER, PUBLISHED, Client, quoted_order, register_buyer
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         await register_buyer(client)
         yield client
 

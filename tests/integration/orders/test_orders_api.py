@@ -16,6 +16,7 @@ from tests.integration.orders.support import (
     MSME,
     OTHER_AGGREGATOR,
     OTHER_BUYER,
+    PUBLISHED,
     Client,
     new_order,
     order_body,
@@ -23,14 +24,18 @@ from tests.integration.orders.support import (
     quoted_order,
     register_buyer,
 )
-from tests.support.app import serve, settings_for
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve([service], settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    async with serve_knowing([service], settings_for(database_url, servers.nats_url, nats_prefix), PUBLISHED) as (
+        client,
+        _,
+    ):
         await register_buyer(client)
         yield client
 

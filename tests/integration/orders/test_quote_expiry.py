@@ -24,12 +24,14 @@ from tests.integration.orders.support import (
     AGGREGATOR,
     BUYER,
     OTHER_AGGREGATOR,
+    PUBLISHED,
     Client,
     new_order,
     quote_body,
     register_buyer,
 )
-from tests.support.app import serve, settings_for
+from tests.support.app import settings_for
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +48,7 @@ async def app(
     database_url: str, servers: Servers, nats_prefix: str, clock: ManualClock
 ) -> AsyncIterator[tuple[Client, Runtime]]:
     settings = settings_for(database_url, servers.nats_url, nats_prefix)
-    async with serve([service], settings, clock=clock) as (client, runtime):
+    async with serve_knowing([service], settings, PUBLISHED, clock=clock) as (client, runtime):
         await register_buyer(client)
         yield client, runtime
 

@@ -33,6 +33,7 @@ from shared.migrations import migrate
 from shared.relay import Relay
 from shared.runtime import Runtime
 from tests.support.app import settings_for, token
+from tests.support.standards import published_standard, until_known
 
 T = TypeVar("T")
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
@@ -243,7 +244,19 @@ async def running_pooling(database_url: str, nats_url: str, prefix: str, db: asy
             feeds = [
                 await _upstream(db, js, database_url, prefix, c) for c in (catalog.CODEC, orders.CODEC, quality.CODEC)
             ]
-            yield Pooling(client, runtime, clock, catalog=feeds[0], orders=feeds[1], quality=feeds[2], db=db)
+            standard_id = new_id()
+            await feeds[2].publish(f"standard-{standard_id}", *published_standard(standard_id))
+            await until_known(settings, ["pooling"], {standard_id: 1})
+            yield Pooling(
+                client,
+                runtime,
+                clock,
+                catalog=feeds[0],
+                orders=feeds[1],
+                quality=feeds[2],
+                db=db,
+                standard_id=standard_id,
+            )
     finally:
         await nats.close()
 

@@ -86,3 +86,19 @@ def test_orders_not_following_supply_are_left_alone(name: str) -> None:
 
 def test_an_order_without_lines_is_never_covered() -> None:
     assert not covers(Order(), {}, "accepted")
+
+
+def test_each_milestone_is_dated_by_when_its_measure_covered_the_last_line_not_by_the_event_heard_last() -> None:
+    accepted, passed, shipped = NOW + timedelta(days=3), NOW + timedelta(days=9), NOW + timedelta(days=12)
+    since = {"accepted": accepted, "passed": passed, "shipped": shipped}
+    assert due_milestones(confirmed(), ALL_SHIPPED, LATER, CONSIGNMENT, since) == [
+        StartProduction(at=accepted),
+        MarkInspected(at=passed),
+        MarkShipped(at=shipped, consignment_id=CONSIGNMENT),
+    ]
+    passed_only = progress(LineProgress(passed=20_000), LineProgress(passed=5_000))  # accepted counts released since
+    assert due_milestones(confirmed(), passed_only, LATER, None, {"passed": passed}) == [
+        StartProduction(at=passed),
+        MarkInspected(at=passed),
+    ]
+    assert due_milestones(confirmed(), ALL_ACCEPTED, LATER, None, {}) == [StartProduction(at=LATER)]

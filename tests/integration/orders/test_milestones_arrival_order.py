@@ -1,0 +1,90 @@
+"""An order whose lines are pooled apart moves on at the time its last line got there, whichever pool's events
+orders hears of first.
+
+Each pool has its own stream, so orders may hear that the trays' pool passed and shipped its lots before it
+hears that the baskets' pool passed theirs, although the baskets passed first. The order was inspected when
+the last of its lines had passed, not when orders happened to hear of it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from events.orders import CODEC
+from events.pooling import ConsignmentShipped, LineProgress, LineQuantity, LotPassed, ShippedLot
+from services.orders.handlers import POOLING_SAGA
+from services.orders.order import ORDER, ConfirmOrder, order_stream
+from shared.consumer import Delivery, handle_once
+from shared.eventstore import EventStore, Metadata
+from shared.ids import new_id
+from tests.integration.orders.test_history_arrival_order import interleavings
+from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request
+
+pytestmark = pytest.mark.integration
+
+PASSED = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+QUANTITIES = {BASKETS: 20_000, TRAYS: 5_000}
+
+
+def pool_events(order_id: UUID, line_id: UUID, passed_at: datetime, shipped_at: datetime) -> list[Delivery]:
+    """A pool holding one of the order's lines: its lot passes, then its consignment ships."""
+    pool_id, lot_id, weaver = new_id(), new_id(), new_id()
+    quantity = QUANTITIES[line_id]
+    share = [LineQuantity(order_id=order_id, line_id=line_id, quantity=quantity)]
+
+    def progress(shipped: int) -> list[LineProgress]:
+        return [
+            LineProgress(
+                order_id=order_id, line_id=line_id, demand=quantity, accepted=quantity, delivered=quantity,
+                passed=quantity, shipped=shipped,
+            )
+        ]  # fmt: skip
+
+    passed = LotPassed(
+        pool_id=pool_id, lot_id=lot_id, msme_id=weaver, quantity=quantity, inspection_id=new_id(), lines=share,
+        progress=progress(0), at=passed_at,
+    )  # fmt: skip
+    shipped = ConsignmentShipped(
+        pool_id=pool_id, aggregator_org="cirebon-rattan", consignment_id=new_id(),
+        lots=[ShippedLot(lot_id=lot_id, msme_id=weaver, lot_code=f"LOT-{line_id}", quantity=quantity)],
+        quantity=quantity, partial=False, lines=share, progress=progress(quantity), shipped_by="aggregator:dewi",
+        at=shipped_at,
+    )  # fmt: skip
+    deliveries = []
+    for version, event in enumerate((passed, shipped), start=1):
+        delivery = Delivery(
+            event=event, event_id=new_id(), stream_id=f"pool-{pool_id}", stream_version=version, position=version,
+            metadata=Metadata(actor="aggregator:dewi"), recorded_at=event.at + timedelta(seconds=1), source="pooling",
+        )  # fmt: skip
+        deliveries.append(delivery)
+    return deliveries
+
+
+async def test_each_milestone_is_dated_by_the_last_line_to_reach_it_whichever_pool_is_heard_first(
+    pool: asyncpg.Pool,
+) -> None:
+    store = EventStore(pool, "orders", CODEC)
+    handlings = list(interleavings([[(0, 0), (0, 1)], [(1, 0), (1, 1)]]))
+    assert len(handlings) == 6
+    for handling in handlings:
+        order_id = new_id()
+        confirmed = history(request(order_id=order_id), quote(), ConfirmOrder(confirmed_by="buyer:ana", at=NOW))
+        await store.append(order_stream(order_id), ORDER.stream_type, 0, confirmed)
+        pools = [
+            # The baskets pass first and ship before the trays pass; the trays ship last.
+            pool_events(order_id, BASKETS, PASSED, PASSED + timedelta(minutes=30)),
+            pool_events(order_id, TRAYS, PASSED + timedelta(hours=1), PASSED + timedelta(hours=2)),
+        ]
+        for n, m in handling:
+            assert await handle_once(pool, store, POOLING_SAGA, pools[n][m])
+        order = ORDER.fold(store.decode(record) for record in await store.read_stream(order_stream(order_id)))
+        reached = {state: order.milestones.get(state) for state in ("in_production", "inspected", "shipped")}
+        assert reached == {
+            "in_production": PASSED + timedelta(hours=1),
+            "inspected": PASSED + timedelta(hours=1),
+            "shipped": PASSED + timedelta(hours=2),
+        }, f"pools' events handled in the order {handling}"
