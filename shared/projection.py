@@ -245,8 +245,9 @@ class Projector:
             self._wake.clear()
             applied = await backoff.retry(self.catch_up)
             if not applied:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), poll_seconds)
+                with contextlib.suppress(TimeoutError):  # not wait_for, which may swallow a cancellation (3.11)
+                    async with asyncio.timeout(poll_seconds):
+                        await self._wake.wait()
 
     async def parked(self) -> dict[str, list[dict[str, object]]]:
         """The events this service's projections parked (first few of each), by projection name."""

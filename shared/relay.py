@@ -133,8 +133,11 @@ class Relay:
                 await connection.close(timeout=2)
 
     async def _sleep(self, seconds: float | None = None) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that comes as the wake-up
+        # does, which left a stopping relay running until its runtime gave up waiting for it.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds or self.poll_seconds)
+            async with asyncio.timeout(seconds or self.poll_seconds):
+                await self._wake.wait()
 
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the next batch, pipelined; checkpoint the acknowledged prefix. Returns events published."""
