@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
-
-import pytest
 
 from events.catalog import Contact, MsmeRegistered
 from events.common import Money, PriceTier
 from services.catalog.msmes import MSME, MsmeCommand, MsmeEvent, RegisterMsme
 from services.catalog.products import PRODUCT, ListProduct, ProductCommand, ProductEvent, ProductSpec
-from shared.decider import Decider
-from shared.errors import GotongError, InvalidInput
+from tests.support.given import then
 
 NOW = datetime(2026, 10, 15, 9, 30, tzinfo=UTC)
 MSME_ID = UUID("01890000-0000-7000-8000-000000000001")
 PRODUCT_ID = UUID("01890000-0000-7000-8000-000000000002")
 OTHER_PRODUCT_ID = UUID("01890000-0000-7000-8000-000000000003")
-
-C = TypeVar("C")
-S = TypeVar("S")
-E = TypeVar("E")
-
-
-def then(decider: Decider[C, S, Any], given: Sequence[Any], when: C) -> list[Any]:
-    """The events ``decider`` decides for ``when`` after ``given``."""
-    return list(decider.decide(when, decider.fold(given)))
-
-
-def then_raises(decider: Decider[C, S, Any], given: Sequence[Any], when: C, error: type[GotongError]) -> GotongError:
-    with pytest.raises(error) as raised:
-        then(decider, given, when)
-    return raised.value
-
-
-def invalid_fields(decider: Decider[C, S, Any], given: Sequence[Any], when: C) -> set[str]:
-    """The fields an ``InvalidInput`` names for ``when``."""
-    error = then_raises(decider, given, when, InvalidInput)
-    assert isinstance(error, InvalidInput)
-    return {e.field for e in error.errors}
 
 
 def register(**overrides: Any) -> RegisterMsme:

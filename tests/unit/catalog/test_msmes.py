@@ -18,16 +18,14 @@ from services.catalog.msmes import (
 )
 from services.catalog.nibs import NIB_REGISTRY, ClaimNib
 from shared.errors import Conflict, NotFound
+from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.catalog.given import (
     MSME_ID,
     NOW,
     OTHER_PRODUCT_ID,
     PRODUCT_ID,
-    invalid_fields,
     register,
     registered,
-    then,
-    then_raises,
 )
 
 pytestmark = pytest.mark.unit

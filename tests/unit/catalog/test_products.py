@@ -22,7 +22,8 @@ from events.catalog import (
 from events.common import PriceTier
 from services.catalog.products import PRODUCT, DeclareCapacity, ProductChanges, UpdateProduct
 from shared.errors import InvalidInput, NotFound
-from tests.unit.catalog.given import MSME_ID, NOW, PRODUCT_ID, invalid_fields, listed, listing, then, then_raises, usd
+from tests.support.given import invalid_fields, then, then_raises
+from tests.unit.catalog.given import MSME_ID, NOW, PRODUCT_ID, listed, listing, usd
 
 pytestmark = pytest.mark.unit
 

@@ -1,0 +1,33 @@
+"""Given/when/then for every decider: the events a decider decides for a command after some history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import pytest
+
+from shared.decider import Decider
+from shared.errors import GotongError, InvalidInput
+
+C = TypeVar("C")
+S = TypeVar("S")
+
+
+def then(decider: Decider[C, S, Any], given: Sequence[Any], when: C) -> list[Any]:
+    """The events ``decider`` decides for ``when`` after ``given``."""
+    return list(decider.decide(when, decider.fold(given)))
+
+
+def then_raises(decider: Decider[C, S, Any], given: Sequence[Any], when: C, error: type[GotongError]) -> GotongError:
+    """The error of type ``error`` that ``decider`` raises for ``when`` after ``given``."""
+    with pytest.raises(error) as raised:
+        then(decider, given, when)
+    return raised.value
+
+
+def invalid_fields(decider: Decider[C, S, Any], given: Sequence[Any], when: C) -> set[str]:
+    """The fields an ``InvalidInput`` names for ``when``."""
+    error = then_raises(decider, given, when, InvalidInput)
+    assert isinstance(error, InvalidInput)
+    return {e.field for e in error.errors}
