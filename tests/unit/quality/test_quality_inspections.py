@@ -21,7 +21,7 @@ from events.quality import (
     MeasuredAttribute,
     StandardVersionSpec,
 )
-from services.quality.inspections import (
+from services.quality.domain.inspection import (
     INSPECTION,
     InspectionCommand,
     InspectionEvent,
@@ -31,8 +31,8 @@ from services.quality.inspections import (
     RecordResults,
     StandardUsed,
 )
-from services.quality.switching import InspectionDiscontinued
-from services.quality.verdicts import Measurement
+from services.quality.domain.switching import InspectionDiscontinued
+from services.quality.domain.verdicts import Measurement
 from shared.errors import Conflict, InvalidInput
 
 pytestmark = pytest.mark.unit

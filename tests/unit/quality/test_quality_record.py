@@ -21,15 +21,15 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
-from services.quality.assessment import QualityRecord
-from services.quality.inspections import (
+from services.quality.domain.assessment import QualityRecord
+from services.quality.domain.inspection import (
     INSPECTION,
     OpenFirstArticle,
     OpenLotInspection,
     RecordResults,
     StandardUsed,
 )
-from services.quality.record import (
+from services.quality.domain.quality_record import (
     QUALITY_RECORD,
     RecordEvent,
     RecordFirstArticle,
@@ -37,8 +37,8 @@ from services.quality.record import (
     ResumeInspection,
     lot_outcome,
 )
-from services.quality.sampling import InspectionLevel
-from services.quality.switching import NotDiscontinued
+from services.quality.domain.sampling import InspectionLevel
+from services.quality.domain.switching import NotDiscontinued
 
 pytestmark = pytest.mark.unit
 

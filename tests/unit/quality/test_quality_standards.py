@@ -19,7 +19,7 @@ from events.quality import (
     StandardVersionRevised,
     StandardVersionSpec,
 )
-from services.quality.standards import (
+from services.quality.domain.standard import (
     STANDARD,
     AddVersion,
     CreateStandard,

@@ -16,7 +16,7 @@ from events.quality import (
     Reference,
     StandardVersionSpec,
 )
-from services.quality.assessment import DEFAULT_QUALIFICATION_LOTS
+from services.quality.domain.assessment import DEFAULT_QUALIFICATION_LOTS
 from shared.bounds import Count, Measurement, Rate, Version
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -13,11 +13,9 @@ from litestar import Request, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.quality import MsmeQualityAssessed
-from services.quality.projections import msme_quality
-from services.quality.queries import may_resume, msme_owner
-from services.quality.record import QUALITY_RECORD, ResumeInspection, record_stream
-from services.quality.requests import Resume
-from services.quality.sampling import (
+from services.quality.api.bodies import Resume
+from services.quality.domain.quality_record import QUALITY_RECORD, ResumeInspection, record_stream
+from services.quality.domain.sampling import (
     MINIMUM_LOT_SIZE,
     InvalidAql,
     InvalidSamplingParameter,
@@ -26,9 +24,11 @@ from services.quality.sampling import (
     parse_severity,
     sampling_plan,
 )
-from services.quality.scoring import SCORE_METHOD, quality_score
-from services.quality.standards import STANDARD, standard_stream
-from services.quality.views import MsmeQuality, StandardQuality, decode_json, standard_quality
+from services.quality.domain.scoring import SCORE_METHOD, quality_score
+from services.quality.domain.standard import STANDARD, standard_stream
+from services.quality.read.queries import may_resume, msme_owner
+from services.quality.read.tables import msme_quality
+from services.quality.read.views import MsmeQuality, StandardQuality, decode_json, standard_quality
 from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
 from shared.bounds import MAX_QUANTITY, RATE

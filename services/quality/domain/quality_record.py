@@ -27,9 +27,9 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
-from services.quality import switching
-from services.quality.assessment import QualityRecord, assessment, from_assessment
-from services.quality.sampling import InspectionLevel, Severity, passes_one_step_tighter, sampling_plan
+from services.quality.domain import switching
+from services.quality.domain.assessment import QualityRecord, assessment, from_assessment
+from services.quality.domain.sampling import InspectionLevel, Severity, passes_one_step_tighter, sampling_plan
 from shared.decider import Decider
 
 RecordEvent = (

@@ -21,9 +21,9 @@ from events.quality import (
     Reference,
     StandardVersionSpec,
 )
-from services.quality.inspections import Verdict
-from services.quality.scoring import class_average
-from services.quality.standards import Standard, StandardVersion
+from services.quality.domain.inspection import Verdict
+from services.quality.domain.scoring import class_average
+from services.quality.domain.standard import Standard, StandardVersion
 
 
 class VersionView(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,8 +6,8 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.quality.inspections import LotStatus
-from services.quality.projections import msme_owners
+from services.quality.domain.inspection import LotStatus
+from services.quality.read.tables import msme_owners
 from shared.auth import Principal, Role
 from shared.eventstore import Connection
 from shared.service import ServiceContext

@@ -10,7 +10,8 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.quality import FirstArticleApproved, FirstArticleRejected, InspectionOpened, LotAccepted, LotRejected
-from services.quality.inspections import (
+from services.quality.api.bodies import InspectionResults, OpenInspection
+from services.quality.domain.inspection import (
     INSPECTION,
     Inspection,
     OpenFirstArticle,
@@ -20,13 +21,12 @@ from services.quality.inspections import (
     Verdict,
     inspection_stream,
 )
-from services.quality.projections import inspections, msme_owners
-from services.quality.queries import lot_inspections, sees_inspection
-from services.quality.record import QUALITY_RECORD, RecordFirstArticle, RecordLot, record_stream
-from services.quality.requests import InspectionResults, OpenInspection
-from services.quality.standards import STANDARD, standard_stream
-from services.quality.verdicts import Measurement
-from services.quality.views import InspectionView, decode_json, inspection_view
+from services.quality.domain.quality_record import QUALITY_RECORD, RecordFirstArticle, RecordLot, record_stream
+from services.quality.domain.standard import STANDARD, standard_stream
+from services.quality.domain.verdicts import Measurement
+from services.quality.read.queries import lot_inspections, sees_inspection
+from services.quality.read.tables import inspections, msme_owners
+from services.quality.read.views import InspectionView, decode_json, inspection_view
 from shared.api import (
     Caller,
     Context,

@@ -24,10 +24,10 @@ from events.quality import (
     Severity,
     StandardVersionSpec,
 )
-from services.quality.sampling import InspectionLevel, sampling_plan
-from services.quality.sampling import Severity as PlanSeverity
-from services.quality.switching import InspectionDiscontinued
-from services.quality.verdicts import Measurement, judge, measured, reported_defects
+from services.quality.domain.sampling import InspectionLevel, sampling_plan
+from services.quality.domain.sampling import Severity as PlanSeverity
+from services.quality.domain.switching import InspectionDiscontinued
+from services.quality.domain.verdicts import Measurement, judge, measured, reported_defects
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput
 

@@ -10,10 +10,8 @@ from litestar import Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from events.quality import StandardVersionSpec
-from services.quality.projections import standard_versions, standards
-from services.quality.queries import escape_like
-from services.quality.requests import NewStandard, NewVersion, VersionInput
-from services.quality.standards import (
+from services.quality.api.bodies import NewStandard, NewVersion, VersionInput
+from services.quality.domain.standard import (
     STANDARD,
     AddVersion,
     CreateStandard,
@@ -23,7 +21,9 @@ from services.quality.standards import (
     StandardCommand,
     standard_stream,
 )
-from services.quality.views import (
+from services.quality.read.queries import escape_like
+from services.quality.read.tables import standard_versions, standards
+from services.quality.read.views import (
     StandardSummary,
     StandardView,
     decode_json,
