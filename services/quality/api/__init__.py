@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.quality.api import inspections, quality, standards
+from services.quality.api import inspections, msme_quality, sampling_plans, standards
 
-ROUTES = [*standards.ROUTES, *inspections.ROUTES, *quality.ROUTES]
+ROUTES = [*standards.ROUTES, *inspections.ROUTES, *sampling_plans.ROUTES, *msme_quality.ROUTES]
