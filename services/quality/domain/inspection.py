@@ -21,11 +21,9 @@ from events.quality import (
     InspectionOpened,
     LotAccepted,
     LotRejected,
-    Severity,
     StandardVersionSpec,
 )
-from services.quality.domain.sampling import InspectionLevel, sampling_plan
-from services.quality.domain.sampling import Severity as PlanSeverity
+from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
 from services.quality.domain.switching import InspectionDiscontinued
 from services.quality.domain.verdicts import Measurement, judge, measured, reported_defects
 from shared.decider import Decider
@@ -104,7 +102,7 @@ def lot_plans(lot_size: int, spec: StandardVersionSpec, severity: Severity) -> l
     """The ISO 2859-1 single sampling plan of each defect class of a lot."""
     plans = []
     for entry in spec.defect_classes:
-        plan = sampling_plan(lot_size, entry.aql, InspectionLevel(spec.inspection_level), PlanSeverity(severity))
+        plan = sampling_plan(lot_size, entry.aql, InspectionLevel(spec.inspection_level), severity)
         plans.append(
             ClassPlan(
                 defect_class=entry.defect_class,
@@ -154,7 +152,7 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
                     pool_id=command.pool_id,
                     lot_size=command.lot_size,
                     resubmitted=command.resubmitted,
-                    severity=command.severity,
+                    severity=command.severity.value,
                     inspection_level=command.standard.spec.inspection_level,
                     plans=lot_plans(command.lot_size, command.standard.spec, command.severity),
                     inspector_org=command.inspector_org,

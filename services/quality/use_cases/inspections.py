@@ -89,7 +89,7 @@ async def open_inspection(
                 lot_size=data.lot_size,
                 resubmitted=data.resubmitted,
                 standard=standard,
-                severity=record.switching.severity.value,
+                severity=record.switching.severity,
                 discontinued=record.discontinued,
                 inspector_org=principal.org,
                 by=principal.sub,

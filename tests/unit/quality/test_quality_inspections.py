@@ -31,6 +31,7 @@ from services.quality.domain.inspection import (
     RecordResults,
     StandardUsed,
 )
+from services.quality.domain.sampling import Severity
 from services.quality.domain.switching import InspectionDiscontinued
 from services.quality.domain.verdicts import Measurement
 from shared.errors import Conflict, InvalidInput
@@ -68,7 +69,9 @@ def then(given: list[InspectionEvent], when: InspectionCommand) -> list[Inspecti
     return list(INSPECTION.decide(when, INSPECTION.fold(given)))
 
 
-def open_lot(lot_size: int = 500, severity: str = "normal", discontinued: bool = False) -> OpenLotInspection:
+def open_lot(
+    lot_size: int = 500, severity: Severity = Severity.NORMAL, discontinued: bool = False
+) -> OpenLotInspection:
     return OpenLotInspection(
         inspection_id=INSPECTION_ID,
         lot_id=LOT,
@@ -77,7 +80,7 @@ def open_lot(lot_size: int = 500, severity: str = "normal", discontinued: bool =
         lot_size=lot_size,
         resubmitted=False,
         standard=USED,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         discontinued=discontinued,
         inspector_org="qc-co",
         by="ana",
@@ -105,7 +108,7 @@ def test_a_lot_of_500_on_normal_inspection_gets_iso_2859_plans_per_class() -> No
 
 
 def test_tightened_inspection_takes_larger_samples_or_smaller_acceptance_numbers() -> None:
-    assert plans_of(then([], open_lot(severity="tightened"))) == {
+    assert plans_of(then([], open_lot(severity=Severity.TIGHTENED))) == {
         "critical": (315, 0, 1),
         "major": (80, 1, 2),
         "minor": (50, 3, 4),
