@@ -25,7 +25,7 @@ from events.quality import (
 )
 from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
 from services.quality.domain.switching import InspectionDiscontinued
-from services.quality.domain.verdicts import Measurement, judge, measured, reported_defects
+from services.quality.domain.verdicts import MeasuredValues, judge, measured, reported_defects
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput
 
@@ -83,7 +83,7 @@ class OpenFirstArticle:
 @dataclass(frozen=True)
 class RecordResults:
     defects: Mapping[DefectClass, int]
-    measurements: Sequence[Measurement]
+    measurements: Sequence[MeasuredValues]
     spec: StandardVersionSpec
     by: str
     at: datetime

@@ -33,7 +33,7 @@ from services.quality.domain.standard import (
     STANDARD,
     standard_stream,
 )
-from services.quality.domain.verdicts import Measurement
+from services.quality.domain.verdicts import MeasuredValues
 from services.quality.read.queries import lot_inspections, may_resume
 from services.quality.use_cases import Saved, saved
 from shared.api import check_version
@@ -132,7 +132,7 @@ async def record_results(
     """Record defects per class and measurements; the verdict follows once and updates the MSME's record."""
     stream = inspection_stream(inspection_id)
     at = ctx.clock.now()
-    measurements = [Measurement(m.attribute, tuple(m.values)) for m in data.measurements]
+    measurements = [MeasuredValues(m.attribute, tuple(m.values)) for m in data.measurements]
 
     async def work(unit: UnitOfWork) -> Inspection:
         inspection = await unit.load(INSPECTION, stream)
