@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 
 from events.quality import (
@@ -24,7 +25,6 @@ from services.quality.read.views import (
     MsmeQuality,
     StandardSummary,
     StandardView,
-    decode_json,
     inspection_view,
     standard_quality,
     version_view,
@@ -35,6 +35,11 @@ from shared.eventstore import Connection
 from shared.pages import BY_ID, Page
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow
+
+
+def decode_json(raw: Any, target: Any) -> Any:
+    """A JSONB column's text as ``target``."""
+    return msgspec.json.decode(raw, type=target)
 
 
 def escape_like(text: str) -> str:

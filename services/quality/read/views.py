@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -306,8 +305,3 @@ def sampling_plan_view(lot_size: int, plan: SamplingPlan) -> SamplingPlanView:
         reject=plan.reject,
         inspect_whole_lot=plan.inspect_whole_lot,
     )
-
-
-def decode_json(raw: Any, target: Any) -> Any:
-    """A JSONB column's text as ``target``."""
-    return msgspec.json.decode(raw, type=target)
