@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.quality.api.bodies import InspectionResults, OpenInspection
 from services.quality.domain.inspection import LotStatus
+from services.quality.domain.verdicts import MeasuredValues
 from services.quality.read import queries
 from services.quality.read.views import InspectionView, inspection_view
 from services.quality.use_cases import inspections as use_cases
@@ -37,9 +38,38 @@ async def open_inspection(
     data: JSONBody[OpenInspection], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[InspectionView]:
     """Open an inspection; a lot's plan per defect class follows the MSME's current severity under the standard."""
+    data.check_kind()
 
     async def work(connection: Connection | None) -> tuple[int, InspectionView]:
-        saved = await use_cases.open_inspection(ctx, principal, command_metadata(request, principal), connection, data)
+        metadata = command_metadata(request, principal)
+        if data.kind == "lot":
+            assert data.lot_id and data.pool_id and data.lot_size
+            saved = await use_cases.open_lot_inspection(
+                ctx,
+                principal,
+                metadata,
+                connection,
+                msme_id=data.msme_id,
+                standard_id=data.standard_id,
+                standard_version=data.standard_version,
+                lot_id=data.lot_id,
+                pool_id=data.pool_id,
+                lot_size=data.lot_size,
+                resubmitted=data.resubmitted,
+            )
+        else:
+            assert data.product_id and data.sample_size
+            saved = await use_cases.open_first_article(
+                ctx,
+                principal,
+                metadata,
+                connection,
+                msme_id=data.msme_id,
+                standard_id=data.standard_id,
+                standard_version=data.standard_version,
+                product_id=data.product_id,
+                sample_size=data.sample_size,
+            )
         return 201, inspection_view(saved.value, None, saved.version, saved.position)
 
     return stored_answer(await idempotent(ctx, request, principal, work), InspectionView)
@@ -68,7 +98,8 @@ async def record_results(
             connection,
             inspection_id=inspection_id,
             expected=expected,
-            data=data,
+            defects=dict(data.defects),
+            measurements=[MeasuredValues(m.attribute, tuple(m.values)) for m in data.measurements],
         )
         inspection = saved.value
         assert inspection.opened is not None

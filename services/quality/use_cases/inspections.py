@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from uuid import UUID
 
 from events.quality import (
+    DefectClass,
     FirstArticleApproved,
     FirstArticleRejected,
     InspectionOpened,
@@ -12,7 +14,6 @@ from events.quality import (
     LotRejected,
     MsmeQualityAssessed,
 )
-from services.quality.api.bodies import InspectionResults, OpenInspection
 from services.quality.domain.inspection import (
     INSPECTION,
     Inspection,
@@ -66,55 +67,99 @@ def _one_inspection_of_the_lot_at_a_time(lot_id: UUID) -> str:
     return f"lot:{lot_id}"
 
 
-async def open_inspection(
-    ctx: ServiceContext, principal: Principal, metadata: Metadata, connection: Connection | None, data: OpenInspection
+async def open_lot_inspection(
+    ctx: ServiceContext,
+    principal: Principal,
+    metadata: Metadata,
+    connection: Connection | None,
+    *,
+    msme_id: UUID,
+    standard_id: UUID,
+    standard_version: int,
+    lot_id: UUID,
+    pool_id: UUID,
+    lot_size: int,
+    resubmitted: bool,
 ) -> Saved[InspectionOpened]:
-    """Open an inspection; a lot's plan per defect class follows the MSME's current severity under the standard."""
-    data.check_kind()
-    inspection_id, at = new_id(), ctx.clock.now()
+    """Open an inspection of a lot; its plan per defect class follows the MSME's current severity under the
+    standard. An organisation judges a lot once (again only as a resubmitted lot after a rejection)."""
+    at = ctx.clock.now()
+
+    async def command(unit: UnitOfWork, inspection_id: UUID, standard: StandardUsed) -> OpenLotInspection:
+        record = await unit.load(QUALITY_RECORD, record_stream(msme_id, standard_id))
+        earlier = await lot_inspections(unit.connection, ctx.schema, lot_id)
+        return OpenLotInspection(
+            inspection_id=inspection_id,
+            lot_id=lot_id,
+            pool_id=pool_id,
+            msme_id=msme_id,
+            lot_size=lot_size,
+            resubmitted=resubmitted,
+            standard=standard,
+            severity=record.switching.severity,
+            discontinued=record.discontinued,
+            inspector_org=principal.org,
+            by=principal.sub,
+            at=at,
+            earlier=tuple(status for org, status in earlier if org == principal.org),
+            second_opinion=any(org != principal.org for org, _ in earlier),
+        )
+
+    locks = [_one_inspection_of_the_lot_at_a_time(lot_id)]
+    return await _open(ctx, metadata, connection, standard_id, standard_version, command, locks)
+
+
+async def open_first_article(
+    ctx: ServiceContext,
+    principal: Principal,
+    metadata: Metadata,
+    connection: Connection | None,
+    *,
+    msme_id: UUID,
+    standard_id: UUID,
+    standard_version: int,
+    product_id: UUID,
+    sample_size: int,
+) -> Saved[InspectionOpened]:
+    """Open a first article inspection of an MSME's product: every sampled unit must conform."""
+    at = ctx.clock.now()
+
+    async def command(unit: UnitOfWork, inspection_id: UUID, standard: StandardUsed) -> OpenFirstArticle:
+        record = await unit.load(QUALITY_RECORD, record_stream(msme_id, standard_id))
+        return OpenFirstArticle(
+            inspection_id=inspection_id,
+            msme_id=msme_id,
+            product_id=product_id,
+            sample_size=sample_size,
+            standard=standard,
+            discontinued=record.discontinued,
+            inspector_org=principal.org,
+            by=principal.sub,
+            at=at,
+        )
+
+    return await _open(ctx, metadata, connection, standard_id, standard_version, command, [])
+
+
+async def _open(
+    ctx: ServiceContext,
+    metadata: Metadata,
+    connection: Connection | None,
+    standard_id: UUID,
+    standard_version: int,
+    command: Callable[[UnitOfWork, UUID, StandardUsed], Awaitable[OpenLotInspection | OpenFirstArticle]],
+    locks: list[str],
+) -> Saved[InspectionOpened]:
+    """Open a new inspection against a published version of a standard."""
+    inspection_id = new_id()
     stream = inspection_stream(inspection_id)
 
     async def work(unit: UnitOfWork) -> InspectionOpened:
-        standard = await _standard_used(unit, data.standard_id, data.standard_version)
-        record = await unit.load(QUALITY_RECORD, record_stream(data.msme_id, data.standard_id))
-        command: OpenLotInspection | OpenFirstArticle
-        if data.kind == "lot":
-            assert data.lot_id and data.pool_id and data.lot_size
-            earlier = await lot_inspections(unit.connection, ctx.schema, data.lot_id)
-            command = OpenLotInspection(
-                inspection_id=inspection_id,
-                lot_id=data.lot_id,
-                pool_id=data.pool_id,
-                msme_id=data.msme_id,
-                lot_size=data.lot_size,
-                resubmitted=data.resubmitted,
-                standard=standard,
-                severity=record.switching.severity,
-                discontinued=record.discontinued,
-                inspector_org=principal.org,
-                by=principal.sub,
-                at=at,
-                earlier=tuple(status for org, status in earlier if org == principal.org),
-                second_opinion=any(org != principal.org for org, _ in earlier),
-            )
-        else:
-            assert data.product_id and data.sample_size
-            command = OpenFirstArticle(
-                inspection_id=inspection_id,
-                msme_id=data.msme_id,
-                product_id=data.product_id,
-                sample_size=data.sample_size,
-                standard=standard,
-                discontinued=record.discontinued,
-                inspector_org=principal.org,
-                by=principal.sub,
-                at=at,
-            )
-        state, _ = await unit.execute(INSPECTION, stream, command)
+        standard = await _standard_used(unit, standard_id, standard_version)
+        state, _ = await unit.execute(INSPECTION, stream, await command(unit, inspection_id, standard))
         assert state.opened is not None
         return state.opened
 
-    locks = [_one_inspection_of_the_lot_at_a_time(data.lot_id)] if data.lot_id else []
     outcome = await run_command(ctx.store, work, metadata=metadata, connection=connection, lock_streams=locks)
     return saved(outcome, stream)
 
@@ -127,12 +172,12 @@ async def record_results(
     *,
     inspection_id: UUID,
     expected: int | None,
-    data: InspectionResults,
+    defects: Mapping[DefectClass, int],
+    measurements: Sequence[MeasuredValues],
 ) -> Saved[Inspection]:
     """Record defects per class and measurements; the verdict follows once and updates the MSME's record."""
     stream = inspection_stream(inspection_id)
     at = ctx.clock.now()
-    measurements = [MeasuredValues(m.attribute, tuple(m.values)) for m in data.measurements]
 
     async def work(unit: UnitOfWork) -> Inspection:
         inspection = await unit.load(INSPECTION, stream)
@@ -141,9 +186,7 @@ async def record_results(
             raise NotFound(f"no inspection {inspection_id}")
         check_version(expected, await unit.version(stream))
         spec = (await unit.load(STANDARD, standard_stream(opened.standard_id))).version(opened.standard_version).spec
-        command = RecordResults(
-            defects=dict(data.defects), measurements=measurements, spec=spec, by=principal.sub, at=at
-        )
+        command = RecordResults(defects=defects, measurements=measurements, spec=spec, by=principal.sub, at=at)
         state, (verdict,) = await unit.execute(INSPECTION, stream, command)
         record = record_stream(opened.msme_id, opened.standard_id)
         match verdict:

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import pytest
 
-from services.quality.api.bodies import OpenInspection
 from services.quality.use_cases import inspections as use_cases
 from shared.auth import Principal, Role
 from shared.errors import Conflict
@@ -251,18 +250,19 @@ async def test_a_lot_opened_by_many_at_once_gets_one_inspection_and_the_others_a
     standard = await published_standard(client)
     ctx = runtime.contexts["quality"]
     inspector = Principal(sub="ana", role=Role.INSPECTOR, org="sucofindo-qc")
-    body = OpenInspection(
-        msme_id=MSME_ID,
-        standard_id=UUID(standard["id"]),
-        standard_version=1,
-        lot_id=new_id(),
-        pool_id=POOL_ID,
-        lot_size=500,
-    )
+    lot = {
+        "msme_id": MSME_ID,
+        "standard_id": UUID(standard["id"]),
+        "standard_version": 1,
+        "lot_id": new_id(),
+        "pool_id": POOL_ID,
+        "lot_size": 500,
+        "resubmitted": False,
+    }
 
     async def open_at_once() -> list[object]:
         return await asyncio.gather(
-            *(use_cases.open_inspection(ctx, inspector, Metadata(), None, body) for _ in range(8)),
+            *(use_cases.open_lot_inspection(ctx, inspector, Metadata(), None, **lot) for _ in range(8)),
             return_exceptions=True,
         )
 
