@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.catalog.msmes import (
+from services.catalog.domain.msme import (
     MSME,
     AddCertification,
     ClaimSku,
@@ -21,8 +21,8 @@ from services.catalog.msmes import (
     UpdateMsme,
     msme_stream,
 )
-from services.catalog.nibs import NIB_REGISTRY, ClaimNib, nib_stream
-from services.catalog.products import (
+from services.catalog.domain.nib import NIB_REGISTRY, ClaimNib, nib_stream
+from services.catalog.domain.product import (
     PRODUCT,
     DeclareCapacity,
     ListProduct,
@@ -31,7 +31,7 @@ from services.catalog.products import (
     UpdateProduct,
     product_stream,
 )
-from services.catalog.rules import sku_key
+from services.catalog.domain.rules import sku_key
 from shared.api import check_version
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork

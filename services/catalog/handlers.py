@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from events.pooling import CODEC as POOLING_CODEC
 from events.pooling import CapacityCommitted, CapacityReleased
-from services.catalog.tables import capacity, commitments
+from services.catalog.read.tables import capacity, commitments
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.sql import execute
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.catalog.schemas import StandardBody
-from services.catalog.tables import PUBLISHED_STANDARDS
+from services.catalog.api.bodies import StandardBody
+from services.catalog.read.tables import PUBLISHED_STANDARDS
 from shared.errors import InvalidInput
 from shared.published_standards import StandardUse
 from shared.service import ServiceContext

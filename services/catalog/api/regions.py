@@ -8,7 +8,7 @@ import msgspec
 from litestar import get
 from litestar.params import QueryParameter
 
-from services.catalog.rules import canonical_province
+from services.catalog.domain.rules import canonical_province
 from shared.api import Caller, Cursor, Limit
 from shared.errors import InvalidInput
 from shared.geography import City, province_refusal, regencies

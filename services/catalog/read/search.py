@@ -14,10 +14,10 @@ from uuid import UUID
 import asyncpg
 import sqlalchemy as sa
 
-from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.postings import SHORT, key, word_key
-from services.catalog.rules import certification_key
-from services.catalog.tables import capacity, product_certifications, product_postings, products
+from services.catalog.domain.msme import CERTIFICATION_NAMES
+from services.catalog.domain.rules import certification_key
+from services.catalog.read.postings import SHORT, key, word_key
+from services.catalog.read.tables import capacity, product_certifications, product_postings, products
 from shared.eventstore import Connection
 from shared.sql import fetch
 

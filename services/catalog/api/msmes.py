@@ -11,19 +11,13 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from services.catalog import commands
-from services.catalog.msmes import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
-from services.catalog.products import ProductSpec
-from services.catalog.rules import month_of
-from services.catalog.schemas import (
-    CertificationBody,
-    MsmePatch,
-    MsmeView,
-    ProductBody,
-    ProductView,
-    RegisterMsmeBody,
-)
+from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
+from services.catalog.domain.msme import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
+from services.catalog.domain.product import ProductSpec
+from services.catalog.domain.rules import month_of
+from services.catalog.read.queries import product_from_outcome, read_msme
+from services.catalog.read.views import MsmeView, ProductView, msme_from_state
 from services.catalog.standards import refuse_unknown_standards
-from services.catalog.views import msme_from_state, product_from_outcome, read_msme
 from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, if_match, wait_for_position
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, run_command

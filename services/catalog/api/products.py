@@ -12,8 +12,9 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from msgspec import UNSET
 
 from services.catalog import commands
-from services.catalog.products import DeclareCapacity, ProductChanges, UpdateProduct
-from services.catalog.rules import (
+from services.catalog.api.bodies import CapacityBody, ProductPatch
+from services.catalog.domain.product import DeclareCapacity, ProductChanges, UpdateProduct
+from services.catalog.domain.rules import (
     canonical_province,
     is_month,
     month_of,
@@ -21,10 +22,10 @@ from services.catalog.rules import (
     next_month,
     normalise_hs_code,
 )
-from services.catalog.schemas import CapacityBody, ProductPatch, ProductSummary, ProductView
-from services.catalog.search import ProductSearch, find_products, lookup_statement, text_query
+from services.catalog.read.queries import capacity_months, product_from_outcome
+from services.catalog.read.search import ProductSearch, find_products, lookup_statement, text_query
+from services.catalog.read.views import ProductSummary, ProductView, product_from_row, summary_from_row
 from services.catalog.standards import refuse_unknown_standards
-from services.catalog.views import capacity_months, product_from_outcome, product_from_row, summary_from_row
 from shared.api import (
     Caller,
     Context,

@@ -24,9 +24,9 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
-from services.catalog.postings import add_certified_days, post_certifications, repost
-from services.catalog.rules import certification_key
-from services.catalog.tables import (
+from services.catalog.domain.rules import certification_key
+from services.catalog.read.postings import add_certified_days, post_certifications, repost
+from services.catalog.read.tables import (
     capacity,
     certifications,
     commitments,
