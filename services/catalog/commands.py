@@ -1,5 +1,9 @@
 """Who may change what, and the streams each catalog command touches (run inside ``run_command``).
 
+A listing or a product update naming standards is checked first by ``check_listing`` or ``check_update``,
+outside any transaction: who may change the products (404, 403), then the standards, which may wait a few seconds
+for one quality published a moment ago.
+
 Owners are the users of the MSME's owning organisation (roles ``msme`` and ``aggregator``); admins may do
 everything; aggregators may also suspend and reinstate any MSME. Profiles are public, so a stranger's edit
 is refused with 403 rather than hidden behind 404.
@@ -7,10 +11,12 @@ is refused with 403 rather than hidden behind 404.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from events.catalog import StandardRef
 from services.catalog.domain.msme import (
     MSME,
     AddCertification,
@@ -32,10 +38,13 @@ from services.catalog.domain.product import (
     product_stream,
 )
 from services.catalog.domain.rules import sku_key
+from services.catalog.read.tables import PUBLISHED_STANDARDS
 from shared.api import check_version
 from shared.auth import Principal, Role
-from shared.decider import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.decider import UnitOfWork, fold_stream
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.eventstore import EventStore
+from shared.published_standards import StandardUse
 
 OWNER_ROLES = (Role.MSME, Role.AGGREGATOR)
 PROFILE_FIELDS = ("name", "province", "city", "contact", "size_class")
@@ -48,6 +57,17 @@ def is_owner(principal: Principal, org: str) -> bool:
 def require_owner(principal: Principal, org: str, what: str) -> None:
     if not is_owner(principal, org):
         raise Forbidden(f"only users of the owning organisation (or an admin) may change this {what}")
+
+
+def owning_org(principal: Principal, requested: str | None) -> str:
+    """MSME users register for their own organisation; aggregators and admins name the owner."""
+    if principal.role is Role.MSME:
+        if requested is not None and requested != principal.org:
+            raise Forbidden("an MSME user registers MSMEs of its own organisation only")
+        return principal.org
+    if requested is None:
+        raise InvalidInput.of("org", "is required when registering an MSME on its behalf")
+    return requested
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,39 @@ async def _listed(unit: UnitOfWork, product_id: UUID) -> Product:
     if state.spec is None:
         raise NotFound(f"no product {product_id}")
     return state
+
+
+async def check_listing(store: EventStore, principal: Principal, msme_id: UUID, spec: ProductSpec) -> None:
+    """Before a listing's transaction: the MSME exists and the caller may list its products, then every standard
+    the product names is one quality published."""
+    msme, _ = await fold_stream(store, MSME, msme_stream(msme_id))
+    if not msme.registered:
+        raise NotFound(f"no MSME {msme_id}")
+    require_owner(principal, msme.org, "MSME's products")
+    await _refuse_unknown_standards(store, spec.standards)
+
+
+async def check_update(store: EventStore, principal: Principal, product_id: UUID, command: UpdateProduct) -> None:
+    """Before a product update's transaction: the product exists and the caller may change it, then every standard
+    the update names is one quality published."""
+    if command.changes.standards is None:
+        return
+    product, _ = await fold_stream(store, PRODUCT, product_stream(product_id))
+    if product.spec is None:
+        raise NotFound(f"no product {product_id}")
+    require_owner(principal, product.org, "product")
+    await _refuse_unknown_standards(store, command.changes.standards)
+
+
+async def _refuse_unknown_standards(store: EventStore, standards: Sequence[StandardRef]) -> None:
+    """422 naming each ``standards[i]`` quality has not published (as far as the catalog knows yet)."""
+    uses = [
+        StandardUse(s.standard_id, s.version, f"standards[{i}].standard_id", f"standards[{i}].version")
+        for i, s in enumerate(standards)
+    ]
+    errors = await PUBLISHED_STANDARDS.refusals(store.pool, uses)
+    if errors:
+        raise InvalidInput(errors)
 
 
 async def register_msme(unit: UnitOfWork, command: RegisterMsme) -> MsmeOutcome:

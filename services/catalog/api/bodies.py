@@ -1,9 +1,10 @@
-"""Request bodies and responses of the catalog API (JSON, snake_case; money amounts as decimal strings)."""
+"""What clients send to the catalog API (JSON, snake_case; money amounts as decimal strings), and what each means
+to the domain."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -11,6 +12,8 @@ from msgspec import UNSET, UnsetType
 
 from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
 from events.common import Money, PriceTier
+from services.catalog.domain.msme import MsmeChanges
+from services.catalog.domain.product import ProductChanges, ProductSpec
 from shared.bounds import Amount, Count, Currency, Measurement, Month, Quantity, Version, documented
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -50,6 +53,20 @@ class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     size_class: SizeClass | UnsetType = UNSET
     status: MsmeStatus | UnsetType = UNSET
     status_reason: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
+
+    def changes(self) -> MsmeChanges:
+        return MsmeChanges(
+            name=_given(self.name),
+            province=_given(self.province),
+            city=_given(self.city),
+            contact=self.contact.contact() if self.contact is not UNSET else None,
+            size_class=_given(self.size_class),
+            status=_given(self.status),
+        )
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
 
 
 class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -121,6 +138,21 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     standards: Standards = msgspec.field(default_factory=list)
     origin_plots: Plots = msgspec.field(default_factory=list)
 
+    def spec(self) -> ProductSpec:
+        return ProductSpec(
+            sku=self.sku,
+            name=self.name,
+            description=self.description,
+            hs_code=self.hs_code,
+            category=self.category,
+            unit=self.unit,
+            moq=self.moq,
+            price_tiers=[t.tier() for t in self.price_tiers],
+            lead_time_days=self.lead_time_days,
+            standards=[s.ref() for s in self.standards],
+            origin_plots=[p.plot() for p in self.origin_plots],
+        )
+
 
 class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; absent fields stay; a list given replaces the whole list."""
@@ -136,6 +168,16 @@ class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     description: Description | UnsetType = UNSET
     standards: Standards | UnsetType = UNSET
     origin_plots: Plots | UnsetType = UNSET
+
+    def changes(self) -> ProductChanges:
+        given = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
+        if "price_tiers" in given:
+            given["price_tiers"] = [t.tier() for t in self.price_tiers or []]
+        if "standards" in given:
+            given["standards"] = [s.ref() for s in self.standards or []]
+        if "origin_plots" in given:
+            given["origin_plots"] = [p.plot() for p in self.origin_plots or []]
+        return ProductChanges(**given)
 
 
 class CapacityBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
