@@ -35,7 +35,6 @@ from shared.problems import problem_responses
 
 Stored = tuple[int, Any]
 View = TypeVar("View", MsmeView, ProductView)
-OWNERS = allow(Role.MSME, Role.AGGREGATOR)  # and admins; which MSME is the use case's to check
 
 
 def _answer(stored: StoredResponse, view: type[View]) -> Response[View]:
@@ -43,7 +42,7 @@ def _answer(stored: StoredResponse, view: type[View]) -> Response[View]:
     return Response(msgspec.json.decode(stored.body, type=view), status_code=stored.status)
 
 
-@post("/msmes", guards=[OWNERS], responses=problem_responses(400, 401, 403, 409, 415, 422))
+@post("/msmes", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
 async def register_msme(
     data: JSONBody[RegisterMsmeBody], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[MsmeView]:
@@ -83,7 +82,7 @@ async def register_msme(
     return _answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
-@get("/msmes/{msme_id:uuid}", responses=problem_responses(401, 404, 422))
+@get("/msmes/{msme_id:uuid}")
 async def get_msme(
     msme_id: FromPath[UUID],
     principal: Caller,
@@ -95,7 +94,7 @@ async def get_msme(
     return await read_msme(ctx.pool, msme_id, today=ctx.clock.now().date(), principal=principal)
 
 
-@patch("/msmes/{msme_id:uuid}", guards=[OWNERS], responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422))
+@patch("/msmes/{msme_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409, 412))
 async def update_msme(
     msme_id: FromPath[UUID],
     data: JSONBody[MsmePatch],
@@ -121,8 +120,8 @@ async def update_msme(
 
 @post(
     "/msmes/{msme_id:uuid}/certifications",
-    guards=[OWNERS],
-    responses=problem_responses(400, 401, 403, 404, 409, 415, 422),
+    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    responses=problem_responses(409),
 )
 async def add_certification(
     msme_id: FromPath[UUID],
@@ -160,7 +159,7 @@ async def add_certification(
     return _answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
-@post("/msmes/{msme_id:uuid}/products", guards=[OWNERS], responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@post("/msmes/{msme_id:uuid}/products", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
 async def list_product(
     msme_id: FromPath[UUID],
     data: JSONBody[ProductBody],

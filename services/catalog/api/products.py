@@ -15,7 +15,7 @@ from services.catalog.api.bodies import CapacityBody, ProductPatch
 from services.catalog.domain.product import DeclareCapacity, UpdateProduct
 from services.catalog.domain.rules import month_of
 from services.catalog.read import queries
-from services.catalog.read.queries import SearchQuery
+from services.catalog.read.search import SearchQuery
 from services.catalog.read.views import ProductSummary, ProductView
 from shared.api import Caller, Context, Cursor, Limit, WaitFor, command_metadata, if_match, wait_for_position
 from shared.auth import Role
@@ -25,10 +25,8 @@ from shared.guards import allow
 from shared.pages import Page
 from shared.problems import problem_responses
 
-OWNERS = allow(Role.MSME, Role.AGGREGATOR)  # and admins; which MSME's products is the use case's to check
 
-
-@get("/products/{product_id:uuid}", responses=problem_responses(401, 404, 422))
+@get("/products/{product_id:uuid}")
 async def get_product(
     product_id: FromPath[UUID],
     principal: Caller,
@@ -40,9 +38,7 @@ async def get_product(
     return await queries.read_product(ctx.pool, product_id, first_month=month_of(ctx.clock.now()))
 
 
-@patch(
-    "/products/{product_id:uuid}", guards=[OWNERS], responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422)
-)
+@patch("/products/{product_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409, 412))
 async def update_product(
     product_id: FromPath[UUID],
     data: JSONBody[ProductPatch],
@@ -66,8 +62,8 @@ async def update_product(
 
 @put(
     "/products/{product_id:uuid}/capacity",
-    guards=[OWNERS],
-    responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422),
+    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    responses=problem_responses(409, 412),
 )
 async def declare_capacity(
     product_id: FromPath[UUID],
@@ -94,7 +90,7 @@ Query = QueryParameter
 CertificationKey = Annotated[str, msgspec.Meta(max_length=210), documented(max_length=210)]
 
 
-@get("/products", responses=problem_responses(401, 403, 422))
+@get("/products")
 async def search_products(
     principal: Caller,
     ctx: Context,

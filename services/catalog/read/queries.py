@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
@@ -14,12 +15,8 @@ from services.catalog.commands import ProductOutcome
 from services.catalog.domain.rules import (
     canonical_province,
     eudr_commodity,
-    is_month,
-    months_between,
-    next_month,
-    normalise_hs_code,
 )
-from services.catalog.read.search import ProductSearch, find_products, lookup_statement, text_query
+from services.catalog.read.search import SearchQuery, find_products, lookup_statement, product_search
 from services.catalog.read.tables import capacity, certifications, commitments, msmes, products
 from services.catalog.read.views import (
     CapacityMonth,
@@ -27,18 +24,20 @@ from services.catalog.read.views import (
     MsmeView,
     ProductSummary,
     ProductView,
+    Region,
     capacity_month,
     product_from_row,
+    region_from_city,
     sees_contact,
     summary_from_row,
 )
 from shared.auth import Principal, Role
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.eventstore import Connection
-from shared.geography import city_refusal, find_city, province_refusal
+from shared.geography import province_refusal, regencies
 from shared.pages import BY_ID, Page
+from shared.pages import Cursor as PageCursor
 from shared.sql import fetch, fetchrow
-from shared.validation import is_digits
 
 _contact = msgspec.json.Decoder(Contact)
 
@@ -142,80 +141,6 @@ async def read_product(pool: asyncpg.Pool, product_id: UUID, *, first_month: str
     return product_from_row(row, months)
 
 
-class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """The raw query parameters of a product search, before they are checked and normalised."""
-
-    hs: str | None
-    category: str | None
-    province: str | None
-    city: str | None
-    certification: list[str]
-    certified_on: date | None
-    standard: UUID | None
-    standard_version: int | None
-    msme_id: UUID | None
-    min_available: int | None
-    available_from: str | None
-    available_to: str | None
-    q: str | None
-    include_suspended: bool
-    cursor: str | None
-    limit: int
-
-
-def product_search(query: SearchQuery, *, today: date, this_month: str) -> ProductSearch:
-    """Normalise a search (``Solo`` → ``Surakarta``, ``46.02`` → ``4602``) or name every bad parameter."""
-    errors: list[FieldError] = []
-    hs = normalise_hs_code(query.hs) if query.hs is not None else None
-    if hs is not None and not (is_digits(hs) and 2 <= len(hs) <= 10):
-        errors.append(FieldError("hs", "must be an HS code prefix of 2 to 10 digits"))
-    province = canonical_province(query.province) if query.province is not None else None
-    if query.province is not None and province is None:
-        errors.append(FieldError("province", province_refusal()))
-    city = find_city(query.city) if query.city is not None else None
-    if query.city is not None and city is None:
-        errors.append(FieldError("city", city_refusal(query.city)))
-    if query.standard_version is not None and query.standard is None:
-        errors.append(FieldError("standard_version", "needs standard"))
-    standard = str(query.standard) if query.standard else None
-    if standard and query.standard_version is not None:
-        standard = f"{standard}@{query.standard_version}"
-    first = query.available_from or next_month(this_month)
-    last = query.available_to or first
-    for name, month in (("available_from", query.available_from), ("available_to", query.available_to)):
-        if month is not None and not is_month(month):
-            errors.append(FieldError(name, "must be a month, YYYY-MM"))
-    if not errors and months_between(first, last) < 0:
-        errors.append(FieldError("available_to", "must not be before available_from"))
-    if query.q is not None and text_query(query.q) is None:
-        errors.append(FieldError("q", "needs at least one word"))
-    after_id: UUID | None = None
-    try:
-        after = BY_ID.decode(query.cursor)
-        after_id = after[0] if after else None
-    except InvalidInput as error:
-        errors.extend(error.errors)
-    if errors:
-        raise InvalidInput(errors)
-    return ProductSearch(
-        hs_prefix=hs,
-        category=query.category.lower() if query.category else None,
-        province=province,
-        city=city.name if city else None,
-        certifications=tuple(query.certification),
-        certified_on=query.certified_on or today,
-        standard=standard,
-        msme_id=query.msme_id,
-        min_available=query.min_available,
-        available_from=first,
-        available_to=last,
-        text=query.q,
-        include_suspended=query.include_suspended,
-        after=after_id,
-        limit=query.limit,
-    )
-
-
 async def search_products(
     pool: asyncpg.Pool, principal: Principal, query: SearchQuery, *, today: date, this_month: str
 ) -> Page[ProductSummary]:
@@ -226,3 +151,24 @@ async def search_products(
     async with pool.acquire() as connection:
         rows = await find_products(connection, search)
     return BY_ID.page(rows, query.limit, summary_from_row, lambda product: (product.id,))
+
+
+RegionCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}$")]
+BY_CODE: PageCursor[tuple[RegionCode]] = PageCursor(tuple[RegionCode])
+
+
+def find_regions(q: str | None, province: str | None, *, limit: int, cursor: str | None) -> Page[Region]:
+    """Indonesia's regencies and cities in code order, filtered by part of their name and by province."""
+    in_province = canonical_province(province) if province is not None else None
+    if province is not None and in_province is None:
+        raise InvalidInput.of("province", province_refusal())
+    after = BY_CODE.decode(cursor)
+    wanted = " ".join(q.casefold().split()) if q is not None else ""
+    rows = [
+        city
+        for city in regencies()
+        if (after is None or city.code > after[0])
+        and (in_province is None or city.province == in_province)
+        and (wanted in city.name.casefold() or wanted in city.regency.casefold())
+    ]
+    return BY_CODE.page(rows[: limit + 1], limit, region_from_city, lambda region: (region.code,))

@@ -14,6 +14,7 @@ from events.common import PriceTier
 from services.catalog.commands import is_owner
 from services.catalog.domain.msme import Msme
 from shared.auth import Principal, Role
+from shared.geography import City
 
 
 class CertificationView(msgspec.Struct, frozen=True, kw_only=True):
@@ -191,4 +192,26 @@ def summary_from_row(row: Mapping[str, Any]) -> ProductSummary:
         standards=_standards.decode(row["standard_refs"]),
         eudr_commodity=row["eudr_commodity"],
         available=row.get("available"),
+    )
+
+
+class Region(msgspec.Struct, frozen=True, kw_only=True):
+    """A regency or city: ``name`` is what Gotong stores as an MSME's city, ``regency`` its official name."""
+
+    code: str
+    name: str
+    regency: str
+    province: str
+    latitude: float
+    longitude: float
+
+
+def region_from_city(city: City) -> Region:
+    return Region(
+        code=city.code,
+        name=city.name,
+        regency=city.regency,
+        province=city.province,
+        latitude=city.latitude,
+        longitude=city.longitude,
     )
