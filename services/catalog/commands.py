@@ -83,15 +83,13 @@ class ProductOutcome:
     version: int
 
 
-async def _registered(unit: UnitOfWork, msme_id: UUID) -> Msme:
-    state = await unit.load(MSME, msme_stream(msme_id))
+def _found_msme(state: Msme, msme_id: UUID) -> Msme:
     if not state.registered:
         raise NotFound(f"no MSME {msme_id}")
     return state
 
 
-async def _listed(unit: UnitOfWork, product_id: UUID) -> Product:
-    state = await unit.load(PRODUCT, product_stream(product_id))
+def _found_product(state: Product, product_id: UUID) -> Product:
     if state.spec is None:
         raise NotFound(f"no product {product_id}")
     return state
@@ -101,9 +99,7 @@ async def check_listing(store: EventStore, principal: Principal, msme_id: UUID, 
     """Before a listing's transaction: the MSME exists and the caller may list its products, then every standard
     the product names is one quality published."""
     msme, _ = await fold_stream(store, MSME, msme_stream(msme_id))
-    if not msme.registered:
-        raise NotFound(f"no MSME {msme_id}")
-    require_owner(principal, msme.org, "MSME's products")
+    require_owner(principal, _found_msme(msme, msme_id).org, "MSME's products")
     await _refuse_unknown_standards(store, spec.standards)
 
 
@@ -113,9 +109,7 @@ async def check_update(store: EventStore, principal: Principal, product_id: UUID
     if command.changes.standards is None:
         return
     product, _ = await fold_stream(store, PRODUCT, product_stream(product_id))
-    if product.spec is None:
-        raise NotFound(f"no product {product_id}")
-    require_owner(principal, product.org, "product")
+    require_owner(principal, _found_product(product, product_id).org, "product")
     await _refuse_unknown_standards(store, command.changes.standards)
 
 
@@ -142,7 +136,7 @@ async def update_msme(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, command: UpdateMsme, expected: int | None
 ) -> MsmeOutcome:
     stream = msme_stream(msme_id)
-    state = await _registered(unit, msme_id)
+    state = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     changes = command.changes
     if changes.status is not None:
         principal.require(Role.AGGREGATOR)
@@ -157,7 +151,7 @@ async def add_certification(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, command: AddCertification
 ) -> MsmeOutcome:
     stream = msme_stream(msme_id)
-    state = await _registered(unit, msme_id)
+    state = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     require_owner(principal, state.org, "MSME's certifications")
     state, events = await unit.execute(MSME, stream, command)
     return MsmeOutcome(state, await unit.version(stream) + len(events))
@@ -167,7 +161,7 @@ async def list_product(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, product_id: UUID, spec: ProductSpec, at: datetime
 ) -> ProductOutcome:
     """List the product and claim its SKU on the MSME's stream, in one transaction (SKUs are unique per MSME)."""
-    msme = await _registered(unit, msme_id)
+    msme = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     require_owner(principal, msme.org, "MSME's products")
     command = ListProduct(product_id=product_id, msme_id=msme_id, org=msme.org, spec=spec, at=at)
     product, events = await unit.execute(PRODUCT, product_stream(product_id), command)
@@ -181,7 +175,7 @@ async def update_product(
     unit: UnitOfWork, principal: Principal, product_id: UUID, command: UpdateProduct, expected: int | None
 ) -> ProductOutcome:
     stream = product_stream(product_id)
-    before = await _listed(unit, product_id)
+    before = _found_product(await unit.load(PRODUCT, product_stream(product_id)), product_id)
     require_owner(principal, before.org, "product")
     check_version(expected, await unit.version(stream))
     assert before.spec is not None and before.msme_id is not None
@@ -200,7 +194,7 @@ async def declare_capacity(
     unit: UnitOfWork, principal: Principal, product_id: UUID, command: DeclareCapacity, expected: int | None
 ) -> ProductOutcome:
     stream = product_stream(product_id)
-    product = await _listed(unit, product_id)
+    product = _found_product(await unit.load(PRODUCT, product_stream(product_id)), product_id)
     require_owner(principal, product.org, "product's capacity")
     check_version(expected, await unit.version(stream))
     assert product.msme_id is not None
