@@ -3,7 +3,7 @@ to the domain."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from msgspec import UNSET, UnsetType
 
 from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
 from events.common import Money, PriceTier
-from services.catalog.domain.msme import MsmeChanges
+from services.catalog.domain.msme import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
 from services.catalog.domain.product import ProductChanges, ProductSpec
 from shared.bounds import Amount, Count, Currency, Measurement, Month, Quantity, Version, documented
 
@@ -42,6 +42,20 @@ class RegisterMsmeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     size_class: SizeClass
     org: Org | None = None
 
+    def command(self, msme_id: UUID, org: str, registered_by: str, at: datetime) -> RegisterMsme:
+        return RegisterMsme(
+            msme_id=msme_id,
+            org=org,
+            name=self.name,
+            nib=self.nib,
+            province=self.province,
+            city=self.city,
+            contact=self.contact.contact(),
+            size_class=self.size_class,
+            registered_by=registered_by,
+            at=at,
+        )
+
 
 class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; absent fields stay. ``status`` is for admins and aggregators."""
@@ -53,6 +67,9 @@ class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     size_class: SizeClass | UnsetType = UNSET
     status: MsmeStatus | UnsetType = UNSET
     status_reason: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
+
+    def command(self, at: datetime) -> UpdateMsme:
+        return UpdateMsme(changes=self.changes(), status_reason=_given(self.status_reason), at=at)
 
     def changes(self) -> MsmeChanges:
         return MsmeChanges(
@@ -78,6 +95,18 @@ class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     valid_from: date
     valid_until: date
     name: Text | None = None
+
+    def command(self, certification_id: UUID, at: datetime) -> AddCertification:
+        return AddCertification(
+            certification_id=certification_id,
+            kind=self.kind,
+            name=self.name,
+            number=self.number,
+            issuer=self.issuer,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            at=at,
+        )
 
 
 class MoneyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

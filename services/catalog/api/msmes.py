@@ -8,11 +8,9 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
-from msgspec import UNSET
 
 from services.catalog import commands
 from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
-from services.catalog.domain.msme import AddCertification, RegisterMsme, UpdateMsme
 from services.catalog.domain.rules import month_of
 from services.catalog.read.queries import product_from_outcome, read_msme
 from services.catalog.read.views import MsmeView, ProductView, msme_from_state
@@ -49,18 +47,7 @@ async def register_msme(
     """Register a producer. Aggregators and admins register on an MSME's behalf and give its ``org``."""
     org = commands.owning_org(principal, data.org)
     now = ctx.clock.now()
-    command = RegisterMsme(
-        msme_id=new_id(),
-        org=org,
-        name=data.name,
-        nib=data.nib,
-        province=data.province,
-        city=data.city,
-        contact=data.contact.contact(),
-        size_class=data.size_class,
-        registered_by=principal.org,
-        at=now,
-    )
+    command = data.command(new_id(), org, registered_by=principal.org, at=now)
 
     async def work(connection: Connection | None) -> Stored:
         outcome = await run_command(
@@ -105,8 +92,7 @@ async def update_msme(
     """Change the profile (owner or admin) or the status (admin or aggregator: suspend, reinstate)."""
     expected = if_match(request)
     now = ctx.clock.now()
-    status_reason = data.status_reason if data.status_reason is not UNSET else None
-    command = UpdateMsme(changes=data.changes(), status_reason=status_reason, at=now)
+    command = data.command(at=now)
 
     async def work(unit: UnitOfWork) -> commands.MsmeOutcome:
         return await commands.update_msme(unit, principal, msme_id, command, expected)
@@ -132,16 +118,7 @@ async def add_certification(
 ) -> Response[MsmeView]:
     """Record a certificate (halal, SNI, BPOM, SVLK, ISO 9001, organic, fair trade, or another by name)."""
     now = ctx.clock.now()
-    command = AddCertification(
-        certification_id=new_id(),
-        kind=data.kind,
-        name=data.name,
-        number=data.number,
-        issuer=data.issuer,
-        valid_from=data.valid_from,
-        valid_until=data.valid_until,
-        at=now,
-    )
+    command = data.command(new_id(), at=now)
 
     async def work(connection: Connection | None) -> Stored:
         outcome = await run_command(

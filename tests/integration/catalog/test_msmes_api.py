@@ -230,3 +230,14 @@ async def test_every_catalog_route_is_documented_with_its_problems(catalog: Cata
     for (path, method, status), view in answers.items():
         answer = paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
         assert answer.get("$ref", "").rsplit("/", 1)[-1].endswith(view), (path, method, answer)
+    bodies = {
+        ("/v1/msmes", "post"): "RegisterMsmeBody",
+        ("/v1/msmes/{msme_id}", "patch"): "MsmePatch",
+        ("/v1/msmes/{msme_id}/certifications", "post"): "CertificationBody",
+        ("/v1/msmes/{msme_id}/products", "post"): "ProductBody",
+        ("/v1/products/{product_id}", "patch"): "ProductPatch",
+        ("/v1/products/{product_id}/capacity", "put"): "CapacityBody",
+    }
+    for (path, method), body in bodies.items():
+        sent = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert sent.get("$ref", "").rsplit("/", 1)[-1].endswith(body), (path, method, sent)
