@@ -5,7 +5,7 @@
 
 Rows are generated (seeded) and loaded with COPY straight into the catalog's read model, in a database of
 the benchmark's own: on ``GOTONG_DATABASE_URL``'s server if set, else on an embedded PostgreSQL in a
-temporary directory. The searches are built by ``services.catalog.search.search_statement``, the function
+temporary directory. The searches are built by ``services.catalog.read.search.search_statement``, the function
 the API uses, with filter values drawn afresh for every run; the baseline is ``lookup_statement`` (what
 ``GET /products/{id}`` reads) of random products, in the same run on the same connection.
 Three timings per query, each against its own baseline: "HTTP" is the request to ``gotong serve catalog``
@@ -42,10 +42,10 @@ from _servers import Measure, interleaved
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.catalog.postings import backfill_sql
-from services.catalog.projections import CATALOG
-from services.catalog.search import SEARCH_SETTINGS, ProductSearch, lookup_statement, search_statement
-from services.catalog.tables import MIGRATIONS
+from services.catalog.read.postings import backfill_sql
+from services.catalog.read.projections import CATALOG
+from services.catalog.read.search import SEARCH_SETTINGS, ProductSearch, lookup_statement, search_statement
+from services.catalog.read.tables import MIGRATIONS
 from shared.auth import Role, TokenAuthority
 from shared.database import create_database, drop_database
 from shared.embedded import free_port

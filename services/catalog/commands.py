@@ -1,5 +1,9 @@
 """Who may change what, and the streams each catalog command touches (run inside ``run_command``).
 
+A listing or a product update naming standards is checked first by ``check_listing`` or ``check_update``,
+outside any transaction: who may change the products (404, 403), then the standards, which may wait a few seconds
+for one quality published a moment ago.
+
 Owners are the users of the MSME's owning organisation (roles ``msme`` and ``aggregator``); admins may do
 everything; aggregators may also suspend and reinstate any MSME. Profiles are public, so a stranger's edit
 is refused with 403 rather than hidden behind 404.
@@ -7,11 +11,13 @@ is refused with 403 rather than hidden behind 404.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.catalog.msmes import (
+from events.catalog import StandardRef
+from services.catalog.domain.msme import (
     MSME,
     AddCertification,
     ClaimSku,
@@ -21,8 +27,8 @@ from services.catalog.msmes import (
     UpdateMsme,
     msme_stream,
 )
-from services.catalog.nibs import NIB_REGISTRY, ClaimNib, nib_stream
-from services.catalog.products import (
+from services.catalog.domain.nib import NIB_REGISTRY, ClaimNib, nib_stream
+from services.catalog.domain.product import (
     PRODUCT,
     DeclareCapacity,
     ListProduct,
@@ -31,11 +37,14 @@ from services.catalog.products import (
     UpdateProduct,
     product_stream,
 )
-from services.catalog.rules import sku_key
+from services.catalog.domain.rules import sku_key
+from services.catalog.read.tables import PUBLISHED_STANDARDS
 from shared.api import check_version
 from shared.auth import Principal, Role
-from shared.decider import UnitOfWork
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.decider import UnitOfWork, fold_stream
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.eventstore import EventStore
+from shared.published_standards import StandardUse
 
 OWNER_ROLES = (Role.MSME, Role.AGGREGATOR)
 PROFILE_FIELDS = ("name", "province", "city", "contact", "size_class")
@@ -48,6 +57,17 @@ def is_owner(principal: Principal, org: str) -> bool:
 def require_owner(principal: Principal, org: str, what: str) -> None:
     if not is_owner(principal, org):
         raise Forbidden(f"only users of the owning organisation (or an admin) may change this {what}")
+
+
+def owning_org(principal: Principal, requested: str | None) -> str:
+    """MSME users register for their own organisation; aggregators and admins name the owner."""
+    if principal.role is Role.MSME:
+        if requested is not None and requested != principal.org:
+            raise Forbidden("an MSME user registers MSMEs of its own organisation only")
+        return principal.org
+    if requested is None:
+        raise InvalidInput.of("org", "is required when registering an MSME on its behalf")
+    return requested
 
 
 @dataclass(frozen=True)
@@ -63,18 +83,45 @@ class ProductOutcome:
     version: int
 
 
-async def _registered(unit: UnitOfWork, msme_id: UUID) -> Msme:
-    state = await unit.load(MSME, msme_stream(msme_id))
+def _found_msme(state: Msme, msme_id: UUID) -> Msme:
     if not state.registered:
         raise NotFound(f"no MSME {msme_id}")
     return state
 
 
-async def _listed(unit: UnitOfWork, product_id: UUID) -> Product:
-    state = await unit.load(PRODUCT, product_stream(product_id))
+def _found_product(state: Product, product_id: UUID) -> Product:
     if state.spec is None:
         raise NotFound(f"no product {product_id}")
     return state
+
+
+async def check_listing(store: EventStore, principal: Principal, msme_id: UUID, spec: ProductSpec) -> None:
+    """Before a listing's transaction: the MSME exists and the caller may list its products, then every standard
+    the product names is one quality published."""
+    msme, _ = await fold_stream(store, MSME, msme_stream(msme_id))
+    require_owner(principal, _found_msme(msme, msme_id).org, "MSME's products")
+    await _refuse_unknown_standards(store, spec.standards)
+
+
+async def check_update(store: EventStore, principal: Principal, product_id: UUID, command: UpdateProduct) -> None:
+    """Before a product update's transaction: the product exists and the caller may change it, then every standard
+    the update names is one quality published."""
+    if command.changes.standards is None:
+        return
+    product, _ = await fold_stream(store, PRODUCT, product_stream(product_id))
+    require_owner(principal, _found_product(product, product_id).org, "product")
+    await _refuse_unknown_standards(store, command.changes.standards)
+
+
+async def _refuse_unknown_standards(store: EventStore, standards: Sequence[StandardRef]) -> None:
+    """422 naming each ``standards[i]`` quality has not published (as far as the catalog knows yet)."""
+    uses = [
+        StandardUse(s.standard_id, s.version, f"standards[{i}].standard_id", f"standards[{i}].version")
+        for i, s in enumerate(standards)
+    ]
+    errors = await PUBLISHED_STANDARDS.refusals(store.pool, uses)
+    if errors:
+        raise InvalidInput(errors)
 
 
 async def register_msme(unit: UnitOfWork, command: RegisterMsme) -> MsmeOutcome:
@@ -89,7 +136,7 @@ async def update_msme(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, command: UpdateMsme, expected: int | None
 ) -> MsmeOutcome:
     stream = msme_stream(msme_id)
-    state = await _registered(unit, msme_id)
+    state = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     changes = command.changes
     if changes.status is not None:
         principal.require(Role.AGGREGATOR)
@@ -104,7 +151,7 @@ async def add_certification(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, command: AddCertification
 ) -> MsmeOutcome:
     stream = msme_stream(msme_id)
-    state = await _registered(unit, msme_id)
+    state = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     require_owner(principal, state.org, "MSME's certifications")
     state, events = await unit.execute(MSME, stream, command)
     return MsmeOutcome(state, await unit.version(stream) + len(events))
@@ -114,7 +161,7 @@ async def list_product(
     unit: UnitOfWork, principal: Principal, msme_id: UUID, product_id: UUID, spec: ProductSpec, at: datetime
 ) -> ProductOutcome:
     """List the product and claim its SKU on the MSME's stream, in one transaction (SKUs are unique per MSME)."""
-    msme = await _registered(unit, msme_id)
+    msme = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     require_owner(principal, msme.org, "MSME's products")
     command = ListProduct(product_id=product_id, msme_id=msme_id, org=msme.org, spec=spec, at=at)
     product, events = await unit.execute(PRODUCT, product_stream(product_id), command)
@@ -128,7 +175,7 @@ async def update_product(
     unit: UnitOfWork, principal: Principal, product_id: UUID, command: UpdateProduct, expected: int | None
 ) -> ProductOutcome:
     stream = product_stream(product_id)
-    before = await _listed(unit, product_id)
+    before = _found_product(await unit.load(PRODUCT, product_stream(product_id)), product_id)
     require_owner(principal, before.org, "product")
     check_version(expected, await unit.version(stream))
     assert before.spec is not None and before.msme_id is not None
@@ -147,7 +194,7 @@ async def declare_capacity(
     unit: UnitOfWork, principal: Principal, product_id: UUID, command: DeclareCapacity, expected: int | None
 ) -> ProductOutcome:
     stream = product_stream(product_id)
-    product = await _listed(unit, product_id)
+    product = _found_product(await unit.load(PRODUCT, product_stream(product_id)), product_id)
     require_owner(principal, product.org, "product's capacity")
     check_version(expected, await unit.version(stream))
     assert product.msme_id is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from services.catalog.tables import MIGRATIONS
+from services.catalog.read.tables import MIGRATIONS
 from shared.migrations import migrate
 from tests.integration.catalog.conftest import BUYER, WEAVERS, Catalog
 

@@ -220,3 +220,24 @@ async def test_every_catalog_route_is_documented_with_its_problems(catalog: Cata
     }
     for (path, method), statuses in expected.items():
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
+    answers = {
+        ("/v1/msmes", "post", "201"): "MsmeView",
+        ("/v1/msmes/{msme_id}/certifications", "post", "201"): "MsmeView",
+        ("/v1/msmes/{msme_id}/products", "post", "201"): "ProductView",
+        ("/v1/msmes/{msme_id}", "patch", "200"): "MsmeView",
+        ("/v1/products/{product_id}", "patch", "200"): "ProductView",
+    }
+    for (path, method, status), view in answers.items():
+        answer = paths[path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert answer.get("$ref", "").rsplit("/", 1)[-1].endswith(view), (path, method, answer)
+    bodies = {
+        ("/v1/msmes", "post"): "RegisterMsmeBody",
+        ("/v1/msmes/{msme_id}", "patch"): "MsmePatch",
+        ("/v1/msmes/{msme_id}/certifications", "post"): "CertificationBody",
+        ("/v1/msmes/{msme_id}/products", "post"): "ProductBody",
+        ("/v1/products/{product_id}", "patch"): "ProductPatch",
+        ("/v1/products/{product_id}/capacity", "put"): "CapacityBody",
+    }
+    for (path, method), body in bodies.items():
+        sent = paths[path][method]["requestBody"]["content"]["application/json"]["schema"]
+        assert sent.get("$ref", "").rsplit("/", 1)[-1].endswith(body), (path, method, sent)

@@ -187,3 +187,26 @@ async def test_only_the_owner_or_an_admin_declares_capacity(catalog: Catalog) ->
         f"/v1/products/{UNKNOWN}/capacity", json={"months": {"2027-01": 1}}, headers=ADMIN
     )
     assert missing.status_code == 404
+
+
+async def test_who_may_change_the_products_is_asked_before_which_standards_they_name(catalog: Catalog) -> None:
+    msme = await catalog.register(WEAVERS)
+    product = await catalog.list_product(msme["id"])
+    unpublished = [{"standard_id": "01890000-0000-7000-8000-0000000000aa", "version": 1}]
+    listing = f"/v1/msmes/{msme['id']}/products"
+    update = f"/v1/products/{product['id']}"
+    for stranger in (CARVERS, AGGREGATOR, BUYER):
+        listed = await catalog.client.post(listing, json=product_body(standards=unpublished), headers=stranger)
+        assert listed.status_code == 403, listed.text
+        updated = await catalog.client.patch(update, json={"standards": unpublished}, headers=stranger)
+        assert updated.status_code == 403, updated.text
+    nowhere = await catalog.client.post(
+        f"/v1/msmes/{UNKNOWN}/products", json=product_body(standards=unpublished), headers=ADMIN
+    )
+    assert nowhere.status_code == 404, nowhere.text
+    gone = await catalog.client.patch(f"/v1/products/{UNKNOWN}", json={"standards": unpublished}, headers=ADMIN)
+    assert gone.status_code == 404, gone.text
+    owners = await catalog.client.post(listing, json=product_body(sku="NEW-1", standards=unpublished), headers=WEAVERS)
+    assert owners.status_code == 422 and fields(owners) == {"standards[0].standard_id"}
+    owners = await catalog.client.patch(update, json={"standards": unpublished}, headers=WEAVERS)
+    assert owners.status_code == 422 and fields(owners) == {"standards[0].standard_id"}

@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 
 from events.catalog import CODEC
-from services.catalog.projections import CATALOG
+from services.catalog.read.projections import CATALOG
 from shared.eventstore import EventStore
 from shared.rebuild import rebuild
 from tests.integration.catalog.conftest import ADMIN, BUYER, WEAVERS, Catalog

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 
-from services.catalog.search import text_query
+from services.catalog.read.search import text_query
 from shared.auth import Role
 from tests.integration.catalog.conftest import ADMIN, AGGREGATOR, BUYER, Catalog
 from tests.integration.catalog.test_msmes_api import fields

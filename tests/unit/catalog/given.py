@@ -9,8 +9,8 @@ from uuid import UUID
 
 from events.catalog import Contact, MsmeRegistered
 from events.common import Money, PriceTier
-from services.catalog.msmes import MSME, MsmeCommand, MsmeEvent, RegisterMsme
-from services.catalog.products import PRODUCT, ListProduct, ProductCommand, ProductEvent, ProductSpec
+from services.catalog.domain.msme import MSME, MsmeCommand, MsmeEvent, RegisterMsme
+from services.catalog.domain.product import PRODUCT, ListProduct, ProductCommand, ProductEvent, ProductSpec
 from tests.support.given import then
 
 NOW = datetime(2026, 10, 15, 9, 30, tzinfo=UTC)

@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 
 from events.catalog import CertificationAdded, Contact, MsmeRegistered, MsmeUpdated, NibClaimed, SkuClaimed
-from services.catalog.msmes import (
+from services.catalog.domain.msme import (
     MSME,
     AddCertification,
     ClaimSku,
@@ -16,7 +16,7 @@ from services.catalog.msmes import (
     ReleaseSku,
     UpdateMsme,
 )
-from services.catalog.nibs import NIB_REGISTRY, ClaimNib
+from services.catalog.domain.nib import NIB_REGISTRY, ClaimNib
 from shared.errors import Conflict, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.catalog.given import (

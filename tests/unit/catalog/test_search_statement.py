@@ -7,8 +7,8 @@ from uuid import UUID
 
 import pytest
 
-from services.catalog.postings import word_key
-from services.catalog.search import ProductSearch, hs_prefix_conditions, search_statement, text_query
+from services.catalog.read.postings import word_key
+from services.catalog.read.search import ProductSearch, hs_prefix_conditions, search_statement, text_query
 from shared.sql import compile_statement
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,7 @@ import msgspec
 
 from events.catalog import CapacityDeclared, OriginPlot, ProductListed, ProductUpdated, StandardRef
 from events.common import PriceTier
-from services.catalog import rules
+from services.catalog.domain import rules
 from shared.decider import Decider
 from shared.errors import FieldError, InvalidInput, NotFound
 

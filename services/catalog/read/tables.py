@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, TSVECTOR
 
-from services.catalog.postings import backfill_sql
+from services.catalog.read.postings import backfill_sql
 from shared.migrations import Migration, tables_ddl
 from shared.projection import Tables
 from shared.published_standards import PublishedStandards

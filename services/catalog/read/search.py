@@ -1,4 +1,5 @@
-"""Product search over the read model: combinable filters, stable order by product id, cursor pagination.
+"""Product search over the read model: a search's parameters checked, combinable filters, stable order by product
+id, cursor pagination.
 
 The API and ``bench/catalog_search.py`` both build their SQL here, so the benchmark times what clients get.
 """
@@ -12,14 +13,26 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 import sqlalchemy as sa
 
-from services.catalog.msmes import CERTIFICATION_NAMES
-from services.catalog.postings import SHORT, key, word_key
-from services.catalog.rules import certification_key
-from services.catalog.tables import capacity, product_certifications, product_postings, products
+from services.catalog.domain.msme import CERTIFICATION_NAMES
+from services.catalog.domain.rules import (
+    canonical_province,
+    certification_key,
+    is_month,
+    months_between,
+    next_month,
+    normalise_hs_code,
+)
+from services.catalog.read.postings import SHORT, key, word_key
+from services.catalog.read.tables import capacity, product_certifications, product_postings, products
+from shared.errors import FieldError, InvalidInput
 from shared.eventstore import Connection
+from shared.geography import city_refusal, find_city, province_refusal
+from shared.pages import BY_ID
 from shared.sql import fetch
+from shared.validation import is_digits
 
 MAX_WORDS = 8
 # Letters and digits: PostgreSQL's text parser splits words at an underscore too.
@@ -69,6 +82,80 @@ class ProductSearch:
     include_suspended: bool = False
     after: UUID | None = None
     limit: int = 50
+
+
+class SearchQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The raw query parameters of a product search, before they are checked and normalised."""
+
+    hs: str | None
+    category: str | None
+    province: str | None
+    city: str | None
+    certification: list[str]
+    certified_on: date | None
+    standard: UUID | None
+    standard_version: int | None
+    msme_id: UUID | None
+    min_available: int | None
+    available_from: str | None
+    available_to: str | None
+    q: str | None
+    include_suspended: bool
+    cursor: str | None
+    limit: int
+
+
+def product_search(query: SearchQuery, *, today: date, this_month: str) -> ProductSearch:
+    """Normalise a search (``Solo`` → ``Surakarta``, ``46.02`` → ``4602``) or name every bad parameter."""
+    errors: list[FieldError] = []
+    hs = normalise_hs_code(query.hs) if query.hs is not None else None
+    if hs is not None and not (is_digits(hs) and 2 <= len(hs) <= 10):
+        errors.append(FieldError("hs", "must be an HS code prefix of 2 to 10 digits"))
+    province = canonical_province(query.province) if query.province is not None else None
+    if query.province is not None and province is None:
+        errors.append(FieldError("province", province_refusal()))
+    city = find_city(query.city) if query.city is not None else None
+    if query.city is not None and city is None:
+        errors.append(FieldError("city", city_refusal(query.city)))
+    if query.standard_version is not None and query.standard is None:
+        errors.append(FieldError("standard_version", "needs standard"))
+    standard = str(query.standard) if query.standard else None
+    if standard and query.standard_version is not None:
+        standard = f"{standard}@{query.standard_version}"
+    first = query.available_from or next_month(this_month)
+    last = query.available_to or first
+    for name, month in (("available_from", query.available_from), ("available_to", query.available_to)):
+        if month is not None and not is_month(month):
+            errors.append(FieldError(name, "must be a month, YYYY-MM"))
+    if not errors and months_between(first, last) < 0:
+        errors.append(FieldError("available_to", "must not be before available_from"))
+    if query.q is not None and text_query(query.q) is None:
+        errors.append(FieldError("q", "needs at least one word"))
+    after_id: UUID | None = None
+    try:
+        after = BY_ID.decode(query.cursor)
+        after_id = after[0] if after else None
+    except InvalidInput as error:
+        errors.extend(error.errors)
+    if errors:
+        raise InvalidInput(errors)
+    return ProductSearch(
+        hs_prefix=hs,
+        category=query.category.lower() if query.category else None,
+        province=province,
+        city=city.name if city else None,
+        certifications=tuple(query.certification),
+        certified_on=query.certified_on or today,
+        standard=standard,
+        msme_id=query.msme_id,
+        min_available=query.min_available,
+        available_from=first,
+        available_to=last,
+        text=query.q,
+        include_suspended=query.include_suspended,
+        after=after_id,
+        limit=query.limit,
+    )
 
 
 def query_words(text: str) -> list[str]:

@@ -7,6 +7,7 @@ belongs to the pooling subscription, so a rebuild reads committed units back fro
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
@@ -24,9 +25,9 @@ from events.catalog import (
     SkuReleased,
     StandardRef,
 )
-from services.catalog.postings import add_certified_days, post_certifications, repost
-from services.catalog.rules import certification_key
-from services.catalog.tables import (
+from services.catalog.domain.rules import certification_key
+from services.catalog.read.postings import add_certified_days, post_certifications, repost
+from services.catalog.read.tables import (
     capacity,
     certifications,
     commitments,
@@ -206,3 +207,13 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
 CATALOG = Projection(
     "catalog", [msmes, certifications, products, product_postings, product_certifications, capacity], project
 )
+
+
+async def record_committed(connection: Connection, product_id: UUID, month: str, committed: int) -> None:
+    """Keep the month's committed total pooling's ledger reports (totals, not deltas, so only the order within a
+    month's ledger stream matters, and the consumer guarantees it); a rebuild of ``CATALOG`` reads it back."""
+    key = {"product_id": product_id, "month": month}
+    booked = insert(commitments).values(**key, committed=committed)
+    await execute(connection, booked.on_conflict_do_update(index_elements=list(key), set_={"committed": committed}))
+    months = insert(capacity).values(**key, declared=0, committed=committed)
+    await execute(connection, months.on_conflict_do_update(index_elements=list(key), set_={"committed": committed}))

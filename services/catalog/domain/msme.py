@@ -20,7 +20,7 @@ from events.catalog import (
     SkuClaimed,
     SkuReleased,
 )
-from services.catalog import rules
+from services.catalog.domain import rules
 from shared.decider import Decider
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 

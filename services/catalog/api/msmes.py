@@ -2,70 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
-from msgspec import UNSET
 
 from services.catalog import commands
-from services.catalog.msmes import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
-from services.catalog.products import ProductSpec
-from services.catalog.rules import month_of
-from services.catalog.schemas import (
-    CertificationBody,
-    MsmePatch,
-    MsmeView,
-    ProductBody,
-    ProductView,
-    RegisterMsmeBody,
+from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
+from services.catalog.domain.rules import month_of
+from services.catalog.read.queries import product_from_outcome, read_msme
+from services.catalog.read.views import MsmeView, ProductView, msme_from_state
+from shared.api import (
+    Caller,
+    Context,
+    StoredResponse,
+    WaitFor,
+    command_metadata,
+    idempotent,
+    if_match,
+    wait_for_position,
 )
-from services.catalog.standards import refuse_unknown_standards
-from services.catalog.views import msme_from_state, product_from_outcome, read_msme
-from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, if_match, wait_for_position
-from shared.auth import Principal, Role
+from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Forbidden, InvalidInput
 from shared.eventstore import Connection
+from shared.guards import allow
 from shared.ids import new_id
 from shared.problems import problem_responses
 
 Stored = tuple[int, Any]
+View = TypeVar("View", MsmeView, ProductView)
 
 
-def _owner_org(principal: Principal, requested: str | None) -> str:
-    """MSME users register for their own organisation; aggregators and admins name the owner."""
-    if principal.role is Role.MSME:
-        if requested is not None and requested != principal.org:
-            raise Forbidden("an MSME user registers MSMEs of its own organisation only")
-        return principal.org
-    if requested is None:
-        raise InvalidInput.of("org", "is required when registering an MSME on its behalf")
-    return requested
+def _answer(stored: StoredResponse, view: type[View]) -> Response[View]:
+    """The answer ``idempotent`` stored (the first one, for a repeated key) as the view it encodes."""
+    return Response(msgspec.json.decode(stored.body, type=view), status_code=stored.status)
 
 
-@post("/msmes", responses=problem_responses(400, 401, 403, 409, 415, 422))
+@post("/msmes", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
 async def register_msme(
     data: JSONBody[RegisterMsmeBody], request: Request[Any, Any, Any], principal: Caller, ctx: Context
-) -> Response[Any]:
+) -> Response[MsmeView]:
     """Register a producer. Aggregators and admins register on an MSME's behalf and give its ``org``."""
-    principal.require(Role.MSME, Role.AGGREGATOR)
-    org = _owner_org(principal, data.org)
+    org = commands.owning_org(principal, data.org)
     now = ctx.clock.now()
-    command = RegisterMsme(
-        msme_id=new_id(),
-        org=org,
-        name=data.name,
-        nib=data.nib,
-        province=data.province,
-        city=data.city,
-        contact=data.contact.contact(),
-        size_class=data.size_class,
-        registered_by=principal.org,
-        at=now,
-    )
+    command = data.command(new_id(), org, registered_by=principal.org, at=now)
 
     async def work(connection: Connection | None) -> Stored:
         outcome = await run_command(
@@ -84,11 +66,10 @@ async def register_msme(
         )
         return 201, view
 
-    stored = await idempotent(ctx, request, principal, work)
-    return Response(content=stored.body, status_code=stored.status, media_type="application/json")
+    return _answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
-@get("/msmes/{msme_id:uuid}", responses=problem_responses(401, 404, 422))
+@get("/msmes/{msme_id:uuid}")
 async def get_msme(
     msme_id: FromPath[UUID],
     principal: Caller,
@@ -100,7 +81,7 @@ async def get_msme(
     return await read_msme(ctx.pool, msme_id, today=ctx.clock.now().date(), principal=principal)
 
 
-@patch("/msmes/{msme_id:uuid}", responses=problem_responses(400, 401, 403, 404, 409, 412, 415, 422))
+@patch("/msmes/{msme_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409, 412))
 async def update_msme(
     msme_id: FromPath[UUID],
     data: JSONBody[MsmePatch],
@@ -111,15 +92,7 @@ async def update_msme(
     """Change the profile (owner or admin) or the status (admin or aggregator: suspend, reinstate)."""
     expected = if_match(request)
     now = ctx.clock.now()
-    changes = MsmeChanges(
-        name=_given(data.name),
-        province=_given(data.province),
-        city=_given(data.city),
-        contact=data.contact.contact() if data.contact is not UNSET else None,
-        size_class=_given(data.size_class),
-        status=_given(data.status),
-    )
-    command = UpdateMsme(changes=changes, status_reason=_given(data.status_reason), at=now)
+    command = data.command(at=now)
 
     async def work(unit: UnitOfWork) -> commands.MsmeOutcome:
         return await commands.update_msme(unit, principal, msme_id, command, expected)
@@ -131,30 +104,21 @@ async def update_msme(
     )
 
 
-def _given(value: Any) -> Any:
-    return None if value is UNSET else value
-
-
-@post("/msmes/{msme_id:uuid}/certifications", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@post(
+    "/msmes/{msme_id:uuid}/certifications",
+    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    responses=problem_responses(409),
+)
 async def add_certification(
     msme_id: FromPath[UUID],
     data: JSONBody[CertificationBody],
     request: Request[Any, Any, Any],
     principal: Caller,
     ctx: Context,
-) -> Response[Any]:
+) -> Response[MsmeView]:
     """Record a certificate (halal, SNI, BPOM, SVLK, ISO 9001, organic, fair trade, or another by name)."""
     now = ctx.clock.now()
-    command = AddCertification(
-        certification_id=new_id(),
-        kind=data.kind,
-        name=data.name,
-        number=data.number,
-        issuer=data.issuer,
-        valid_from=data.valid_from,
-        valid_until=data.valid_until,
-        at=now,
-    )
+    command = data.command(new_id(), at=now)
 
     async def work(connection: Connection | None) -> Stored:
         outcome = await run_command(
@@ -169,39 +133,22 @@ async def add_certification(
         )
         return 201, view
 
-    stored = await idempotent(ctx, request, principal, work)
-    return Response(content=stored.body, status_code=stored.status, media_type="application/json")
+    return _answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
-def product_spec(data: ProductBody) -> ProductSpec:
-    return ProductSpec(
-        sku=data.sku,
-        name=data.name,
-        description=data.description,
-        hs_code=data.hs_code,
-        category=data.category,
-        unit=data.unit,
-        moq=data.moq,
-        price_tiers=[t.tier() for t in data.price_tiers],
-        lead_time_days=data.lead_time_days,
-        standards=[s.ref() for s in data.standards],
-        origin_plots=[p.plot() for p in data.origin_plots],
-    )
-
-
-@post("/msmes/{msme_id:uuid}/products", responses=problem_responses(400, 401, 403, 404, 409, 415, 422))
+@post("/msmes/{msme_id:uuid}/products", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
 async def list_product(
     msme_id: FromPath[UUID],
     data: JSONBody[ProductBody],
     request: Request[Any, Any, Any],
     principal: Caller,
     ctx: Context,
-) -> Response[Any]:
+) -> Response[ProductView]:
     """List a product of this MSME; its SKU must be unique within the MSME (409 otherwise)."""
-    await refuse_unknown_standards(ctx, data.standards)
     now = ctx.clock.now()
     product_id = new_id()
-    spec = product_spec(data)
+    spec = data.spec()
+    await commands.check_listing(ctx.store, principal, msme_id, spec)
 
     async def listing(unit: UnitOfWork) -> ProductView:
         listed = await commands.list_product(unit, principal, msme_id, product_id, spec, now)
@@ -212,5 +159,4 @@ async def list_product(
         outcome = await run_command(ctx.store, listing, metadata=metadata, connection=connection)
         return 201, msgspec.structs.replace(outcome.value, position=outcome.position)
 
-    stored = await idempotent(ctx, request, principal, work)
-    return Response(content=stored.body, status_code=stored.status, media_type="application/json")
+    return _answer(await idempotent(ctx, request, principal, work), ProductView)

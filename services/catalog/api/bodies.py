@@ -1,9 +1,10 @@
-"""Request bodies and responses of the catalog API (JSON, snake_case; money amounts as decimal strings)."""
+"""What clients send to the catalog API (JSON, snake_case; money amounts as decimal strings), and what each means
+to the domain."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -11,6 +12,8 @@ from msgspec import UNSET, UnsetType
 
 from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
 from events.common import Money, PriceTier
+from services.catalog.domain.msme import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
+from services.catalog.domain.product import ProductChanges, ProductSpec
 from shared.bounds import Amount, Count, Currency, Measurement, Month, Quantity, Version, documented
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -39,6 +42,20 @@ class RegisterMsmeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     size_class: SizeClass
     org: Org | None = None
 
+    def command(self, msme_id: UUID, org: str, registered_by: str, at: datetime) -> RegisterMsme:
+        return RegisterMsme(
+            msme_id=msme_id,
+            org=org,
+            name=self.name,
+            nib=self.nib,
+            province=self.province,
+            city=self.city,
+            contact=self.contact.contact(),
+            size_class=self.size_class,
+            registered_by=registered_by,
+            at=at,
+        )
+
 
 class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; absent fields stay. ``status`` is for admins and aggregators."""
@@ -51,6 +68,23 @@ class MsmePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     status: MsmeStatus | UnsetType = UNSET
     status_reason: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
 
+    def command(self, at: datetime) -> UpdateMsme:
+        return UpdateMsme(changes=self.changes(), status_reason=_given(self.status_reason), at=at)
+
+    def changes(self) -> MsmeChanges:
+        return MsmeChanges(
+            name=_given(self.name),
+            province=_given(self.province),
+            city=_given(self.city),
+            contact=self.contact.contact() if self.contact is not UNSET else None,
+            size_class=_given(self.size_class),
+            status=_given(self.status),
+        )
+
+
+def _given(value: Any) -> Any:
+    return None if value is UNSET else value
+
 
 class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A certificate; ``name`` is required for kind ``other`` (e.g. "Rainforest Alliance")."""
@@ -61,6 +95,18 @@ class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     valid_from: date
     valid_until: date
     name: Text | None = None
+
+    def command(self, certification_id: UUID, at: datetime) -> AddCertification:
+        return AddCertification(
+            certification_id=certification_id,
+            kind=self.kind,
+            name=self.name,
+            number=self.number,
+            issuer=self.issuer,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            at=at,
+        )
 
 
 class MoneyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -121,6 +167,21 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     standards: Standards = msgspec.field(default_factory=list)
     origin_plots: Plots = msgspec.field(default_factory=list)
 
+    def spec(self) -> ProductSpec:
+        return ProductSpec(
+            sku=self.sku,
+            name=self.name,
+            description=self.description,
+            hs_code=self.hs_code,
+            category=self.category,
+            unit=self.unit,
+            moq=self.moq,
+            price_tiers=[t.tier() for t in self.price_tiers],
+            lead_time_days=self.lead_time_days,
+            standards=[s.ref() for s in self.standards],
+            origin_plots=[p.plot() for p in self.origin_plots],
+        )
+
 
 class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields to change; absent fields stay; a list given replaces the whole list."""
@@ -137,91 +198,18 @@ class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     standards: Standards | UnsetType = UNSET
     origin_plots: Plots | UnsetType = UNSET
 
+    def changes(self) -> ProductChanges:
+        given = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
+        if "price_tiers" in given:
+            given["price_tiers"] = [t.tier() for t in self.price_tiers or []]
+        if "standards" in given:
+            given["standards"] = [s.ref() for s in self.standards or []]
+        if "origin_plots" in given:
+            given["origin_plots"] = [p.plot() for p in self.origin_plots or []]
+        return ProductChanges(**given)
+
 
 class CapacityBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Units per future month, e.g. ``{"months": {"2027-02": 300, "2027-03": 300}}``."""
 
     months: Annotated[dict[Month, Count], msgspec.Meta(min_length=1, max_length=36)]
-
-
-class CertificationView(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    kind: str
-    name: str
-    number: str
-    issuer: str
-    valid_from: date
-    valid_until: date
-    valid: bool
-
-
-class MsmeView(msgspec.Struct, frozen=True, kw_only=True):
-    """An MSME's profile; ``contact`` is shown to its owner, aggregators and admins only."""
-
-    id: UUID
-    org: str
-    name: str
-    nib: str
-    province: str
-    city: str
-    contact: Contact | None
-    size_class: str
-    status: str
-    certifications: list[CertificationView]
-    product_count: int
-    version: int
-    position: int = 0
-
-
-class CapacityMonth(msgspec.Struct, frozen=True, kw_only=True):
-    month: str
-    declared: int
-    committed: int
-    available: int
-
-
-class ProductView(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    msme_id: UUID
-    org: str
-    msme_name: str
-    province: str
-    city: str
-    sku: str
-    name: str
-    description: str
-    hs_code: str
-    category: str
-    unit: str
-    moq: int
-    price_tiers: list[PriceTier]
-    currency: str
-    lead_time_days: int
-    standards: list[StandardRef]
-    origin_plots: list[OriginPlot]
-    eudr_commodity: str | None
-    capacity: list[CapacityMonth]
-    version: int
-    position: int = 0
-
-
-class ProductSummary(msgspec.Struct, frozen=True, kw_only=True):
-    """A search hit; ``available`` is the free capacity in the searched months when that filter is used."""
-
-    id: UUID
-    msme_id: UUID
-    msme_name: str
-    province: str
-    city: str
-    sku: str
-    name: str
-    hs_code: str
-    category: str
-    unit: str
-    moq: int
-    price_tiers: list[PriceTier]
-    currency: str
-    lead_time_days: int
-    standards: list[StandardRef]
-    eudr_commodity: str | None
-    available: int | None = None
