@@ -3,8 +3,9 @@
 It keeps ``EventStore``'s semantics: a stale expected version raises ``StreamConflict`` and appends nothing,
 several streams append all or nothing, positions increase, and ``read_all`` returns events in (transaction id,
 position) order, holding back every event of a transaction newer than the oldest one still open, as
-``pg_snapshot_xmin`` does. A transaction's appends are checked against the store again when it commits, so the
-later of two overlapping writers of a stream gets the conflict, as it would in PostgreSQL.
+``pg_snapshot_xmin`` does. A transaction appending to a stream that another open transaction appended to waits
+until that one ends, as an insert waits on an uncommitted unique key in PostgreSQL, so the later of two
+overlapping writers gets the conflict.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class MemoryTransaction:
         self.staged: list[RecordedEvent] = []
         self.transaction_id: int | None = None  # given at the first append, as PostgreSQL gives an xid
         self.locks: dict[str, asyncio.Lock] = {}
+        self.ended = asyncio.Event()
 
     def chain(self) -> Iterator[MemoryTransaction]:
         """This transaction and the ones it is nested in."""
@@ -61,6 +63,7 @@ class MemoryEventStore:
         self._events: list[RecordedEvent] = []  # committed, in global order
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._writing: set[MemoryTransaction] = set()  # open transactions that appended
+        self._writers: dict[str, MemoryTransaction] = {}  # the open transaction that appended to each stream
         self._locks: dict[str, asyncio.Lock] = {}
         self._positions = 0
         self._transaction_ids = 0
@@ -90,13 +93,15 @@ class MemoryEventStore:
                 result = await self.append_many(appends, connection=alone)
             self.committed()
             return result
+        root = connection.root
+        while blocking := [w for w in (self._writers.get(s) for s in versions) if w is not None and w is not root]:
+            await blocking[0].ended.wait()
         for append in appends:
             actual = self._version(append.stream_id, connection)
             if actual != append.expected_version:
                 raise StreamConflict(append.stream_id, append.expected_version, actual)
         if len(versions) < len(appends):  # one stream twice: the second append's versions are taken
             raise StreamConflict(appends[0].stream_id, appends[0].expected_version, None)
-        root = connection.root
         if root.transaction_id is None:
             self._transaction_ids += 1
             root.transaction_id = self._transaction_ids
@@ -124,6 +129,7 @@ class MemoryEventStore:
                     )
                 )
         connection.staged.extend(records)
+        self._writers.update(dict.fromkeys(versions, root))
         last = records[-1]
         return AppendResult(versions, last.global_position, [r.event_id for r in records])
 
@@ -183,6 +189,9 @@ class MemoryEventStore:
             self._commit(current)
         finally:
             self._writing.discard(current)
+            for stream_id in [s for s, writer in self._writers.items() if writer is current]:
+                del self._writers[stream_id]
+            current.ended.set()
             for lock in current.locks.values():
                 lock.release()
 
