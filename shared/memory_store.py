@@ -11,6 +11,8 @@ overlapping writers gets the conflict.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +30,10 @@ from shared.eventstore import (
     StreamConflict,
 )
 from shared.ids import new_id
+
+
+def _global_order(record: RecordedEvent) -> tuple[int, int]:
+    return record.transaction_id, record.position
 
 
 class MemoryTransaction:
@@ -159,8 +165,10 @@ class MemoryEventStore:
     ) -> list[RecordedEvent]:
         """Committed events after ``after`` in global order, never skipping one that commits late."""
         oldest_open = min((t.transaction_id or 0 for t in self._writing), default=math.inf)
-        visible = (r for r in self._events if r.global_position > after and r.transaction_id < oldest_open)
-        return [record for record, _ in zip(visible, range(limit), strict=False)]
+        start = bisect.bisect_right(self._events, (after.transaction_id, after.position), key=_global_order)
+        after_start = itertools.islice(self._events, start, None)
+        visible = itertools.takewhile(lambda r: r.transaction_id < oldest_open, after_start)
+        return list(itertools.islice(visible, limit))
 
     async def committed_after(self, after: GlobalPosition, *, connection: MemoryTransaction | None = None) -> bool:
         """Are there committed events after ``after``, even ones ``read_all`` holds back behind an open transaction?"""
@@ -206,7 +214,7 @@ class MemoryEventStore:
                 raise StreamConflict(stream_id, first.stream_version - 1, actual)
         for record in transaction.staged:
             self._streams.setdefault(record.stream_id, []).append(record)
-        self._events = sorted([*self._events, *transaction.staged], key=lambda r: r.global_position)
+            bisect.insort(self._events, record, key=_global_order)
 
     async def lock_streams(self, stream_ids: Collection[str], *, connection: MemoryTransaction) -> None:
         """Hold each stream until the outermost transaction ends, taken in sorted order."""
