@@ -18,13 +18,12 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator, Seque
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from events.base import Event, EventCodec
+from events.base import EventCodec
 from shared.eventstore import (
     START,
     AppendResult,
     EventStorage,
     GlobalPosition,
-    Metadata,
     RecordedEvent,
     StreamAppend,
     StreamConflict,
@@ -59,7 +58,7 @@ class MemoryTransaction:
         return [record for t in self.chain() for record in t.staged]
 
 
-class MemoryEventStore:
+class MemoryEventStore(EventStorage):
     """Append to and read a service's event streams, in this process's memory."""
 
     def __init__(self, schema: str, codec: EventCodec) -> None:
@@ -73,19 +72,6 @@ class MemoryEventStore:
         self._locks: dict[str, asyncio.Lock] = {}
         self._positions = 0
         self._transaction_ids = 0
-
-    async def append(
-        self,
-        stream_id: str,
-        stream_type: str,
-        expected_version: int,
-        events: Sequence[Event],
-        metadata: Metadata | None = None,
-        *,
-        connection: MemoryTransaction | None = None,
-    ) -> AppendResult:
-        append = StreamAppend(stream_id, stream_type, expected_version, events, metadata or Metadata())
-        return await self.append_many([append], connection=connection)
 
     async def append_many(
         self, appends: Sequence[StreamAppend], *, connection: MemoryTransaction | None = None
@@ -155,11 +141,6 @@ class MemoryEventStore:
         records = [*self._streams.get(stream_id, []), *own]
         return sorted((r for r in records if r.stream_version > after_version), key=lambda r: r.stream_version)
 
-    async def load(self, stream_id: str, *, connection: MemoryTransaction | None = None) -> tuple[list[Event], int]:
-        """A stream's decoded events and its version."""
-        records = await self.read_stream(stream_id, connection=connection)
-        return [self.decode(r) for r in records], (records[-1].stream_version if records else 0)
-
     async def read_all(
         self, after: GlobalPosition = START, limit: int = 1000, *, connection: MemoryTransaction | None = None
     ) -> list[RecordedEvent]:
@@ -228,10 +209,3 @@ class MemoryEventStore:
         """Wake this store's readers: events were committed."""
         for wake in self.on_commit:
             wake()
-
-    def decode(self, record: RecordedEvent) -> Event:
-        return self.codec.decode(record.event_type, record.schema_version, record.data)
-
-
-def _provides_the_port(store: MemoryEventStore) -> EventStorage:
-    return store  # mypy checks here that the memory store keeps up with the port
