@@ -26,6 +26,8 @@ STRANGER = Principal(sub="budi", role=Role.MSME, org="jepara-carvers")
 
 async def test_registering_an_msme_claims_its_nib_in_the_same_transaction() -> None:
     store = MemoryEventStore("catalog", CODEC)
+    woken: list[str] = []
+    store.on_commit.append(lambda: woken.append("catalog"))
     first = register(msme_id=new_id())
     outcome = await run_command(
         store, lambda unit: commands.register_msme(unit, first), metadata=Metadata(actor="msme:siti")
@@ -33,6 +35,7 @@ async def test_registering_an_msme_claims_its_nib_in_the_same_transaction() -> N
     assert outcome.versions == {msme_stream(first.msme_id): 1, nib_stream(first.nib): 1}
     assert [type(e) for e in outcome.events] == [MsmeRegistered, NibClaimed]
     assert (await store.read_stream(msme_stream(first.msme_id)))[0].metadata == Metadata(actor="msme:siti")
+    assert woken == ["catalog"], "readers are woken once the command committed"
 
     second = register(msme_id=new_id())  # the same NIB
     with pytest.raises(Conflict) as refused:
