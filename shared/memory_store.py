@@ -69,6 +69,7 @@ class MemoryEventStore(EventStorage):
         self._streams: dict[str, list[RecordedEvent]] = {}
         self._writing: set[MemoryTransaction] = set()  # open transactions that appended
         self._writers: dict[str, MemoryTransaction] = {}  # the open transaction that appended to each stream
+        self._waiting: dict[MemoryTransaction, MemoryTransaction] = {}  # who waits for whom to end
         self._locks: dict[str, asyncio.Lock] = {}
         self._positions = 0
         self._transaction_ids = 0
@@ -87,7 +88,7 @@ class MemoryEventStore(EventStorage):
             return result
         root = connection.root
         while blocking := [w for w in (self._writers.get(s) for s in versions) if w is not None and w is not root]:
-            await blocking[0].ended.wait()
+            await self._wait_for(root, blocking[0], appends[0])
         for append in appends:
             actual = self._version(append.stream_id, connection)
             if actual != append.expected_version:
@@ -124,6 +125,20 @@ class MemoryEventStore(EventStorage):
         self._writers.update(dict.fromkeys(versions, root))
         last = records[-1]
         return AppendResult(versions, last.global_position, [r.event_id for r in records])
+
+    async def _wait_for(self, waiter: MemoryTransaction, writer: MemoryTransaction, append: StreamAppend) -> None:
+        """Wait until ``writer`` ends; where it waits for ``waiter`` already, PostgreSQL would find a deadlock
+        and fail one of them: here ``waiter`` fails with a conflict, so its command runs again."""
+        blocker: MemoryTransaction | None = writer
+        while blocker is not None:
+            if blocker is waiter:
+                raise StreamConflict(append.stream_id, append.expected_version, None)
+            blocker = self._waiting.get(blocker)
+        self._waiting[waiter] = writer
+        try:
+            await writer.ended.wait()
+        finally:
+            del self._waiting[waiter]
 
     def _version(self, stream_id: str, connection: MemoryTransaction | None) -> int:
         committed = self._streams.get(stream_id, [])
@@ -185,14 +200,7 @@ class MemoryEventStore(EventStorage):
                 lock.release()
 
     def _commit(self, transaction: MemoryTransaction) -> None:
-        """Keep the transaction's events, unless a transaction that committed first wrote the same versions."""
-        firsts: dict[str, RecordedEvent] = {}
-        for record in transaction.staged:
-            firsts.setdefault(record.stream_id, record)
-        for stream_id, first in firsts.items():
-            actual = self._version(stream_id, None)
-            if actual != first.stream_version - 1:
-                raise StreamConflict(stream_id, first.stream_version - 1, actual)
+        """Keep the transaction's events; no other transaction appended to its streams since (they waited)."""
         for record in transaction.staged:
             self._streams.setdefault(record.stream_id, []).append(record)
             bisect.insort(self._events, record, key=_global_order)
