@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from events.base import Event
-from shared.eventstore import AppendResult, Connection, EventStore, Metadata, StreamAppend, StreamConflict
+from shared.eventstore import AppendResult, Connection, EventStorage, Metadata, StreamAppend, StreamConflict
 
 C = TypeVar("C")
 S = TypeVar("S")
@@ -77,10 +76,10 @@ class FoldedStates:
             del self._states[key]
 
 
-_folded: WeakKeyDictionary[EventStore, FoldedStates] = WeakKeyDictionary()
+_folded: WeakKeyDictionary[EventStorage, FoldedStates] = WeakKeyDictionary()
 
 
-def folded_states(store: EventStore) -> FoldedStates:
+def folded_states(store: EventStorage) -> FoldedStates:
     """The states the commands of this process folded on ``store``'s streams."""
     states = _folded.get(store)
     if states is None:
@@ -89,7 +88,7 @@ def folded_states(store: EventStore) -> FoldedStates:
 
 
 async def fold_stream(
-    store: EventStore, decider: Decider[Any, S, Any], stream_id: str, *, connection: Connection | None = None
+    store: EventStorage, decider: Decider[Any, S, Any], stream_id: str, *, connection: Connection | None = None
 ) -> tuple[S, int]:
     """A stream's state and version, folding only the events after the state this process kept for it.
 
@@ -109,7 +108,7 @@ async def fold_stream(
 class UnitOfWork:
     """One command's view of the streams it reads and writes; committed atomically by ``run_command``."""
 
-    def __init__(self, store: EventStore, connection: Connection) -> None:
+    def __init__(self, store: EventStorage, connection: Connection) -> None:
         self.store = store
         self.connection = connection
         self._streams: dict[str, _Loaded] = {}
@@ -170,14 +169,8 @@ class TooManyConflicts(Exception):
     """A command kept losing the race for its streams."""
 
 
-def stream_lock_key(schema: str, stream_id: str) -> int:
-    """A stable 63-bit key for ``pg_advisory_xact_lock`` on one stream."""
-    raw = zlib.crc32(f"{schema}:{stream_id}".encode()) << 31 ^ zlib.adler32(stream_id.encode())
-    return raw & 0x7FFF_FFFF_FFFF_FFFF
-
-
 async def run_command(
-    store: EventStore,
+    store: EventStorage,
     work: Callable[[UnitOfWork], Awaitable[T]],
     *,
     metadata: Metadata,
@@ -192,43 +185,41 @@ async def run_command(
     """
     for _attempt in range(retries + 1):
         try:
-            if connection is None:
-                async with store.pool.acquire() as acquired:
-                    outcome = await _attempt_once(store, work, metadata, acquired, lock_streams, commits=True)
-                if outcome.events:
-                    store.committed()
-                return outcome
-            return await _attempt_once(store, work, metadata, connection, lock_streams, commits=False)
+            outcome = await _attempt_once(store, work, metadata, connection, lock_streams)
         except StreamConflict:
             continue
+        if connection is None and outcome.events:
+            store.committed()
+        return outcome
     raise TooManyConflicts(f"gave up after {retries + 1} conflicting attempts")
 
 
 async def _attempt_once(
-    store: EventStore,
+    store: EventStorage,
     work: Callable[[UnitOfWork], Awaitable[T]],
     metadata: Metadata,
-    connection: Connection,
+    outer: Connection | None,
     lock_streams: Sequence[str],
-    *,
-    commits: bool,
 ) -> CommandOutcome[T]:
-    """One try; ``commits`` says whether its transaction is the outermost, so its states may be kept."""
-    unit = UnitOfWork(store, connection)
+    """One try in its own transaction, or a savepoint inside ``outer``'s; only the states of a transaction
+    that committed (no ``outer``) are kept."""
+    unit: UnitOfWork | None = None
     try:
-        async with connection.transaction():
-            for stream_id in sorted(set(lock_streams)):
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+        async with store.transaction(outer) as connection:
+            unit = UnitOfWork(store, connection)
+            if lock_streams:
+                await store.lock_streams(lock_streams, connection=connection)
             value = await work(unit)
             appends = unit.appends(metadata)
             result: AppendResult | None = None
             if appends:
                 result = await store.append_many(appends, connection=connection)
     except StreamConflict:
-        unit.forget()
+        if unit is not None:
+            unit.forget()
         raise
     versions = result.versions if result else {}
-    if commits:
+    if outer is None:
         unit.remember(versions)
     return CommandOutcome(
         value=value,

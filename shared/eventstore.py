@@ -8,10 +8,13 @@ late with a lower position is never skipped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import zlib
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -149,8 +152,82 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
 Connection: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-class EventStore:
-    """Append to and read a service's event streams."""
+class EventStorage(Protocol):
+    """What Gotong uses of an event store; ``EventStore`` (PostgreSQL) and ``MemoryEventStore`` provide it.
+
+    A ``connection`` is what the store's ``transaction()`` yields: reads and appends on it see and join that
+    transaction; without one, each call stands alone and an append commits at once. ``append``, ``load`` and
+    ``decode`` are written here once, on top of the rest.
+    """
+
+    schema: str
+    codec: EventCodec
+
+    async def append(
+        self,
+        stream_id: str,
+        stream_type: str,
+        expected_version: int,
+        events: Sequence[Event],
+        metadata: Metadata | None = None,
+        *,
+        connection: Connection | None = None,
+    ) -> AppendResult:
+        append = StreamAppend(stream_id, stream_type, expected_version, events, metadata or Metadata())
+        return await self.append_many([append], connection=connection)
+
+    @abstractmethod
+    async def append_many(
+        self, appends: Sequence[StreamAppend], *, connection: Connection | None = None
+    ) -> AppendResult: ...
+
+    @abstractmethod
+    async def stream_version(self, stream_id: str, *, connection: Connection | None = None) -> int: ...
+
+    @abstractmethod
+    async def read_stream(
+        self, stream_id: str, *, after_version: int = 0, connection: Connection | None = None
+    ) -> list[RecordedEvent]: ...
+
+    async def load(self, stream_id: str, *, connection: Connection | None = None) -> tuple[list[Event], int]:
+        """A stream's decoded events and its version."""
+        records = await self.read_stream(stream_id, connection=connection)
+        return [self.decode(r) for r in records], (records[-1].stream_version if records else 0)
+
+    @abstractmethod
+    async def read_all(
+        self, after: GlobalPosition = START, limit: int = 1000, *, connection: Connection | None = None
+    ) -> list[RecordedEvent]: ...
+
+    @abstractmethod
+    async def committed_after(self, after: GlobalPosition, *, connection: Connection | None = None) -> bool: ...
+
+    @abstractmethod
+    async def recorded_after(
+        self, after: GlobalPosition, event_types: Collection[str], *, connection: Connection | None = None
+    ) -> list[RecordedEvent]: ...
+
+    @abstractmethod
+    def transaction(self, connection: Connection | None = None) -> AbstractAsyncContextManager[Connection]: ...
+
+    @abstractmethod
+    async def lock_streams(self, stream_ids: Collection[str], *, connection: Connection) -> None: ...
+
+    @abstractmethod
+    def committed(self) -> None: ...
+
+    def decode(self, record: RecordedEvent) -> Event:
+        return self.codec.decode(record.event_type, record.schema_version, record.data)
+
+
+def stream_lock_key(schema: str, stream_id: str) -> int:
+    """A stable 63-bit key for ``pg_advisory_xact_lock`` on one stream."""
+    raw = zlib.crc32(f"{schema}:{stream_id}".encode()) << 31 ^ zlib.adler32(stream_id.encode())
+    return raw & 0x7FFF_FFFF_FFFF_FFFF
+
+
+class EventStore(EventStorage):
+    """Append to and read a service's event streams in PostgreSQL."""
 
     def __init__(self, pool: asyncpg.Pool, schema: str, codec: EventCodec) -> None:
         self.pool = pool
@@ -185,19 +262,10 @@ class EventStore:
             SELECT 1 FROM {s}.events WHERE (transaction_id, position) > ($1::text::xid8, $2)
             ORDER BY transaction_id, position LIMIT 1"""
         self._version_sql = f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1"
-
-    async def append(
-        self,
-        stream_id: str,
-        stream_type: str,
-        expected_version: int,
-        events: Sequence[Event],
-        metadata: Metadata | None = None,
-        *,
-        connection: Connection | None = None,
-    ) -> AppendResult:
-        append = StreamAppend(stream_id, stream_type, expected_version, events, metadata or Metadata())
-        return await self.append_many([append], connection=connection)
+        self._recorded_after_sql = f"""
+            SELECT {_COLUMNS} FROM {s}.events
+            WHERE (transaction_id, position) > ($1::text::xid8, $2) AND event_type = ANY($3::text[])
+            ORDER BY events.transaction_id, events.position"""
 
     def committed(self) -> None:
         """Wake this service's readers (relays, projectors, feeds in any process): events were committed.
@@ -285,12 +353,6 @@ class EventStore:
         rows = await executor.fetch(self._read_stream_sql, stream_id, after_version)
         return [_record(row) for row in rows]
 
-    async def load(self, stream_id: str, *, connection: Connection | None = None) -> tuple[list[Event], int]:
-        """A stream's decoded events and its version."""
-        records = await self.read_stream(stream_id, connection=connection)
-        events = [self.decode(r) for r in records]
-        return events, (records[-1].stream_version if records else 0)
-
     async def read_all(
         self, after: GlobalPosition = START, limit: int = 1000, *, connection: Connection | None = None
     ) -> list[RecordedEvent]:
@@ -304,5 +366,28 @@ class EventStore:
         executor = connection or self.pool
         return await executor.fetchval(self._committed_after_sql, str(after.transaction_id), after.position) is not None
 
-    def decode(self, record: RecordedEvent) -> Event:
-        return self.codec.decode(record.event_type, record.schema_version, record.data)
+    async def recorded_after(
+        self, after: GlobalPosition, event_types: Collection[str], *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Events of ``event_types`` after ``after``, in global order, with those ``read_all`` still holds back
+        behind an open transaction (and, on ``connection``, that transaction's own)."""
+        executor = connection or self.pool
+        rows = await executor.fetch(
+            self._recorded_after_sql, str(after.transaction_id), after.position, list(event_types)
+        )
+        return [_record(row) for row in rows]
+
+    @asynccontextmanager
+    async def transaction(self, connection: Connection | None = None) -> AsyncIterator[Connection]:
+        """A transaction on a connection of the pool, or a savepoint inside ``connection``'s."""
+        if connection is not None:
+            async with connection.transaction():
+                yield connection
+            return
+        async with self.pool.acquire() as acquired, acquired.transaction():
+            yield acquired
+
+    async def lock_streams(self, stream_ids: Collection[str], *, connection: Connection) -> None:
+        """Hold each stream until the transaction ends (``pg_advisory_xact_lock``), taken in sorted order."""
+        for stream_id in sorted(set(stream_ids)):
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(self.schema, stream_id))

@@ -41,6 +41,7 @@ from services.pooling.tables import (
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.errors import GotongError, NotFound
+from shared.projection import read_checkpoint
 from shared.sql import execute, fetch, fetchrow
 
 log = logging.getLogger("gotong.pooling")
@@ -223,20 +224,12 @@ async def follow_orders(hctx: HandlerContext, delivery: Delivery) -> None:
 async def _just_opened(hctx: HandlerContext, line: ConfirmedLine) -> list[tuple[datetime, UUID]]:
     """Pools of the line's spec opened so recently that the pools read model does not show them yet: the
     ``PoolOpened`` events after its projection's checkpoint (a short tail, read on the global-order index)."""
-    schema = hctx.store.schema
-    checkpoint = await hctx.connection.fetchrow(
-        f"SELECT transaction_id, position FROM {schema}.checkpoints WHERE name = $1", POOLING_VIEWS.checkpoint
-    )
-    after = (str(checkpoint["transaction_id"]), checkpoint["position"]) if checkpoint else ("0", 0)
-    rows = await hctx.connection.fetch(
-        f"SELECT event_type, schema_version, data::text AS data FROM {schema}.events "
-        "WHERE (transaction_id, position) > ($1::text::xid8, $2) AND event_type = 'PoolOpened'",
-        *after,
-    )
+    checkpoint = await read_checkpoint(hctx.connection, hctx.store.schema, POOLING_VIEWS.checkpoint)
+    records = await hctx.store.recorded_after(checkpoint, ["PoolOpened"], connection=hctx.connection)
     spec = (line.aggregator_org, line.hs_code, line.standard_id, line.standard_version, line.unit)
     found: list[tuple[datetime, UUID]] = []
-    for row in rows:
-        opened = hctx.store.codec.decode(row["event_type"], row["schema_version"], row["data"])
+    for record in records:
+        opened = hctx.store.decode(record)
         if not isinstance(opened, PoolOpened):
             continue
         if (opened.aggregator_org, opened.hs_code, opened.standard_id, opened.standard_version, opened.unit) == spec:

@@ -1,4 +1,5 @@
-"""The event store on real PostgreSQL: append, read, conflicts, atomicity, gap safety, concurrency."""
+"""What only the PostgreSQL event store shows: transaction ids (xid8) ordering late commits, stored rows upcast when
+read, NOTIFY after the commit, advisory stream locks. What every adapter promises is in tests/contract."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import asyncpg
 import pytest
 
 from shared.decider import UnitOfWork, run_command
-from shared.eventstore import START, EventStore, Metadata, StreamAppend, StreamConflict
-from tests.support.ledger import ACCOUNT, Deposit, Deposited, Open, Opened, ledger_store
+from shared.eventstore import START, EventStore, Metadata, stream_lock_key
+from tests.support.ledger import ACCOUNT, Deposited, Open, Opened, ledger_store
 
 pytestmark = pytest.mark.integration
 
@@ -17,53 +18,6 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def store(pool: asyncpg.Pool) -> EventStore:
     return await ledger_store(pool)
-
-
-async def test_appended_events_read_back_in_order_with_metadata(store: EventStore) -> None:
-    meta = Metadata(correlation_id="c-1", actor="buyer:ana", command_id="k-1")
-    result = await store.append("acct-1", "account", 0, [Opened(owner="ana"), Deposited(amount=5)], meta)
-    assert result.versions == {"acct-1": 2}
-    events, version = await store.load("acct-1")
-    assert events == [Opened(owner="ana"), Deposited(amount=5)]
-    assert version == 2
-    records = await store.read_stream("acct-1")
-    assert [r.stream_version for r in records] == [1, 2]
-    assert records[0].metadata == meta
-    assert records[0].event_type == "Opened" and records[1].schema_version == 2
-    assert records[0].event_id != records[1].event_id
-    assert records[1].position == result.position.position
-
-
-async def test_a_stale_expected_version_is_a_conflict_and_appends_nothing(store: EventStore) -> None:
-    await store.append("acct-2", "account", 0, [Opened(owner="ana")])
-    with pytest.raises(StreamConflict) as raised:
-        await store.append("acct-2", "account", 0, [Opened(owner="bob")])
-    assert raised.value.actual == 1
-    with pytest.raises(StreamConflict):
-        await store.append("acct-2", "account", 5, [Deposited(amount=1)])
-    assert (await store.load("acct-2"))[1] == 1
-
-
-async def test_multi_stream_append_is_all_or_nothing(store: EventStore) -> None:
-    await store.append("pool-a", "account", 0, [Opened(owner="a")])
-    await store.append("ledger-b", "account", 0, [Opened(owner="b")])
-    await store.append("ledger-b", "account", 1, [Deposited(amount=1)])  # b moves on: its expected 1 is stale
-    with pytest.raises(StreamConflict) as raised:
-        await store.append_many(
-            [
-                StreamAppend("pool-a", "account", 1, [Deposited(amount=10)]),
-                StreamAppend("ledger-b", "account", 1, [Deposited(amount=10)]),
-            ]
-        )
-    assert raised.value.stream_id == "ledger-b"
-    assert (await store.load("pool-a"))[1] == 1, "the other stream's append was rolled back"
-    result = await store.append_many(
-        [
-            StreamAppend("pool-a", "account", 1, [Deposited(amount=10)]),
-            StreamAppend("ledger-b", "account", 2, [Deposited(amount=10)]),
-        ]
-    )
-    assert result.versions == {"pool-a": 2, "ledger-b": 3}
 
 
 async def test_read_all_never_skips_an_event_that_commits_late_with_a_lower_position(
@@ -120,32 +74,6 @@ async def test_a_checkpointed_reader_sees_the_late_commit_even_after_reading_pas
         await pool.release(second)
 
 
-async def test_fifty_concurrent_appenders_on_different_streams_lose_nothing(store: EventStore) -> None:
-    async def appender(n: int) -> None:
-        await store.append(f"acct-{n}", "account", 0, [Opened(owner=str(n))])
-        for version in range(1, 5):
-            await store.append(f"acct-{n}", "account", version, [Deposited(amount=version)])
-
-    await asyncio.gather(*(appender(n) for n in range(50)))
-    everything = await store.read_all(START, limit=10_000)
-    assert len(everything) == 250
-    assert len({r.event_id for r in everything}) == 250
-    for n in range(50):
-        assert (await store.load(f"acct-{n}"))[1] == 5
-
-
-async def test_concurrent_commands_on_one_stream_retry_and_all_land(store: EventStore) -> None:
-    await run_command(store, lambda u: u.execute(ACCOUNT, "shared", Open(owner="co-op")), metadata=Metadata())
-
-    async def deposit(unit: UnitOfWork) -> None:
-        await unit.execute(ACCOUNT, "shared", Deposit(amount=1))
-
-    await asyncio.gather(*(run_command(store, deposit, metadata=Metadata(), retries=50) for _ in range(20)))
-    events, version = await store.load("shared")
-    assert version == 21
-    assert ACCOUNT.fold(events).balance == 20
-
-
 async def test_a_stored_v1_event_is_upcast_when_read(store: EventStore, pool: asyncpg.Pool) -> None:
     await store.append("old", "account", 0, [Opened(owner="ana")])
     await pool.execute(
@@ -177,3 +105,21 @@ async def test_readers_are_woken_after_the_commit_not_from_inside_the_appending_
         assert triggers == 0, "no NOTIFY trigger serialises the appending transactions"
     finally:
         await listener.close()
+
+
+async def test_a_command_holds_advisory_locks_on_its_streams_until_its_transaction_ends(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    key = stream_lock_key(store.schema, "locked")
+    held: list[bool] = []
+
+    async def work(unit: UnitOfWork) -> None:
+        async with pool.acquire() as other:
+            held.append(not await other.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))
+        await unit.execute(ACCOUNT, "locked", Open(owner="ana"))
+
+    await run_command(store, work, metadata=Metadata(), lock_streams=["locked"])
+    async with pool.acquire() as other:
+        assert await other.fetchval("SELECT pg_try_advisory_lock($1)", key), "released at the commit"
+        await other.execute("SELECT pg_advisory_unlock($1)", key)
+    assert held == [True], "another session could not take the stream's lock while the command ran"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import msgspec
+import pytest
 
 from events.base import Event, EventCodec
-from shared.decider import Decider
+from shared.decider import Decider, run_command
 from shared.errors import Conflict
-from shared.eventstore import EventStore
+from shared.eventstore import EventStorage, EventStore, Metadata
 from shared.migrations import migrate
 
 
@@ -78,3 +80,25 @@ async def ledger_store(pool: asyncpg.Pool) -> EventStore:
     async with pool.acquire() as connection:
         await migrate(connection, "ledger", [])
     return EventStore(pool, "ledger", CODEC)
+
+
+async def deposit(store: EventStorage, stream: str, amount: int) -> Account:
+    """Deposit through a command, as a service would; the account's state after it."""
+    outcome = await run_command(
+        store, lambda unit: unit.execute(ACCOUNT, stream, Deposit(amount=amount)), metadata=Metadata()
+    )
+    state: Account = outcome.value[0]
+    return state
+
+
+def reads_after(store: EventStorage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ``after_version`` of every stream read on ``store`` from now on."""
+    seen: list[int] = []
+    read = store.read_stream
+
+    async def spying(stream_id: str, *, after_version: int = 0, connection: Any = None) -> Any:
+        seen.append(after_version)
+        return await read(stream_id, after_version=after_version, connection=connection)
+
+    monkeypatch.setattr(store, "read_stream", spying)
+    return seen
