@@ -40,7 +40,7 @@ class BenchServers:
 @contextmanager
 def bench_servers(*, nats: bool = True) -> Iterator[BenchServers]:
     """Start what ``GOTONG_DATABASE_URL`` / ``GOTONG_NATS_URL`` do not name; stop it all on exit."""
-    from shared.embedded import start_nats, start_postgres
+    from shared.dev import start_nats, start_postgres
 
     postgres_url = os.environ.get("GOTONG_DATABASE_URL") or ""
     nats_url = os.environ.get("GOTONG_NATS_URL") or ""

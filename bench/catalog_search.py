@@ -48,7 +48,7 @@ from services.catalog.read.search import SEARCH_SETTINGS, ProductSearch, lookup_
 from services.catalog.read.tables import MIGRATIONS
 from shared.auth import Role, TokenAuthority
 from shared.database import create_database, drop_database
-from shared.embedded import free_port
+from shared.dev import free_port
 from shared.geography import cities
 from shared.ids import new_id
 from shared.migrations import migrate
@@ -574,7 +574,7 @@ def main() -> None:
     args = parser.parse_args()
     msmes, products, runs = (2_000, 20_000, 100) if args.quick else (20_000, 200_000, 300)
     server, nats_url = os.environ.get("GOTONG_DATABASE_URL"), os.environ.get("GOTONG_NATS_URL")
-    from shared.embedded import start_nats, start_postgres
+    from shared.dev import start_nats, start_postgres
 
     base = Path(tempfile.mkdtemp(prefix="gotong-bench-catalog-", dir="/tmp"))
     base.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root

@@ -99,7 +99,7 @@ def _exit_on_stop_signals() -> None:
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     """Start embedded PostgreSQL and NATS (unless configured), migrate, serve every service, stop on Ctrl-C
     or SIGTERM; refuse if another `gotong dev` runs on the same data directory."""
-    from shared.devservers import DataDirInUse, DevServers
+    from shared.dev.servers import DataDirInUse, DevServers
 
     _exit_on_stop_signals()
     try:
@@ -123,7 +123,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from shared.devservers import migrate_all
+    from shared.dev.servers import migrate_all
 
     settings = _joined(settings)
     applied = asyncio.run(migrate_all(settings, args.services or None))
@@ -140,7 +140,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from shared.demo import main as demo
+    from demo.run import main as demo
 
     settings = _secret(settings, create=False)
     return demo(args.url, TokenAuthority.from_settings(settings), args.msmes)

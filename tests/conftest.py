@@ -41,7 +41,7 @@ def servers() -> Iterator[Servers]:
     if database_url and nats_url:
         yield Servers(database_url, nats_url, None)
         return
-    from shared.embedded import start_nats, start_postgres
+    from shared.dev import start_nats, start_postgres
 
     base = Path(tempfile.mkdtemp(prefix="gotong-test-"))
     base.chmod(0o755)  # the embedded PostgreSQL runs as an unprivileged user when we are root

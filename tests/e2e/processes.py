@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import free_port
+from shared.dev import free_port
 
 READY_TIMEOUT = 90.0
 CLI = "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.embedded_processes import command_line, process_state, wait_for
+from shared.dev.processes import command_line, process_state, wait_for
 from tests.e2e.processes import CLI, GotongProcess, gotong_env, start, stop, wait_ready
 
 pytestmark = pytest.mark.e2e

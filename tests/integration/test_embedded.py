@@ -23,7 +23,7 @@ import nats.js.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from shared.embedded import (
+from shared.dev import (
     EmbeddedNats,
     ServerInUse,
     free_port,
@@ -31,7 +31,7 @@ from shared.embedded import (
     start_nats_cluster,
     start_postgres,
 )
-from shared.embedded_processes import process_state, runs_with, wait_for
+from shared.dev.processes import process_state, runs_with, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -162,7 +162,7 @@ def test_postgres_as_root_refuses_a_data_dir_behind_a_closed_directory(workspace
 _KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
-from shared.embedded import start_nats, start_postgres
+from shared.dev import start_nats, start_postgres
 pg = start_postgres(Path(sys.argv[1]), durable=False)
 server = start_nats(Path(sys.argv[2]))
 print(pg.pid, server.pid, flush=True)
@@ -195,7 +195,7 @@ def test_servers_left_by_a_killed_process_are_stopped_on_the_next_start(workspac
 _LIVE_RUN = """
 import sys
 from pathlib import Path
-from shared.embedded import start_nats, start_postgres
+from shared.dev import start_nats, start_postgres
 pg = start_postgres(Path(sys.argv[1]), durable=False)
 server = start_nats(Path(sys.argv[2]))
 print(pg.pid, server.pid, flush=True)

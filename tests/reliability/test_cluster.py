@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from shared import bus
-from shared.embedded import NatsCluster, start_nats_cluster
+from shared.dev import NatsCluster, start_nats_cluster
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.integration.test_bus import seen

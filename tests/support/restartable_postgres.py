@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from shared.embedded import EmbeddedPostgres, start_postgres
-from shared.embedded_processes import process_state
+from shared.dev import EmbeddedPostgres, start_postgres
+from shared.dev.processes import process_state
 
 
 class RestartablePostgres:

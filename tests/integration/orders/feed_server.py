@@ -16,7 +16,7 @@ from litestar import Litestar
 from services.orders import feed
 from services.orders.app import service
 from shared.config import Settings
-from shared.embedded import free_port
+from shared.dev import free_port
 from shared.http import create_app
 from shared.logs import configure_logging
 from tests.support.app import SECRET

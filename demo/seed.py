@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from demo.client import Marketplace, Person, Progress, in_parallel
+from demo.data import BUYERS, CRAFTS, RATTAN, Producer, months_ahead
 from shared.auth import Role
-from shared.demo_client import Marketplace, Person, Progress, in_parallel
-from shared.demo_data import BUYERS, CRAFTS, RATTAN, Producer, months_ahead
 
 INSPECTOR_ORG = "mutu-nusantara-qc"
 AGGREGATOR_ORG = "nusantara-trading"

@@ -117,7 +117,7 @@ class DevServers:
         self._lock = DevLock(settings.data_dir)
 
     def __enter__(self) -> DevServers:
-        from shared.embedded import start_nats, start_nats_cluster, start_postgres
+        from shared.dev import start_nats, start_nats_cluster, start_postgres
 
         data_dir = self.settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from shared.demo_client import Json, Marketplace
-from shared.demo_data import CRAFTS
-from shared.demo_seed import Cast
+from demo.client import Json, Marketplace
+from demo.data import CRAFTS
+from demo.seed import Cast
 
 Say = Callable[[str], None]
 

@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any, TextIO
 from uuid import UUID
 
-from shared.demo_client import DemoError, Json, Marketplace
-from shared.demo_data import RATTAN
-from shared.demo_seed import Cast, Supplier
+from demo.client import DemoError, Json, Marketplace
+from demo.data import RATTAN
+from demo.seed import Cast, Supplier
 
 SHORTFALL_PATIENCE = 20.0
 """Seconds the pool may have open units and no pending request before the demo says it cannot go on."""

@@ -1,8 +1,8 @@
 """Embedded PostgreSQL and NATS JetStream for `gotong dev` and the tests: from Python wheels, no Docker."""
 
-from shared.embedded_nats import EmbeddedNats, NatsCluster, start_nats, start_nats_cluster
-from shared.embedded_postgres import EmbeddedPostgres, start_postgres
-from shared.embedded_processes import ServerInUse, free_port
+from shared.dev.nats import EmbeddedNats, NatsCluster, start_nats, start_nats_cluster
+from shared.dev.postgres import EmbeddedPostgres, start_postgres
+from shared.dev.processes import ServerInUse, free_port
 
 __all__ = [
     "EmbeddedNats",

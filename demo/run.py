@@ -19,12 +19,11 @@ from typing import Any, TextIO
 
 import httpx
 
-from shared.auth import TokenAuthority
-from shared.demo_client import DemoError, Json, Marketplace, eventually
-from shared.demo_data import RATTAN, months_ahead, producers
-from shared.demo_flow import PoolWork
-from shared.demo_report import other_orders, print_provenance
-from shared.demo_seed import (
+from demo.client import DemoError, Json, Marketplace, eventually
+from demo.data import RATTAN, months_ahead, producers
+from demo.flow import PoolWork
+from demo.report import other_orders, print_provenance
+from demo.seed import (
     CAPACITY_MONTHS,
     Cast,
     Supplier,
@@ -34,6 +33,7 @@ from shared.demo_seed import (
     register_buyers,
     register_msmes,
 )
+from shared.auth import TokenAuthority
 
 MAX_ORDER = 20_000
 ORDER_SHARE_OF_CAPACITY = Decimal("0.3")

@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.embedded_processes import (
+from shared.dev.processes import (
     distinct_free_ports,
     forget_server,
     refuse_if_owned,

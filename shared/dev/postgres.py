@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from shared.embedded_processes import (
+from shared.dev.processes import (
     forget_server,
     free_port,
     refuse_if_owned,
