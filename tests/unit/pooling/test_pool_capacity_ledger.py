@@ -8,7 +8,14 @@ from uuid import UUID
 import pytest
 
 from events.pooling import CapacityCommitted, CapacityRecorded, CapacityReleased
-from services.pooling.capacity import LEDGER, CommitCapacity, Ledger, LedgerCommand, RecordCapacity, ReleaseCapacity
+from services.pooling.domain.capacity_ledger import (
+    LEDGER,
+    CommitCapacity,
+    Ledger,
+    LedgerCommand,
+    RecordCapacity,
+    ReleaseCapacity,
+)
 from shared.errors import Conflict
 
 pytestmark = pytest.mark.unit

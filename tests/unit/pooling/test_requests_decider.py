@@ -18,7 +18,7 @@ from events.pooling import (
     MonthQuantity,
     PoolingEvent,
 )
-from services.pooling.requests import (
+from services.pooling.domain.allocation_request import (
     REQUEST,
     AcceptAllocation,
     AllocationRequest,

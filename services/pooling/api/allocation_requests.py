@@ -12,11 +12,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.common import Money
 from events.pooling import MonthQuantity
-from services.pooling import answers
-from services.pooling.access import owned_msmes, visible_request
-from services.pooling.requests import AllocationRequest, request_stream
-from services.pooling.tables import allocation_requests, unmatched_demand
-from services.pooling.views import RequestView, UnmatchedView
+from services.pooling.domain.allocation_request import AllocationRequest, request_stream
+from services.pooling.read.tables import allocation_requests, unmatched_demand
+from services.pooling.read.views import RequestView, UnmatchedView
+from services.pooling.use_cases import allocation_requests as answers
+from services.pooling.use_cases.access import owned_msmes, visible_request
 from shared.api import (
     Caller,
     Context,

@@ -18,8 +18,8 @@ from events.pooling import (
     SetAside,
     ShippedLot,
 )
-from services.pooling.lines import priority
-from services.pooling.pool_state import Pool
+from services.pooling.domain.lines import priority
+from services.pooling.domain.pool_state import Pool
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,11 +8,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from litestar import Request
 
-from services.pooling.answers import load_request
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_state import Pool
-from services.pooling.requests import AllocationRequest
-from services.pooling.tables import msmes
+from services.pooling.domain.allocation_request import AllocationRequest
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_state import Pool
+from services.pooling.read.tables import msmes
+from services.pooling.use_cases.allocation_requests import load_request
 from shared.auth import Principal, Role
 from shared.decider import fold_stream
 from shared.errors import NotFound, NotReady

@@ -14,10 +14,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from events.pooling import AllocationReleased, PoolingEvent, SupplyBooked, SupplyReleased
-from services.pooling.capacity import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import Book, Lapse, Release
-from services.pooling.requests import (
+from services.pooling.domain.allocation_request import (
     REQUEST,
     AcceptAllocation,
     AllocationRequest,
@@ -30,6 +27,9 @@ from services.pooling.requests import (
     request_stream,
     split_release,
 )
+from services.pooling.domain.capacity_ledger import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import Book, Lapse, Release
 from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore import Connection, EventStore, Metadata

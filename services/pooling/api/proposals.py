@@ -13,12 +13,12 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from events.pooling import AllocationPolicy, AllocationProposed, ExchangeRate
-from services.pooling.access import load_pool, require_caught_up, visible_pool
+from services.pooling.domain.pool import pool_stream
 from services.pooling.engine import run_engine
-from services.pooling.pool import pool_stream
-from services.pooling.supply import propose, send_proposal
-from services.pooling.tables import proposals
-from services.pooling.views import ProposalView, proposal_view
+from services.pooling.read.tables import proposals
+from services.pooling.read.views import ProposalView, proposal_view
+from services.pooling.use_cases.access import load_pool, require_caught_up, visible_pool
+from services.pooling.use_cases.supply import propose, send_proposal
 from shared.api import (
     Caller,
     Context,

@@ -21,8 +21,8 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.pooling.lines import Line, spread
-from services.pooling.pool_commands import (
+from services.pooling.domain.lines import Line, spread
+from services.pooling.domain.pool_commands import (
     AddDemand,
     Approve,
     Book,
@@ -37,8 +37,8 @@ from services.pooling.pool_commands import (
     ReturnLot,
     Ship,
 )
-from services.pooling.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
-from services.pooling.pool_state import Pool, evolve
+from services.pooling.domain.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
+from services.pooling.domain.pool_state import Pool, evolve
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput, NotFound
 

@@ -12,14 +12,14 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.pooling import ConsignmentShipped
-from services.pooling.access import load_pool, supplier_or_owner, visible_pool
-from services.pooling.order_demand import order_demand_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import OpenPool, ReceiveLot, Ship
-from services.pooling.pool_state import Pool
-from services.pooling.supply import ConfirmedLine, add_demand
-from services.pooling.tables import PUBLISHED_STANDARDS, order_lines, pools
-from services.pooling.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
+from services.pooling.domain.order_demand import order_demand_stream
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import OpenPool, ReceiveLot, Ship
+from services.pooling.domain.pool_state import Pool
+from services.pooling.read.tables import PUBLISHED_STANDARDS, order_lines, pools
+from services.pooling.read.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
+from services.pooling.use_cases.access import load_pool, supplier_or_owner, visible_pool
+from services.pooling.use_cases.supply import ConfirmedLine, add_demand
 from shared.api import (
     Caller,
     Context,
