@@ -16,7 +16,7 @@ from services.pooling.domain.allocation_request import AllocationRequest, reques
 from services.pooling.read.tables import allocation_requests, unmatched_demand
 from services.pooling.read.views import RequestView, UnmatchedView
 from services.pooling.use_cases import allocation_requests as answers
-from services.pooling.use_cases.access import owned_msmes, visible_request
+from services.pooling.use_cases.access import answering_for, owned_msmes, visible_request
 from shared.api import (
     Caller,
     Context,
@@ -146,10 +146,9 @@ async def accept_request(
     """Accept all or part; books the pool and the capacity ledgers at once, or refuses with 409 (over-allocation
     or over-capacity)."""
     principal.require(Role.MSME)
-    await visible_request(ctx, principal, request_id)
     outcome = await answers.accept(
-        ctx.store, request_id, data.quantity, by=f"{principal.role.value}:{principal.sub}", at=ctx.clock.now(),
-        metadata=command_metadata(request, principal),
+        ctx.store, request_id, data.quantity, answering_for=await answering_for(ctx, principal),
+        by=f"{principal.role.value}:{principal.sub}", at=ctx.clock.now(), metadata=command_metadata(request, principal),
     )  # fmt: skip
     version = outcome.versions[request_stream(request_id)]
     return Response(_answered(outcome.value, request_id, version, outcome.position), status_code=200)

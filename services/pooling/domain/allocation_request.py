@@ -157,6 +157,14 @@ def check_answerable(state: AllocationRequest, at: datetime) -> None:
         raise Conflict("the request has expired", problem="request-expired", expires_at=state.expires_at.isoformat())
 
 
+def taken(quantity: int | None, requested: int) -> int:
+    """What an MSME takes of the ``requested`` units: all of them unless it names fewer, and at least 1."""
+    take = requested if quantity is None else quantity
+    if not 0 < take <= requested:
+        raise InvalidInput.of("quantity", f"must be between 1 and the {requested} requested")
+    return take
+
+
 def decide(command: RequestCommand, state: AllocationRequest) -> Sequence[PoolingEvent]:
     if isinstance(command, RequestAllocation):
         if state.request_id is not None:
@@ -169,8 +177,7 @@ def decide(command: RequestCommand, state: AllocationRequest) -> Sequence[Poolin
     match command:
         case AcceptAllocation():
             check_answerable(state, command.at)
-            if not 0 < command.quantity <= state.quantity:
-                raise InvalidInput.of("quantity", f"must be between 1 and the {state.quantity} requested")
+            taken(command.quantity, state.quantity)
             return [
                 AllocationAccepted(
                     **ids,

@@ -26,6 +26,11 @@ async def owned_msmes(ctx: ServiceContext, principal: Principal) -> set[UUID]:
     return {row["msme_id"] for row in rows}
 
 
+async def answering_for(ctx: ServiceContext, principal: Principal) -> set[UUID] | None:
+    """The MSMEs on whose behalf the caller answers allocation requests: its own, or any (None) for an admin."""
+    return None if principal.is_admin else await owned_msmes(ctx, principal)
+
+
 async def load_pool(ctx: ServiceContext, pool_id: UUID) -> tuple[Pool, int]:
     return await fold_stream(ctx.store, POOL, pool_stream(pool_id))
 

@@ -8,7 +8,7 @@ transaction, so it is never lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -26,12 +26,13 @@ from services.pooling.domain.allocation_request import (
     earliest,
     request_stream,
     split_release,
+    taken,
 )
 from services.pooling.domain.capacity_ledger import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
 from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import Book, Lapse, Release
-from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
-from shared.errors import InvalidInput, NotFound
+from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command, stream_lock_key
+from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.schedule import schedule
 
@@ -66,6 +67,12 @@ def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
     return request.pool_id, request.msme_id, request.product_id
 
 
+async def _lock(unit: UnitOfWork, store: EventStore, streams: Sequence[str]) -> None:
+    """Lock ``streams`` in sorted order for the rest of the unit's transaction, as ``run_command`` does."""
+    for stream_id in sorted(set(streams)):
+        await unit.connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+
+
 def _booking_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
     """The streams booking or releasing a request's units writes: the request, its pool, each month's ledger."""
     pool_id, _, product_id = _ids(request)
@@ -81,34 +88,38 @@ async def accept(
     request_id: UUID,
     quantity: int | None,
     *,
+    answering_for: Collection[UUID] | None = None,
     by: str,
     at: datetime,
     metadata: Metadata,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, product_id = _ids(known)
-    streams = _booking_streams(request_id, known)
+    """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409.
+
+    ``answering_for`` names the MSMEs the caller answers for (None: any); another MSME's request is not found.
+    The request's stream is read once, in the unit of work, before the streams the booking writes are locked.
+    """
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
         request = await unit.load(REQUEST, request_stream(request_id))
+        if request.request_id is None or (answering_for is not None and request.msme_id not in answering_for):
+            raise NotFound(f"no allocation request {request_id}")
+        pool_id, msme_id, product_id = _ids(request)
+        await _lock(unit, store, _booking_streams(request_id, request))
         check_answerable(request, at)
-        taken = request.quantity if quantity is None else quantity
-        if not 0 < taken <= request.quantity:
-            raise InvalidInput.of("quantity", f"must be between 1 and the {request.quantity} requested")
-        _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, taken, at))
+        take = taken(quantity, request.quantity)
+        _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, take, at))
         lines = tuple(_only(booked, SupplyBooked).lines)
-        after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(taken, lines, by, at))
-        for month in earliest(request.plan, taken):
+        after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(take, lines, by, at))
+        for month in earliest(request.plan, take):
             commit = CommitCapacity(product_id, msme_id, month.month, month.quantity, request_id, pool_id)
             await unit.execute(LEDGER, capacity_stream(product_id, month.month), commit)
-        if taken < request.quantity:
-            cause = f"MSME {msme_id} accepted {taken} of {request.quantity}"
+        if take < request.quantity:
+            cause = f"MSME {msme_id} accepted {take} of {request.quantity}"
             await reallocate_later(unit.connection, pool_id, cause)
         return after
 
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def decline(

@@ -30,6 +30,7 @@ from services.pooling.domain.allocation_request import (
     WithdrawAllocation,
     earliest,
     split_release,
+    taken,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 
@@ -121,3 +122,17 @@ def test_plans_split_by_month() -> None:
     assert earliest(PLAN, 450) == months(m2027_02=300, m2027_03=150)
     assert split_release(PLAN, 100, None) == (months(m2027_03=100), months(m2027_02=300, m2027_03=200))
     assert split_release(PLAN, 100, "2027-04") == ((), PLAN)
+
+
+@pytest.mark.parametrize(("asked", "requested", "expected"), [(None, 400, 400), (1, 400, 1), (400, 400, 400)])
+def test_an_msme_takes_what_it_names_or_all_that_was_requested(
+    asked: int | None, requested: int, expected: int
+) -> None:
+    assert taken(asked, requested) == expected
+
+
+@pytest.mark.parametrize("asked", [0, -1, 401])
+def test_an_msme_takes_between_1_and_what_was_requested(asked: int) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        taken(asked, 400)
+    assert "between 1 and the 400 requested" in str(refused.value)
