@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -18,6 +19,7 @@ from events.pooling import (
     SetAside,
     ShippedLot,
 )
+from services.pooling.domain.allocation_request import AllocationRequest
 from services.pooling.domain.lines import priority
 from services.pooling.domain.pool_state import Pool
 
@@ -242,6 +244,58 @@ class RequestView(msgspec.Struct, frozen=True, kw_only=True):
     answered_at: datetime | None
     version: int
     position: int = 0
+
+
+_plan = msgspec.json.Decoder(list[MonthQuantity])
+_money = msgspec.json.Decoder(Money)
+
+
+def request_view(row: Any) -> RequestView:
+    return RequestView(
+        id=row["request_id"],
+        pool_id=row["pool_id"],
+        aggregator_org=row["aggregator_org"],
+        msme_id=row["msme_id"],
+        product_id=row["product_id"],
+        hs_code=row["hs_code"],
+        unit=row["unit"],
+        quantity=row["quantity"],
+        plan=_plan.decode(row["plan"]),
+        unit_price=_money.decode(row["unit_price"]),
+        status=row["status"],
+        reason=row["reason"],
+        accepted=row["accepted"],
+        accepted_plan=_plan.decode(row["accepted_plan"]),
+        answer=row["answer"],
+        expires_at=row["expires_at"],
+        requested_at=row["requested_at"],
+        answered_at=row["answered_at"],
+        version=row["version"],
+    )
+
+
+class AnswerView(msgspec.Struct, frozen=True, kw_only=True):
+    """An allocation request just accepted or declined."""
+
+    id: UUID
+    status: str
+    quantity: int
+    accepted: int
+    accepted_plan: list[MonthQuantity]
+    version: int
+    position: int
+
+
+def answer_view(state: AllocationRequest, request_id: UUID, version: int, position: int) -> AnswerView:
+    return AnswerView(
+        id=request_id,
+        status=state.status,
+        quantity=state.quantity,
+        accepted=state.accepted,
+        accepted_plan=list(state.accepted_plan),
+        version=version,
+        position=position,
+    )
 
 
 class ConsignmentView(msgspec.Struct, frozen=True, kw_only=True):
