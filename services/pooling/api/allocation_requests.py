@@ -14,9 +14,9 @@ from events.pooling import MonthQuantity
 from services.pooling.api.bodies import AcceptBody, DeclineBody
 from services.pooling.domain.allocation_request import request_stream
 from services.pooling.read import queries
-from services.pooling.read.views import AnswerView, RequestView, UnmatchedView, answer_view, request_view
-from services.pooling.use_cases import allocation_requests as answers
+from services.pooling.read.allocation_views import AnswerView, RequestView, UnmatchedView, answer_view, request_view
 from services.pooling.use_cases.access import answering_for, owned_msmes, visible_request
+from services.pooling.use_cases.allocation_requests import accept, decline
 from shared.api import (
     Caller,
     Context,
@@ -92,7 +92,7 @@ async def accept_request(
 ) -> AnswerView:
     """Accept all or part; books the pool and the capacity ledgers at once, or refuses with 409 (over-allocation
     or over-capacity)."""
-    outcome = await answers.accept(
+    outcome = await accept(
         ctx.store, request_id, data.quantity, answering_for=await answering_for(ctx, principal),
         by=f"{principal.role.value}:{principal.sub}", at=ctx.clock.now(), metadata=command_metadata(request, principal),
     )  # fmt: skip
@@ -114,10 +114,9 @@ async def decline_request(
     ctx: Context,
 ) -> AnswerView:
     """Decline with a reason; the pool re-allocates the units to other MSMEs."""
-    await visible_request(ctx, principal, request_id)
-    outcome = await answers.decline(
-        ctx.store, request_id, data.reason, by=f"{principal.role.value}:{principal.sub}", at=ctx.clock.now(),
-        metadata=command_metadata(request, principal),
+    outcome = await decline(
+        ctx.store, request_id, data.reason, answering_for=await answering_for(ctx, principal),
+        by=f"{principal.role.value}:{principal.sub}", at=ctx.clock.now(), metadata=command_metadata(request, principal),
     )  # fmt: skip
     version = outcome.versions[request_stream(request_id)]
     return answer_view(outcome.value, request_id, version, outcome.position)

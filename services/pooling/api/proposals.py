@@ -13,7 +13,7 @@ from events.pooling import AllocationProposed
 from services.pooling.api.bodies import AllocateBody, ApproveBody, policy_of
 from services.pooling.domain.pool import pool_stream
 from services.pooling.read import queries
-from services.pooling.read.views import ProposalView, proposal_view
+from services.pooling.read.allocation_views import ProposalView, proposal_view
 from services.pooling.use_cases import proposals
 from services.pooling.use_cases.access import require_caught_up, visible_pool
 from shared.api import (

@@ -21,7 +21,6 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.pooling.domain.allocation_request import taken
 from services.pooling.domain.lines import Line, spread
 from services.pooling.domain.pool_commands import (
     AddDemand,
@@ -40,6 +39,7 @@ from services.pooling.domain.pool_commands import (
 )
 from services.pooling.domain.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
 from services.pooling.domain.pool_state import Pool, evolve
+from services.pooling.domain.request_plan import taken
 from shared.decider import Decider
 from shared.errors import Conflict, NotFound
 

@@ -8,7 +8,7 @@ transaction, so it is never lost.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -23,14 +23,12 @@ from services.pooling.domain.allocation_request import (
     ReleaseAllocation,
     WithdrawAllocation,
     check_answerable,
-    earliest,
     request_stream,
-    split_release,
-    taken,
 )
 from services.pooling.domain.capacity_ledger import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
 from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import Book, Lapse, Release
+from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command, stream_lock_key
 from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata
@@ -73,6 +71,27 @@ async def _lock(unit: UnitOfWork, store: EventStore, streams: Sequence[str]) -> 
         await unit.connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
 
 
+async def _load(
+    unit: UnitOfWork,
+    store: EventStore,
+    request_id: UUID,
+    answering_for: Collection[UUID] | None,
+    streams: Callable[[UUID, AllocationRequest], list[str]],
+) -> AllocationRequest:
+    """The request, read once in ``unit``, then the ``streams`` the command writes locked; 404 for an unknown
+    request or one to an MSME the caller does not answer for."""
+    request = await unit.load(REQUEST, request_stream(request_id))
+    if request.request_id is None or (answering_for is not None and request.msme_id not in answering_for):
+        raise NotFound(f"no allocation request {request_id}")
+    await _lock(unit, store, streams(request_id, request))
+    return request
+
+
+def _answer_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
+    """The streams answering without booking writes: the request and its pool."""
+    return [request_stream(request_id), pool_stream(_ids(request)[0])]
+
+
 def _booking_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
     """The streams booking or releasing a request's units writes: the request, its pool, each month's ledger."""
     pool_id, _, product_id = _ids(request)
@@ -101,11 +120,8 @@ async def accept(
     """
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await unit.load(REQUEST, request_stream(request_id))
-        if request.request_id is None or (answering_for is not None and request.msme_id not in answering_for):
-            raise NotFound(f"no allocation request {request_id}")
+        request = await _load(unit, store, request_id, answering_for, _booking_streams)
         pool_id, msme_id, product_id = _ids(request)
-        await _lock(unit, store, _booking_streams(request_id, request))
         check_answerable(request, at)
         take = taken(quantity, request.quantity)
         _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, take, at))
@@ -130,31 +146,31 @@ async def decline(
     by: str,
     at: datetime,
     metadata: Metadata,
+    answering_for: Collection[UUID] | None = None,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, _ = _ids(known)
+    """Decline with a reason: the pool lets the request lapse and re-allocates its units."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await unit.load(REQUEST, request_stream(request_id))
+        request = await _load(unit, store, request_id, answering_for, _answer_streams)
+        pool_id, msme_id, _ = _ids(request)
         check_answerable(request, at)
         after, _ = await unit.execute(REQUEST, request_stream(request_id), DeclineAllocation(reason, by, at))
         await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "declined", reason, at))
         await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} declined {request.quantity}: {reason}")
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def expire(
     store: EventStore, request_id: UUID, *, at: datetime, metadata: Metadata, connection: Connection | None = None
 ) -> CommandOutcome[AllocationRequest]:
     """Expire a request that is still unanswered at ``at``; anything else is left as it is."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, _ = _ids(known)
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
+        known = await _load(unit, store, request_id, None, _answer_streams)
+        pool_id, msme_id, _ = _ids(known)
         after, expired = await unit.execute(REQUEST, request_stream(request_id), ExpireAllocation(at))
         if expired:
             reason = f"no answer by {known.expires_at.isoformat() if known.expires_at else 'the deadline'}"
@@ -164,8 +180,7 @@ async def expire(
             )
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def withdraw(
@@ -177,17 +192,16 @@ async def withdraw(
     metadata: Metadata,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    known = await load_request(store, request_id, connection)
-    pool_id, _, _ = _ids(known)
+    """Withdraw a pending request (its pool no longer needs it); anything else is left as it is."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
+        pool_id = _ids(await _load(unit, store, request_id, None, _answer_streams))[0]
         after, withdrawn = await unit.execute(REQUEST, request_stream(request_id), WithdrawAllocation(reason, at))
         if withdrawn:
             await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "withdrawn", reason, at))
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def release(
@@ -202,12 +216,10 @@ async def release(
     connection: Connection | None = None,
 ) -> CommandOutcome[int]:
     """Give back up to ``quantity`` undelivered accepted units (of ``month`` only, if named); returns how many."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, product_id = _ids(known)
-    streams = _booking_streams(request_id, known)
 
     async def work(unit: UnitOfWork) -> int:
-        request = await unit.load(REQUEST, request_stream(request_id))
+        request = await _load(unit, store, request_id, None, _booking_streams)
+        pool_id, msme_id, product_id = _ids(request)
         wanted, _ = split_release(request.accepted_plan, quantity, month)
         asked = sum(m.quantity for m in wanted)
         if not asked:
@@ -227,4 +239,4 @@ async def release(
         await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} gave back {given}: {reason}")
         return int(given)
 
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)

@@ -25,10 +25,8 @@ from services.pooling.domain.allocation_request import (
     ReleaseAllocation,
     RequestAllocation,
     WithdrawAllocation,
-    earliest,
-    split_release,
-    taken,
 )
+from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.errors import Conflict, InvalidInput, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.pooling.history import history

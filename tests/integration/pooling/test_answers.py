@@ -1,4 +1,4 @@
-"""Accepting an allocation request reads the request's stream once, and answers only for the caller's MSMEs."""
+"""Answering an allocation request reads the request's stream once, and answers only for the caller's MSMEs."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from events.pooling import CODEC
 from services.pooling.domain.allocation_request import request_stream
-from services.pooling.use_cases import allocation_requests as answers
+from services.pooling.use_cases import allocation_requests
 from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata, RecordedEvent
 from shared.ids import new_id
@@ -55,7 +55,7 @@ async def pending_request(pooling: Pooling) -> tuple[UUID, UUID]:
 async def test_accepting_a_request_folds_its_stream_once(pooling: Pooling) -> None:
     request_id, msme_id = await pending_request(pooling)
     store = CountingStore(pooling.db)
-    outcome = await answers.accept(
+    outcome = await allocation_requests.accept(
         store, request_id, 300, answering_for={msme_id}, by="msme:siti", at=pooling.clock.now(),
         metadata=Metadata(actor="msme:siti", command_id=str(new_id())),
     )  # fmt: skip
@@ -63,10 +63,21 @@ async def test_accepting_a_request_folds_its_stream_once(pooling: Pooling) -> No
     assert store.reads[request_stream(request_id)] == 1
 
 
+async def test_declining_a_request_folds_its_stream_once(pooling: Pooling) -> None:
+    request_id, msme_id = await pending_request(pooling)
+    store = CountingStore(pooling.db)
+    outcome = await allocation_requests.decline(
+        store, request_id, "no rattan this month", answering_for={msme_id}, by="msme:siti", at=pooling.clock.now(),
+        metadata=Metadata(actor="msme:siti", command_id=str(new_id())),
+    )  # fmt: skip
+    assert outcome.value.status == "declined"
+    assert store.reads[request_stream(request_id)] == 1
+
+
 async def test_a_request_to_another_msme_is_not_found(pooling: Pooling) -> None:
     request_id, _ = await pending_request(pooling)
     with pytest.raises(NotFound):
-        await answers.accept(
+        await allocation_requests.accept(
             pooling.store, request_id, None, answering_for={new_id()}, by="msme:siti", at=pooling.clock.now(),
             metadata=Metadata(actor="msme:siti", command_id=str(new_id())),
         )  # fmt: skip
