@@ -15,7 +15,7 @@ from services.pooling.api.bodies import AcceptBody, DeclineBody
 from services.pooling.domain.allocation_request import request_stream
 from services.pooling.read import queries
 from services.pooling.read.allocation_views import AnswerView, RequestView, UnmatchedView, answer_view, request_view
-from services.pooling.use_cases.access import answering_for, owned_msmes, visible_request
+from services.pooling.use_cases.access import answering_for, requests_seen_by, visible_request
 from services.pooling.use_cases.allocation_requests import accept, decline
 from shared.api import (
     Caller,
@@ -53,8 +53,7 @@ async def list_requests(
     """An MSME user's requests (of the MSMEs its organisation owns), or an aggregator's pools' requests."""
     await wait_for_position(ctx, wait_for)
     after = BY_ID.decode(cursor)
-    msmes = None if principal.is_admin or principal.role is Role.AGGREGATOR else await owned_msmes(ctx, principal)
-    org = principal.org if principal.role is Role.AGGREGATOR and not principal.is_admin else None
+    org, msmes = await requests_seen_by(ctx, principal)
     rows = await queries.request_rows(
         ctx.pool, org=org, msmes=msmes, status=status, pool_id=pool_id, msme_id=msme_id,
         after=after[0] if after else None, limit=limit,

@@ -12,7 +12,7 @@ from services.pooling.api.bodies import AddDemandBody, LotBody, OpenPoolBody, Sh
 from services.pooling.domain.pool import pool_stream
 from services.pooling.domain.pool_commands import OpenPool, ReceiveLot, Ship
 from services.pooling.read import queries
-from services.pooling.read.views import ConsignmentView, LotView, PoolSummary, PoolView, pool_view
+from services.pooling.read.views import ConsignmentView, LotView, PoolSummary, PoolView, lot_view, pool_view
 from services.pooling.use_cases import pools
 from services.pooling.use_cases.access import visible_pool
 from shared.api import (
@@ -139,17 +139,7 @@ async def receive_lot(
         _actor(principal), ctx.clock.now(),
     )  # fmt: skip
     outcome = await pools.receive_lot(ctx, principal, pool_id, command, metadata=command_metadata(request, principal))
-    after = outcome.value[0]
-    lot = after.lots[lot_id]
-    view = LotView(
-        lot_id=lot_id,
-        msme_id=lot.msme_id,
-        product_id=lot.product_id,
-        lot_code=lot.lot_code,
-        quantity=lot.quantity,
-        status=lot.status,
-        shipped=lot.shipped,
-    )
+    view = lot_view(outcome.value[0].lots[lot_id])
     return Response(view, status_code=201, headers={"Location": f"/v1/pools/{pool_id}"})
 
 

@@ -12,7 +12,7 @@ from events.pooling import (
     ShippedLot,
 )
 from services.pooling.domain.lines import priority
-from services.pooling.domain.pool_state import Pool
+from services.pooling.domain.pool_state import Lot, Pool
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,6 +78,18 @@ class PoolView(msgspec.Struct, frozen=True, kw_only=True):
     position: int = 0
 
 
+def lot_view(lot: Lot) -> LotView:
+    return LotView(
+        lot_id=lot.lot_id,
+        msme_id=lot.msme_id,
+        product_id=lot.product_id,
+        lot_code=lot.lot_code,
+        quantity=lot.quantity,
+        status=lot.status,
+        shipped=lot.shipped,
+    )
+
+
 def pool_view(state: Pool, version: int, position: int = 0) -> PoolView:
     assert state.pool_id is not None and state.standard_id is not None
     lines = [
@@ -107,18 +119,7 @@ def pool_view(state: Pool, version: int, position: int = 0) -> PoolView:
         )
         for s in sorted(state.suppliers.values(), key=lambda s: s.msme_id)
     ]
-    lots = [
-        LotView(
-            lot_id=lot.lot_id,
-            msme_id=lot.msme_id,
-            product_id=lot.product_id,
-            lot_code=lot.lot_code,
-            quantity=lot.quantity,
-            status=lot.status,
-            shipped=lot.shipped,
-        )
-        for lot in state.lots.values()
-    ]
+    lots = [lot_view(lot) for lot in state.lots.values()]
     return PoolView(
         id=state.pool_id,
         aggregator_org=state.aggregator_org,

@@ -31,6 +31,16 @@ async def answering_for(ctx: ServiceContext, principal: Principal) -> set[UUID] 
     return None if principal.is_admin else await owned_msmes(ctx, principal)
 
 
+async def requests_seen_by(ctx: ServiceContext, principal: Principal) -> tuple[str | None, set[UUID] | None]:
+    """Whose allocation requests the caller sees: (the aggregator organisation whose pools sent them, the MSMEs
+    they were sent to); None places no limit. An admin sees every request."""
+    if principal.is_admin:
+        return None, None
+    if principal.role is Role.AGGREGATOR:
+        return principal.org, None
+    return None, await owned_msmes(ctx, principal)
+
+
 async def load_pool(ctx: ServiceContext, pool_id: UUID) -> tuple[Pool, int]:
     return await fold_stream(ctx.store, POOL, pool_stream(pool_id))
 
