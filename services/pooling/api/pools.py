@@ -58,10 +58,10 @@ async def open_pool(
         at=ctx.clock.now(),
         inspector_orgs=tuple(data.inspector_orgs),
     )
-    metadata = command_metadata(request, principal)
+    opened, metadata = await pools.opening(ctx.pool, command), command_metadata(request, principal)
 
     async def work(connection: Connection | None) -> tuple[int, PoolView]:
-        outcome = await pools.open_pool(ctx.store, ctx.pool, command, metadata=metadata, connection=connection)
+        outcome = await pools.open_pool(ctx.store, opened, metadata=metadata, connection=connection)
         return 201, pool_view(outcome.value[0], 1, outcome.position)
 
     stored = await idempotent(ctx, request, principal, work)

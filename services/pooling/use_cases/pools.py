@@ -38,19 +38,24 @@ def consolidation_point(name_or_locode: str) -> tuple[str | None, list[FieldErro
     return place.locode or place.name, []
 
 
-async def open_pool(
-    store: EventStore, db: asyncpg.Pool, command: OpenPool, *, metadata: Metadata, connection: Connection | None
-) -> CommandOutcome[tuple[Pool, list[PoolingEvent]]]:
-    """Open a pool on a standard version quality published, consolidated at a port or city Gotong knows."""
+async def opening(db: asyncpg.Pool, command: OpenPool) -> OpenPool:
+    """The pool ``command`` would open, checked before anything is stored: its standard version is one quality
+    published, and its consolidation point a port or city Gotong knows (kept as the port's LOCODE or city's name)."""
     standard = StandardUse(command.standard_id, command.standard_version, "standard_id", "standard_version")
     errors = await PUBLISHED_STANDARDS.refusals(db, [standard])
     point, refused = consolidation_point(command.consolidation_point)
     if errors or point is None:
         raise InvalidInput([*errors, *refused])
-    opened = dataclasses.replace(command, consolidation_point=point)
+    return dataclasses.replace(command, consolidation_point=point)
+
+
+async def open_pool(
+    store: EventStore, command: OpenPool, *, metadata: Metadata, connection: Connection | None
+) -> CommandOutcome[tuple[Pool, list[PoolingEvent]]]:
+    """Open the pool ``opening`` checked."""
     return await run_command(
         store,
-        lambda unit: unit.execute(POOL, pool_stream(command.pool_id), opened),
+        lambda unit: unit.execute(POOL, pool_stream(command.pool_id), command),
         metadata=metadata,
         connection=connection,
     )
