@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import msgspec
-from litestar import Request
+from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -20,6 +20,7 @@ from shared.service import ServiceContext
 from shared.validation import is_digits
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
+T = TypeVar("T")
 
 # Route parameters injected by name: ``principal: Caller`` (the authenticated caller) and ``ctx: Context``.
 Caller = NamedDependency[Principal]
@@ -85,6 +86,11 @@ async def idempotent(
     stored = await _once(context, actor, key, fingerprint, work)
     context.store.committed()
     return stored
+
+
+def stored_answer(stored: StoredResponse, view: type[T]) -> Response[T]:
+    """An idempotent route's answer, sent as stored; ``view`` is the struct it holds, for the OpenAPI document."""
+    return cast("Response[T]", Response(content=stored.body, status_code=stored.status, media_type="application/json"))
 
 
 async def _once(

@@ -164,9 +164,9 @@ def cmd_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if args.id is None:
         raise SettingsError("replay needs the dead letter's id")
-    outcome = asyncio.run(replay_dead_letter(settings, args.service, args.id))
+    done, outcome = asyncio.run(replay_dead_letter(settings, args.service, args.id))
     print(outcome)
-    return 0
+    return 0 if done else 1
 
 
 def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
@@ -225,7 +225,9 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--output", default="events/schema", help="directory (default events/schema)")
     schema.set_defaults(run=cmd_events_schema)
 
-    dead = commands.add_parser("dead-letters", help="show and replay events no handler could take")
+    dead = commands.add_parser(
+        "dead-letters", help="show and replay events no handler could take or no projection could apply"
+    )
     dead.add_argument("action", choices=["list", "replay"])
     dead.add_argument("id", nargs="?", type=int)
     dead.add_argument("--service", required=True)

@@ -4,12 +4,18 @@ Each event is handled in one PostgreSQL transaction together with its inbox row 
 version it reached; the message is acknowledged after the commit. A duplicate is acknowledged and skipped;
 an event that arrives before its predecessor is nak'd with a delay; a handler that keeps failing sends
 the event to the dead-letter table.
+
+Only the handler's own failures count towards the dead letter. When PostgreSQL or NATS is away, the
+consumer keeps the messages it holds (telling JetStream they are in progress) and tries them again, with
+backoff, until both are back: an outage never dead-letters a healthy event, and never leaves a message to
+wait out its ack wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -26,9 +32,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from events.base import Event, EventCodec
 from shared import bus
 from shared.eventstore import Connection, EventStore, Metadata
+from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.consumer")
 WAITING_SECONDS = 0.002  # how long a fetch for more messages after the first may linger
+ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
+MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
+IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
 _metadata = msgspec.json.Decoder(Metadata)
 
 
@@ -192,8 +202,11 @@ async def handle_batch(
     return handled
 
 
-async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException) -> None:
-    """Park a poison event, and mark it handled so its stream's later events can proceed."""
+async def dead_letter(
+    pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException, failures: int
+) -> None:
+    """Park a poison event that failed its handler ``failures`` times, and mark it handled so its stream's
+    later events can proceed."""
     headers = dict(msg.headers or {})
     event_id = UUID(headers.get(bus.EVENT_ID, "00000000-0000-0000-0000-000000000000"))
     async with pool.acquire() as connection, connection.transaction():
@@ -206,7 +219,7 @@ async def dead_letter(pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, 
             msgspec.json.encode(headers).decode(),
             msg.data.decode(errors="replace"),
             f"{type(error).__name__}: {error}",
-            msg.metadata.num_delivered or 0,
+            failures,
         )
         await connection.execute(
             f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -271,23 +284,42 @@ class Consumer:
         self.handled = 0
         self.caught_up = asyncio.Event()
         self._target: int | None = None
+        self._failures: dict[int, int] = {}  # the handler's own failures, by stream sequence
+        self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self._consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("consumer %s restarting: %s", self.durable, error)
-                await asyncio.sleep(0.5)
+        """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
+        on reconnect), so what the server sends it in answer to fetches made meanwhile is not lost."""
+        backoff = Backoff(f"consumer {self.durable}", log)
+        subscription: Any = None
+        try:
+            while True:
+                try:
+                    if self._target is None:
+                        info = await self.js.stream_info(self.stream)
+                        self._target = info.state.last_seq
+                        if not self._target:
+                            self.caught_up.set()
+                    if subscription is None:
+                        subscription = await self._subscribe()
+                    await self._consume(subscription, backoff)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:
+                    if not is_outage(error):
+                        raise  # a bug: the runtime logs it and starts the consumer again
+                    await backoff.wait(error)
+        finally:
+            if subscription is not None:
+                with contextlib.suppress(Exception):
+                    await subscription.unsubscribe()
 
     async def _subscribe(self) -> Any:
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=30,
+            ack_wait=ACK_WAIT_SECONDS,
             max_deliver=-1,
             max_ack_pending=1000,
         )
@@ -295,12 +327,8 @@ class Consumer:
             bus.subject(self.prefix, self.subscription.source), durable=self.durable, stream=self.stream, config=config
         )
 
-    async def _consume(self) -> None:
-        info = await self.js.stream_info(self.stream)
-        self._target = info.state.last_seq
-        if not self._target:
-            self.caught_up.set()
-        subscription = await self._subscribe()
+    async def _consume(self, subscription: Any, backoff: Backoff) -> None:
+        heartbeat = asyncio.create_task(self._report_in_progress(), name=f"in-progress:{self.durable}")
         try:
             while True:
                 try:
@@ -312,13 +340,25 @@ class Consumer:
                         if pending == 0:
                             self.caught_up.set()
                     continue
+                backoff.succeeded()
                 if self.batch > 1:
                     with contextlib.suppress(TimeoutError):
                         messages += await subscription.fetch(self.batch - 1, timeout=WAITING_SECONDS)
-                await self._process_batch(messages)
+                self._holding = messages
+                try:
+                    await self._process_batch(messages)
+                finally:
+                    self._holding = []
         finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+            heartbeat.cancel()
+
+    async def _report_in_progress(self) -> None:
+        """Keep JetStream from redelivering what this consumer holds while it waits out an outage."""
+        while True:
+            await asyncio.sleep(IN_PROGRESS_SECONDS)
+            for msg in list(self._holding):
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
 
     async def _process_batch(self, messages: list[Msg]) -> None:
         """Handle the messages in one transaction and ack them after its commit; on any error, one at a time."""
@@ -329,33 +369,61 @@ class Consumer:
             except Exception as error:
                 log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
             else:
-                await asyncio.gather(*(msg.ack_sync() for msg in messages))
-                for msg in messages:
-                    self._handled(msg)
+                await self._until_reachable(lambda: self._ack_all(messages))
                 return
         for msg in messages:
-            await self._process(msg)
+            await self._until_reachable(functools.partial(self._process, msg))
+
+    async def _ack_all(self, messages: list[Msg]) -> None:
+        outcomes = await asyncio.gather(*(self._ack(msg) for msg in messages), return_exceptions=True)
+        for msg, outcome in zip(messages, outcomes, strict=True):
+            if outcome is True:
+                self._handled(msg)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the others are acknowledged; trying again acknowledges the rest
+
+    async def _ack(self, msg: Msg) -> bool:
+        """Acknowledge ``msg`` unless it already was (an ack that landed before an outage cut its answer)."""
+        if msg._ackd:
+            return False
+        await msg.ack_sync()
+        return True
+
+    async def _until_reachable(self, attempt: Callable[[], Awaitable[None]]) -> None:
+        """Run ``attempt`` until PostgreSQL and NATS let it finish: an outage is waited out, not counted.
+
+        Trying a handled event again is harmless: the inbox makes it a duplicate, which is acknowledged.
+        """
+        await Backoff(f"consumer {self.durable} (holding {len(self._holding)} messages)", log).retry(attempt)
 
     async def _process(self, msg: Msg) -> None:
-        deliveries = msg.metadata.num_delivered or 1
+        sequence = msg.metadata.sequence.stream
         try:
             delivery = parse(msg, self.subscription.codec)
             await handle_once(self.pool, self.store, self.subscription, delivery)
         except Early as early:
             log.debug("%s: %s", self.durable, early)
-            await msg.nak(delay=self.backoff(min(deliveries, 6)))
+            await msg.nak(delay=self.backoff(min(msg.metadata.num_delivered or 1, 6)))
             return
         except Exception as error:
-            if deliveries >= self.max_deliveries:
-                log.error("%s: dead-lettering %s after %d deliveries: %s", self.durable, msg.subject, deliveries, error)
-                await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error)
-                await msg.ack_sync()
+            if is_outage(error):
+                raise
+            if len(self._failures) > MAX_REMEMBERED_FAILURES:
+                self._failures.clear()  # events retried by other replicas meanwhile; forgetting costs retries
+            failures = self._failures[sequence] = self._failures.get(sequence, 0) + 1
+            if failures >= self.max_deliveries:
+                log.error("%s: dead-lettering %s after %d failures: %s", self.durable, msg.subject, failures, error)
+                await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error, failures)
+                await self._ack(msg)
+                self._failures.pop(sequence, None)
             else:
-                log.warning("%s: handler failed (delivery %d): %s", self.durable, deliveries, error)
-                await msg.nak(delay=self.backoff(deliveries))
+                log.warning("%s: handler failed (try %d): %s", self.durable, failures, error)
+                await msg.nak(delay=self.backoff(failures))
             return
-        await msg.ack_sync()
-        self._handled(msg)
+        self._failures.pop(sequence, None)
+        if await self._ack(msg):
+            self._handled(msg)
 
     def _handled(self, msg: Msg) -> None:
         self.handled += 1

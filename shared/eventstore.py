@@ -19,6 +19,7 @@ import msgspec
 
 from events.base import Event, EventCodec
 from shared.ids import new_id
+from shared.outages import is_outage
 
 
 class Metadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -214,7 +215,9 @@ class EventStore:
             self._notify_again = False
             try:
                 await self.pool.execute("SELECT pg_notify($1, '')", self.notify_channel)
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+            except Exception as error:
+                if not is_outage(error):
+                    raise
                 return  # the pool is closing or the server is away; readers fall back to polling
             if not self._notify_again:
                 return

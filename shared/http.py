@@ -147,13 +147,23 @@ def health() -> dict[str, str]:
 
 @get("/ready", tags=["operations"], responses=problem_responses(503))
 async def ready(state: State) -> Response[Any]:
-    """PostgreSQL and NATS answer and every consumer has caught up with what its stream held at start."""
+    """PostgreSQL and NATS answer, every consumer has caught up with what its stream held at start, and no
+    background task is down; ``down`` names tasks waiting for their restart, ``parked`` the events each
+    projection could not apply (which do not make a service unready)."""
     runtime: Runtime = state.runtime
     checks = await runtime.is_ready()
+    detail = await runtime.readiness_detail()
     if all(checks.values()):
-        return Response({"status": "ready", "checks": checks})
+        return Response({"status": "ready", "checks": checks, **detail})
     return Response(
-        {"type": "/problems/not-ready", "title": "Not ready", "status": 503, "detail": "not ready", "checks": checks},
+        {
+            "type": "/problems/not-ready",
+            "title": "Not ready",
+            "status": 503,
+            "detail": "not ready: " + ", ".join([n for n, ok in checks.items() if not ok] + detail["down"]),
+            "checks": checks,
+            **detail,
+        },
         status_code=503,
         media_type=PROBLEM_JSON,
     )

@@ -92,8 +92,27 @@ def platform_sql(schema: str) -> list[str]:
     ]
 
 
+def projection_dead_letters_sql(schema: str) -> list[str]:
+    """Events a projection could not apply, parked until replayed; numbered with the consumers' dead letters."""
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {schema}.projection_dead_letters (
+            id bigint PRIMARY KEY DEFAULT nextval('{schema}.dead_letters_id_seq'::regclass),
+            projection text NOT NULL,
+            event_id uuid NOT NULL,
+            stream_id text NOT NULL,
+            stream_version integer NOT NULL,
+            event_type text NOT NULL,
+            transaction_id bigint NOT NULL,
+            position bigint NOT NULL,
+            error text NOT NULL,
+            failed_at timestamptz NOT NULL DEFAULT now(),
+            UNIQUE (projection, event_id))""",
+    ]
+
+
 PLATFORM = Migration("0000_platform", platform_sql)
 NOTIFY_AFTER_COMMIT = Migration("0000_platform_notify_after_commit", notify_after_commit_sql)
+PROJECTION_DEAD_LETTERS = Migration("0000_platform_projection_dead_letters", projection_dead_letters_sql)
 
 
 async def migrate(connection: asyncpg.Connection, schema: str, migrations: Sequence[Migration]) -> list[str]:
@@ -107,7 +126,7 @@ async def migrate(connection: asyncpg.Connection, schema: str, migrations: Seque
             "applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {r["name"] for r in await connection.fetch(f"SELECT name FROM {schema}.migrations")}
-        for migration in (PLATFORM, NOTIFY_AFTER_COMMIT, *migrations):
+        for migration in (PLATFORM, NOTIFY_AFTER_COMMIT, PROJECTION_DEAD_LETTERS, *migrations):
             if migration.name in done:
                 continue
             for statement in migration.statements(schema):

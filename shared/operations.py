@@ -1,4 +1,8 @@
-"""Operator tools: dead letters (list, replay) and projection rebuilds, from the CLI and admin routes."""
+"""Operator tools: dead letters (list, replay) and projection rebuilds, from the CLI and admin routes.
+
+A service has two kinds of dead letters, numbered together: events one of its consumers could not handle
+(``dead_letters``) and events one of its projections could not apply (``projection_dead_letters``).
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ from shared.auth import Role
 from shared.config import Settings
 from shared.consumer import replay
 from shared.database import create_pool
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.eventstore import EventStore
+from shared.outages import is_outage
 from shared.problems import problem_responses
+from shared.projection import PARKED, replay_parked
 from shared.rebuild import RebuildReport, rebuild
 from shared.service import Service, ServiceContext, load_services
 
@@ -54,12 +60,64 @@ async def _dead_letters(pool: asyncpg.Pool, schema: str) -> list[DeadLetter]:
     ]
 
 
+class ProjectionDeadLetter(msgspec.Struct, frozen=True):
+    """An event a projection could not apply; the projection went on without it."""
+
+    id: int
+    projection: str
+    event_id: str
+    event_type: str
+    stream_id: str
+    stream_version: int
+    position: int
+    error: str
+    failed_at: str
+
+
+async def _projection_dead_letters(pool: asyncpg.Pool, schema: str) -> list[ProjectionDeadLetter]:
+    rows = await pool.fetch(
+        f"SELECT id, projection, event_id::text, event_type, stream_id, stream_version, position, error, failed_at "
+        f"FROM {schema}.{PARKED} ORDER BY id"
+    )
+    return [
+        ProjectionDeadLetter(
+            r["id"],
+            r["projection"],
+            r["event_id"],
+            r["event_type"],
+            r["stream_id"],
+            r["stream_version"],
+            r["position"],
+            r["error"],
+            r["failed_at"].isoformat(),
+        )
+        for r in rows
+    ]
+
+
 async def _replay(pool: asyncpg.Pool, service: Service, letter_id: int) -> bool:
+    """Replay a dead letter of either kind; False if there is none waiting with that id.
+
+    Raises ``Conflict`` when a projection still cannot apply its event (the letter stays).
+    """
+    store = EventStore(pool, service.name, service.codec)
     consumer = await pool.fetchval(f"SELECT consumer FROM {service.name}.dead_letters WHERE id = $1", letter_id)
-    subscription = next((s for s in service.subscriptions if s.name == consumer), None)
-    if subscription is None:
+    if consumer is not None:
+        subscription = next((s for s in service.subscriptions if s.name == consumer), None)
+        return subscription is not None and await replay(pool, store, subscription, letter_id)
+    name = await pool.fetchval(f"SELECT projection FROM {service.name}.{PARKED} WHERE id = $1", letter_id)
+    projection = next((p for p in service.projections if p.name == name), None)
+    if projection is None:
         return False
-    return await replay(pool, EventStore(pool, service.name, service.codec), subscription, letter_id)
+    try:
+        return await replay_parked(store, projection, letter_id)
+    except Exception as error:
+        if is_outage(error):
+            raise
+        raise Conflict(
+            f"dead letter {letter_id} still cannot be applied to {projection.name}: {type(error).__name__}: {error}",
+            problem="still-failing",
+        ) from error
 
 
 @asynccontextmanager
@@ -74,14 +132,28 @@ async def _service_pool(settings: Settings, name: str) -> AsyncIterator[tuple[Se
 
 
 async def list_dead_letters(settings: Settings, service_name: str) -> list[dict[str, Any]]:
+    """Both kinds, each with its ``kind``: ``consumer`` or ``projection``."""
     async with _service_pool(settings, service_name) as (_, pool):
-        return [msgspec.structs.asdict(letter) for letter in await _dead_letters(pool, service_name)]
+        consumers = [
+            {"kind": "consumer", **msgspec.structs.asdict(letter)} for letter in await _dead_letters(pool, service_name)
+        ]
+        projections = [
+            {"kind": "projection", **msgspec.structs.asdict(letter)}
+            for letter in await _projection_dead_letters(pool, service_name)
+        ]
+    return sorted([*consumers, *projections], key=lambda letter: int(letter["id"]))
 
 
-async def replay_dead_letter(settings: Settings, service_name: str, letter_id: int) -> str:
+async def replay_dead_letter(settings: Settings, service_name: str, letter_id: int) -> tuple[bool, str]:
+    """Replay a dead letter of either kind: whether it worked, and what to tell the operator."""
     async with _service_pool(settings, service_name) as (service, pool):
-        done = await _replay(pool, service, letter_id)
-    return f"dead letter {letter_id} replayed" if done else f"dead letter {letter_id} not found or already replayed"
+        try:
+            done = await _replay(pool, service, letter_id)
+        except Conflict as still:
+            return False, still.detail
+    if done:
+        return True, f"dead letter {letter_id} replayed"
+    return False, f"dead letter {letter_id} not found or already replayed"
 
 
 async def rebuild_projection(
@@ -100,6 +172,7 @@ LetterId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 
 class DeadLetterPage(msgspec.Struct, frozen=True):
     items: list[DeadLetter]
+    projections: list[ProjectionDeadLetter] = []
 
 
 class ReplayResult(msgspec.Struct, frozen=True):
@@ -109,14 +182,18 @@ class ReplayResult(msgspec.Struct, frozen=True):
 
 @get("/dead-letters", responses=problem_responses(401, 403))
 async def dead_letters(principal: Caller, ctx: Context) -> DeadLetterPage:
-    """Events this service's handlers could not take, newest last (admin only)."""
+    """Events this service's handlers (``items``) and projections (``projections``) could not take, newest
+    last (admin only)."""
     principal.require(Role.ADMIN)
-    return DeadLetterPage(await _dead_letters(ctx.pool, ctx.schema))
+    return DeadLetterPage(
+        await _dead_letters(ctx.pool, ctx.schema), await _projection_dead_letters(ctx.pool, ctx.schema)
+    )
 
 
-@post("/dead-letters/{letter_id:int}/replay", responses=problem_responses(401, 403, 404))
+@post("/dead-letters/{letter_id:int}/replay", responses=problem_responses(401, 403, 404, 409))
 async def replay_letter(letter_id: LetterId, principal: Caller, ctx: Context) -> ReplayResult:
-    """Run a dead letter's handler again (admin only)."""
+    """Run a dead letter's handler again, or apply a parked event to its projection again (admin only);
+    409 if the projection still cannot apply it."""
     principal.require(Role.ADMIN)
     if not await _replay(ctx.pool, ctx.service, letter_id):
         raise NotFound(f"no dead letter {letter_id} waiting for replay in {ctx.schema}")

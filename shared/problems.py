@@ -14,8 +14,10 @@ from shared.choices import explain
 from shared.decider import TooManyConflicts
 from shared.errors import FieldError, GotongError, InvalidInput
 from shared.eventstore import StreamConflict
+from shared.outages import is_outage
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_OUTAGE = 2  # seconds a client waits before retrying while PostgreSQL or NATS is away
 log = logging.getLogger("gotong.http")
 
 
@@ -49,6 +51,7 @@ _TITLES = {
     500: ("internal", "Internal error"),
     503: ("not-ready", "Not ready"),
 }
+_UNAVAILABLE = ("unavailable", "Service unavailable")
 
 
 def problem_response(
@@ -124,6 +127,16 @@ def handle_exception(request: Request[Any, Any, Any], error: Exception) -> Respo
             log.error("http error %s on %s %s", status, request.method, request.url.path, exc_info=error)
             detail = "the server could not complete the request"
         return problem_response(status, detail, headers=headers or None)
+    if is_outage(error):
+        log.warning("%s %s: database or bus unavailable: %s: %s", request.method, request.url.path,
+                    type(error).__name__, error)  # fmt: skip
+        return problem_response(
+            503,
+            "the service cannot reach its database or message bus right now; retry shortly",
+            problem=_UNAVAILABLE[0],
+            title=_UNAVAILABLE[1],
+            headers={"Retry-After": str(RETRY_AFTER_OUTAGE)},
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
         500, "an internal error occurred; it has been logged", problem="internal", title="Internal error"

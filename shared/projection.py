@@ -2,6 +2,11 @@
 
 A projector applies events in global order in batches; each batch locks the projection's checkpoint row
 (``FOR UPDATE``) first, so replicas and a rebuild's swap take turns instead of racing.
+
+An event a projection cannot apply (a value too big for its column, a violated constraint, data that does
+not decode, an error in the projection's code) is parked in ``projection_dead_letters`` and logged once,
+and the projection goes on with the next event; an operator replays it after a fix. An outage of PostgreSQL
+is never the event's fault: the batch is tried again, with backoff, until the database is back.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import sqlalchemy as sa
 
 from events.base import Event
 from shared.eventstore import Connection, EventStore, GlobalPosition, RecordedEvent
+from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.projection")
+PARKED = "projection_dead_letters"
+PARKED_SHOWN = 20  # parked events per projection that /ready names
 
 
 class Tables(Mapping[str, sa.Table]):
@@ -78,15 +86,128 @@ async def write_checkpoint(connection: Connection, schema: str, name: str, posit
 async def apply_batch(
     store: EventStore, connection: Connection, projection: Projection, tables: Tables, checkpoint: str, limit: int
 ) -> int:
-    """Apply the next batch of events in one transaction; returns how many were applied."""
+    """Apply the next batch of events in one transaction; returns how many events it went past.
+
+    An event that cannot be applied is parked and the batch goes on past it (see ``_apply_parking``).
+    """
+    try:
+        async with connection.transaction():
+            after = await read_checkpoint(connection, store.schema, checkpoint, lock=True)
+            records = await store.read_all(after, limit, connection=connection)
+            for record in records:
+                try:
+                    await projection.apply(connection, tables, store.decode(record), record)
+                except Exception as error:
+                    if is_outage(error):
+                        raise
+                    raise _Unapplicable from error
+            if records:
+                await write_checkpoint(connection, store.schema, checkpoint, records[-1].global_position)
+            return len(records)
+    except _Unapplicable:
+        return await _apply_parking(store, connection, projection, tables, checkpoint, limit)
+
+
+class _Unapplicable(Exception):
+    """An event of the batch cannot be applied: the batch is undone and applied again, event by event."""
+
+
+async def _apply_parking(
+    store: EventStore, connection: Connection, projection: Projection, tables: Tables, checkpoint: str, limit: int
+) -> int:
+    """The batch again, each event in a savepoint: one that fails is parked, the others are applied.
+
+    Only a batch that holds an unapplicable event pays for the savepoints.
+    """
     async with connection.transaction():
         after = await read_checkpoint(connection, store.schema, checkpoint, lock=True)
         records = await store.read_all(after, limit, connection=connection)
         for record in records:
-            await projection.apply(connection, tables, store.decode(record), record)
+            try:
+                async with connection.transaction():
+                    await projection.apply(connection, tables, store.decode(record), record)
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                await park(connection, store.schema, projection.name, record, error)
         if records:
             await write_checkpoint(connection, store.schema, checkpoint, records[-1].global_position)
         return len(records)
+
+
+async def park(connection: Connection, schema: str, projection: str, record: RecordedEvent, error: Exception) -> None:
+    """Record that ``projection`` could not apply ``record`` (one letter per projection and event, its error and
+    time renewed when a rebuild meets it again) and log it the first time."""
+    reason = f"{type(error).__name__}: {error}"
+    letter = await connection.fetchrow(
+        f"INSERT INTO {schema}.{PARKED} (projection, event_id, stream_id, stream_version, event_type, "
+        "transaction_id, position, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (projection, event_id) DO UPDATE SET error = EXCLUDED.error, failed_at = now() "
+        "RETURNING id, xmax = 0 AS inserted",
+        projection,
+        record.event_id,
+        record.stream_id,
+        record.stream_version,
+        record.event_type,
+        record.transaction_id,
+        record.position,
+        reason,
+    )
+    if letter is not None and letter["inserted"]:
+        log.error(
+            "projection %s.%s parked event %s (%s at position %d) as dead letter %d: %s",
+            schema,
+            projection,
+            record.event_id,
+            record.event_type,
+            record.position,
+            letter["id"],
+            reason,
+        )
+
+
+async def parked_events(connection: Connection | asyncpg.Pool, schema: str) -> dict[str, list[dict[str, object]]]:
+    """The first events each projection parked, by projection name."""
+    rows = await connection.fetch(
+        f"SELECT id, projection, event_id::text AS event_id, position, error FROM "
+        f"(SELECT *, row_number() OVER (PARTITION BY projection ORDER BY id) AS n FROM {schema}.{PARKED}) p "
+        "WHERE n <= $1 ORDER BY projection, id",
+        PARKED_SHOWN,
+    )
+    parked: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        parked.setdefault(row["projection"], []).append(
+            {"id": row["id"], "event_id": row["event_id"], "position": row["position"], "error": row["error"]}
+        )
+    return parked
+
+
+async def replay_parked(store: EventStore, projection: Projection, letter_id: int) -> bool:
+    """Apply a parked event to the projection's live tables and drop its letter, in one transaction;
+    False if there is no such letter. Raises the projection's error if the event still cannot be applied.
+
+    The event is applied now, after the events that followed it: a projection whose rows depend on the
+    order of events may need a rebuild instead (``gotong projections rebuild``).
+    """
+    schema = store.schema
+    async with store.pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            f"SELECT event_id, stream_id, stream_version FROM {schema}.{PARKED} "
+            "WHERE id = $1 AND projection = $2 FOR UPDATE",
+            letter_id,
+            projection.name,
+        )
+        if row is None:
+            return False
+        await read_checkpoint(connection, schema, projection.checkpoint, lock=True)  # the projector waits
+        records = await store.read_stream(
+            row["stream_id"], after_version=row["stream_version"] - 1, connection=connection
+        )
+        record = next((r for r in records if r.event_id == row["event_id"]), None)
+        if record is not None:
+            await projection.apply(connection, projection.live_tables(), store.decode(record), record)
+        await connection.execute(f"DELETE FROM {schema}.{PARKED} WHERE id = $1", letter_id)
+    return True
 
 
 class Projector:
@@ -118,16 +239,19 @@ class Projector:
         return total
 
     async def run(self, poll_seconds: float = 1.0) -> None:
+        """Keep the projections current; wait out outages with backoff (anything else is a bug, and raised)."""
+        backoff = Backoff(f"projector of {self.store.schema}", log)
         while True:
             self._wake.clear()
-            try:
-                applied = await self.catch_up()
-            except (asyncpg.PostgresError, OSError) as error:
-                log.warning("projector could not catch up: %s", error)
-                applied = 0
+            applied = await backoff.retry(self.catch_up)
             if not applied:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), poll_seconds)
+                with contextlib.suppress(TimeoutError):  # not wait_for, which may swallow a cancellation (3.11)
+                    async with asyncio.timeout(poll_seconds):
+                        await self._wake.wait()
+
+    async def parked(self) -> dict[str, list[dict[str, object]]]:
+        """The events this service's projections parked (first few of each), by projection name."""
+        return await parked_events(self.store.pool, self.store.schema)
 
     async def reached(self, position: int) -> bool:
         """Has every projection applied the event at store ``position``?"""

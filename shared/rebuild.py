@@ -3,6 +3,8 @@
 The live tables keep serving during the rebuild. At the end, holding the live checkpoint's row lock (which
 the projector takes for every batch), both the live and the rebuilt tables are brought to the same
 position, compared, and (unless only verifying) the rebuilt ones replace the live ones in one transaction.
+The events the projection had parked are kept as dead letters only if the rebuild could not apply them
+either (after a fix of the projection, a rebuild is how its parked events get applied, in order).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sqlalchemy as sa
 
 from shared.eventstore import Connection, EventStore
 from shared.migrations import tables_ddl
-from shared.projection import Projection, Tables, apply_batch, read_checkpoint, write_checkpoint
+from shared.projection import PARKED, Projection, Tables, apply_batch, read_checkpoint, write_checkpoint
 
 SUFFIX = "__rebuild"
 
@@ -69,6 +71,7 @@ async def rebuild(store: EventStore, projection: Projection, *, verify_only: boo
     applied = 0
     async with store.pool.acquire() as connection:
         async with connection.transaction():
+            started = await connection.fetchval("SELECT now()")
             for table in copies.values():
                 await connection.execute(f"DROP TABLE IF EXISTS {schema}.{table.name}")
             for statement in tables_ddl(metadata):
@@ -96,6 +99,9 @@ async def rebuild(store: EventStore, projection: Projection, *, verify_only: boo
                     await connection.execute(f"DROP TABLE {schema}.{table.name}")
             else:
                 await _swap(connection, schema, live, copies)
+                await connection.execute(  # letters of events the rebuilt tables hold, as it did not park them again
+                    f"DELETE FROM {schema}.{PARKED} WHERE projection = $1 AND failed_at < $2", projection.name, started
+                )
                 rebuilt_at = await read_checkpoint(connection, schema, checkpoint)
                 await write_checkpoint(connection, schema, projection.checkpoint, rebuilt_at)
             await connection.execute(f"DELETE FROM {schema}.checkpoints WHERE name = $1", checkpoint)

@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 
 from shared import bus
 from shared.eventstore import EventStore, GlobalPosition, RecordedEvent
+from shared.outages import Backoff, is_outage
 from shared.projection import read_checkpoint, write_checkpoint
 
 log = logging.getLogger("gotong.relay")
@@ -79,23 +80,23 @@ class Relay:
         self._ahead: tuple[GlobalPosition, list[RecordedEvent]] | None = None
         # The checkpoint while this relay holds the lock: then no one else writes it, so it is not read again.
         self._held: GlobalPosition | None = None
+        self._backoff = Backoff(f"relay of {store.schema}", log)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
         """Contend for the relay lock forever; publish while holding it."""
-        backoff = 0.1
+        self._backoff = Backoff(f"relay of {self.store.schema}", log)
         while True:
             try:
                 await self._hold_and_publish()
-                backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # any failure: release the lock, contend again
-                log.warning("relay of %s stopped: %s", self.store.schema, error)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 2.0)
+                if not is_outage(error):
+                    log.exception("relay of %s stopped", self.store.schema)
+                await self._backoff.wait(error)
             finally:
                 self.active = False
 
@@ -117,6 +118,7 @@ class Relay:
                 self._wake.clear()
                 if published := await self.publish_batch(connection):
                     retry = HORIZON_RETRY_SECONDS
+                self._backoff.succeeded()
                 if published == self.batch or self._wake.is_set():
                     continue  # more to read
                 if await self.store.committed_after(self._held, connection=connection):
@@ -131,8 +133,11 @@ class Relay:
                 await connection.close(timeout=2)
 
     async def _sleep(self, seconds: float | None = None) -> None:
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that comes as the wake-up
+        # does, which left a stopping relay running until its runtime gave up waiting for it.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds or self.poll_seconds)
+            async with asyncio.timeout(seconds or self.poll_seconds):
+                await self._wake.wait()
 
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the next batch, pipelined; checkpoint the acknowledged prefix. Returns events published."""

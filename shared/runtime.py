@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -20,11 +21,15 @@ from shared.consumer import Consumer
 from shared.database import create_pool
 from shared.eventstore import EventStore
 from shared.migrations import migrate
+from shared.outages import Backoff
 from shared.projection import Projector
 from shared.relay import Relay
 from shared.service import Service, ServiceContext
 
 log = logging.getLogger("gotong.runtime")
+RESTART_FIRST = 0.1  # seconds before a dead task's first restart; doubling up to RESTART_CAP
+RESTART_CAP = 5.0
+STEADY_SECONDS = 30.0  # a task that ran this long before dying is restarted quickly again
 
 
 class Runtime:
@@ -54,6 +59,8 @@ class Runtime:
         self.js: JetStreamContext | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._listener: asyncpg.Connection | None = None
+        self.down: set[str] = set()
+        """Background tasks that died and wait for their restart (``/ready`` names them)."""
 
     async def start(self) -> None:
         assert self.settings.database_url and self.settings.nats_url
@@ -77,9 +84,9 @@ class Runtime:
             context = self.contexts[service.name]
             relay = Relay(context.store, self.settings.database_url, self.js, self.settings.nats_prefix)
             self.relays[service.name] = relay
-            self._spawn(relay.run(), f"relay:{service.name}")
-            await context.projector.catch_up()
-            self._spawn(context.projector.run(), f"projector:{service.name}")
+            self._spawn(relay.run, f"relay:{service.name}")
+            await context.projector.catch_up()  # parks what it cannot apply: no stored event stops a start
+            self._spawn(context.projector.run, f"projector:{service.name}")
             for subscription in service.subscriptions:
                 consumer = Consumer(
                     self.pool,
@@ -90,30 +97,67 @@ class Runtime:
                     max_deliveries=self.settings.max_deliveries,
                 )
                 self.consumers.append(consumer)
-                self._spawn(consumer.run(), f"consumer:{consumer.durable}")
+                self._spawn(consumer.run, f"consumer:{consumer.durable}")
             for worker in service.workers:
-                self._spawn(worker(context), f"worker:{service.name}:{getattr(worker, '__name__', 'worker')}")
-        await self._listen()
+                name = f"worker:{service.name}:{getattr(worker, '__name__', 'worker')}"
+                self._spawn(functools.partial(worker, context), name)
+        self._spawn(self._listen, "listener")
 
-    def _spawn(self, coroutine: Any, name: str) -> None:
-        self._tasks.append(asyncio.create_task(coroutine, name=name))
+    def _spawn(self, run: Callable[[], Awaitable[Any]], name: str) -> None:
+        """Run ``run()`` as a supervised task named ``name``: restarted (with backoff) whenever it dies."""
+        self._tasks.append(asyncio.create_task(self._supervise(run, name), name=name))
+
+    async def _supervise(self, run: Callable[[], Awaitable[Any]], name: str) -> None:
+        """Background tasks survive outages on their own; one that dies anyway (a bug, an error no one
+        expected) is logged once with its traceback, counted as down, and started again."""
+        loop = asyncio.get_running_loop()
+        delay = RESTART_FIRST
+        while True:
+            started = loop.time()
+            try:
+                await run()
+                log.error("background task %s returned; starting it again", name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background task %s died; starting it again in %.1f s", name, delay)
+            if loop.time() - started > STEADY_SECONDS:
+                delay = RESTART_FIRST
+            self.down.add(name)
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self.down.discard(name)
+            delay = min(delay * 2, RESTART_CAP)
 
     async def _listen(self) -> None:
-        """Wake relays and projectors when their schema's events commit (polling remains the fallback)."""
+        """Wake relays and projectors when their schema's events commit (polling remains the fallback);
+        a lost LISTEN connection is opened again once PostgreSQL is back."""
         assert self.settings.database_url
-        try:
-            self._listener = await asyncpg.connect(self.settings.database_url)
-            for name, context in self.contexts.items():
-                relay = self.relays[name]
-                projector = context.projector
+        backoff = Backoff("LISTEN for new events (polling meanwhile)", log)
+        while True:
+            lost = asyncio.Event()
+            try:
+                self._listener = await asyncpg.connect(self.settings.database_url)
+                self._listener.add_termination_listener(lambda _, lost=lost: lost.set())
+                for name, context in self.contexts.items():
+                    relay = self.relays[name]
+                    projector = context.projector
 
-                def wake(*_: object, relay: Relay = relay, projector: Projector = projector) -> None:
-                    relay.wake()
-                    projector.wake()
+                    def wake(*_: object, relay: Relay = relay, projector: Projector = projector) -> None:
+                        relay.wake()
+                        projector.wake()
 
-                await self._listener.add_listener(context.store.notify_channel, wake)
-        except (OSError, asyncpg.PostgresError) as error:
-            log.warning("LISTEN unavailable, relying on polling: %s", error)
+                    await self._listener.add_listener(context.store.notify_channel, wake)
+                    wake()  # whatever committed while no one listened
+                backoff.succeeded()
+                await lost.wait()
+                raise ConnectionError("the LISTEN connection was lost")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                if self._listener is not None:
+                    self._listener.terminate()
+                    self._listener = None
+                await backoff.wait(error)
 
     async def is_ready(self) -> dict[str, bool]:
         checks = {"postgres": False, "nats": bool(self.nats and self.nats.is_connected)}
@@ -121,7 +165,17 @@ class Runtime:
             with contextlib.suppress(Exception):
                 checks["postgres"] = await self.pool.fetchval("SELECT true", timeout=2) is True
         checks["consumers"] = all(c.caught_up.is_set() for c in self.consumers)
+        checks["tasks"] = not self.down
         return checks
+
+    async def readiness_detail(self) -> dict[str, Any]:
+        """What ``/ready`` shows besides its checks: tasks waiting for a restart, events each projection parked."""
+        parked: dict[str, list[dict[str, object]]] = {}
+        with contextlib.suppress(Exception):  # PostgreSQL away: the checks say so
+            for name, context in self.contexts.items():
+                for projection, letters in (await asyncio.wait_for(context.projector.parked(), 2)).items():
+                    parked[f"{name}.{projection}"] = letters
+        return {"down": sorted(self.down), "parked": parked}
 
     async def stop(self) -> None:
         """Stop quickly and completely: cancel the tasks, then close NATS and PostgreSQL connections."""

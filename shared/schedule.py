@@ -19,6 +19,7 @@ import asyncpg
 import msgspec
 
 from shared.eventstore import Connection
+from shared.outages import Backoff, is_outage
 from shared.service import ServiceContext
 
 log = logging.getLogger("gotong.schedule")
@@ -90,7 +91,9 @@ async def fire_due_actions(context: ServiceContext, handlers: Mapping[str, DueHa
                         f"UPDATE {schema}.due_actions SET done_at = $2 WHERE id = $1", action.id, now
                     )
                 fired += 1
-            except Exception:
+            except Exception as error:
+                if is_outage(error):
+                    raise  # not the action's fault: undo the claim and try again once the database is back
                 log.exception("due action %s for %s failed; retrying later", action.kind, action.subject)
                 await connection.execute(
                     f"UPDATE {schema}.due_actions SET due_at = $2 WHERE id = $1", action.id, now + RETRY_AFTER
@@ -101,11 +104,14 @@ async def fire_due_actions(context: ServiceContext, handlers: Mapping[str, DueHa
 
 
 async def run_due_actions(context: ServiceContext, handlers: Mapping[str, DueHandler], poll: float = 1.0) -> None:
-    """A service worker: fire due actions as they come, checking every ``poll`` seconds."""
+    """A service worker: fire due actions as they come, checking every ``poll`` seconds; an outage is
+    waited out with backoff."""
+    backoff = Backoff(f"due actions of {context.schema}", log)
+
+    async def fire_all() -> None:
+        while await fire_due_actions(context, handlers):
+            pass
+
     while True:
-        try:
-            while await fire_due_actions(context, handlers):
-                pass
-        except (asyncpg.PostgresError, OSError) as error:
-            log.warning("due actions could not be fired: %s", error)
+        await backoff.retry(fire_all)
         await asyncio.sleep(poll)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from events.quality import CODEC
-from services.quality import api_inspections, api_quality, api_standards
+from services.quality.api import ROUTES
 from services.quality.handlers import MSME_OWNERS
-from services.quality.projections import MIGRATIONS, PROJECTION
+from services.quality.read.projections import PROJECTION
+from services.quality.read.tables import MIGRATIONS
 from shared.service import Service
 
 service = Service(
     name="quality",
     codec=CODEC,
-    routes=[*api_standards.ROUTES, *api_inspections.ROUTES, *api_quality.ROUTES],
+    routes=ROUTES,
     migrations=MIGRATIONS,
     projections=[PROJECTION],
     subscriptions=[MSME_OWNERS],

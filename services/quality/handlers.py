@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from events.catalog import CODEC as CATALOG
 from events.catalog import MsmeRegistered, MsmeUpdated
-from services.quality.projections import msme_owners
+from services.quality.read.tables import msme_owners
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.sql import execute
 

@@ -14,7 +14,8 @@ from litestar.testing import AsyncTestClient
 from shared.auth import Role
 from shared.service import load_services
 from tests.conftest import Servers
-from tests.support.app import serve, settings_for, token
+from tests.support.app import settings_for, token
+from tests.support.standards import serve_knowing
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +30,8 @@ AMOUNT_RULE = 'must be a decimal string with at most 12 digits before and 4 afte
 
 @pytest.fixture
 async def client(database_url: str, servers: Servers, nats_prefix: str) -> AsyncIterator[Client]:
-    async with serve(load_services(), settings_for(database_url, servers.nats_url, nats_prefix)) as (client, _):
+    settings = settings_for(database_url, servers.nats_url, nats_prefix)
+    async with serve_knowing(load_services(), settings, {SOME_ID: 1}) as (client, _):
         yield client
 
 

@@ -61,8 +61,11 @@ def published_standard(standard_id: UUID, versions: int = 1) -> list[Event]:
     return events
 
 
-async def publish_standards(settings: Settings, standards: Mapping[str | UUID, int]) -> None:
-    """Quality publishes each standard with versions 1 … n (``{standard_id: n}``)."""
+async def publish_standards(
+    settings: Settings, standards: Mapping[str | UUID, int], *, relay_here: bool = True
+) -> None:
+    """Quality publishes each standard with versions 1 … n (``{standard_id: n}``); ``relay_here=False`` when the
+    quality service runs and its own relay publishes them."""
     assert settings.database_url is not None and settings.nats_url is not None
     async with asyncpg.create_pool(settings.database_url, min_size=1, max_size=2) as pool:
         store = EventStore(pool, "quality", CODEC)
@@ -72,6 +75,8 @@ async def publish_standards(settings: Settings, standards: Mapping[str | UUID, i
             events = published_standard(standard_id, versions)
             await store.append(f"standard-{standard_id}", "standard", 0, events)
             appended += len(events)
+        if not relay_here:
+            return
         nats = await bus.connect(settings.nats_url)
         try:
             relay = Relay(store, settings.database_url, nats.jetstream(), settings.nats_prefix)
@@ -116,6 +121,8 @@ async def serve_knowing(
 ) -> AsyncIterator[tuple[AsyncTestClient, Runtime]]:  # type: ignore[type-arg]
     """``serve`` the services, with quality publishing ``standards``, once they have learnt them."""
     async with serve(services, settings, clock=clock) as (client, runtime):
-        await publish_standards(settings, standards)  # on the stream the services' runtime made sure of
-        await until_known(settings, [s.name for s in services], standards)
+        names = [s.name for s in services]
+        # on the stream the services' runtime made sure of; quality's own relay publishes them if it runs
+        await publish_standards(settings, standards, relay_here="quality" not in names)
+        await until_known(settings, names, standards)
         yield client, runtime

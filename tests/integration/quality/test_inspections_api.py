@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from services.quality.use_cases import inspections as use_cases
+from shared.auth import Principal, Role
+from shared.errors import Conflict
+from shared.eventstore import Metadata
 from shared.ids import new_id
+from shared.runtime import Runtime
 from tests.integration.quality.fixtures import (
     ADMIN,
     AGGREGATOR,
@@ -234,6 +240,38 @@ async def test_a_lot_is_judged_once_and_a_rejected_lot_returns_flagged_as_resubm
     await record(client, resubmitted)
     done = await client.post("/v1/inspections", json={**again, "resubmitted": True}, headers=INSPECTOR)
     assert done.status_code == 409 and done.json()["type"] == "/problems/lot-already-accepted"
+
+
+async def test_a_lot_opened_by_many_at_once_gets_one_inspection_and_the_others_a_409(
+    app: tuple[Client, Runtime],
+) -> None:
+    """Opening inspections of one lot queue on the lot's lock: the first opens, the others see it under inspection."""
+    client, runtime = app
+    standard = await published_standard(client)
+    ctx = runtime.contexts["quality"]
+    inspector = Principal(sub="ana", role=Role.INSPECTOR, org="sucofindo-qc")
+    lot = {
+        "msme_id": MSME_ID,
+        "standard_id": UUID(standard["id"]),
+        "standard_version": 1,
+        "lot_id": new_id(),
+        "pool_id": POOL_ID,
+        "lot_size": 500,
+        "resubmitted": False,
+    }
+
+    async def open_at_once() -> list[object]:
+        return await asyncio.gather(
+            *(use_cases.open_lot_inspection(ctx, inspector, Metadata(), None, **lot) for _ in range(8)),
+            return_exceptions=True,
+        )
+
+    # The test client serves the app one request at a time on its own event loop: run the use case there.
+    outcomes = client.blocking_portal.call(open_at_once)
+    opened = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(opened) == 1, outcomes
+    assert all(isinstance(e, Conflict) and e.problem == "lot-under-inspection" for e in refused), refused
 
 
 async def test_another_organisation_may_judge_a_lot_again_without_counting_it_twice(client: Client) -> None:

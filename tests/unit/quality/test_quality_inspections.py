@@ -21,9 +21,8 @@ from events.quality import (
     MeasuredAttribute,
     StandardVersionSpec,
 )
-from services.quality.inspections import (
+from services.quality.domain.inspection import (
     INSPECTION,
-    InspectionCommand,
     InspectionEvent,
     LotStatus,
     OpenFirstArticle,
@@ -31,9 +30,11 @@ from services.quality.inspections import (
     RecordResults,
     StandardUsed,
 )
-from services.quality.switching import InspectionDiscontinued
-from services.quality.verdicts import Measurement
-from shared.errors import Conflict, InvalidInput
+from services.quality.domain.sampling import Severity
+from services.quality.domain.switching import InspectionDiscontinued
+from services.quality.domain.verdicts import MeasuredValues
+from shared.errors import Conflict
+from tests.support.given import invalid_fields, then, then_raises
 
 pytestmark = pytest.mark.unit
 
@@ -64,11 +65,9 @@ SPEC = StandardVersionSpec(
 USED = StandardUsed(STANDARD_ID, 1, SPEC)
 
 
-def then(given: list[InspectionEvent], when: InspectionCommand) -> list[InspectionEvent]:
-    return list(INSPECTION.decide(when, INSPECTION.fold(given)))
-
-
-def open_lot(lot_size: int = 500, severity: str = "normal", discontinued: bool = False) -> OpenLotInspection:
+def open_lot(
+    lot_size: int = 500, severity: Severity = Severity.NORMAL, discontinued: bool = False
+) -> OpenLotInspection:
     return OpenLotInspection(
         inspection_id=INSPECTION_ID,
         lot_id=LOT,
@@ -77,7 +76,7 @@ def open_lot(lot_size: int = 500, severity: str = "normal", discontinued: bool =
         lot_size=lot_size,
         resubmitted=False,
         standard=USED,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         discontinued=discontinued,
         inspector_org="qc-co",
         by="ana",
@@ -85,7 +84,7 @@ def open_lot(lot_size: int = 500, severity: str = "normal", discontinued: bool =
     )
 
 
-def results(critical: int = 0, major: int = 0, minor: int = 0, *measurements: Measurement) -> RecordResults:
+def results(critical: int = 0, major: int = 0, minor: int = 0, *measurements: MeasuredValues) -> RecordResults:
     defects: dict[DefectClass, int] = {"critical": critical, "major": major, "minor": minor}
     return RecordResults(defects=defects, measurements=measurements, spec=SPEC, by="ana", at=AT)
 
@@ -97,7 +96,7 @@ def plans_of(events: list[InspectionEvent]) -> dict[str, tuple[int, int, int]]:
 
 
 def test_a_lot_of_500_on_normal_inspection_gets_iso_2859_plans_per_class() -> None:
-    opened = then([], open_lot())
+    opened = then(INSPECTION, [], open_lot())
     # Code letter H (level II); critical 0.065 follows the arrow down to L, n = 200.
     assert plans_of(opened) == {"critical": (200, 0, 1), "major": (50, 1, 2), "minor": (50, 5, 6)}
     assert isinstance(opened[0], InspectionOpened)
@@ -105,7 +104,7 @@ def test_a_lot_of_500_on_normal_inspection_gets_iso_2859_plans_per_class() -> No
 
 
 def test_tightened_inspection_takes_larger_samples_or_smaller_acceptance_numbers() -> None:
-    assert plans_of(then([], open_lot(severity="tightened"))) == {
+    assert plans_of(then(INSPECTION, [], open_lot(severity=Severity.TIGHTENED))) == {
         "critical": (315, 0, 1),
         "major": (80, 1, 2),
         "minor": (50, 3, 4),
@@ -113,7 +112,7 @@ def test_tightened_inspection_takes_larger_samples_or_smaller_acceptance_numbers
 
 
 def test_a_small_lot_is_inspected_whole_with_the_same_acceptance_numbers() -> None:
-    opened = then([], open_lot(lot_size=40))
+    opened = then(INSPECTION, [], open_lot(lot_size=40))
     opened_event = opened[0]
     assert isinstance(opened_event, InspectionOpened)
     critical = next(p for p in opened_event.plans if p.defect_class == "critical")
@@ -121,19 +120,17 @@ def test_a_small_lot_is_inspected_whole_with_the_same_acceptance_numbers() -> No
 
 
 def test_a_discontinued_msme_cannot_have_a_lot_or_first_article_opened() -> None:
-    with pytest.raises(InspectionDiscontinued):
-        then([], open_lot(discontinued=True))
+    then_raises(INSPECTION, [], open_lot(discontinued=True), InspectionDiscontinued)
     first_article = OpenFirstArticle(INSPECTION_ID, MSME, PRODUCT, 5, USED, True, "qc-co", "ana", AT)
-    with pytest.raises(InspectionDiscontinued):
-        then([], first_article)
+    then_raises(INSPECTION, [], first_article, InspectionDiscontinued)
 
 
 def test_a_lot_is_accepted_only_when_every_class_is_within_its_acceptance_number() -> None:
-    given = then([], open_lot())
-    accepted = then(given, results(0, 1, 5))
+    given = then(INSPECTION, [], open_lot())
+    accepted = then(INSPECTION, given, results(0, 1, 5))
     assert isinstance(accepted[0], LotAccepted)
     assert [v.accepted for v in accepted[0].verdicts] == [True, True, True]
-    rejected = then(given, results(0, 2, 0))
+    rejected = then(INSPECTION, given, results(0, 2, 0))
     verdict = rejected[0]
     assert isinstance(verdict, LotRejected)
     assert verdict.lot_id == LOT and verdict.pool_id == POOL and verdict.lot_size == 500
@@ -142,9 +139,9 @@ def test_a_lot_is_accepted_only_when_every_class_is_within_its_acceptance_number
 
 
 def test_an_out_of_tolerance_measurement_counts_as_a_defect_of_its_attributes_class() -> None:
-    given = then([], open_lot())
-    diameters = Measurement("Diameter", (Decimal("30.5"), Decimal("29.5"), Decimal("30.6"), Decimal("29.4")))
-    verdict = then(given, results(0, 0, 0, diameters))[0]
+    given = then(INSPECTION, [], open_lot())
+    diameters = MeasuredValues("Diameter", (Decimal("30.5"), Decimal("29.5"), Decimal("30.6"), Decimal("29.4")))
+    verdict = then(INSPECTION, given, results(0, 0, 0, diameters))[0]
     assert isinstance(verdict, LotRejected)
     major = next(v for v in verdict.verdicts if v.defect_class == "major")
     assert (major.reported_defects, major.measurement_defects, major.defects) == (0, 2, 2)
@@ -153,17 +150,16 @@ def test_an_out_of_tolerance_measurement_counts_as_a_defect_of_its_attributes_cl
 
 
 def test_results_are_recorded_once() -> None:
-    given = then([], open_lot())
-    given += then(given, results())
-    with pytest.raises(Conflict) as refused:
-        then(given, results())
-    assert refused.value.problem == "results-recorded"
+    given = then(INSPECTION, [], open_lot())
+    given += then(INSPECTION, given, results())
+    refused = then_raises(INSPECTION, given, results(), Conflict)
+    assert refused.problem == "results-recorded"
 
 
 def test_results_name_every_bad_field() -> None:
-    given = then([], open_lot())
-    too_many = Measurement("diameter", tuple(Decimal(30) for _ in range(51)))
-    unknown = Measurement("height", (Decimal(1),))
+    given = then(INSPECTION, [], open_lot())
+    too_many = MeasuredValues("diameter", tuple(Decimal(30) for _ in range(51)))
+    unknown = MeasuredValues("height", (Decimal(1),))
     bad = RecordResults(
         defects={"critical": 0},
         measurements=(too_many, unknown),
@@ -171,49 +167,40 @@ def test_results_name_every_bad_field() -> None:
         by="ana",
         at=AT,
     )
-    with pytest.raises(InvalidInput) as refused:
-        then(given, bad)
-    assert {e.field for e in refused.value.errors} == {
+    assert invalid_fields(INSPECTION, given, bad) == {
         "measurements[0].values",
         "measurements[1].attribute",
     }
-    with pytest.raises(InvalidInput) as missing:
-        then(given, RecordResults(defects={"critical": 0}, measurements=(), spec=SPEC, by="ana", at=AT))
-    assert {e.field for e in missing.value.errors} == {"defects.major", "defects.minor"}
+    missing = RecordResults(defects={"critical": 0}, measurements=(), spec=SPEC, by="ana", at=AT)
+    assert invalid_fields(INSPECTION, given, missing) == {"defects.major", "defects.minor"}
 
 
 def test_a_first_article_must_conform_in_every_sampled_unit() -> None:
-    given = then([], OpenFirstArticle(INSPECTION_ID, MSME, PRODUCT, 5, USED, False, "qc-co", "ana", AT))
+    given = then(INSPECTION, [], OpenFirstArticle(INSPECTION_ID, MSME, PRODUCT, 5, USED, False, "qc-co", "ana", AT))
     assert plans_of(given) == {"critical": (5, 0, 1), "major": (5, 0, 1), "minor": (5, 0, 1)}
-    approved = then(given, results())[0]
+    approved = then(INSPECTION, given, results())[0]
     assert isinstance(approved, FirstArticleApproved) and approved.product_id == PRODUCT
-    assert isinstance(then(given, results(minor=1))[0], FirstArticleRejected)
+    assert isinstance(then(INSPECTION, given, results(minor=1))[0], FirstArticleRejected)
 
 
 def test_a_lot_is_judged_once_and_after_a_rejection_comes_back_only_as_resubmitted() -> None:
-    def reopen(*earlier: LotStatus, resubmitted: bool = False) -> list[InspectionEvent]:
-        command = replace(open_lot(), earlier=earlier, resubmitted=resubmitted)
-        return then([], command)
+    def reopen(*earlier: LotStatus, resubmitted: bool = False) -> OpenLotInspection:
+        return replace(open_lot(), earlier=earlier, resubmitted=resubmitted)
 
-    with pytest.raises(Conflict) as open_one:
-        reopen("rejected", "open", resubmitted=True)
-    assert open_one.value.problem == "lot-under-inspection"
-    with pytest.raises(Conflict) as accepted:
-        reopen("accepted", resubmitted=True)
-    assert accepted.value.problem == "lot-already-accepted"
-    with pytest.raises(InvalidInput) as not_flagged:
-        reopen("rejected")
-    assert not_flagged.value.errors[0].field == "resubmitted"
-    opened = reopen("rejected", "rejected", resubmitted=True)[0]
+    open_one = then_raises(INSPECTION, [], reopen("rejected", "open", resubmitted=True), Conflict)
+    assert open_one.problem == "lot-under-inspection"
+    accepted = then_raises(INSPECTION, [], reopen("accepted", resubmitted=True), Conflict)
+    assert accepted.problem == "lot-already-accepted"
+    assert invalid_fields(INSPECTION, [], reopen("rejected")) == {"resubmitted"}
+    opened = then(INSPECTION, [], reopen("rejected", "rejected", resubmitted=True))[0]
     assert isinstance(opened, InspectionOpened) and opened.resubmitted
 
 
 def test_another_organisation_may_judge_a_lot_already_judged_as_a_second_opinion() -> None:
     second = replace(open_lot(), earlier=(), second_opinion=True)  # a buyer's lab, after the aggregator's QC
-    opened = then([], second)
+    opened = then(INSPECTION, [], second)
     assert isinstance(opened[0], InspectionOpened) and opened[0].second_opinion
-    verdict = then(opened, results(major=40))[0]
+    verdict = then(INSPECTION, opened, results(major=40))[0]
     assert isinstance(verdict, LotRejected) and verdict.second_opinion
-    with pytest.raises(Conflict) as again:
-        then([], replace(second, earlier=("accepted",)))  # but each organisation judges the lot once
-    assert again.value.problem == "lot-already-accepted"
+    again = replace(second, earlier=("accepted",))  # but each organisation judges the lot once
+    assert then_raises(INSPECTION, [], again, Conflict).problem == "lot-already-accepted"

@@ -21,24 +21,24 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
-from services.quality.assessment import QualityRecord
-from services.quality.inspections import (
+from services.quality.domain.assessment import QualityRecord
+from services.quality.domain.inspection import (
     INSPECTION,
     OpenFirstArticle,
     OpenLotInspection,
     RecordResults,
     StandardUsed,
 )
-from services.quality.record import (
+from services.quality.domain.quality_record import (
     QUALITY_RECORD,
     RecordEvent,
     RecordFirstArticle,
     RecordLot,
     ResumeInspection,
-    lot_outcome,
+    verdict_outcome,
 )
-from services.quality.sampling import InspectionLevel
-from services.quality.switching import NotDiscontinued
+from services.quality.domain.sampling import InspectionLevel, Severity
+from services.quality.domain.switching import NotDiscontinued
 
 pytestmark = pytest.mark.unit
 
@@ -84,7 +84,7 @@ class Msme:
                 lot_size=lot_size,
                 resubmitted=resubmitted,
                 standard=StandardUsed(STANDARD_ID, 1, self.spec),
-                severity=self.record.switching.severity.value,
+                severity=self.record.switching.severity,
                 discontinued=False,
                 inspector_org="qc-co",
                 by="ana",
@@ -252,7 +252,9 @@ def test_a_lot_with_acceptance_numbers_of_2_or_more_earns_3_only_if_it_passes_on
     assert msme.assessed.lots_accepted == 2
 
 
-def test_a_lot_outcome_is_accepted_by_all_classes_and_scored_by_those_with_acceptance_numbers_of_2_or_more() -> None:
+def test_a_verdicts_outcome_is_accepted_by_all_classes_and_scored_by_those_with_acceptance_numbers_of_2_or_more() -> (
+    None
+):
     opened = INSPECTION.decide(
         OpenLotInspection(
             UUID(int=1),
@@ -262,7 +264,7 @@ def test_a_lot_outcome_is_accepted_by_all_classes_and_scored_by_those_with_accep
             500,
             True,
             StandardUsed(STANDARD_ID, 1, SPEC),
-            "normal",
+            Severity.NORMAL,
             False,
             "qc-co",
             "ana",
@@ -274,6 +276,6 @@ def test_a_lot_outcome_is_accepted_by_all_classes_and_scored_by_those_with_accep
         0
     ]
     assert isinstance(verdict, LotAccepted)
-    outcome = lot_outcome(verdict, InspectionLevel.II)
+    outcome = verdict_outcome(verdict, InspectionLevel.II)
     assert outcome.accepted and not outcome.original
     assert outcome.accept_number == 5 and outcome.accepted_one_step_tighter

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.quality import ClassRecord
-from services.quality.scoring import acceptance, conformance, process_average, quality_score
+from services.quality.domain.scoring import acceptance, conformance, process_average, quality_score
 
 pytestmark = pytest.mark.unit
 

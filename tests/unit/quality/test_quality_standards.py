@@ -19,16 +19,16 @@ from events.quality import (
     StandardVersionRevised,
     StandardVersionSpec,
 )
-from services.quality.standards import (
+from services.quality.domain.standard import (
     STANDARD,
     AddVersion,
     CreateStandard,
     PublishVersion,
     ReviseVersion,
-    StandardCommand,
     StandardEvent,
 )
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound
+from tests.support.given import invalid_fields, then, then_raises
 
 pytestmark = pytest.mark.unit
 
@@ -59,13 +59,11 @@ def basket_spec(**changes: object) -> StandardVersionSpec:
     return msgspec.structs.replace(spec, **changes)
 
 
-def then(given: list[StandardEvent], when: StandardCommand) -> list[StandardEvent]:
-    return list(STANDARD.decide(when, STANDARD.fold(given)))
-
-
 def created(publish: bool = False) -> list[StandardEvent]:
     return then(
-        [], CreateStandard(BASKET, "Rattan round basket 30 cm", "EU retail", "qc-co", basket_spec(), publish, "ana", AT)
+        STANDARD,
+        [],
+        CreateStandard(BASKET, "Rattan round basket 30 cm", "EU retail", "qc-co", basket_spec(), publish, "ana", AT),
     )
 
 
@@ -81,32 +79,29 @@ def test_publishing_at_creation_makes_version_one_immutable_at_once() -> None:
     events = created(publish=True)
     assert isinstance(events[-1], StandardVersionPublished) and events[-1].version == 1
     assert events[-1].name == "Rattan round basket 30 cm" and events[-1].owner_org == "qc-co"
-    with pytest.raises(Conflict) as refused:
-        then(events, ReviseVersion(1, basket_spec(notes="changed"), "ana", AT))
-    assert refused.value.problem == "version-published"
-    with pytest.raises(Conflict):
-        then(events, PublishVersion(1, "ana", AT))
+    refused = then_raises(STANDARD, events, ReviseVersion(1, basket_spec(notes="changed"), "ana", AT), Conflict)
+    assert refused.problem == "version-published"
+    then_raises(STANDARD, events, PublishVersion(1, "ana", AT), Conflict)
 
 
 def test_a_draft_can_be_revised_then_published_and_a_next_version_added() -> None:
     history = created()
-    revised = then(history, ReviseVersion(1, basket_spec(notes="weave checked in daylight"), "ana", AT))
+    revised = then(STANDARD, history, ReviseVersion(1, basket_spec(notes="weave checked in daylight"), "ana", AT))
     assert isinstance(revised[0], StandardVersionRevised)
     history += revised
-    history += then(history, PublishVersion(1, "ana", AT))
+    history += then(STANDARD, history, PublishVersion(1, "ana", AT))
     published = STANDARD.fold(history).version(1)
     assert published.published and published.spec.notes == "weave checked in daylight"
-    added = then(history, AddVersion(basket_spec(allow_reduced=True), False, "ana", AT))
+    added = then(STANDARD, history, AddVersion(basket_spec(allow_reduced=True), False, "ana", AT))
     assert isinstance(added[0], StandardVersionDrafted) and added[0].version == 2
 
 
 def test_unknown_versions_and_standards_are_not_found_and_a_standard_is_created_once() -> None:
-    with pytest.raises(NotFound):
-        then(created(), PublishVersion(2, "ana", AT))
-    with pytest.raises(NotFound):
-        then([], AddVersion(basket_spec(), False, "ana", AT))
-    with pytest.raises(Conflict):
-        then(created(), CreateStandard(BASKET, "again", "", "qc-co", basket_spec(), False, "ana", AT))
+    then_raises(STANDARD, created(), PublishVersion(2, "ana", AT), NotFound)
+    then_raises(STANDARD, [], AddVersion(basket_spec(), False, "ana", AT), NotFound)
+    then_raises(
+        STANDARD, created(), CreateStandard(BASKET, "again", "", "qc-co", basket_spec(), False, "ana", AT), Conflict
+    )
 
 
 def test_every_inconsistent_field_of_a_version_is_named() -> None:
@@ -127,9 +122,7 @@ def test_every_inconsistent_field_of_a_version_is_named() -> None:
         ],
         checks=[Check(name="colour", defect_class="minor")],
     )
-    with pytest.raises(InvalidInput) as refused:
-        then([], CreateStandard(BASKET, "x", "", "qc-co", bad, False, "ana", AT))
-    assert {e.field for e in refused.value.errors} == {
+    assert invalid_fields(STANDARD, [], CreateStandard(BASKET, "x", "", "qc-co", bad, False, "ana", AT)) == {
         "defect_classes[0].aql",
         "defect_classes[1].defect_class",
         "attributes[0].defect_class",

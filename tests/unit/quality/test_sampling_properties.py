@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.quality.sampling import (
+from services.quality.domain.sampling import (
     PREFERRED_AQLS,
     InspectionLevel,
     SamplingPlan,

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.quality.sampling import (
+from services.quality.domain.sampling import (
     PREFERRED_AQLS,
     InspectionLevel,
     InvalidAql,

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.quality.sampling import InspectionLevel, Severity, sampling_plan
-from services.quality.switching import (
+from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
+from services.quality.domain.switching import (
     INITIAL,
     InspectionDiscontinued,
     LotOutcome,

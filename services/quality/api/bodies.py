@@ -16,8 +16,9 @@ from events.quality import (
     Reference,
     StandardVersionSpec,
 )
-from services.quality.assessment import DEFAULT_QUALIFICATION_LOTS
+from services.quality.domain.assessment import DEFAULT_QUALIFICATION_LOTS
 from shared.bounds import Count, Measurement, Rate, Version
+from shared.errors import FieldError, InvalidInput
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -123,6 +124,21 @@ class OpenInspection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     resubmitted: bool = False
     product_id: UUID | None = None
     sample_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+
+    def check_kind(self) -> None:
+        """A lot needs lot, pool and lot size; a first article needs product and sample size; neither takes the
+        other's (a 422 naming every such field)."""
+        lot, first_article = ("lot_id", "pool_id", "lot_size"), ("product_id", "sample_size")
+        needed, foreign = (lot, first_article) if self.kind == "lot" else (first_article, lot)
+        kind = self.kind.replace("_", " ")
+        errors = [FieldError(name, f"is required for a {kind}") for name in needed if getattr(self, name) is None]
+        errors += [
+            FieldError(name, f"does not apply to a {kind}") for name in foreign if getattr(self, name) is not None
+        ]
+        if self.kind == "first_article" and self.resubmitted:
+            errors.append(FieldError("resubmitted", "does not apply to a first article"))
+        if errors:
+            raise InvalidInput(errors)
 
 
 class MeasurementInput(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from services.quality.sampling import SamplingPlan, Severity, passes_one_step_tighter
+from services.quality.domain.sampling import SamplingPlan, Severity, passes_one_step_tighter
 from shared.errors import Conflict
 
 WINDOW: Final = 5

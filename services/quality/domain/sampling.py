@@ -1,6 +1,6 @@
 """ISO 2859-1:1999 single sampling: code letters (Table 1) and master tables 2-A, 2-B and 2-C.
 
-The tables live as data files in ``services/quality/tables``; this module reads them once and
+The tables live as data files in ``services/quality/domain/iso_2859_tables``; this module reads them once and
 resolves arrows per AQL column. It does no I/O beyond reading its own package data.
 """
 
@@ -278,7 +278,7 @@ def _code_letters() -> CodeLetterTable:
 
 
 def _load(name: str) -> Any:
-    return json.loads(files("services.quality.tables").joinpath(name).read_text(encoding="utf-8"))
+    return json.loads(files("services.quality.domain.iso_2859_tables").joinpath(name).read_text(encoding="utf-8"))
 
 
 def _cell(text: str | None) -> Cell:

@@ -8,8 +8,8 @@ from typing import Final
 from uuid import UUID
 
 from events.quality import ClassRecord, MsmeQualityAssessed, QualificationBasis
-from services.quality import scoring, switching
-from services.quality.sampling import Severity
+from services.quality.domain import scoring, switching
+from services.quality.domain.sampling import Severity
 
 DEFAULT_QUALIFICATION_LOTS: Final = 3
 

@@ -11,7 +11,9 @@ from shared.errors import FieldError, InvalidInput
 
 
 @dataclass(frozen=True)
-class Measurement:
+class MeasuredValues:
+    """The values an inspector measured of one attribute on the sampled units."""
+
     attribute: str
     values: tuple[Decimal, ...]
 
@@ -35,7 +37,7 @@ def reported_defects(
 
 
 def measured(
-    measurements: Sequence[Measurement],
+    measurements: Sequence[MeasuredValues],
     attributes: Sequence[MeasuredAttribute],
     plans: Mapping[DefectClass, ClassPlan],
 ) -> list[AttributeResult]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -21,9 +20,10 @@ from events.quality import (
     Reference,
     StandardVersionSpec,
 )
-from services.quality.inspections import Verdict
-from services.quality.scoring import class_average
-from services.quality.standards import Standard, StandardVersion
+from services.quality.domain.inspection import Verdict
+from services.quality.domain.sampling import SamplingPlan
+from services.quality.domain.scoring import class_average
+from services.quality.domain.standard import Standard, StandardVersion
 
 
 class VersionView(msgspec.Struct, frozen=True, kw_only=True):
@@ -277,6 +277,31 @@ def standard_quality(assessed: MsmeQualityAssessed, version: int, position: int 
     )
 
 
-def decode_json(raw: Any, target: Any) -> Any:
-    """A JSONB column's text as ``target``."""
-    return msgspec.json.decode(raw, type=target)
+class SamplingPlanView(msgspec.Struct, frozen=True, kw_only=True):
+    """Inspect ``sample_size`` units; accept the lot with at most ``accept`` defects, reject it at ``reject``."""
+
+    lot_size: int
+    aql: Decimal
+    level: str
+    severity: str
+    code_letter: str
+    plan_letter: str
+    sample_size: int
+    accept: int
+    reject: int
+    inspect_whole_lot: bool
+
+
+def sampling_plan_view(lot_size: int, plan: SamplingPlan) -> SamplingPlanView:
+    return SamplingPlanView(
+        lot_size=lot_size,
+        aql=plan.aql,
+        level=plan.level.value,
+        severity=plan.severity.value,
+        code_letter=plan.code_letter,
+        plan_letter=plan.plan_letter,
+        sample_size=plan.sample_size,
+        accept=plan.accept,
+        reject=plan.reject,
+        inspect_whole_lot=plan.inspect_whole_lot,
+    )

@@ -18,7 +18,7 @@ from events.quality import (
     StandardVersionRevised,
     StandardVersionSpec,
 )
-from services.quality.sampling import PREFERRED_AQLS, InvalidAql, parse_aql
+from services.quality.domain.sampling import PREFERRED_AQLS, InvalidAql, parse_aql
 from shared.decider import Decider
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 

@@ -21,13 +21,11 @@ from events.quality import (
     InspectionOpened,
     LotAccepted,
     LotRejected,
-    Severity,
     StandardVersionSpec,
 )
-from services.quality.sampling import InspectionLevel, sampling_plan
-from services.quality.sampling import Severity as PlanSeverity
-from services.quality.switching import InspectionDiscontinued
-from services.quality.verdicts import Measurement, judge, measured, reported_defects
+from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
+from services.quality.domain.switching import InspectionDiscontinued
+from services.quality.domain.verdicts import MeasuredValues, judge, measured, reported_defects
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput
 
@@ -85,7 +83,7 @@ class OpenFirstArticle:
 @dataclass(frozen=True)
 class RecordResults:
     defects: Mapping[DefectClass, int]
-    measurements: Sequence[Measurement]
+    measurements: Sequence[MeasuredValues]
     spec: StandardVersionSpec
     by: str
     at: datetime
@@ -104,7 +102,7 @@ def lot_plans(lot_size: int, spec: StandardVersionSpec, severity: Severity) -> l
     """The ISO 2859-1 single sampling plan of each defect class of a lot."""
     plans = []
     for entry in spec.defect_classes:
-        plan = sampling_plan(lot_size, entry.aql, InspectionLevel(spec.inspection_level), PlanSeverity(severity))
+        plan = sampling_plan(lot_size, entry.aql, InspectionLevel(spec.inspection_level), severity)
         plans.append(
             ClassPlan(
                 defect_class=entry.defect_class,
@@ -154,7 +152,7 @@ def decide(command: InspectionCommand, state: Inspection) -> Sequence[Inspection
                     pool_id=command.pool_id,
                     lot_size=command.lot_size,
                     resubmitted=command.resubmitted,
-                    severity=command.severity,
+                    severity=command.severity.value,
                     inspection_level=command.standard.spec.inspection_level,
                     plans=lot_plans(command.lot_size, command.standard.spec, command.severity),
                     inspector_org=command.inspector_org,

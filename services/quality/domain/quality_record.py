@@ -27,9 +27,9 @@ from events.quality import (
     SeverityChanged,
     StandardVersionSpec,
 )
-from services.quality import switching
-from services.quality.assessment import QualityRecord, assessment, from_assessment
-from services.quality.sampling import InspectionLevel, Severity, passes_one_step_tighter, sampling_plan
+from services.quality.domain import switching
+from services.quality.domain.assessment import QualityRecord, assessment, from_assessment
+from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
 from shared.decider import Decider
 
 RecordEvent = (
@@ -73,22 +73,30 @@ class ResumeInspection:
 RecordCommand = RecordLot | RecordFirstArticle | ResumeInspection
 
 
-def lot_outcome(verdict: LotAccepted | LotRejected, level: InspectionLevel) -> switching.LotOutcome:
-    """The lot as the switching rules see it, across its defect classes.
+def verdict_outcome(verdict: LotAccepted | LotRejected, level: InspectionLevel) -> switching.LotOutcome:
+    """A lot's verdict as the switching rules see it: each defect class's ``switching.lot_outcome``, combined.
 
     The lot is accepted when every class is. For the switching score it counts as Ac ≥ 2 when any class
     has Ac ≥ 2, and then it earns 3 only if every such class would also have passed one AQL step tighter.
     """
-    tighter = []
-    for plan, judged in zip(verdict.plans, verdict.verdicts, strict=True):
-        if plan.accept >= 2:
-            sampled = sampling_plan(verdict.lot_size, plan.aql, level, Severity(verdict.severity))
-            tighter.append(passes_one_step_tighter(sampled, judged.defects))
+    original = not verdict.resubmitted
+    by_class = [
+        switching.lot_outcome(
+            sampling_plan(verdict.lot_size, plan.aql, level, Severity(verdict.severity)),
+            judged.defects,
+            original=original,
+        )
+        for plan, judged in zip(verdict.plans, verdict.verdicts, strict=True)
+    ]
     return switching.LotOutcome(
         accepted=isinstance(verdict, LotAccepted),
-        original=not verdict.resubmitted,
+        original=original,
         accept_number=max(plan.accept for plan in verdict.plans),
-        accepted_one_step_tighter=all(tighter),
+        accepted_one_step_tighter=all(
+            outcome.accepted_one_step_tighter
+            for plan, outcome in zip(verdict.plans, by_class, strict=True)
+            if plan.accept >= 2
+        ),
     )
 
 
@@ -136,7 +144,7 @@ def _record_lot(
     before = record.switching
     after = before
     if not before.discontinued:  # a lot judged after discontinuation counts, but switching has stopped
-        outcome = lot_outcome(verdict, InspectionLevel(spec.inspection_level))
+        outcome = verdict_outcome(verdict, InspectionLevel(spec.inspection_level))
         after = switching.after_lot(before, outcome, reduced_allowed=spec.allow_reduced)
     severity = Severity(before.severity).value, Severity(after.severity).value
     events: list[RecordEvent] = _severity_changed(record, after, _SWITCH_REASONS.get(severity, ""), inspection_id, at)
