@@ -27,7 +27,7 @@ from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.pooling.allocation import (
+from services.pooling.domain.allocation import (
     Candidate,
     Demand,
     Policy,

@@ -23,13 +23,11 @@ from events.orders import OrderCancelled, OrderConfirmed
 from events.pooling import PoolOpened
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
-from services.pooling.answers import reallocate_later, withdraw
-from services.pooling.order_demand import order_demand_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import PassLot, ReturnLot
-from services.pooling.projections import POOLING_VIEWS, encode
-from services.pooling.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
-from services.pooling.tables import (
+from services.pooling.domain.order_demand import order_demand_stream
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import PassLot, ReturnLot
+from services.pooling.read.projections import POOLING_VIEWS, encode
+from services.pooling.read.tables import (
     certifications,
     msmes,
     order_lines,
@@ -38,6 +36,8 @@ from services.pooling.tables import (
     products,
     quality_records,
 )
+from services.pooling.use_cases.allocation_requests import reallocate_later, withdraw
+from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.errors import GotongError, NotFound

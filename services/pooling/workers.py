@@ -17,10 +17,10 @@ import asyncpg
 import msgspec
 
 from events.pooling import AllocationPolicy
-from services.pooling.access import load_pool
-from services.pooling.answers import EXPIRE, REALLOCATE, SCHEMA, expire
 from services.pooling.engine import run_engine
-from services.pooling.supply import propose
+from services.pooling.use_cases.access import load_pool
+from services.pooling.use_cases.allocation_requests import EXPIRE, REALLOCATE, SCHEMA, expire
+from services.pooling.use_cases.supply import propose
 from shared.errors import Conflict
 from shared.eventstore import Connection, Metadata
 from shared.schedule import DueAction, run_due_actions

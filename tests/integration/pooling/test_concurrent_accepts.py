@@ -23,13 +23,13 @@ import sqlalchemy as sa
 
 from events.common import Money
 from events.pooling import AllocationPolicy, CostTerms, MonthQuantity, ProposedSupply
-from services.pooling import answers
-from services.pooling.capacity import LEDGER, capacity_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import ProposalDraft
-from services.pooling.pool_state import Pool
-from services.pooling.supply import ConfirmedLine, add_demand, propose, send_proposal
-from services.pooling.tables import msmes
+from services.pooling.domain.capacity_ledger import LEDGER, capacity_stream
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import ProposalDraft
+from services.pooling.domain.pool_state import Pool
+from services.pooling.read.tables import msmes
+from services.pooling.use_cases import allocation_requests
+from services.pooling.use_cases.supply import ConfirmedLine, add_demand, propose, send_proposal
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.errors import Conflict
@@ -123,7 +123,7 @@ async def accept_all(
 
     async def by_command(request_id: UUID) -> tuple[str, int, str]:
         try:
-            await answers.accept(
+            await allocation_requests.accept(
                 pooling.store, request_id, None, by="msme:test", at=pooling.clock.now(), metadata=metadata()
             )
             return "command", 200, ""

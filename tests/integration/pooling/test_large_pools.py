@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.pooling.tables import MIGRATIONS, WIDE_TOTALS
+from services.pooling.read.tables import MIGRATIONS, WIDE_TOTALS
 from shared.bounds import MAX_INTEGER, MAX_QUANTITY
 from shared.migrations import migrate
 from tests.conftest import Servers

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from services.pooling.allocation import (
+from services.pooling.domain.allocation import (
     Candidate,
     Demand,
     ExclusionReason,

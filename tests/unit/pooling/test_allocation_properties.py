@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.pooling.allocation import (
+from services.pooling.domain.allocation import (
     Candidate,
     Demand,
     ExclusionReason,

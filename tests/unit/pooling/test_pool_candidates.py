@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from services.pooling.candidates import (
+from services.pooling.domain.candidates import (
     PRIOR_SCORE,
     Certificate,
     Offering,

@@ -8,8 +8,15 @@ from uuid import UUID
 import pytest
 
 from events.pooling import CapacityCommitted, CapacityRecorded, CapacityReleased
-from services.pooling.capacity import LEDGER, CommitCapacity, Ledger, LedgerCommand, RecordCapacity, ReleaseCapacity
+from services.pooling.domain.capacity_ledger import (
+    LEDGER,
+    CommitCapacity,
+    RecordCapacity,
+    ReleaseCapacity,
+)
 from shared.errors import Conflict
+from tests.support.given import then, then_raises
+from tests.unit.pooling.history import history
 
 pytestmark = pytest.mark.unit
 
@@ -25,37 +32,28 @@ def commit(units: int, request: int) -> CommitCapacity:
     return CommitCapacity(PRODUCT, MSME, "2027-02", units, UUID(int=100 + request), POOL)
 
 
-def given(*commands: LedgerCommand) -> Ledger:
-    state = LEDGER.initial_state
-    for command in commands:
-        state = LEDGER.fold(LEDGER.decide(command, state), state)
-    return state
-
-
 def test_commitments_fill_the_declared_capacity_and_no_further() -> None:
-    state = given(declare(300), commit(200, 1))
-    (committed,) = LEDGER.decide(commit(100, 2), state)
+    given = history(LEDGER, declare(300), commit(200, 1))
+    (committed,) = then(LEDGER, given, commit(100, 2))
     assert isinstance(committed, CapacityCommitted) and committed.committed == 300
-    with pytest.raises(Conflict) as refused:
-        LEDGER.decide(commit(101, 2), state)
-    assert refused.value.problem == "over-capacity" and refused.value.extensions["declared"] == 300
+    refused = then_raises(LEDGER, given, commit(101, 2), Conflict)
+    assert refused.problem == "over-capacity" and refused.extensions["declared"] == 300
 
 
 def test_without_a_declaration_nothing_can_be_committed() -> None:
-    with pytest.raises(Conflict):
-        LEDGER.decide(commit(1, 1), Ledger())
+    then_raises(LEDGER, [], commit(1, 1), Conflict)
 
 
 def test_lowering_below_what_is_committed_records_the_excess() -> None:
-    (recorded,) = LEDGER.decide(declare(120), given(declare(300), commit(200, 1)))
+    (recorded,) = then(LEDGER, history(LEDGER, declare(300), commit(200, 1)), declare(120))
     assert isinstance(recorded, CapacityRecorded) and (recorded.committed, recorded.overcommitted) == (200, 80)
-    assert LEDGER.decide(declare(300), given(declare(300))) == []
+    assert then(LEDGER, history(LEDGER, declare(300)), declare(300)) == []
 
 
 def test_a_release_gives_back_no_more_than_the_request_booked() -> None:
-    state = given(declare(300), commit(200, 1), commit(50, 2))
-    (released,) = LEDGER.decide(ReleaseCapacity(500, UUID(int=101), "order cancelled"), state)
+    given = history(LEDGER, declare(300), commit(200, 1), commit(50, 2))
+    (released,) = then(LEDGER, given, ReleaseCapacity(500, UUID(int=101), "order cancelled"))
     assert isinstance(released, CapacityReleased) and (released.units, released.committed) == (200, 50)
-    after = LEDGER.fold([released], state)
+    after = LEDGER.fold([*given, released])
     assert after.available == 250 and after.units_of(UUID(int=101)) == 0
-    assert LEDGER.decide(ReleaseCapacity(5, UUID(int=999), "unknown"), state) == []
+    assert then(LEDGER, given, ReleaseCapacity(5, UUID(int=999), "unknown")) == []

@@ -24,8 +24,8 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.pooling.pool import POOL
-from services.pooling.pool_commands import (
+from services.pooling.domain.pool import POOL
+from services.pooling.domain.pool_commands import (
     AddDemand,
     Approve,
     Book,
@@ -36,7 +36,7 @@ from services.pooling.pool_commands import (
     Release,
     RemoveDemand,
 )
-from services.pooling.pool_state import Pool
+from services.pooling.domain.pool_state import Pool
 from shared.errors import Conflict, InvalidInput, NotFound
 
 pytestmark = pytest.mark.unit

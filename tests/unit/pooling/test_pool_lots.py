@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned, PoolFilled
-from services.pooling.pool_commands import Book, PassLot, ReceiveLot, ReturnLot, Ship
+from services.pooling.domain.pool_commands import Book, PassLot, ReceiveLot, ReturnLot, Ship
 from shared.errors import Conflict, InvalidInput
 from tests.unit.pooling.test_pool_decider import AT, approve, line, proposal, run, supply
 

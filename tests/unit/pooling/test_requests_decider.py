@@ -16,22 +16,20 @@ from events.pooling import (
     AllocationReleased,
     LineQuantity,
     MonthQuantity,
-    PoolingEvent,
 )
-from services.pooling.requests import (
+from services.pooling.domain.allocation_request import (
     REQUEST,
     AcceptAllocation,
-    AllocationRequest,
     DeclineAllocation,
     ExpireAllocation,
     ReleaseAllocation,
     RequestAllocation,
-    RequestCommand,
     WithdrawAllocation,
-    earliest,
-    split_release,
 )
+from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.errors import Conflict, InvalidInput, NotFound
+from tests.support.given import invalid_fields, then, then_raises
+from tests.unit.pooling.history import history
 
 pytestmark = pytest.mark.unit
 
@@ -56,68 +54,69 @@ def sent() -> RequestAllocation:
     )  # fmt: skip
 
 
-def given(*commands: RequestCommand) -> AllocationRequest:
-    state = REQUEST.initial_state
-    for command in commands:
-        state = REQUEST.fold(REQUEST.decide(command, state), state)
-    return state
-
-
-def then(state: AllocationRequest, command: RequestCommand) -> list[PoolingEvent]:
-    return list(REQUEST.decide(command, state))
+SENT = history(REQUEST, sent())
+ACCEPTED = history(REQUEST, sent(), AcceptAllocation(600, LINE, "msme:siti", AT))
 
 
 def test_a_partial_accept_keeps_the_earliest_months() -> None:
-    (accepted,) = then(given(sent()), AcceptAllocation(400, LINE, "msme:siti", AT))
+    (accepted,) = then(REQUEST, SENT, AcceptAllocation(400, LINE, "msme:siti", AT))
     assert isinstance(accepted, AllocationAccepted)
     assert (accepted.requested, accepted.quantity, accepted.shortfall) == (600, 400, 200)
     assert accepted.plan == list(months(m2027_02=300, m2027_03=100))
 
 
 def test_a_request_is_answered_once() -> None:
-    answered = given(sent(), DeclineAllocation("no rattan", "msme:siti", AT))
-    with pytest.raises(Conflict) as refused:
-        then(answered, AcceptAllocation(600, LINE, "msme:siti", AT))
-    assert refused.value.problem == "illegal-transition"
-    assert then(answered, WithdrawAllocation("pool full", AT)) == []
-    assert then(answered, ExpireAllocation(EXPIRES)) == []
+    answered = history(REQUEST, sent(), DeclineAllocation("no rattan", "msme:siti", AT))
+    refused = then_raises(REQUEST, answered, AcceptAllocation(600, LINE, "msme:siti", AT), Conflict)
+    assert refused.problem == "illegal-transition"
+    assert then(REQUEST, answered, WithdrawAllocation("pool full", AT)) == []
+    assert then(REQUEST, answered, ExpireAllocation(EXPIRES)) == []
 
 
 def test_after_its_deadline_a_request_cannot_be_answered_and_expires() -> None:
-    with pytest.raises(Conflict) as refused:
-        then(given(sent()), AcceptAllocation(600, LINE, "msme:siti", EXPIRES))
-    assert refused.value.problem == "request-expired"
-    assert then(given(sent()), ExpireAllocation(EXPIRES - timedelta(seconds=1))) == []
-    (expired,) = then(given(sent()), ExpireAllocation(EXPIRES))
+    refused = then_raises(REQUEST, SENT, AcceptAllocation(600, LINE, "msme:siti", EXPIRES), Conflict)
+    assert refused.problem == "request-expired"
+    assert then(REQUEST, SENT, ExpireAllocation(EXPIRES - timedelta(seconds=1))) == []
+    (expired,) = then(REQUEST, SENT, ExpireAllocation(EXPIRES))
     assert isinstance(expired, AllocationExpired) and expired.lines == list(LINE)
 
 
 def test_an_accept_must_be_between_one_and_the_requested_quantity() -> None:
     for quantity in (0, 601):
-        with pytest.raises(InvalidInput):
-            then(given(sent()), AcceptAllocation(quantity, LINE, "msme:siti", AT))
+        assert invalid_fields(REQUEST, SENT, AcceptAllocation(quantity, LINE, "msme:siti", AT)) == {"quantity"}
 
 
 def test_releasing_gives_back_the_latest_months_first_or_one_named_month() -> None:
-    accepted = given(sent(), AcceptAllocation(600, LINE, "msme:siti", AT))
-    (released,) = then(accepted, ReleaseAllocation(350, None, "order cancelled", (), AT))
+    (released,) = then(REQUEST, ACCEPTED, ReleaseAllocation(350, None, "order cancelled", (), AT))
     assert isinstance(released, AllocationReleased)
     assert released.released_plan == list(months(m2027_02=50, m2027_03=300)) and released.remaining == 250
-    after = REQUEST.fold([released], accepted)
+    after = REQUEST.fold([*ACCEPTED, released])
     assert after.accepted_plan == months(m2027_02=250) and after.accepted == 250
-    (february,) = then(accepted, ReleaseAllocation(500, "2027-02", "capacity lowered", (), AT))
-    assert february.released_plan == list(months(m2027_02=300))  # type: ignore[union-attr]
-    assert then(given(sent()), ReleaseAllocation(10, None, "nothing accepted yet", (), AT)) == []
+    (february,) = then(REQUEST, ACCEPTED, ReleaseAllocation(500, "2027-02", "capacity lowered", (), AT))
+    assert february.released_plan == list(months(m2027_02=300))
+    assert then(REQUEST, SENT, ReleaseAllocation(10, None, "nothing accepted yet", (), AT)) == []
 
 
 def test_a_request_is_sent_once_and_an_unknown_one_cannot_be_answered() -> None:
-    with pytest.raises(Conflict):
-        then(given(sent()), sent())
-    with pytest.raises(NotFound):
-        then(AllocationRequest(), DeclineAllocation("no", "msme:siti", AT))
+    then_raises(REQUEST, SENT, sent(), Conflict)
+    then_raises(REQUEST, [], DeclineAllocation("no", "msme:siti", AT), NotFound)
 
 
 def test_plans_split_by_month() -> None:
     assert earliest(PLAN, 450) == months(m2027_02=300, m2027_03=150)
     assert split_release(PLAN, 100, None) == (months(m2027_03=100), months(m2027_02=300, m2027_03=200))
     assert split_release(PLAN, 100, "2027-04") == ((), PLAN)
+
+
+@pytest.mark.parametrize(("asked", "requested", "expected"), [(None, 400, 400), (1, 400, 1), (400, 400, 400)])
+def test_an_msme_takes_what_it_names_or_all_that_was_requested(
+    asked: int | None, requested: int, expected: int
+) -> None:
+    assert taken(asked, requested) == expected
+
+
+@pytest.mark.parametrize("asked", [0, -1, 401])
+def test_an_msme_takes_between_1_and_what_was_requested(asked: int) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        taken(asked, 400)
+    assert "between 1 and the 400 requested" in str(refused.value)

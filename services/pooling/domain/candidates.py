@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from services.pooling.allocation import Candidate, PriceTier
+from services.pooling.domain.allocation import Candidate, PriceTier
 from shared.geography import distance_km
 
 PRIOR_SCORE = 0.5

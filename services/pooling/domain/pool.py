@@ -21,8 +21,8 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.pooling.lines import Line, spread
-from services.pooling.pool_commands import (
+from services.pooling.domain.lines import Line, spread
+from services.pooling.domain.pool_commands import (
     AddDemand,
     Approve,
     Book,
@@ -37,10 +37,11 @@ from services.pooling.pool_commands import (
     ReturnLot,
     Ship,
 )
-from services.pooling.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
-from services.pooling.pool_state import Pool, evolve
+from services.pooling.domain.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
+from services.pooling.domain.pool_state import Pool, evolve
+from services.pooling.domain.request_plan import taken
 from shared.decider import Decider
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound
 
 
 def pool_stream(pool_id: UUID) -> str:
@@ -242,8 +243,7 @@ def _book(command: Book, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:
     pending = state.pending.get(command.request_id)
     if pending is None:
         raise Conflict("the pool has no open request by that id", problem="illegal-transition")
-    if not 0 < command.quantity <= pending.quantity:
-        raise InvalidInput.of("quantity", f"must be between 1 and the {pending.quantity} requested")
+    taken(command.quantity, pending.quantity)
     if state.accepted + command.quantity > state.demand:
         room = max(state.demand - state.accepted, 0)
         raise over_allocation(

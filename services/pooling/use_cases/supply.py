@@ -9,13 +9,19 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from events.pooling import AllocationPolicy, DemandPooled, SupplyRequested
-from services.pooling.answers import EXPIRE, SCHEMA, release, withdraw
-from services.pooling.capacity import LEDGER, RecordCapacity, capacity_stream
-from services.pooling.order_demand import ORDER_DEMAND, CancelDemand, PoolLine, RecordUnmatched, order_demand_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import AddDemand, Approve, ProposalDraft, Propose, RemoveDemand
-from services.pooling.pool_state import Pool
-from services.pooling.requests import REQUEST, RequestAllocation, request_stream
+from services.pooling.domain.allocation_request import REQUEST, RequestAllocation, request_stream
+from services.pooling.domain.capacity_ledger import LEDGER, RecordCapacity, capacity_stream
+from services.pooling.domain.order_demand import (
+    ORDER_DEMAND,
+    CancelDemand,
+    PoolLine,
+    RecordUnmatched,
+    order_demand_stream,
+)
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import AddDemand, Approve, ProposalDraft, Propose, RemoveDemand
+from services.pooling.domain.pool_state import Pool
+from services.pooling.use_cases.allocation_requests import EXPIRE, SCHEMA, release, withdraw
 from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.ids import new_id

@@ -8,11 +8,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from litestar import Request
 
-from services.pooling.answers import load_request
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_state import Pool
-from services.pooling.requests import AllocationRequest
-from services.pooling.tables import msmes
+from services.pooling.domain.allocation_request import AllocationRequest
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_state import Pool
+from services.pooling.read.tables import msmes
+from services.pooling.use_cases.allocation_requests import load_request
 from shared.auth import Principal, Role
 from shared.decider import fold_stream
 from shared.errors import NotFound, NotReady
@@ -24,6 +24,21 @@ async def owned_msmes(ctx: ServiceContext, principal: Principal) -> set[UUID]:
     """The MSMEs whose owning organisation (from catalog) is the caller's."""
     rows = await fetch(ctx.pool, sa.select(msmes.c.msme_id).where(msmes.c.org == principal.org))
     return {row["msme_id"] for row in rows}
+
+
+async def answering_for(ctx: ServiceContext, principal: Principal) -> set[UUID] | None:
+    """The MSMEs on whose behalf the caller answers allocation requests: its own, or any (None) for an admin."""
+    return None if principal.is_admin else await owned_msmes(ctx, principal)
+
+
+async def requests_seen_by(ctx: ServiceContext, principal: Principal) -> tuple[str | None, set[UUID] | None]:
+    """Whose allocation requests the caller sees: (the aggregator organisation whose pools sent them, the MSMEs
+    they were sent to); None places no limit. An admin sees every request."""
+    if principal.is_admin:
+        return None, None
+    if principal.role is Role.AGGREGATOR:
+        return principal.org, None
+    return None, await owned_msmes(ctx, principal)
 
 
 async def load_pool(ctx: ServiceContext, pool_id: UUID) -> tuple[Pool, int]:

@@ -35,7 +35,7 @@ from events.pooling import (
     SupplyBooked,
     SupplyReleased,
 )
-from services.pooling.tables import OWN
+from services.pooling.read.tables import OWN
 from shared.eventstore import Connection, RecordedEvent
 from shared.projection import Projection, Tables
 from shared.sql import execute

@@ -20,8 +20,9 @@ from events.pooling import (
     MonthQuantity,
     PoolingEvent,
 )
+from services.pooling.domain.request_plan import earliest, remaining_after, split_release, taken
 from shared.decider import Decider
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, NotFound
 
 RequestStatus = Literal["pending", "accepted", "declined", "expired", "withdrawn"]
 
@@ -113,39 +114,6 @@ RequestCommand = (
 )
 
 
-def earliest(plan: Sequence[MonthQuantity], quantity: int) -> tuple[MonthQuantity, ...]:
-    """The first ``quantity`` units of a plan, earliest months first."""
-    kept: list[MonthQuantity] = []
-    remaining = quantity
-    for entry in sorted(plan, key=lambda m: m.month):
-        take = min(entry.quantity, remaining)
-        if take > 0:
-            kept.append(MonthQuantity(month=entry.month, quantity=take))
-            remaining -= take
-    return tuple(kept)
-
-
-def split_release(
-    plan: Sequence[MonthQuantity], quantity: int, month: str | None
-) -> tuple[tuple[MonthQuantity, ...], tuple[MonthQuantity, ...]]:
-    """(released, remaining): up to ``quantity`` from ``month``, or from the latest months first."""
-    released: dict[str, int] = {}
-    remaining = quantity
-    for entry in sorted(plan, key=lambda m: m.month, reverse=True):
-        if month is not None and entry.month != month:
-            continue
-        take = min(entry.quantity, remaining)
-        if take > 0:
-            released[entry.month] = take
-            remaining -= take
-    kept = tuple(
-        MonthQuantity(month=m.month, quantity=m.quantity - released.get(m.month, 0))
-        for m in sorted(plan, key=lambda m: m.month)
-        if m.quantity - released.get(m.month, 0) > 0
-    )
-    return tuple(MonthQuantity(month=k, quantity=v) for k, v in sorted(released.items())), kept
-
-
 def check_answerable(state: AllocationRequest, at: datetime) -> None:
     """An MSME can answer only a pending request that has not expired."""
     if state.request_id is None:
@@ -169,8 +137,7 @@ def decide(command: RequestCommand, state: AllocationRequest) -> Sequence[Poolin
     match command:
         case AcceptAllocation():
             check_answerable(state, command.at)
-            if not 0 < command.quantity <= state.quantity:
-                raise InvalidInput.of("quantity", f"must be between 1 and the {state.quantity} requested")
+            taken(command.quantity, state.quantity)
             return [
                 AllocationAccepted(
                     **ids,
@@ -289,18 +256,9 @@ def evolve(state: AllocationRequest, event: PoolingEvent) -> AllocationRequest:
         case AllocationWithdrawn():
             return replace(state, status="withdrawn")
         case AllocationReleased():
-            return replace(state, accepted_plan=_subtract(state.accepted_plan, event.released_plan))
+            return replace(state, accepted_plan=remaining_after(state.accepted_plan, event.released_plan))
         case _:
             return state
-
-
-def _subtract(plan: Sequence[MonthQuantity], released: Sequence[MonthQuantity]) -> tuple[MonthQuantity, ...]:
-    given_back = {m.month: m.quantity for m in released}
-    return tuple(
-        MonthQuantity(month=m.month, quantity=m.quantity - given_back.get(m.month, 0))
-        for m in plan
-        if m.quantity - given_back.get(m.month, 0) > 0
-    )
 
 
 REQUEST = Decider[RequestCommand, AllocationRequest, PoolingEvent](

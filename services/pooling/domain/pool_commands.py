@@ -10,10 +10,6 @@ from uuid import UUID
 from events.pooling import AllocationPolicy, ProposalExclusion, ProposedSupply, RequestEnd
 
 
-def pool_stream(pool_id: UUID) -> str:
-    return f"pool-{pool_id}"
-
-
 @dataclass(frozen=True)
 class OpenPool:
     pool_id: UUID

@@ -18,9 +18,9 @@ from events.pooling import (
     PoolingEvent,
     ShippedLot,
 )
-from services.pooling.lines import progress_of, spread
-from services.pooling.pool_commands import PassLot, ReceiveLot, ReturnLot, Ship
-from services.pooling.pool_state import Pool, evolve
+from services.pooling.domain.lines import progress_of, spread
+from services.pooling.domain.pool_commands import PassLot, ReceiveLot, ReturnLot, Ship
+from services.pooling.domain.pool_state import Pool, evolve
 from shared.errors import Conflict, InvalidInput
 
 E = TypeVar("E", bound=PoolingEvent)

@@ -1,25 +1,18 @@
-"""What pooling's routes answer: pools, proposals, allocation requests, lots and unmatched demand."""
+"""What pooling's routes answer about a pool: the pool, its lines, suppliers and lots, and its consignment."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from uuid import UUID
 
 import msgspec
 
-from events.common import Money
 from events.pooling import (
-    AllocationPolicy,
-    AllocationProposed,
-    MonthQuantity,
-    ProposalExclusion,
-    ProposedSupply,
     SetAside,
     ShippedLot,
 )
-from services.pooling.lines import priority
-from services.pooling.pool_state import Pool
+from services.pooling.domain.lines import priority
+from services.pooling.domain.pool_state import Lot, Pool
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +78,18 @@ class PoolView(msgspec.Struct, frozen=True, kw_only=True):
     position: int = 0
 
 
+def lot_view(lot: Lot) -> LotView:
+    return LotView(
+        lot_id=lot.lot_id,
+        msme_id=lot.msme_id,
+        product_id=lot.product_id,
+        lot_code=lot.lot_code,
+        quantity=lot.quantity,
+        status=lot.status,
+        shipped=lot.shipped,
+    )
+
+
 def pool_view(state: Pool, version: int, position: int = 0) -> PoolView:
     assert state.pool_id is not None and state.standard_id is not None
     lines = [
@@ -114,18 +119,7 @@ def pool_view(state: Pool, version: int, position: int = 0) -> PoolView:
         )
         for s in sorted(state.suppliers.values(), key=lambda s: s.msme_id)
     ]
-    lots = [
-        LotView(
-            lot_id=lot.lot_id,
-            msme_id=lot.msme_id,
-            product_id=lot.product_id,
-            lot_code=lot.lot_code,
-            quantity=lot.quantity,
-            status=lot.status,
-            shipped=lot.shipped,
-        )
-        for lot in state.lots.values()
-    ]
+    lots = [lot_view(lot) for lot in state.lots.values()]
     return PoolView(
         id=state.pool_id,
         aggregator_org=state.aggregator_org,
@@ -171,79 +165,6 @@ class PoolSummary(msgspec.Struct, frozen=True, kw_only=True):
     version: int
 
 
-class ProposalView(msgspec.Struct, frozen=True, kw_only=True):
-    """The engine's proposal: who makes how many and why, who was left out and why, and what it could not cover."""
-
-    id: UUID
-    pool_id: UUID
-    status: str
-    open_quantity: int
-    allocated: int
-    shortfall: int
-    binding_reasons: list[str]
-    allocations: list[ProposedSupply]
-    excluded: list[ProposalExclusion]
-    set_aside: list[SetAside]
-    solver_status: str
-    mip_gap: float | None
-    objective: Decimal
-    policy: AllocationPolicy
-    trigger: str
-    request_ids: list[UUID]
-    proposed_at: datetime
-    version: int = 0
-    position: int = 0
-
-
-def proposal_view(
-    event: AllocationProposed, request_ids: list[UUID], version: int = 0, position: int = 0
-) -> ProposalView:
-    return ProposalView(
-        id=event.proposal_id,
-        pool_id=event.pool_id,
-        status="approved" if request_ids else "proposed",
-        open_quantity=event.open_quantity,
-        allocated=event.allocated,
-        shortfall=event.shortfall,
-        binding_reasons=event.binding_reasons,
-        allocations=event.allocations,
-        excluded=event.excluded,
-        set_aside=event.set_aside,
-        solver_status=event.status,
-        mip_gap=event.mip_gap,
-        objective=event.objective,
-        policy=event.policy,
-        trigger=event.trigger,
-        request_ids=request_ids,
-        proposed_at=event.at,
-        version=version,
-        position=position,
-    )
-
-
-class RequestView(msgspec.Struct, frozen=True, kw_only=True):
-    id: UUID
-    pool_id: UUID
-    aggregator_org: str
-    msme_id: UUID
-    product_id: UUID
-    hs_code: str
-    unit: str
-    quantity: int
-    plan: list[MonthQuantity]
-    unit_price: Money
-    status: str
-    reason: str
-    accepted: int
-    accepted_plan: list[MonthQuantity]
-    answer: str | None
-    expires_at: datetime
-    requested_at: datetime
-    answered_at: datetime | None
-    version: int
-    position: int = 0
-
-
 class ConsignmentView(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     pool_id: UUID
@@ -251,17 +172,3 @@ class ConsignmentView(msgspec.Struct, frozen=True, kw_only=True):
     partial: bool
     lots: list[ShippedLot]
     pool: PoolView
-
-
-class UnmatchedView(msgspec.Struct, frozen=True, kw_only=True):
-    order_id: UUID
-    line_id: UUID
-    buyer_org: str
-    hs_code: str
-    standard_id: UUID
-    standard_version: int
-    unit: str
-    quantity: int
-    required_by: date
-    reason: str
-    recorded_at: datetime

@@ -8,16 +8,13 @@ transaction, so it is never lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
 from events.pooling import AllocationReleased, PoolingEvent, SupplyBooked, SupplyReleased
-from services.pooling.capacity import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
-from services.pooling.pool import POOL, pool_stream
-from services.pooling.pool_commands import Book, Lapse, Release
-from services.pooling.requests import (
+from services.pooling.domain.allocation_request import (
     REQUEST,
     AcceptAllocation,
     AllocationRequest,
@@ -26,12 +23,14 @@ from services.pooling.requests import (
     ReleaseAllocation,
     WithdrawAllocation,
     check_answerable,
-    earliest,
     request_stream,
-    split_release,
 )
-from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
-from shared.errors import InvalidInput, NotFound
+from services.pooling.domain.capacity_ledger import LEDGER, CommitCapacity, ReleaseCapacity, capacity_stream
+from services.pooling.domain.pool import POOL, pool_stream
+from services.pooling.domain.pool_commands import Book, Lapse, Release
+from services.pooling.domain.request_plan import earliest, split_release, taken
+from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command, stream_lock_key
+from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.schedule import schedule
 
@@ -66,6 +65,33 @@ def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
     return request.pool_id, request.msme_id, request.product_id
 
 
+async def _lock(unit: UnitOfWork, store: EventStore, streams: Sequence[str]) -> None:
+    """Lock ``streams`` in sorted order for the rest of the unit's transaction, as ``run_command`` does."""
+    for stream_id in sorted(set(streams)):
+        await unit.connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+
+
+async def _load(
+    unit: UnitOfWork,
+    store: EventStore,
+    request_id: UUID,
+    answering_for: Collection[UUID] | None,
+    streams: Callable[[UUID, AllocationRequest], list[str]],
+) -> AllocationRequest:
+    """The request, read once in ``unit``, then the ``streams`` the command writes locked; 404 for an unknown
+    request or one to an MSME the caller does not answer for."""
+    request = await unit.load(REQUEST, request_stream(request_id))
+    if request.request_id is None or (answering_for is not None and request.msme_id not in answering_for):
+        raise NotFound(f"no allocation request {request_id}")
+    await _lock(unit, store, streams(request_id, request))
+    return request
+
+
+def _answer_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
+    """The streams answering without booking writes: the request and its pool."""
+    return [request_stream(request_id), pool_stream(_ids(request)[0])]
+
+
 def _booking_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
     """The streams booking or releasing a request's units writes: the request, its pool, each month's ledger."""
     pool_id, _, product_id = _ids(request)
@@ -81,34 +107,35 @@ async def accept(
     request_id: UUID,
     quantity: int | None,
     *,
+    answering_for: Collection[UUID] | None = None,
     by: str,
     at: datetime,
     metadata: Metadata,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, product_id = _ids(known)
-    streams = _booking_streams(request_id, known)
+    """Book the accepted units into the pool and each month's capacity ledger, or refuse with a 409.
+
+    ``answering_for`` names the MSMEs the caller answers for (None: any); another MSME's request is not found.
+    The request's stream is read once, in the unit of work, before the streams the booking writes are locked.
+    """
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await unit.load(REQUEST, request_stream(request_id))
+        request = await _load(unit, store, request_id, answering_for, _booking_streams)
+        pool_id, msme_id, product_id = _ids(request)
         check_answerable(request, at)
-        taken = request.quantity if quantity is None else quantity
-        if not 0 < taken <= request.quantity:
-            raise InvalidInput.of("quantity", f"must be between 1 and the {request.quantity} requested")
-        _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, taken, at))
+        take = taken(quantity, request.quantity)
+        _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, take, at))
         lines = tuple(_only(booked, SupplyBooked).lines)
-        after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(taken, lines, by, at))
-        for month in earliest(request.plan, taken):
+        after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(take, lines, by, at))
+        for month in earliest(request.plan, take):
             commit = CommitCapacity(product_id, msme_id, month.month, month.quantity, request_id, pool_id)
             await unit.execute(LEDGER, capacity_stream(product_id, month.month), commit)
-        if taken < request.quantity:
-            cause = f"MSME {msme_id} accepted {taken} of {request.quantity}"
+        if take < request.quantity:
+            cause = f"MSME {msme_id} accepted {take} of {request.quantity}"
             await reallocate_later(unit.connection, pool_id, cause)
         return after
 
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def decline(
@@ -119,31 +146,31 @@ async def decline(
     by: str,
     at: datetime,
     metadata: Metadata,
+    answering_for: Collection[UUID] | None = None,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, _ = _ids(known)
+    """Decline with a reason: the pool lets the request lapse and re-allocates its units."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await unit.load(REQUEST, request_stream(request_id))
+        request = await _load(unit, store, request_id, answering_for, _answer_streams)
+        pool_id, msme_id, _ = _ids(request)
         check_answerable(request, at)
         after, _ = await unit.execute(REQUEST, request_stream(request_id), DeclineAllocation(reason, by, at))
         await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "declined", reason, at))
         await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} declined {request.quantity}: {reason}")
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def expire(
     store: EventStore, request_id: UUID, *, at: datetime, metadata: Metadata, connection: Connection | None = None
 ) -> CommandOutcome[AllocationRequest]:
     """Expire a request that is still unanswered at ``at``; anything else is left as it is."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, _ = _ids(known)
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
+        known = await _load(unit, store, request_id, None, _answer_streams)
+        pool_id, msme_id, _ = _ids(known)
         after, expired = await unit.execute(REQUEST, request_stream(request_id), ExpireAllocation(at))
         if expired:
             reason = f"no answer by {known.expires_at.isoformat() if known.expires_at else 'the deadline'}"
@@ -153,8 +180,7 @@ async def expire(
             )
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def withdraw(
@@ -166,17 +192,16 @@ async def withdraw(
     metadata: Metadata,
     connection: Connection | None = None,
 ) -> CommandOutcome[AllocationRequest]:
-    known = await load_request(store, request_id, connection)
-    pool_id, _, _ = _ids(known)
+    """Withdraw a pending request (its pool no longer needs it); anything else is left as it is."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
+        pool_id = _ids(await _load(unit, store, request_id, None, _answer_streams))[0]
         after, withdrawn = await unit.execute(REQUEST, request_stream(request_id), WithdrawAllocation(reason, at))
         if withdrawn:
             await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "withdrawn", reason, at))
         return after
 
-    streams = [request_stream(request_id), pool_stream(pool_id)]
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)
 
 
 async def release(
@@ -191,12 +216,10 @@ async def release(
     connection: Connection | None = None,
 ) -> CommandOutcome[int]:
     """Give back up to ``quantity`` undelivered accepted units (of ``month`` only, if named); returns how many."""
-    known = await load_request(store, request_id, connection)
-    pool_id, msme_id, product_id = _ids(known)
-    streams = _booking_streams(request_id, known)
 
     async def work(unit: UnitOfWork) -> int:
-        request = await unit.load(REQUEST, request_stream(request_id))
+        request = await _load(unit, store, request_id, None, _booking_streams)
+        pool_id, msme_id, product_id = _ids(request)
         wanted, _ = split_release(request.accepted_plan, quantity, month)
         asked = sum(m.quantity for m in wanted)
         if not asked:
@@ -216,4 +239,4 @@ async def release(
         await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} gave back {given}: {reason}")
         return int(given)
 
-    return await run_command(store, work, metadata=metadata, connection=connection, lock_streams=streams)
+    return await run_command(store, work, metadata=metadata, connection=connection)

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from highspy._core import _Highs
 
-from services.pooling.allocation_offers import Offer
+from services.pooling.domain.allocation_offers import Offer
 
 RANDOM_SEED = 20_240_917
 _FEASIBLE = 2  # HiGHS solution status: a feasible point is available

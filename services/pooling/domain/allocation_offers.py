@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from services.pooling.allocation_model import (
+from services.pooling.domain.allocation_model import (
     Candidate,
     CostBreakdown,
     Demand,

@@ -30,7 +30,7 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.pooling.lines import Line, apply, rehome
+from services.pooling.domain.lines import Line, apply, rehome
 
 LotStatus = Literal["received", "passed", "returned"]
 T = TypeVar("T")

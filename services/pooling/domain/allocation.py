@@ -16,8 +16,8 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from decimal import Decimal
 
-from services.pooling.allocation_mip import solve
-from services.pooling.allocation_model import (
+from services.pooling.domain.allocation_mip import solve
+from services.pooling.domain.allocation_model import (
     Candidate,
     CostBreakdown,
     Demand,
@@ -31,7 +31,7 @@ from services.pooling.allocation_model import (
     ShortfallReason,
     Weights,
 )
-from services.pooling.allocation_offers import Offer, cost_breakdown, greedy_fill, msme_caps, screen
+from services.pooling.domain.allocation_offers import Offer, cost_breakdown, greedy_fill, msme_caps, screen
 
 __all__ = [
     "Candidate",

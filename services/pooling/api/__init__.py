@@ -1,0 +1,7 @@
+"""Pooling's HTTP routes, one module per resource."""
+
+from __future__ import annotations
+
+from services.pooling.api import allocation_requests, pools, proposals
+
+ROUTES = [*pools.ROUTES, *proposals.ROUTES, *allocation_requests.ROUTES]

@@ -1,0 +1,137 @@
+"""What clients send to pooling, with the bounds each field keeps to (a 400 or 422 names the field)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from events.pooling import AllocationPolicy, ExchangeRate
+from shared.bounds import Amount, Currency, Quantity, Rate, Version, documented
+from shared.errors import FieldError, InvalidInput
+
+DEFAULT_EXPIRY = 48 * 3600
+
+
+# --- pools ---
+
+
+class OpenPoolBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    hs_code: Annotated[str, msgspec.Meta(pattern=r"^\d{4,10}$", max_length=10, description="HS code, 4 to 10 digits")]
+    standard_id: UUID
+    standard_version: Version
+    unit: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9]{1,8}$", max_length=8, description="UN/ECE unit code, e.g. PCE")
+    ]
+    currency: Currency
+    consolidation_point: Annotated[
+        str, msgspec.Meta(min_length=2, max_length=100, description="a port (UN/LOCODE or name) or city")
+    ]
+    required_by: date | None = None
+    inspector_orgs: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=100), documented(max_length=100)]],
+        msgspec.Meta(max_length=20, description="third-party inspection organisations whose verdicts count"),
+    ] = []
+
+
+class AddDemandBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    order_id: UUID
+    line_id: UUID
+
+
+class LotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    msme_id: UUID
+    product_id: UUID | None = None
+    quantity: Quantity
+    lot_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    delivered_on: date
+
+
+class ShipBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partial: bool = False
+    consent_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+# --- allocation ---
+
+
+class WeightsBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    price: Rate = Decimal(1)
+    quality: Rate = Decimal(1)
+    logistics: Rate = Decimal(1)
+    handling: Rate = Decimal(1)
+
+
+class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The aggregator's rules for this run; money in the pool's currency."""
+
+    weights: WeightsBody = WeightsBody()
+    max_share: Rate | None = None
+    min_msmes: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
+    required_certifications: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=40), documented(max_length=40)]],
+        msgspec.Meta(max_length=20),
+    ] = []
+    allow_probation: bool = False
+    exchange_rates: Annotated[dict[Currency, Rate], msgspec.Meta(max_length=50)] = {}
+    rejection_penalty_per_unit: Amount = Decimal(0)
+    logistics_rate_per_unit_km: Rate = Decimal(0)
+    handling_cost_per_msme: Amount = Decimal(0)
+    time_limit_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    mip_gap: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.01
+    send: bool = False
+    expires_in: Annotated[int, msgspec.Meta(ge=1, le=90 * 86400, description="seconds")] = DEFAULT_EXPIRY
+
+
+class ApproveBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expires_in: Annotated[int, msgspec.Meta(ge=1, le=90 * 86400, description="seconds")] | None = None
+
+
+def policy_of(body: AllocateBody) -> AllocationPolicy:
+    """The body's rules, refusing (422) every negative weight or cost, share outside (0, 1] or rate ≤ 0."""
+    errors: list[FieldError] = []
+    for name in ("price", "quality", "logistics", "handling"):
+        if getattr(body.weights, name) < 0:
+            errors.append(FieldError(f"weights.{name}", "must not be negative"))
+    for name in ("rejection_penalty_per_unit", "logistics_rate_per_unit_km", "handling_cost_per_msme"):
+        if getattr(body, name) < 0:
+            errors.append(FieldError(name, "must not be negative"))
+    if body.max_share is not None and not 0 < body.max_share <= 1:
+        errors.append(FieldError("max_share", "must be more than 0 and at most 1"))
+    errors += [FieldError(f"exchange_rates.{c}", "must be positive") for c, r in body.exchange_rates.items() if r <= 0]
+    if errors:
+        raise InvalidInput(errors)
+    return AllocationPolicy(
+        price_weight=body.weights.price,
+        quality_weight=body.weights.quality,
+        logistics_weight=body.weights.logistics,
+        handling_weight=body.weights.handling,
+        max_share=body.max_share,
+        min_msmes=body.min_msmes,
+        required_certifications=sorted(set(body.required_certifications)),
+        allow_probation=body.allow_probation,
+        exchange_rates=[ExchangeRate(currency=c, rate=r) for c, r in sorted(body.exchange_rates.items())],
+        rejection_penalty_per_unit=body.rejection_penalty_per_unit,
+        logistics_rate_per_unit_km=body.logistics_rate_per_unit_km,
+        handling_cost_per_msme=body.handling_cost_per_msme,
+        time_limit_s=body.time_limit_s,
+        mip_gap=body.mip_gap,
+        expires_in_s=body.expires_in,
+    )
+
+
+# --- allocation requests ---
+
+
+class AcceptBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Accept all (no quantity) or part of the request; a part keeps the earliest months of the plan."""
+
+    quantity: Quantity | None = None
+
+
+class DeclineBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
