@@ -29,7 +29,7 @@ from services.pooling.domain.capacity_ledger import LEDGER, CommitCapacity, Rele
 from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import Book, Lapse, Release
 from services.pooling.domain.request_plan import earliest, split_release, taken
-from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command, stream_lock_key
+from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata
 from shared.schedule import schedule
@@ -67,8 +67,7 @@ def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
 
 async def _lock(unit: UnitOfWork, store: EventStore, streams: Sequence[str]) -> None:
     """Lock ``streams`` in sorted order for the rest of the unit's transaction, as ``run_command`` does."""
-    for stream_id in sorted(set(streams)):
-        await unit.connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(store.schema, stream_id))
+    await store.lock_streams(streams, connection=unit.connection)
 
 
 async def _load(
