@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 
 from events.pooling import CODEC, PoolOpened
+from services.pooling.domain.pool import pool_stream
 from services.pooling.handlers import _just_opened
-from services.pooling.pool import pool_stream
-from services.pooling.projections import POOLING_VIEWS
-from services.pooling.supply import ConfirmedLine
+from services.pooling.read.projections import POOLING_VIEWS
+from services.pooling.use_cases.supply import ConfirmedLine
 from shared.consumer import HandlerContext
 from shared.eventstore import EventStore
 from shared.ids import new_id
