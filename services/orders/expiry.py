@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from services.orders.order import ORDER, ExpireQuote, order_stream
+from services.orders.domain.order import ORDER, ExpireQuote, order_stream
 from shared.decider import run_command
 from shared.eventstore import Connection, Metadata
 from shared.schedule import DueAction, run_due_actions

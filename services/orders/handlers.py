@@ -20,13 +20,14 @@ from events.pooling import CODEC as POOLING
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected
-from services.orders.history import happened_at
-from services.orders.milestones import due_milestones
-from services.orders.order import ORDER, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, covered_since, progress_of
-from services.orders.projections import orders
-from services.orders.supply_progress import apply_pool_event
-from services.orders.supply_records import (
+from services.orders.domain.history import happened_at
+from services.orders.domain.milestones import due_milestones
+from services.orders.domain.order import ORDER, OrderEvent, order_stream
+from services.orders.domain.timeline import TOLD, orders_named
+from services.orders.read.progress import PROGRESS_CHANNEL, covered_since, progress_of
+from services.orders.read.projections import orders
+from services.orders.read.supply_progress import apply_pool_event
+from services.orders.read.supply_records import (
     add_to_timeline,
     keep_certification,
     keep_lot,
@@ -34,7 +35,6 @@ from services.orders.supply_records import (
     keep_product,
     keep_verdict,
 )
-from services.orders.timeline import TOLD, orders_named
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection, Metadata

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from events.common import Money
 from events.orders import OrderLine, QuotedLine
-from services.orders.order import ORDER, Order, OrderCommand, OrderEvent, QuoteOrder, RequestOrder
+from services.orders.domain.order import ORDER, Order, OrderCommand, OrderEvent, QuoteOrder, RequestOrder
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 ORDER_ID = UUID("01900000-0000-7000-8000-000000000001")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from events.orders import BuyerRegistered, Contact
-from services.orders.buyer import BUYER, RegisterBuyer
+from services.orders.domain.buyer import BUYER, RegisterBuyer
 from shared.errors import Conflict, InvalidInput
 from tests.unit.orders.fixtures import NOW
 

@@ -16,7 +16,7 @@ from events.orders import (
     OrderShipped,
     QuoteExpired,
 )
-from services.orders.order import (
+from services.orders.domain.order import (
     CancelOrder,
     ConfirmOrder,
     ExpireQuote,

@@ -9,7 +9,7 @@ import pytest
 
 from events.common import Money
 from events.orders import OrderConfirmed, OrderQuoted, QuotedLine, QuoteExpired
-from services.orders.order import ConfirmOrder, ExpireQuote, QuoteOrder
+from services.orders.domain.order import ConfirmOrder, ExpireQuote, QuoteOrder
 from shared.errors import Conflict, InvalidInput
 from tests.unit.orders.fixtures import AGGREGATOR, BASKETS, NOW, TRAYS, history, quote, request, state, then, usd
 

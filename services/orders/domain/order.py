@@ -27,7 +27,7 @@ from events.orders import (
     OrderState,
     QuoteExpired,
 )
-from services.orders.order_commands import (
+from services.orders.domain.order_commands import (
     CancelOrder,
     ConfirmOrder,
     ExpireQuote,
@@ -39,8 +39,8 @@ from services.orders.order_commands import (
     RequestOrder,
     StartProduction,
 )
-from services.orders.order_state import LIFECYCLE, Cancellation, Order, OrderEvent, Quote, evolve, order_stream
-from services.orders.rules import order_errors, quote_errors
+from services.orders.domain.order_rules import order_errors, quote_errors
+from services.orders.domain.order_state import LIFECYCLE, Cancellation, Order, OrderEvent, Quote, evolve, order_stream
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput
 

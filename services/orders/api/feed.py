@@ -24,11 +24,11 @@ import asyncpg
 import msgspec
 from litestar.response import ServerSentEventMessage
 
-from services.orders.access import can_see_order
-from services.orders.line_progress import LineProgress
-from services.orders.order import ORDER, Order, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, progress_of
-from services.orders.views import order_view
+from services.orders.domain.access import can_see_order
+from services.orders.domain.line_progress import LineProgress
+from services.orders.domain.order import ORDER, Order, OrderEvent, order_stream
+from services.orders.read.progress import PROGRESS_CHANNEL, progress_of
+from services.orders.read.views import order_view
 from shared.auth import Principal
 from shared.service import ServiceContext
 

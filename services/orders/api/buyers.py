@@ -10,10 +10,10 @@ from litestar import Request, Response, get, post
 from litestar.params import JSONBody, PathParameter
 
 from events.orders import Contact
-from services.orders.buyer import BUYER, Buyer, RegisterBuyer, buyer_stream
-from services.orders.projections import buyers
-from services.orders.requests import BuyerIn
-from services.orders.views import BuyerView, buyer_view
+from services.orders.api.bodies import BuyerIn
+from services.orders.domain.buyer import BUYER, Buyer, RegisterBuyer, buyer_stream
+from services.orders.read.projections import buyers
+from services.orders.read.views import BuyerView, buyer_view
 from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, wait_for_position
 from shared.auth import Role
 from shared.decider import run_command

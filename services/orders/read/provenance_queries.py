@@ -9,16 +9,7 @@ import asyncpg
 import msgspec
 import sqlalchemy as sa
 
-from services.orders.flow_tables import (
-    certifications,
-    consignments,
-    lot_inspections,
-    lot_lines,
-    lots,
-    msmes,
-    product_versions,
-)
-from services.orders.provenance import (
+from services.orders.read.provenance import (
     CertificationRow,
     ConsignmentRow,
     InspectionRow,
@@ -27,6 +18,15 @@ from services.orders.provenance import (
     MsmeRow,
     ProductRow,
     Supply,
+)
+from services.orders.read.tables import (
+    certifications,
+    consignments,
+    lot_inspections,
+    lot_lines,
+    lots,
+    msmes,
+    product_versions,
 )
 from shared.sql import fetch
 

@@ -10,12 +10,12 @@ from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
-from services.orders.access import can_see
-from services.orders.projections import decode_order, orders
-from services.orders.provenance import assemble
-from services.orders.provenance_csv import provenance_csv
-from services.orders.provenance_queries import load_supply
-from services.orders.provenance_views import OrderProvenance
+from services.orders.domain.access import can_see
+from services.orders.read.projections import decode_order, orders
+from services.orders.read.provenance import assemble
+from services.orders.read.provenance_csv import provenance_csv
+from services.orders.read.provenance_queries import load_supply
+from services.orders.read.provenance_views import OrderProvenance
 from shared.api import Caller, Context, WaitFor, wait_for_position
 from shared.auth import Principal, Role
 from shared.errors import NotFound

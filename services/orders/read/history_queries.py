@@ -18,10 +18,10 @@ import sqlalchemy as sa
 
 from events.pooling import CODEC as POOLING
 from events.quality import ClassPlan
-from services.orders.flow_tables import lot_inspections, lot_lines, order_timeline
-from services.orders.supply_records import lot_codes, msme_names
-from services.orders.timeline import pooling_summary, verdict_summary
-from services.orders.views import HistoryItem
+from services.orders.domain.timeline import pooling_summary, verdict_summary
+from services.orders.read.supply_records import lot_codes, msme_names
+from services.orders.read.tables import lot_inspections, lot_lines, order_timeline
+from services.orders.read.views import HistoryItem
 from shared.eventstore import Connection
 from shared.sql import fetch
 

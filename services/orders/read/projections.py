@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from events.base import Event
 from events.orders import BuyerRegistered, OrderRequested
-from services.orders.order import ORDER, Order, OrderEvent
+from services.orders.domain.order import ORDER, Order, OrderEvent
 from shared.eventstore import Connection, RecordedEvent
 from shared.migrations import Migration, tables_ddl
 from shared.projection import Projection, Tables
@@ -63,7 +63,7 @@ order_lines_progress = sa.Table(
     sa.Column("passed_since", sa.DateTime(timezone=True)),
     sa.Column("shipped_since", sa.DateTime(timezone=True)),
 )
-"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.progress``).
+"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.read.progress``).
 
 ``<measure>_since`` is when the measure last reached the line's demand (null while below it), by the time of
 the pool's event, so an order's milestones are dated by its lines' own times, not by when orders heard of them.

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import LotAccepted, LotRejected
-from services.orders.flow_tables import (
+from services.orders.read.tables import (
     certifications,
     consignments,
     lot_inspections,

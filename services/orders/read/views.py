@@ -10,9 +10,9 @@ import msgspec
 
 from events.common import Money
 from events.orders import Contact, Incoterm, OrderState
-from services.orders.buyer import Buyer
-from services.orders.line_progress import NO_PROGRESS, LineProgress
-from services.orders.order import Cancellation, Order
+from services.orders.domain.buyer import Buyer
+from services.orders.domain.line_progress import NO_PROGRESS, LineProgress
+from services.orders.domain.order import Cancellation, Order
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,11 +12,10 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.orders import OrderState
-from services.orders.access import can_see, can_see_order
-from services.orders.buyer import BUYER, buyer_stream
-from services.orders.expiry import QUOTE_EXPIRY
-from services.orders.flow_tables import PUBLISHED_STANDARDS
-from services.orders.order import (
+from services.orders.api.bodies import CancelIn, OrderIn, QuoteIn
+from services.orders.domain.access import can_see, can_see_order
+from services.orders.domain.buyer import BUYER, buyer_stream
+from services.orders.domain.order import (
     ORDER,
     CancelOrder,
     ConfirmOrder,
@@ -27,10 +26,11 @@ from services.orders.order import (
     RequestOrder,
     order_stream,
 )
-from services.orders.progress import progress_of
-from services.orders.projections import decode_order, orders
-from services.orders.requests import CancelIn, OrderIn, QuoteIn
-from services.orders.views import OrderSummary, OrderView, order_view
+from services.orders.expiry import QUOTE_EXPIRY
+from services.orders.read.progress import progress_of
+from services.orders.read.projections import decode_order, orders
+from services.orders.read.tables import PUBLISHED_STANDARDS
+from services.orders.read.views import OrderSummary, OrderView, order_view
 from shared.api import (
     Caller,
     Context,

@@ -9,12 +9,12 @@ from litestar import Request, get
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
 
-from services.orders.access import can_see_order
-from services.orders.feed import order_changes
-from services.orders.history import happened_at, summarise
-from services.orders.history_queries import told_by_others
-from services.orders.order import ORDER, Order, OrderEvent, order_stream
-from services.orders.views import HistoryItem, OrderHistory
+from services.orders.api.feed import order_changes
+from services.orders.domain.access import can_see_order
+from services.orders.domain.history import happened_at, summarise
+from services.orders.domain.order import ORDER, Order, OrderEvent, order_stream
+from services.orders.read.history_queries import told_by_others
+from services.orders.read.views import HistoryItem, OrderHistory
 from shared.api import Caller, Context
 from shared.auth import Principal, Role
 from shared.bounds import MAX_INTEGER
