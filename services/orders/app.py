@@ -7,10 +7,12 @@ from services.orders.api import ROUTES
 from services.orders.api.feed import listen_for_changes
 from services.orders.expiry import quote_expiry_worker
 from services.orders.handlers import CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS
-from services.orders.read.projections import LINE_COVERAGE_TIMES, MIGRATIONS, ORDERS_PROJECTION
+from services.orders.read.projections import ORDERS_PROJECTION
 from services.orders.read.tables import (
     FLOW_MIGRATION,
+    LINE_COVERAGE_TIMES,
     LOT_DECIDED_BY,
+    MIGRATIONS,
     PUBLISHED_STANDARDS,
     TIMELINE_TOLD_WHEN_READ,
 )

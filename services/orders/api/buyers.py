@@ -4,41 +4,29 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
-import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import JSONBody, PathParameter
 
-from events.orders import Contact
+from services.orders import commands
+from services.orders.api.answers import stored
 from services.orders.api.bodies import BuyerIn
-from services.orders.domain.buyer import BUYER, Buyer, RegisterBuyer, buyer_stream
-from services.orders.read.projections import buyers
-from services.orders.read.views import BuyerView, buyer_view
+from services.orders.domain.buyer import RegisterBuyer
+from services.orders.read.queries import find_buyer
+from services.orders.read.views import BuyerView
 from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, wait_for_position
 from shared.auth import Role
-from shared.decider import run_command
-from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.eventstore import Connection
+from shared.guards import allow
 from shared.problems import problem_responses
-from shared.sql import fetchrow
-
-_contacts = msgspec.json.Decoder(list[Contact])
-_users = msgspec.json.Decoder(list[str])
 
 
-@post("/buyers", responses=problem_responses(400, 401, 403, 409, 415, 422))
+@post("/buyers", guards=[allow(Role.BUYER)], responses=problem_responses(409))
 async def register_buyer(
     data: JSONBody[BuyerIn], request: Request[Any, Any, Any], principal: Caller, ctx: Context
-) -> Response[Any]:
+) -> Response[BuyerView]:
     """Register a buyer organisation: the caller's own, or any when an admin names ``org``."""
-    principal.require(Role.BUYER)
-    org = data.org or principal.org
-    if org != principal.org and not principal.is_admin:
-        raise Forbidden("a buyer can only register its own organisation")
-    if not data.contacts:
-        raise InvalidInput.of("contacts", "name at least one contact")
     command = RegisterBuyer(
-        org=org,
+        org=data.org or principal.org,
         name=data.name,
         country=data.country,
         contacts=tuple(c.contact() for c in data.contacts),
@@ -47,20 +35,13 @@ async def register_buyer(
     )
 
     async def work(connection: Connection | None) -> tuple[int, Any]:
-        outcome = await run_command(
-            ctx.store,
-            lambda unit: unit.execute(BUYER, buyer_stream(org), command),
-            metadata=command_metadata(request, principal),
-            connection=connection,
-        )
-        buyer: Buyer = outcome.value[0]
-        return 201, buyer_view(buyer, outcome.versions[buyer_stream(org)], outcome.position)
+        metadata = command_metadata(request, principal)
+        return 201, await commands.register_buyer(ctx, principal, command, metadata, connection)
 
-    stored = await idempotent(ctx, request, principal, work)
-    return Response(content=stored.body, status_code=stored.status, media_type="application/json")
+    return stored(await idempotent(ctx, request, principal, work), BuyerView)
 
 
-@get("/buyers/{org:str}", responses=problem_responses(401, 404, 422))
+@get("/buyers/{org:str}")
 async def get_buyer(
     org: Annotated[str, PathParameter(max_length=100)],
     principal: Caller,
@@ -69,17 +50,7 @@ async def get_buyer(
 ) -> BuyerView:
     """A buyer organisation, to its own members and admins."""
     await wait_for_position(ctx, wait_for)
-    row = await fetchrow(ctx.pool, sa.select(buyers).where(buyers.c.org == org))
-    if row is None or (row["org"] != principal.org and not principal.is_admin):
-        raise NotFound(f"no buyer organisation {org}")
-    return BuyerView(
-        id=row["org"],
-        name=row["name"],
-        country=row["country"],
-        contacts=_contacts.decode(row["contacts"]),
-        users=_users.decode(row["users"]),
-        version=row["version"],
-    )
+    return await find_buyer(ctx.pool, principal, org)
 
 
 BUYER_ROUTES = [register_buyer, get_buyer]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from services.orders.domain.line_progress import MEASURES, NO_PROGRESS, LineProgress, Measure
-from services.orders.read.projections import order_lines_progress
+from services.orders.read.tables import order_lines_progress
 from shared.eventstore import Connection
 from shared.sql import execute, fetch
 

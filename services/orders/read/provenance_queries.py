@@ -18,7 +18,10 @@ from services.orders.read.provenance import (
     MsmeRow,
     ProductRow,
     Supply,
+    assemble,
 )
+from services.orders.read.provenance_views import OrderProvenance
+from services.orders.read.queries import visible_order
 from services.orders.read.tables import (
     certifications,
     consignments,
@@ -28,6 +31,7 @@ from services.orders.read.tables import (
     msmes,
     product_versions,
 )
+from shared.auth import Principal
 from shared.sql import fetch
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -83,3 +87,9 @@ async def load_supply(db: asyncpg.Pool, order_id: UUID) -> Supply:
             )
         },
     )
+
+
+async def provenance_of(db: asyncpg.Pool, principal: Principal, order_id: UUID) -> OrderProvenance:
+    """The provenance of an order the caller may see (404 otherwise)."""
+    order, _ = await visible_order(db, principal, order_id)
+    return assemble(order, await load_supply(db, order_id))

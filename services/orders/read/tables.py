@@ -1,4 +1,5 @@
-"""What orders keeps of other services' events: the supply behind each order line and what touched the order.
+"""Orders' tables: its read models, and what it keeps of other services' events (the supply behind each order
+line and what touched the order).
 
 Written by orders' subscriptions (``services.orders.handlers``) in the inbox transaction of each event, so
 each event counts once. Catalog gives MSMEs, certifications and products (with origin plots); pooling gives
@@ -13,7 +14,75 @@ from sqlalchemy.dialects.postgresql import JSONB
 from shared.migrations import Migration, tables_ddl
 from shared.published_standards import PublishedStandards
 
+read_models = sa.MetaData(schema="orders")
+"""Orders' own read models, fed by its projection."""
+
+buyers = sa.Table(
+    "buyers",
+    read_models,
+    sa.Column("org", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.Text, nullable=False),
+    sa.Column("contacts", JSONB, nullable=False),
+    sa.Column("users", JSONB, nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    read_models,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("buyer_org", sa.Text, nullable=False),
+    sa.Column("aggregator_org", sa.Text),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("required_by", sa.Date, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", JSONB, nullable=False),
+    sa.Index("orders_by_buyer", "buyer_org", "id"),
+    sa.Index("orders_by_aggregator", "aggregator_org", "id"),
+    sa.Index("orders_by_state", "state", "id"),
+)
+"""One row per order; ``document`` is the order's full state, ``buyer_org``/``aggregator_org`` the ownership map."""
+
+order_lines_progress = sa.Table(
+    "order_lines_progress",
+    read_models,
+    sa.Column("order_id", sa.Uuid, primary_key=True),
+    sa.Column("line_id", sa.Uuid, primary_key=True),
+    sa.Column("allocated", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("accepted", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("delivered", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("passed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("shipped", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("accepted_since", sa.DateTime(timezone=True)),
+    sa.Column("passed_since", sa.DateTime(timezone=True)),
+    sa.Column("shipped_since", sa.DateTime(timezone=True)),
+)
+"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.read.progress``).
+
+``<measure>_since`` is when the measure last reached the line's demand (null while below it), by the time of
+the pool's event, so an order's milestones are dated by its lines' own times, not by when orders heard of them.
+"""
+
+
+MIGRATIONS = [
+    Migration("0001_read_models", lambda schema: tables_ddl(read_models)),
+]
+LINE_COVERAGE_TIMES = Migration(
+    "0005_line_coverage_times",
+    lambda schema: [
+        f"ALTER TABLE {order_lines_progress.schema}.order_lines_progress "
+        f"ADD COLUMN IF NOT EXISTS {measure}_since timestamptz"
+        for measure in ("accepted", "passed", "shipped")
+    ],
+)
+
 metadata = sa.MetaData(schema="orders")
+"""What orders keeps of other services' events, fed by its subscriptions."""
 PUBLISHED_STANDARDS = PublishedStandards("orders")
 """The standards quality has published, which order lines may name."""
 
