@@ -78,9 +78,5 @@ def history(*commands: OrderCommand) -> list[OrderEvent]:
     return events
 
 
-def then(given: Sequence[OrderEvent], when: OrderCommand) -> list[OrderEvent]:
-    return list(ORDER.decide(when, ORDER.fold(given)))
-
-
 def state(given: Sequence[OrderEvent]) -> Order:
     return ORDER.fold(given)
