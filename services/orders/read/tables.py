@@ -81,14 +81,14 @@ LINE_COVERAGE_TIMES = Migration(
     ],
 )
 
-metadata = sa.MetaData(schema="orders")
+kept_from_others = sa.MetaData(schema="orders")
 """What orders keeps of other services' events, fed by its subscriptions."""
 PUBLISHED_STANDARDS = PublishedStandards("orders")
 """The standards quality has published, which order lines may name."""
 
 line_requests = sa.Table(
     "line_requests",
-    metadata,
+    kept_from_others,
     sa.Column("request_id", sa.Uuid, primary_key=True),
     sa.Column("line_id", sa.Uuid, primary_key=True),
     sa.Column("order_id", sa.Uuid, nullable=False),
@@ -99,7 +99,7 @@ line_requests = sa.Table(
 
 msmes = sa.Table(
     "msmes",
-    metadata,
+    kept_from_others,
     sa.Column("msme_id", sa.Uuid, primary_key=True),
     sa.Column("org", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
@@ -111,7 +111,7 @@ msmes = sa.Table(
 
 certifications = sa.Table(
     "certifications",
-    metadata,
+    kept_from_others,
     sa.Column("certification_id", sa.Uuid, primary_key=True),
     sa.Column("msme_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
@@ -125,7 +125,7 @@ certifications = sa.Table(
 
 product_versions = sa.Table(
     "product_versions",
-    metadata,
+    kept_from_others,
     sa.Column("product_id", sa.Uuid, primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("msme_id", sa.Uuid, nullable=False),
@@ -140,7 +140,7 @@ product_versions = sa.Table(
 
 lots = sa.Table(
     "lots",
-    metadata,
+    kept_from_others,
     sa.Column("lot_id", sa.Uuid, primary_key=True),
     sa.Column("pool_id", sa.Uuid, nullable=False),
     sa.Column("msme_id", sa.Uuid, nullable=False),
@@ -160,7 +160,7 @@ lots = sa.Table(
 
 lot_lines = sa.Table(
     "lot_lines",
-    metadata,
+    kept_from_others,
     sa.Column("lot_id", sa.Uuid, primary_key=True),
     sa.Column("line_id", sa.Uuid, primary_key=True),
     sa.Column("order_id", sa.Uuid, nullable=False),
@@ -171,7 +171,7 @@ lot_lines = sa.Table(
 
 consignments = sa.Table(
     "consignments",
-    metadata,
+    kept_from_others,
     sa.Column("consignment_id", sa.Uuid, primary_key=True),
     sa.Column("pool_id", sa.Uuid, nullable=False),
     sa.Column("aggregator_org", sa.Text, nullable=False),
@@ -184,7 +184,7 @@ consignments = sa.Table(
 
 lot_inspections = sa.Table(
     "lot_inspections",
-    metadata,
+    kept_from_others,
     sa.Column("inspection_id", sa.Uuid, primary_key=True),
     sa.Column("event_id", sa.Uuid, nullable=False),
     sa.Column("lot_id", sa.Uuid, nullable=False),
@@ -210,7 +210,7 @@ lot_inspections = sa.Table(
 
 order_timeline = sa.Table(
     "order_timeline",
-    metadata,
+    kept_from_others,
     sa.Column("order_id", sa.Uuid, primary_key=True),
     sa.Column("event_id", sa.Uuid, primary_key=True),
     sa.Column("service", sa.Text, nullable=False),
@@ -228,7 +228,7 @@ history is read, with the MSME names and lot codes known then, so the words do n
 or pooling's event arrived first; ``summary`` holds the words of rows kept before events were (no ``data``).
 Quality's verdicts are not kept here: the history reads them from ``lot_inspections`` through ``lot_lines``."""
 
-FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(metadata))
+FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(kept_from_others))
 LOT_DECIDED_BY = Migration(
     "0003_lot_decided_by", lambda schema: [f"ALTER TABLE {lots.schema}.lots ADD COLUMN IF NOT EXISTS decided_by uuid"]
 )
