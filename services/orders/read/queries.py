@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -12,11 +11,12 @@ import sqlalchemy as sa
 
 from events.orders import Contact, OrderState
 from services.orders.domain.access import can_see, can_see_order
+from services.orders.domain.buyer import Buyer
 from services.orders.domain.order import ORDER, Order, OrderEvent, order_stream
 from services.orders.read.progress import progress_of
 from services.orders.read.projections import decode_order
 from services.orders.read.tables import buyers, orders
-from services.orders.read.views import BuyerView, OrderSummary, OrderView, order_view
+from services.orders.read.views import BuyerView, OrderSummary, OrderView, buyer_view, order_summary, order_view
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.eventstore import RecordedEvent
@@ -64,23 +64,7 @@ async def list_orders(
     if after is not None:
         query = query.where(orders.c.id > after[0])
     rows = await fetch(db, query)
-    return BY_ID.page(rows, limit, _summary, lambda order: (order.id,))
-
-
-def _summary(row: Any) -> OrderSummary:
-    order = decode_order(row["document"])
-    return OrderSummary(
-        id=row["id"],
-        buyer_org=row["buyer_org"],
-        aggregator_org=row["aggregator_org"],
-        state=row["state"],
-        lines=len(order.lines),
-        incoterm=order.incoterm,
-        destination_country=order.destination_country,
-        required_by=row["required_by"],
-        requested_at=row["requested_at"],
-        version=row["version"],
-    )
+    return BY_ID.page(rows, limit, order_summary, lambda order: (order.id,))
 
 
 async def visible_order(db: asyncpg.Pool, principal: Principal, order_id: UUID) -> tuple[Order, int]:
@@ -114,11 +98,11 @@ async def find_buyer(db: asyncpg.Pool, principal: Principal, org: str) -> BuyerV
     row = await fetchrow(db, sa.select(buyers).where(buyers.c.org == org))
     if row is None or (row["org"] != principal.org and not principal.is_admin):
         raise NotFound(f"no buyer organisation {org}")
-    return BuyerView(
-        id=row["org"],
+    buyer = Buyer(
+        org=row["org"],
         name=row["name"],
         country=row["country"],
-        contacts=_contacts.decode(row["contacts"]),
-        users=_users.decode(row["users"]),
-        version=row["version"],
+        contacts=tuple(_contacts.decode(row["contacts"])),
+        users=tuple(_users.decode(row["users"])),
     )
+    return buyer_view(buyer, row["version"])
