@@ -53,16 +53,17 @@ async def register_buyer(
     return buyer_view(buyer, outcome.versions[stream], outcome.position)
 
 
-async def request_order(
-    ctx: ServiceContext,
-    command: RequestOrder,
-    standards: list[StandardUse],
-    metadata: Metadata,
-    connection: Connection | None,
-) -> OrderView:
-    """Request quotes for a bulk order of a registered buyer, whose lines name standards quality has published."""
+async def refuse_unpublished_standards(ctx: ServiceContext, standards: list[StandardUse]) -> None:
+    """422 naming each line whose standard quality has not published. It may wait a moment for quality's news,
+    so it runs before ``request_order``, outside the transaction that records an ``Idempotency-Key``."""
     if errors := await PUBLISHED_STANDARDS.refusals(ctx.pool, standards):
         raise InvalidInput(errors)
+
+
+async def request_order(
+    ctx: ServiceContext, command: RequestOrder, metadata: Metadata, connection: Connection | None
+) -> OrderView:
+    """Request quotes for a bulk order of a registered buyer organisation."""
     stream = order_stream(command.order_id)
 
     async def decide(unit: UnitOfWork) -> Order:

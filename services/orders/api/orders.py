@@ -57,6 +57,7 @@ async def request_order(
     data: JSONBody[OrderIn], request: AnyRequest, principal: Caller, ctx: Context
 ) -> Response[OrderView]:
     """Request quotes for a bulk order (honours ``Idempotency-Key``)."""
+    await commands.refuse_unpublished_standards(ctx, data.standards())
     order_id = new_id()
     command = RequestOrder(
         order_id=order_id,
@@ -74,7 +75,7 @@ async def request_order(
 
     async def work(connection: Connection | None) -> tuple[int, Any]:
         metadata = order_metadata(request, principal, order_id)
-        return 201, await commands.request_order(ctx, command, data.standards(), metadata, connection)
+        return 201, await commands.request_order(ctx, command, metadata, connection)
 
     return stored(await idempotent(ctx, request, principal, work), OrderView)
 

@@ -1,4 +1,4 @@
-"""Writing what orders keeps of catalog, pooling and quality (``flow_tables``), in the handler's transaction."""
+"""Writing what orders keeps of catalog, pooling and quality (``read.tables``), in the handler's transaction."""
 
 from __future__ import annotations
 
