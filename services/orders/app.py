@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from events.orders import CODEC
-from services.orders.api_buyers import BUYER_ROUTES
-from services.orders.api_feed import FEED_ROUTES
-from services.orders.api_orders import ORDER_ROUTES
-from services.orders.api_provenance import PROVENANCE_ROUTES
+from services.orders.api import ROUTES
+from services.orders.api.feed import listen_for_changes
 from services.orders.expiry import quote_expiry_worker
-from services.orders.feed import listen_for_changes
-from services.orders.flow_tables import (
+from services.orders.handlers import CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS
+from services.orders.read.projections import ORDERS_PROJECTION
+from services.orders.read.tables import (
     FLOW_MIGRATION,
+    LINE_COVERAGE_TIMES,
     LOT_DECIDED_BY,
+    MIGRATIONS,
     PUBLISHED_STANDARDS,
     TIMELINE_TOLD_WHEN_READ,
 )
-from services.orders.handlers import CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS
-from services.orders.projections import LINE_COVERAGE_TIMES, MIGRATIONS, ORDERS_PROJECTION
 from shared.service import Service
 
 service = Service(
     name="orders",
     codec=CODEC,
-    routes=[*BUYER_ROUTES, *ORDER_ROUTES, *FEED_ROUTES, *PROVENANCE_ROUTES],
+    routes=ROUTES,
     migrations=[
         *MIGRATIONS,
         FLOW_MIGRATION,

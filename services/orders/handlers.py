@@ -20,13 +20,13 @@ from events.pooling import CODEC as POOLING
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected
-from services.orders.history import happened_at
-from services.orders.milestones import due_milestones
-from services.orders.order import ORDER, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, covered_since, progress_of
-from services.orders.projections import orders
-from services.orders.supply_progress import apply_pool_event
-from services.orders.supply_records import (
+from services.orders.commands import advance_order
+from services.orders.domain.history import happened_at
+from services.orders.domain.order import OrderEvent
+from services.orders.domain.timeline import TOLD, orders_named
+from services.orders.read.progress import PROGRESS_CHANNEL
+from services.orders.read.supply_progress import apply_pool_event
+from services.orders.read.supply_records import (
     add_to_timeline,
     keep_certification,
     keep_lot,
@@ -34,9 +34,8 @@ from services.orders.supply_records import (
     keep_product,
     keep_verdict,
 )
-from services.orders.timeline import TOLD, orders_named
+from services.orders.read.tables import orders
 from shared.consumer import Delivery, HandlerContext, Subscription
-from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection, Metadata
 from shared.sql import fetch
 
@@ -113,27 +112,15 @@ async def _tell(hctx: HandlerContext, delivery: Delivery) -> None:
 
 
 async def _advance(hctx: HandlerContext, delivery: Delivery, order_id: UUID) -> None:
-    """Move the order to the milestone its supply has reached (each command is a no-op once reached)."""
     event = delivery.event
     consignment_id = event.consignment_id if isinstance(event, ConsignmentShipped) else None
-    stream = order_stream(order_id)
-
-    async def work(unit: UnitOfWork) -> None:
-        order = await unit.load(ORDER, stream)
-        if order.state is None:
-            return
-        progress = await progress_of(unit.connection, order_id)
-        since = await covered_since(unit.connection, order_id)
-        for command in due_milestones(order, progress, _at(delivery), consignment_id, since):
-            await unit.execute(ORDER, stream, command)
-
     metadata = Metadata(
         correlation_id=str(order_id),
         causation_id=str(delivery.event_id),
         actor=SAGA,
         command_id=f"{SAGA}:{delivery.event_id}:{order_id}",
     )
-    await run_command(hctx.store, work, metadata=metadata, connection=hctx.connection)
+    await advance_order(hctx.store, hctx.connection, order_id, _at(delivery), consignment_id, metadata)
 
 
 async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from litestar import Litestar
 
-from services.orders import feed
+from services.orders.api import feed
 from services.orders.app import service
 from shared.config import Settings
 from shared.dev import free_port

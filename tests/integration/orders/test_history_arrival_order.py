@@ -27,10 +27,10 @@ from events.orders import CODEC
 from events.pooling import ConsignmentShipped, LineProgress, LineQuantity, LotPassed, LotReceived, ShippedLot
 from events.quality import ClassPlan, ClassVerdict, LotAccepted, LotRejected
 from services.orders.handlers import CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS
-from services.orders.history_queries import told_by_others
-from services.orders.provenance import assemble
-from services.orders.provenance_csv import provenance_csv
-from services.orders.provenance_queries import load_supply
+from services.orders.read.history_queries import told_by_others
+from services.orders.read.provenance import assemble
+from services.orders.read.provenance_csv import provenance_csv
+from services.orders.read.provenance_queries import load_supply
 from shared.consumer import Delivery, HandlerContext, Subscription, handle_once
 from shared.eventstore import EventStore, Metadata
 from shared.ids import new_id

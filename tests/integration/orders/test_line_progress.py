@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from services.orders.app import service
-from services.orders.progress import LineProgress, add_line_progress, progress_of, set_line_progress
+from services.orders.read.progress import LineProgress, add_line_progress, progress_of, set_line_progress
 from tests.conftest import Servers
 from tests.integration.orders.support import BUYER, PUBLISHED, Client, new_order, register_buyer
 from tests.support.app import settings_for

@@ -16,8 +16,8 @@ import pytest
 
 from events.orders import CODEC
 from events.pooling import ConsignmentShipped, LineProgress, LineQuantity, LotPassed, ShippedLot
+from services.orders.domain.order import ORDER, ConfirmOrder, order_stream
 from services.orders.handlers import POOLING_SAGA
-from services.orders.order import ORDER, ConfirmOrder, order_stream
 from shared.consumer import Delivery, handle_once
 from shared.eventstore import EventStore, Metadata
 from shared.ids import new_id

@@ -268,3 +268,11 @@ async def test_every_route_is_documented_with_its_problem_responses(client: Clie
         assert path in paths, path
     assert {"404", "409", "412", "422"} <= set(paths["/v1/orders/{order_id}/quote"]["post"]["responses"])
     assert {"403", "409", "422"} <= set(paths["/v1/orders"]["post"]["responses"])
+
+
+async def test_the_answers_of_registering_a_buyer_and_requesting_an_order_are_described(client: Client) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path, view in (("/v1/buyers", "BuyerView"), ("/v1/orders", "OrderView")):
+        created = paths[path]["post"]["responses"]["201"]
+        assert created["content"]["application/json"]["schema"]["$ref"].endswith(view), (path, created)
+        assert "requestBody" in paths[path]["post"], path

@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from services.orders.app import service
-from services.orders.expiry import QUOTE_EXPIRY, expire_quote
+from services.orders.commands import QUOTE_EXPIRY
+from services.orders.expiry import lapse_quote
 from shared.clock import ManualClock
 from shared.eventstore import EventStore
 from shared.projection import Projector
@@ -118,7 +119,7 @@ async def test_a_requote_moves_the_deadline(
         and json.loads(row["payload"]) == {"quote_number": 2}
     )
     clock.advance(timedelta(hours=2))
-    assert await fire_due_actions(ctx, {QUOTE_EXPIRY: expire_quote}) == 0
+    assert await fire_due_actions(ctx, {QUOTE_EXPIRY: lapse_quote}) == 0
     confirmed = await client.post(f"/v1/orders/{order['id']}/confirm", headers=BUYER)
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "confirmed"
     clock.advance(timedelta(hours=2))

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from events.common import Money
 from events.orders import OrderLine, QuotedLine
-from services.orders.order import ORDER, Order, OrderCommand, OrderEvent, QuoteOrder, RequestOrder
+from services.orders.domain.order import ORDER, Order, OrderCommand, OrderEvent, QuoteOrder, RequestOrder
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 ORDER_ID = UUID("01900000-0000-7000-8000-000000000001")
@@ -76,10 +76,6 @@ def history(*commands: OrderCommand) -> list[OrderEvent]:
     for command in commands:
         events.extend(ORDER.decide(command, ORDER.fold(events)))
     return events
-
-
-def then(given: Sequence[OrderEvent], when: OrderCommand) -> list[OrderEvent]:
-    return list(ORDER.decide(when, ORDER.fold(given)))
 
 
 def state(given: Sequence[OrderEvent]) -> Order:

@@ -9,9 +9,9 @@ from uuid import UUID
 import pytest
 from msgspec.structs import replace
 
-from services.orders.line_progress import LineProgress
-from services.orders.milestones import covers, due_milestones
-from services.orders.order import ConfirmOrder, MarkInspected, MarkShipped, Order, StartProduction
+from services.orders.domain.line_progress import LineProgress
+from services.orders.domain.milestones import covers, due_milestones
+from services.orders.domain.order import ConfirmOrder, MarkInspected, MarkShipped, Order, StartProduction
 from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request, state
 
 pytestmark = pytest.mark.unit

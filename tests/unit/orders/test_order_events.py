@@ -9,7 +9,7 @@ import pytest
 
 from events.base import event_tag
 from events.orders import CODEC, OrderConfirmed
-from services.orders.order import (
+from services.orders.domain.order import (
     CancelOrder,
     ConfirmOrder,
     ExpireQuote,

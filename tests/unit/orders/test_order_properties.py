@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.orders import OrderConfirmed, OrderQuoted
-from services.orders.order import (
+from services.orders.domain.order import (
     ORDER,
     CancelOrder,
     ConfirmOrder,

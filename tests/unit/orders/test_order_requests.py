@@ -9,20 +9,22 @@ import pytest
 
 from events.common import Money
 from events.orders import OrderRequested
+from services.orders.domain.order import ORDER
 from shared.errors import Conflict, InvalidInput
-from tests.unit.orders.fixtures import NOW, history, line, request, state, then
+from tests.support.given import then, then_raises
+from tests.unit.orders.fixtures import NOW, history, line, request, state
 
 pytestmark = pytest.mark.unit
 
 
 def errors_of(**changes: object) -> dict[str, str]:
-    with pytest.raises(InvalidInput) as refused:
-        then([], request(**changes))
-    return {e.field: e.message for e in refused.value.errors}
+    refused = then_raises(ORDER, [], request(**changes), InvalidInput)
+    assert isinstance(refused, InvalidInput)
+    return {e.field: e.message for e in refused.errors}
 
 
 def test_a_valid_request_opens_the_order() -> None:
-    (requested,) = then([], request())
+    (requested,) = then(ORDER, [], request())
     assert isinstance(requested, OrderRequested)
     order = state([requested])
     assert order.state == "requested" and order.buyer_org == "rotterdam-home" and len(order.lines) == 2
@@ -31,11 +33,10 @@ def test_a_valid_request_opens_the_order() -> None:
 
 def test_repeating_the_same_request_is_idempotent_but_a_different_one_conflicts() -> None:
     given = history(request())
-    assert then(given, request()) == []
-    assert then(given, request(at=NOW + timedelta(minutes=1))) == []
-    with pytest.raises(Conflict) as refused:
-        then(given, request(notes="now in blue"))
-    assert refused.value.problem == "order-exists"
+    assert then(ORDER, given, request()) == []
+    assert then(ORDER, given, request(at=NOW + timedelta(minutes=1))) == []
+    refused = then_raises(ORDER, given, request(notes="now in blue"), Conflict)
+    assert refused.problem == "order-exists"
 
 
 def test_an_order_needs_at_least_one_line() -> None:
@@ -75,7 +76,7 @@ def test_sea_only_incoterms_need_a_destination_port(incoterm: str) -> None:
 
 @pytest.mark.parametrize("incoterm", ["EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP"])
 def test_other_incoterms_do_not_need_a_port(incoterm: str) -> None:
-    assert len(then([], request(incoterm=incoterm, destination_port=None))) == 1
+    assert len(then(ORDER, [], request(incoterm=incoterm, destination_port=None))) == 1
 
 
 @pytest.mark.parametrize(
@@ -92,7 +93,7 @@ def test_the_destination_country_is_iso_3166() -> None:
 
 
 def test_a_loading_port_must_be_a_known_indonesian_port() -> None:
-    assert len(then([], request(loading_port="IDSUB"))) == 1
+    assert len(then(ORDER, [], request(loading_port="IDSUB"))) == 1
     assert "Indonesian port" in errors_of(loading_port="IDXXX")["loading_port"]
 
 

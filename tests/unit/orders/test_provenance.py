@@ -16,8 +16,8 @@ import pytest
 
 from events.catalog import OriginPlot, PointGeometry, PolygonGeometry
 from events.quality import ClassPlan, ClassVerdict
-from services.orders.order import ConfirmOrder, Order
-from services.orders.provenance import (
+from services.orders.domain.order import ConfirmOrder, Order
+from services.orders.read.provenance import (
     CertificationRow,
     ConsignmentRow,
     InspectionRow,
@@ -28,7 +28,7 @@ from services.orders.provenance import (
     Supply,
     assemble,
 )
-from services.orders.provenance_csv import COLUMNS, provenance_csv
+from services.orders.read.provenance_csv import COLUMNS, provenance_csv
 from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request, state
 
 pytestmark = pytest.mark.unit

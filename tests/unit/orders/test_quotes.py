@@ -9,9 +9,10 @@ import pytest
 
 from events.common import Money
 from events.orders import OrderConfirmed, OrderQuoted, QuotedLine, QuoteExpired
-from services.orders.order import ConfirmOrder, ExpireQuote, QuoteOrder
+from services.orders.domain.order import ORDER, ConfirmOrder, ExpireQuote, QuoteOrder
 from shared.errors import Conflict, InvalidInput
-from tests.unit.orders.fixtures import AGGREGATOR, BASKETS, NOW, TRAYS, history, quote, request, state, then, usd
+from tests.support.given import invalid_fields, then, then_raises
+from tests.unit.orders.fixtures import AGGREGATOR, BASKETS, NOW, TRAYS, history, quote, request, state, usd
 
 pytestmark = pytest.mark.unit
 
@@ -23,7 +24,7 @@ def confirm(at: timedelta, number: int | None = None) -> ConfirmOrder:
 
 
 def test_an_aggregator_quotes_every_line_with_lead_time_and_validity() -> None:
-    (quoted,) = then(history(request()), quote())
+    (quoted,) = then(ORDER, history(request()), quote())
     assert isinstance(quoted, OrderQuoted)
     assert quoted.quote_number == 1 and quoted.aggregator_org == AGGREGATOR
     assert quoted.valid_until == NOW + WEEK and quoted.lead_time_days == 45
@@ -32,27 +33,27 @@ def test_an_aggregator_quotes_every_line_with_lead_time_and_validity() -> None:
 
 def test_a_requote_by_the_same_aggregator_supersedes_the_previous_quote() -> None:
     given = history(request(), quote())
-    (requoted,) = then(given, quote(at=NOW + timedelta(hours=2), valid_for=timedelta(days=3)))
+    (requoted,) = then(ORDER, given, quote(at=NOW + timedelta(hours=2), valid_for=timedelta(days=3)))
     assert isinstance(requoted, OrderQuoted) and requoted.quote_number == 2
     order = state([*given, requoted])
     assert order.state == "quoted" and order.quote is not None and order.quote.number == 2
 
 
 def test_another_aggregator_cannot_quote_while_the_first_quote_is_valid() -> None:
-    with pytest.raises(Conflict) as refused:
-        then(history(request(), quote()), quote(aggregator="surabaya-crafts", at=NOW + timedelta(days=1)))
-    assert refused.value.problem == "quoted-by-another-aggregator"
-    assert refused.value.extensions["state"] == "quoted"
+    another = quote(aggregator="surabaya-crafts", at=NOW + timedelta(days=1))
+    refused = then_raises(ORDER, history(request(), quote()), another, Conflict)
+    assert refused.problem == "quoted-by-another-aggregator"
+    assert refused.extensions["state"] == "quoted"
 
 
 def test_once_a_quote_lapses_any_aggregator_may_quote() -> None:
     lapsed = history(request(), quote())
-    (quoted,) = then(lapsed, quote(aggregator="surabaya-crafts", at=NOW + WEEK))
+    (quoted,) = then(ORDER, lapsed, quote(aggregator="surabaya-crafts", at=NOW + WEEK))
     assert isinstance(quoted, OrderQuoted) and quoted.aggregator_org == "surabaya-crafts" and quoted.quote_number == 2
 
 
 def test_the_buyer_confirms_before_the_quote_expires_and_the_event_carries_everything_pooling_needs() -> None:
-    (confirmed,) = then(history(request(), quote()), confirm(WEEK - timedelta(seconds=1), number=1))
+    (confirmed,) = then(ORDER, history(request(), quote()), confirm(WEEK - timedelta(seconds=1), number=1))
     assert isinstance(confirmed, OrderConfirmed)
     assert confirmed.aggregator_org == AGGREGATOR and confirmed.buyer_org == "rotterdam-home"
     assert confirmed.incoterm == "FOB" and confirmed.destination_port == "NLRTM"
@@ -64,31 +65,28 @@ def test_the_buyer_confirms_before_the_quote_expires_and_the_event_carries_every
 
 
 def test_confirming_at_or_after_valid_until_is_409_quote_expired() -> None:
-    with pytest.raises(Conflict) as refused:
-        then(history(request(), quote()), confirm(WEEK))
-    assert refused.value.problem == "quote-expired"
-    assert refused.value.extensions["state"] == "quoted"
+    refused = then_raises(ORDER, history(request(), quote()), confirm(WEEK), Conflict)
+    assert refused.problem == "quote-expired"
+    assert refused.extensions["state"] == "quoted"
 
 
 def test_confirming_after_the_expiry_fired_is_still_quote_expired() -> None:
     given = history(request(), quote(), ExpireQuote(quote_number=1, at=NOW + WEEK))
     assert state(given).state == "requested"
-    with pytest.raises(Conflict) as refused:
-        then(given, confirm(WEEK + timedelta(hours=1)))
-    assert refused.value.problem == "quote-expired"
+    refused = then_raises(ORDER, given, confirm(WEEK + timedelta(hours=1)), Conflict)
+    assert refused.problem == "quote-expired"
 
 
 def test_confirming_a_superseded_quote_is_refused() -> None:
     given = history(request(), quote(), quote(at=NOW + timedelta(hours=1)))
-    with pytest.raises(Conflict) as refused:
-        then(given, confirm(timedelta(hours=2), number=1))
-    assert refused.value.problem == "quote-superseded" and refused.value.extensions["quote_number"] == 2
+    refused = then_raises(ORDER, given, confirm(timedelta(hours=2), number=1), Conflict)
+    assert refused.problem == "quote-superseded" and refused.extensions["quote_number"] == 2
 
 
 def test_the_expiry_fires_at_valid_until_and_reopens_the_order() -> None:
     given = history(request(), quote())
-    assert then(given, ExpireQuote(quote_number=1, at=NOW + WEEK - timedelta(seconds=1))) == []
-    (expired,) = then(given, ExpireQuote(quote_number=1, at=NOW + WEEK))
+    assert then(ORDER, given, ExpireQuote(quote_number=1, at=NOW + WEEK - timedelta(seconds=1))) == []
+    (expired,) = then(ORDER, given, ExpireQuote(quote_number=1, at=NOW + WEEK))
     assert isinstance(expired, QuoteExpired) and expired.aggregator_org == AGGREGATOR
     order = state([*given, expired])
     assert order.state == "requested" and order.quote is None and order.aggregator_org is None
@@ -105,7 +103,7 @@ def test_the_expiry_fires_at_valid_until_and_reopens_the_order() -> None:
 )
 def test_the_expiry_ignores_what_is_already_settled(settled: list[QuoteOrder | ConfirmOrder | ExpireQuote]) -> None:
     given = history(request(), quote(), *settled)
-    assert then(given, ExpireQuote(quote_number=1, at=NOW + timedelta(days=30))) == []
+    assert then(ORDER, given, ExpireQuote(quote_number=1, at=NOW + timedelta(days=30))) == []
 
 
 def test_a_quote_must_price_every_line_once_in_real_currencies_and_stay_valid_in_future() -> None:
@@ -121,9 +119,7 @@ def test_a_quote_must_price_every_line_once_in_real_currencies_and_stay_valid_in
         quoted_by="aggregator:x",
         at=NOW,
     )
-    with pytest.raises(InvalidInput) as refused:
-        then(history(request()), bad)
-    fields = {e.field for e in refused.value.errors}
+    fields = invalid_fields(ORDER, history(request()), bad)
     assert fields == {
         "lines[0].unit_price.amount",
         "lines[1].line_id",
@@ -148,9 +144,9 @@ def test_a_price_with_more_decimals_than_its_currency_uses_is_refused() -> None:
         quoted_by="x",
         at=NOW,
     )
-    with pytest.raises(InvalidInput) as refused:
-        then(history(request()), command)
-    assert [e.field for e in refused.value.errors] == ["lines[0].unit_price.amount", "lines[1].unit_price.amount"]
+    refused = then_raises(ORDER, history(request()), command, InvalidInput)
+    assert isinstance(refused, InvalidInput)
+    assert [e.field for e in refused.errors] == ["lines[0].unit_price.amount", "lines[1].unit_price.amount"]
 
 
 NOW_ID = BASKETS.__class__("01900000-0000-7000-8000-0000000000ff")

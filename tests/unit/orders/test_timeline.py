@@ -20,7 +20,7 @@ from events.pooling import (
     SupplyBooked,
 )
 from events.quality import ClassPlan
-from services.orders.timeline import TOLD, orders_named, pooling_summary, verdict_summary
+from services.orders.domain.timeline import TOLD, orders_named, pooling_summary, verdict_summary
 
 pytestmark = pytest.mark.unit
 

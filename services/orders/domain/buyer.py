@@ -43,6 +43,8 @@ class RegisterBuyer:
 
 
 def decide(command: RegisterBuyer, buyer: Buyer) -> Sequence[BuyerRegistered]:
+    if not command.contacts:
+        raise InvalidInput.of("contacts", "name at least one contact")
     if buyer.registered:
         raise Conflict(f"buyer organisation {buyer.org} is already registered", problem="buyer-already-registered")
     if not is_country(command.country):
@@ -58,6 +60,15 @@ def decide(command: RegisterBuyer, buyer: Buyer) -> Sequence[BuyerRegistered]:
             at=command.at,
         )
     ]
+
+
+def require_registered(buyer: Buyer, org: str) -> None:
+    """Only a registered buyer organisation may request orders."""
+    if not buyer.registered:
+        raise Conflict(
+            f"organisation {org} is not a registered buyer; register it with POST /v1/buyers first",
+            problem="buyer-not-registered",
+        )
 
 
 def evolve(buyer: Buyer, event: BuyerRegistered) -> Buyer:

@@ -6,68 +6,15 @@ from typing import cast
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import insert
 
 from events.base import Event
 from events.orders import BuyerRegistered, OrderRequested
-from services.orders.order import ORDER, Order, OrderEvent
+from services.orders.domain.order import ORDER, Order, OrderEvent
+from services.orders.read.tables import buyers, orders
 from shared.eventstore import Connection, RecordedEvent
-from shared.migrations import Migration, tables_ddl
 from shared.projection import Projection, Tables
 from shared.sql import execute, fetchrow
-
-metadata = sa.MetaData(schema="orders")
-
-buyers = sa.Table(
-    "buyers",
-    metadata,
-    sa.Column("org", sa.Text, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("country", sa.Text, nullable=False),
-    sa.Column("contacts", JSONB, nullable=False),
-    sa.Column("users", JSONB, nullable=False),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-)
-
-orders = sa.Table(
-    "orders",
-    metadata,
-    sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("buyer_org", sa.Text, nullable=False),
-    sa.Column("aggregator_org", sa.Text),
-    sa.Column("state", sa.Text, nullable=False),
-    sa.Column("required_by", sa.Date, nullable=False),
-    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("document", JSONB, nullable=False),
-    sa.Index("orders_by_buyer", "buyer_org", "id"),
-    sa.Index("orders_by_aggregator", "aggregator_org", "id"),
-    sa.Index("orders_by_state", "state", "id"),
-)
-"""One row per order; ``document`` is the order's full state, ``buyer_org``/``aggregator_org`` the ownership map."""
-
-order_lines_progress = sa.Table(
-    "order_lines_progress",
-    metadata,
-    sa.Column("order_id", sa.Uuid, primary_key=True),
-    sa.Column("line_id", sa.Uuid, primary_key=True),
-    sa.Column("allocated", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("accepted", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("delivered", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("passed", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("shipped", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
-    sa.Column("accepted_since", sa.DateTime(timezone=True)),
-    sa.Column("passed_since", sa.DateTime(timezone=True)),
-    sa.Column("shipped_since", sa.DateTime(timezone=True)),
-)
-"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.progress``).
-
-``<measure>_since`` is when the measure last reached the line's demand (null while below it), by the time of
-the pool's event, so an order's milestones are dated by its lines' own times, not by when orders heard of them.
-"""
 
 _order_state = msgspec.json.Decoder(Order)
 
@@ -145,14 +92,3 @@ async def _advance(connection: Connection, table: sa.Table, event: OrderEvent, r
 
 
 ORDERS_PROJECTION = Projection("orders", [buyers, orders], project)
-MIGRATIONS = [
-    Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
-]
-LINE_COVERAGE_TIMES = Migration(
-    "0005_line_coverage_times",
-    lambda schema: [
-        f"ALTER TABLE {order_lines_progress.schema}.order_lines_progress "
-        f"ADD COLUMN IF NOT EXISTS {measure}_since timestamptz"
-        for measure in ("accepted", "passed", "shipped")
-    ],
-)

@@ -18,7 +18,7 @@ from events.orders import (
     OrderShipped,
     QuoteExpired,
 )
-from services.orders.order import OrderEvent
+from services.orders.domain.order import OrderEvent
 
 
 def _when(at: datetime) -> str:

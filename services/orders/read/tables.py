@@ -1,4 +1,5 @@
-"""What orders keeps of other services' events: the supply behind each order line and what touched the order.
+"""Orders' tables: its read models, and what it keeps of other services' events (the supply behind each order
+line and what touched the order).
 
 Written by orders' subscriptions (``services.orders.handlers``) in the inbox transaction of each event, so
 each event counts once. Catalog gives MSMEs, certifications and products (with origin plots); pooling gives
@@ -13,13 +14,81 @@ from sqlalchemy.dialects.postgresql import JSONB
 from shared.migrations import Migration, tables_ddl
 from shared.published_standards import PublishedStandards
 
-metadata = sa.MetaData(schema="orders")
+read_models = sa.MetaData(schema="orders")
+"""Orders' own read models, fed by its projection."""
+
+buyers = sa.Table(
+    "buyers",
+    read_models,
+    sa.Column("org", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.Text, nullable=False),
+    sa.Column("contacts", JSONB, nullable=False),
+    sa.Column("users", JSONB, nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    read_models,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("buyer_org", sa.Text, nullable=False),
+    sa.Column("aggregator_org", sa.Text),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("required_by", sa.Date, nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("document", JSONB, nullable=False),
+    sa.Index("orders_by_buyer", "buyer_org", "id"),
+    sa.Index("orders_by_aggregator", "aggregator_org", "id"),
+    sa.Index("orders_by_state", "state", "id"),
+)
+"""One row per order; ``document`` is the order's full state, ``buyer_org``/``aggregator_org`` the ownership map."""
+
+order_lines_progress = sa.Table(
+    "order_lines_progress",
+    read_models,
+    sa.Column("order_id", sa.Uuid, primary_key=True),
+    sa.Column("line_id", sa.Uuid, primary_key=True),
+    sa.Column("allocated", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("accepted", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("delivered", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("passed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("shipped", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("accepted_since", sa.DateTime(timezone=True)),
+    sa.Column("passed_since", sa.DateTime(timezone=True)),
+    sa.Column("shipped_since", sa.DateTime(timezone=True)),
+)
+"""Per-line progress, fed by pooling's and quality's events (see ``services.orders.read.progress``).
+
+``<measure>_since`` is when the measure last reached the line's demand (null while below it), by the time of
+the pool's event, so an order's milestones are dated by its lines' own times, not by when orders heard of them.
+"""
+
+
+MIGRATIONS = [
+    Migration("0001_read_models", lambda schema: tables_ddl(read_models)),
+]
+LINE_COVERAGE_TIMES = Migration(
+    "0005_line_coverage_times",
+    lambda schema: [
+        f"ALTER TABLE {order_lines_progress.schema}.order_lines_progress "
+        f"ADD COLUMN IF NOT EXISTS {measure}_since timestamptz"
+        for measure in ("accepted", "passed", "shipped")
+    ],
+)
+
+kept_from_others = sa.MetaData(schema="orders")
+"""What orders keeps of other services' events, fed by its subscriptions."""
 PUBLISHED_STANDARDS = PublishedStandards("orders")
 """The standards quality has published, which order lines may name."""
 
 line_requests = sa.Table(
     "line_requests",
-    metadata,
+    kept_from_others,
     sa.Column("request_id", sa.Uuid, primary_key=True),
     sa.Column("line_id", sa.Uuid, primary_key=True),
     sa.Column("order_id", sa.Uuid, nullable=False),
@@ -30,7 +99,7 @@ line_requests = sa.Table(
 
 msmes = sa.Table(
     "msmes",
-    metadata,
+    kept_from_others,
     sa.Column("msme_id", sa.Uuid, primary_key=True),
     sa.Column("org", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
@@ -42,7 +111,7 @@ msmes = sa.Table(
 
 certifications = sa.Table(
     "certifications",
-    metadata,
+    kept_from_others,
     sa.Column("certification_id", sa.Uuid, primary_key=True),
     sa.Column("msme_id", sa.Uuid, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
@@ -56,7 +125,7 @@ certifications = sa.Table(
 
 product_versions = sa.Table(
     "product_versions",
-    metadata,
+    kept_from_others,
     sa.Column("product_id", sa.Uuid, primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("msme_id", sa.Uuid, nullable=False),
@@ -71,7 +140,7 @@ product_versions = sa.Table(
 
 lots = sa.Table(
     "lots",
-    metadata,
+    kept_from_others,
     sa.Column("lot_id", sa.Uuid, primary_key=True),
     sa.Column("pool_id", sa.Uuid, nullable=False),
     sa.Column("msme_id", sa.Uuid, nullable=False),
@@ -91,7 +160,7 @@ lots = sa.Table(
 
 lot_lines = sa.Table(
     "lot_lines",
-    metadata,
+    kept_from_others,
     sa.Column("lot_id", sa.Uuid, primary_key=True),
     sa.Column("line_id", sa.Uuid, primary_key=True),
     sa.Column("order_id", sa.Uuid, nullable=False),
@@ -102,7 +171,7 @@ lot_lines = sa.Table(
 
 consignments = sa.Table(
     "consignments",
-    metadata,
+    kept_from_others,
     sa.Column("consignment_id", sa.Uuid, primary_key=True),
     sa.Column("pool_id", sa.Uuid, nullable=False),
     sa.Column("aggregator_org", sa.Text, nullable=False),
@@ -115,7 +184,7 @@ consignments = sa.Table(
 
 lot_inspections = sa.Table(
     "lot_inspections",
-    metadata,
+    kept_from_others,
     sa.Column("inspection_id", sa.Uuid, primary_key=True),
     sa.Column("event_id", sa.Uuid, nullable=False),
     sa.Column("lot_id", sa.Uuid, nullable=False),
@@ -141,7 +210,7 @@ lot_inspections = sa.Table(
 
 order_timeline = sa.Table(
     "order_timeline",
-    metadata,
+    kept_from_others,
     sa.Column("order_id", sa.Uuid, primary_key=True),
     sa.Column("event_id", sa.Uuid, primary_key=True),
     sa.Column("service", sa.Text, nullable=False),
@@ -159,7 +228,7 @@ history is read, with the MSME names and lot codes known then, so the words do n
 or pooling's event arrived first; ``summary`` holds the words of rows kept before events were (no ``data``).
 Quality's verdicts are not kept here: the history reads them from ``lot_inspections`` through ``lot_lines``."""
 
-FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(metadata))
+FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(kept_from_others))
 LOT_DECIDED_BY = Migration(
     "0003_lot_decided_by", lambda schema: [f"ALTER TABLE {lots.schema}.lots ADD COLUMN IF NOT EXISTS decided_by uuid"]
 )

@@ -23,6 +23,7 @@ from events.orders import (
     QuotedLine,
     QuoteExpired,
 )
+from shared.errors import Conflict
 
 OrderEvent = (
     OrderRequested
@@ -163,3 +164,16 @@ def evolve(order: Order, event: OrderEvent) -> Order:
 
 def _reach(order: Order, state: OrderState, at: datetime) -> Order:
     return msgspec.structs.replace(order, state=state, milestones={**order.milestones, state: at})
+
+
+def order_id(order: Order) -> UUID:
+    """The id of an order that was requested."""
+    assert order.order_id is not None
+    return order.order_id
+
+
+def illegal(state: Order, action: str) -> Conflict:
+    current = state.state or "not requested"
+    return Conflict(
+        f"cannot {action}: the order is {current.replace('_', ' ')}", problem="illegal-transition", state=current
+    )

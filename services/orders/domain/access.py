@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.orders.order import Order
+from services.orders.domain.order import Order
 from shared.auth import Principal, Role
 
 

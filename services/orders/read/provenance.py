@@ -14,8 +14,8 @@ import msgspec
 
 from events.catalog import OriginPlot
 from events.quality import ClassPlan, ClassVerdict
-from services.orders.order import Order
-from services.orders.provenance_views import (
+from services.orders.domain.order import Order
+from services.orders.read.provenance_views import (
     Certificate,
     ConsignmentOrigin,
     InspectionRecord,

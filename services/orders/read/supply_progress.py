@@ -28,8 +28,7 @@ from events.pooling import (
     SupplyReleased,
     SupplyRequested,
 )
-from services.orders.flow_tables import line_requests
-from services.orders.projections import order_lines_progress
+from services.orders.read.tables import line_requests, order_lines_progress
 from shared.eventstore import Connection
 from shared.sql import execute, fetch
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 import msgspec
 
 from events.catalog import OriginPlot
-from services.orders.provenance import total_area
-from services.orders.provenance_views import InspectionRecord, LineOrigin, LotOrigin, OrderProvenance
-from services.orders.timeline import sampling_plans
+from services.orders.domain.timeline import sampling_plans
+from services.orders.read.provenance import total_area
+from services.orders.read.provenance_views import InspectionRecord, LineOrigin, LotOrigin, OrderProvenance
 
 COLUMNS = (
     "order_id",

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
 from events.common import Money
 from events.orders import Contact, Incoterm, OrderState
-from services.orders.buyer import Buyer
-from services.orders.line_progress import NO_PROGRESS, LineProgress
-from services.orders.order import Cancellation, Order
+from services.orders.domain.buyer import Buyer
+from services.orders.domain.line_progress import NO_PROGRESS, LineProgress
+from services.orders.domain.order import Cancellation, Order
+from services.orders.read.projections import decode_order
 
 
 class LineView(msgspec.Struct, frozen=True, kw_only=True):
@@ -174,4 +176,21 @@ def buyer_view(buyer: Buyer, version: int, position: int = 0) -> BuyerView:
         users=list(buyer.users),
         version=version,
         position=position,
+    )
+
+
+def order_summary(row: Any) -> OrderSummary:
+    """An order as a list shows it, from its row in ``orders``."""
+    order = decode_order(row["document"])
+    return OrderSummary(
+        id=row["id"],
+        buyer_org=row["buyer_org"],
+        aggregator_org=row["aggregator_org"],
+        state=row["state"],
+        lines=len(order.lines),
+        incoterm=order.incoterm,
+        destination_country=order.destination_country,
+        required_by=row["required_by"],
+        requested_at=row["requested_at"],
+        version=row["version"],
     )

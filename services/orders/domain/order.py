@@ -8,26 +8,18 @@ the order to every aggregator.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import assert_never
-from uuid import UUID
-
-import msgspec
 
 from events.orders import (
-    ConfirmedLine,
     OrderCancelled,
-    OrderConfirmed,
     OrderDelivered,
     OrderInProduction,
     OrderInspected,
-    OrderQuoted,
     OrderRequested,
     OrderShipped,
     OrderState,
-    QuoteExpired,
 )
-from services.orders.order_commands import (
+from services.orders.domain.order_commands import (
     CancelOrder,
     ConfirmOrder,
     ExpireQuote,
@@ -39,8 +31,19 @@ from services.orders.order_commands import (
     RequestOrder,
     StartProduction,
 )
-from services.orders.order_state import LIFECYCLE, Cancellation, Order, OrderEvent, Quote, evolve, order_stream
-from services.orders.rules import order_errors, quote_errors
+from services.orders.domain.order_rules import order_errors
+from services.orders.domain.order_state import (
+    LIFECYCLE,
+    Cancellation,
+    Order,
+    OrderEvent,
+    Quote,
+    evolve,
+    illegal,
+    order_id,
+    order_stream,
+)
+from services.orders.domain.quote import confirm, expire, quote
 from shared.decider import Decider
 from shared.errors import Conflict, InvalidInput
 
@@ -64,35 +67,16 @@ _CONSEQUENCES: dict[str, tuple[str, ...]] = {
 }
 
 
-def illegal(state: Order, action: str) -> Conflict:
-    current = state.state or "not requested"
-    return Conflict(
-        f"cannot {action}: the order is {current.replace('_', ' ')}", problem="illegal-transition", state=current
-    )
-
-
 def decide(command: OrderCommand, order: Order) -> Sequence[OrderEvent]:
     match command:
         case RequestOrder():
             return _request(command, order)
         case QuoteOrder():
-            return _quote(command, order)
+            return quote(command, order)
         case ConfirmOrder():
-            return _confirm(command, order)
-        case ExpireQuote(quote_number=number, at=at):
-            quote = order.quote
-            if order.state != "quoted" or quote is None or quote.number != number or at < quote.valid_until:
-                return []
-            return [
-                QuoteExpired(
-                    order_id=_id(order),
-                    buyer_org=order.buyer_org,
-                    aggregator_org=quote.aggregator_org,
-                    quote_number=number,
-                    valid_until=quote.valid_until,
-                    at=at,
-                )
-            ]
+            return confirm(command, order)
+        case ExpireQuote():
+            return expire(command, order)
         case CancelOrder():
             return _cancel(command, order)
         case StartProduction(at=at):
@@ -101,14 +85,18 @@ def decide(command: OrderCommand, order: Order) -> Sequence[OrderEvent]:
             if order.state != "confirmed":
                 raise illegal(order, "start production")
             return [
-                OrderInProduction(order_id=_id(order), buyer_org=order.buyer_org, aggregator_org=_agg(order), at=at)
+                OrderInProduction(
+                    order_id=order_id(order), buyer_org=order.buyer_org, aggregator_org=_agg(order), at=at
+                )
             ]
         case MarkInspected(at=at):
             if _reached(order, "inspected"):
                 return []
             if order.state != "in_production":
                 raise illegal(order, "mark the order inspected")
-            return [OrderInspected(order_id=_id(order), buyer_org=order.buyer_org, aggregator_org=_agg(order), at=at)]
+            return [
+                OrderInspected(order_id=order_id(order), buyer_org=order.buyer_org, aggregator_org=_agg(order), at=at)
+            ]
         case MarkShipped(at=at, consignment_id=consignment_id):
             if _reached(order, "shipped"):
                 return []
@@ -116,7 +104,7 @@ def decide(command: OrderCommand, order: Order) -> Sequence[OrderEvent]:
                 raise illegal(order, "ship the order")
             return [
                 OrderShipped(
-                    order_id=_id(order),
+                    order_id=order_id(order),
                     buyer_org=order.buyer_org,
                     aggregator_org=_agg(order),
                     consignment_id=consignment_id,
@@ -130,16 +118,15 @@ def decide(command: OrderCommand, order: Order) -> Sequence[OrderEvent]:
                 raise illegal(order, "confirm delivery")
             return [
                 OrderDelivered(
-                    order_id=_id(order), buyer_org=order.buyer_org, aggregator_org=_agg(order), delivered_by=by, at=at
+                    order_id=order_id(order),
+                    buyer_org=order.buyer_org,
+                    aggregator_org=_agg(order),
+                    delivered_by=by,
+                    at=at,
                 )
             ]
         case _:
             assert_never(command)
-
-
-def _id(order: Order) -> UUID:
-    assert order.order_id is not None
-    return order.order_id
 
 
 def _agg(order: Order) -> str:
@@ -199,97 +186,6 @@ def _same_request(order: Order, requested: OrderRequested) -> bool:
     )
 
 
-def _open_for_quotes(order: Order, at: datetime) -> bool:
-    return order.state == "requested" or (
-        order.state == "quoted" and order.quote is not None and at >= order.quote.valid_until
-    )
-
-
-def _quote(command: QuoteOrder, order: Order) -> Sequence[OrderEvent]:
-    holder = order.aggregator_org
-    if not _open_for_quotes(order, command.at):
-        if order.state != "quoted":
-            raise illegal(order, "quote")
-        if holder != command.aggregator_org:
-            raise Conflict(
-                "another aggregator's quote on this order is still valid",
-                problem="quoted-by-another-aggregator",
-                state=order.state,
-            )
-    errors = quote_errors(
-        [line.line_id for line in order.lines], command.prices, command.lead_time_days, command.valid_until, command.at
-    )
-    if errors:
-        raise InvalidInput(errors)
-    return [
-        OrderQuoted(
-            order_id=_id(order),
-            buyer_org=order.buyer_org,
-            aggregator_org=command.aggregator_org,
-            quote_number=order.quotes_made + 1,
-            lines=list(command.prices),
-            lead_time_days=command.lead_time_days,
-            valid_until=command.valid_until,
-            quoted_by=command.quoted_by,
-            at=command.at,
-        )
-    ]
-
-
-def _confirm(command: ConfirmOrder, order: Order) -> Sequence[OrderEvent]:
-    quote = order.quote
-    if order.state == "requested" and order.lapsed_quote is not None:
-        lapsed = order.lapsed_quote
-        raise _expired(order, lapsed)
-    if order.state != "quoted" or quote is None:
-        raise illegal(order, "confirm")
-    if command.at >= quote.valid_until:
-        raise _expired(order, quote)
-    if command.quote_number is not None and command.quote_number != quote.number:
-        raise Conflict(
-            f"quote {command.quote_number} was superseded by quote {quote.number}; review it and confirm that one",
-            problem="quote-superseded",
-            state=order.state,
-            quote_number=quote.number,
-        )
-    lines = [
-        ConfirmedLine(**msgspec.structs.asdict(line), quoted_unit_price=quote.price_of(line.line_id).unit_price)
-        for line in order.lines
-    ]
-    return [
-        OrderConfirmed(
-            order_id=_id(order),
-            buyer_org=order.buyer_org,
-            aggregator_org=quote.aggregator_org,
-            quote_number=quote.number,
-            lines=lines,
-            incoterm=order.incoterm,
-            destination_country=order.destination_country,
-            destination_port=order.destination_port,
-            loading_port=order.loading_port,
-            required_by=_required_by(order),
-            lead_time_days=quote.lead_time_days,
-            notes=order.notes,
-            confirmed_by=command.confirmed_by,
-            confirmed_at=command.at,
-        )
-    ]
-
-
-def _required_by(order: Order) -> date:
-    assert order.required_by is not None
-    return order.required_by
-
-
-def _expired(order: Order, quote: Quote) -> Conflict:
-    return Conflict(
-        f"quote {quote.number} expired at {quote.valid_until.isoformat()}; ask for a new quote",
-        problem="quote-expired",
-        state=order.state or "not requested",
-        valid_until=quote.valid_until.isoformat(),
-    )
-
-
 def _cancel(command: CancelOrder, order: Order) -> Sequence[OrderEvent]:
     if order.state not in _CANCELLABLE:
         raise illegal(order, "cancel")
@@ -298,7 +194,7 @@ def _cancel(command: CancelOrder, order: Order) -> Sequence[OrderEvent]:
     assert order.state is not None
     return [
         OrderCancelled(
-            order_id=_id(order),
+            order_id=order_id(order),
             buyer_org=order.buyer_org,
             aggregator_org=order.aggregator_org,
             previous_state=order.state,

@@ -11,6 +11,7 @@ import msgspec
 from events.common import Money
 from events.orders import Contact, Incoterm, OrderLine, QuotedLine
 from shared.bounds import Amount, Currency, Quantity, Version, documented
+from shared.published_standards import StandardUse
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 HsCode = Annotated[
@@ -80,6 +81,15 @@ class OrderIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     loading_port: Locode | None = None
     required_by: date
     notes: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+    def standards(self) -> list[StandardUse]:
+        """The standard each line names, with the fields that name it."""
+        return [
+            StandardUse(
+                line.standard_id, line.standard_version, f"lines[{i}].standard_id", f"lines[{i}].standard_version"
+            )
+            for i, line in enumerate(self.lines)
+        ]
 
 
 class QuotedLineIn(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

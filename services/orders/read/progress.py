@@ -13,8 +13,8 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from services.orders.line_progress import MEASURES, NO_PROGRESS, LineProgress, Measure
-from services.orders.projections import order_lines_progress
+from services.orders.domain.line_progress import MEASURES, NO_PROGRESS, LineProgress, Measure
+from services.orders.read.tables import order_lines_progress
 from shared.eventstore import Connection
 from shared.sql import execute, fetch
 

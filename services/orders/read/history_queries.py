@@ -8,6 +8,7 @@ whichever of pooling's and quality's events arrived first, or whether they were 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,11 +19,13 @@ import sqlalchemy as sa
 
 from events.pooling import CODEC as POOLING
 from events.quality import ClassPlan
-from services.orders.flow_tables import lot_inspections, lot_lines, order_timeline
-from services.orders.supply_records import lot_codes, msme_names
-from services.orders.timeline import pooling_summary, verdict_summary
-from services.orders.views import HistoryItem
-from shared.eventstore import Connection
+from services.orders.domain.history import happened_at, summarise
+from services.orders.domain.order import OrderEvent
+from services.orders.domain.timeline import pooling_summary, verdict_summary
+from services.orders.read.supply_records import lot_codes, msme_names
+from services.orders.read.tables import lot_inspections, lot_lines, order_timeline
+from services.orders.read.views import HistoryItem, OrderHistory
+from shared.eventstore import Connection, RecordedEvent
 from shared.sql import fetch
 
 _plans = msgspec.json.Decoder(list[ClassPlan])
@@ -79,6 +82,27 @@ async def told_by_others(db: Connection | asyncpg.Pool, order_id: UUID) -> list[
         for row in verdicts
     ]
     return sorted(told, key=lambda entry: entry.order_key)
+
+
+async def order_history(
+    db: Connection | asyncpg.Pool, order_id: UUID, events: Sequence[tuple[RecordedEvent, OrderEvent]]
+) -> OrderHistory:
+    """The order's own ``events`` and what other services did for it, told in words, oldest first."""
+    own = [
+        (
+            (happened_at(event), record.recorded_at, record.event_id),
+            HistoryItem(
+                at=happened_at(event),
+                actor=record.metadata.actor,
+                event=record.event_type,
+                summary=summarise(event),
+                version=record.stream_version,
+            ),
+        )
+        for record, event in events
+    ]
+    others = [(entry.order_key, entry.item) for entry in await told_by_others(db, order_id)]
+    return OrderHistory([item for _, item in sorted(own + others, key=lambda pair: pair[0])])
 
 
 def _told(row: asyncpg.Record, service: str, event: str, summary: str) -> Told:

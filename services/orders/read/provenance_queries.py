@@ -9,16 +9,7 @@ import asyncpg
 import msgspec
 import sqlalchemy as sa
 
-from services.orders.flow_tables import (
-    certifications,
-    consignments,
-    lot_inspections,
-    lot_lines,
-    lots,
-    msmes,
-    product_versions,
-)
-from services.orders.provenance import (
+from services.orders.read.provenance import (
     CertificationRow,
     ConsignmentRow,
     InspectionRow,
@@ -27,7 +18,20 @@ from services.orders.provenance import (
     MsmeRow,
     ProductRow,
     Supply,
+    assemble,
 )
+from services.orders.read.provenance_views import OrderProvenance
+from services.orders.read.queries import visible_order
+from services.orders.read.tables import (
+    certifications,
+    consignments,
+    lot_inspections,
+    lot_lines,
+    lots,
+    msmes,
+    product_versions,
+)
+from shared.auth import Principal
 from shared.sql import fetch
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -83,3 +87,9 @@ async def load_supply(db: asyncpg.Pool, order_id: UUID) -> Supply:
             )
         },
     )
+
+
+async def provenance_of(db: asyncpg.Pool, principal: Principal, order_id: UUID) -> OrderProvenance:
+    """The provenance of an order the caller may see (404 otherwise)."""
+    order, _ = await visible_order(db, principal, order_id)
+    return assemble(order, await load_supply(db, order_id))

@@ -1,4 +1,4 @@
-"""The live feed of orders' changes: PostgreSQL LISTEN on the orders' events channel, shared by open streams.
+"""An order's live feed and its route: PostgreSQL LISTEN on the orders' events channel, shared by open streams.
 
 Any replica can serve an order's event stream: the stream reads the order's own events from the store and is
 woken by NOTIFY (sent by the event store after each commit), with polling as fallback while no LISTEN connection is up.
@@ -22,15 +22,23 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 import msgspec
-from litestar.response import ServerSentEventMessage
+from litestar import Request, get
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from services.orders.access import can_see_order
-from services.orders.line_progress import LineProgress
-from services.orders.order import ORDER, Order, OrderEvent, order_stream
-from services.orders.progress import PROGRESS_CHANNEL, progress_of
-from services.orders.views import order_view
-from shared.auth import Principal
+from services.orders.domain.access import can_see_order
+from services.orders.domain.line_progress import LineProgress
+from services.orders.domain.order import ORDER, Order, OrderEvent, order_stream
+from services.orders.read.progress import PROGRESS_CHANNEL, progress_of
+from services.orders.read.queries import visible_events
+from services.orders.read.views import order_view
+from shared.api import Caller, Context
+from shared.auth import Principal, Role
+from shared.bounds import MAX_INTEGER
+from shared.errors import InvalidInput
+from shared.guards import allow
 from shared.service import ServiceContext
+from shared.validation import is_digits
 
 log = logging.getLogger("gotong.orders.feed")
 
@@ -192,3 +200,29 @@ async def order_changes(
         if loop.time() >= heartbeat_due:
             yield ServerSentEventMessage(data=None, comment="heartbeat")
             heartbeat_due = loop.time() + HEARTBEAT_SECONDS
+
+
+@get("/orders/{order_id:uuid}/events", guards=[allow(Role.BUYER, Role.AGGREGATOR)])
+async def order_events(
+    order_id: FromPath[UUID], request: Request[Any, Any, Any], principal: Caller, ctx: Context
+) -> ServerSentEvent:
+    """The order's changes as ``text/event-stream``: ``id`` is the order's version, ``data`` its new state.
+
+    With ``Last-Event-ID`` the changes after that version come first; without it, the current state.
+    A comment line every 15 s keeps idle connections open.
+    """
+    await visible_events(ctx, principal, order_id)
+    after = _last_event_id(request.headers.get("Last-Event-ID"))
+    return ServerSentEvent(order_changes(ctx, principal, order_id, after), headers={"Cache-Control": "no-cache"})
+
+
+def _last_event_id(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not (is_digits(value) and len(value) <= 10 and int(value) <= MAX_INTEGER):
+        raise InvalidInput.of("Last-Event-ID", "must be a version this stream sent, a non-negative integer")
+    return int(value)
+
+
+FEED_ROUTES = [order_events]

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
-from services.orders.line_progress import NO_PROGRESS, LineProgress, Measure
-from services.orders.order import MarkInspected, MarkShipped, Order, StartProduction
+from services.orders.domain.line_progress import NO_PROGRESS, LineProgress, Measure
+from services.orders.domain.order import MarkInspected, MarkShipped, Order, StartProduction
 
 MilestoneCommand = StartProduction | MarkInspected | MarkShipped
 _FOLLOWS_SUPPLY = frozenset({"confirmed", "in_production", "inspected"})

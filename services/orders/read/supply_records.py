@@ -1,4 +1,4 @@
-"""Writing what orders keeps of catalog, pooling and quality (``flow_tables``), in the handler's transaction."""
+"""Writing what orders keeps of catalog, pooling and quality (``read.tables``), in the handler's transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import LotAccepted, LotRejected
-from services.orders.flow_tables import (
+from services.orders.read.tables import (
     certifications,
     consignments,
     lot_inspections,
