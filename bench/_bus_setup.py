@@ -18,7 +18,7 @@ from shared import bus
 from shared.config import Settings
 from shared.consumer import Consumer, Subscription
 from shared.eventstore import EventStore, Metadata, StreamAppend
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.relay import event_headers
 from tests.support.audit_service import audit_service
 from tests.support.ledger import CODEC, Deposited, Opened

@@ -25,7 +25,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.database import create_database, drop_database
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,8 @@ from services.catalog.read.tables import MIGRATIONS
 from shared.auth import Role, TokenAuthority
 from shared.database import create_database, drop_database
 from shared.dev import free_port
-from shared.geography import cities
-from shared.ids import new_id
+from shared.kernel.geography import cities
+from shared.kernel.ids import new_id
 from shared.migrations import migrate
 from shared.pages import BY_ID
 from shared.sql import compile_statement

@@ -29,7 +29,7 @@ from _servers import bench_servers, interleaved, machine, markdown_table, median
 from events.base import Event
 from shared.database import create_pool
 from shared.eventstore import EventStore, Metadata
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.support.ledger import CODEC, Deposited, Opened, ledger_store
 
 BATCH = 100

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from shared.geography import find_city
+from shared.kernel.geography import find_city
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Annotated
 import msgspec
 
 CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code")]
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="a calendar month, YYYY-MM")]
 
 
 class Money(msgspec.Struct, frozen=True, kw_only=True):

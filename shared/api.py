@@ -12,12 +12,12 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from shared.auth import Principal
-from shared.errors import InvalidInput, PreconditionFailed
 from shared.eventstore import Connection, Metadata
-from shared.ids import new_id
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import InvalidInput, PreconditionFailed
+from shared.kernel.ids import new_id
 from shared.logs import correlation_id
 from shared.service import ServiceContext
-from shared.validation import is_digits
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 T = TypeVar("T")

@@ -9,7 +9,7 @@ import jwt
 import msgspec
 
 from shared.config import Settings
-from shared.errors import Forbidden, Unauthenticated
+from shared.kernel.errors import Forbidden, Unauthenticated
 
 
 class Role(StrEnum):

@@ -50,11 +50,3 @@ async def drop_database(server_url: str, name: str) -> None:
         await connection.execute(f"DROP DATABASE IF EXISTS {quote_identifier(name)} WITH (FORCE)")
     finally:
         await connection.close()
-
-
-async def database_exists(server_url: str, name: str) -> bool:
-    connection = await asyncpg.connect(server_url)
-    try:
-        return bool(await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
-    finally:
-        await connection.close()

@@ -1,4 +1,4 @@
-"""Deciders and the command runtime: load streams, fold, decide, append at the expected versions, retry."""
+"""The command runtime for deciders: load streams, fold, decide, append at the expected versions, retry."""
 
 from __future__ import annotations
 
@@ -10,27 +10,12 @@ from weakref import WeakKeyDictionary
 
 from events.base import Event
 from shared.eventstore import AppendResult, Connection, EventStorage, Metadata, StreamAppend, StreamConflict
+from shared.kernel.decider import Decider
 
 C = TypeVar("C")
 S = TypeVar("S")
 E = TypeVar("E", bound=Event)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Decider(Generic[C, S, E]):
-    """A pure aggregate: ``decide(command, state) -> events`` and ``evolve(state, event) -> state``."""
-
-    stream_type: str
-    initial_state: S
-    decide: Callable[[C, S], Sequence[E]]
-    evolve: Callable[[S, E], S]
-
-    def fold(self, events: Iterable[E], state: S | None = None) -> S:
-        current = self.initial_state if state is None else state
-        for event in events:
-            current = self.evolve(current, event)
-        return current
 
 
 @dataclass

@@ -21,7 +21,7 @@ import asyncpg
 import msgspec
 
 from events.base import Event, EventCodec
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.outages import is_outage
 
 

@@ -22,10 +22,10 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal
-from shared.clock import Clock
 from shared.config import Settings
-from shared.errors import MalformedRequest, Unauthenticated
-from shared.ids import new_id
+from shared.kernel.clock import Clock
+from shared.kernel.errors import MalformedRequest, Unauthenticated
+from shared.kernel.ids import new_id
 from shared.logs import correlation_id, request_id
 from shared.openapi import OpenAPIDocument, closed_bodies, document_problems
 from shared.operations import admin_routes

@@ -28,7 +28,7 @@ from shared.eventstore import (
     StreamAppend,
     StreamConflict,
 )
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 
 
 def _global_order(record: RecordedEvent) -> tuple[int, int]:

@@ -20,8 +20,8 @@ from shared.auth import Role
 from shared.config import Settings
 from shared.consumer import replay
 from shared.database import create_pool
-from shared.errors import Conflict, NotFound
 from shared.eventstore import EventStore
+from shared.kernel.errors import Conflict, NotFound
 from shared.outages import is_outage
 from shared.problems import problem_responses
 from shared.projection import PARKED, replay_parked

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.errors import InvalidInput
+from shared.kernel.errors import InvalidInput
 
 Keys = TypeVar("Keys", bound=tuple[Any, ...])
 Item = TypeVar("Item")

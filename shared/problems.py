@@ -10,10 +10,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from shared.choices import explain
 from shared.decider import TooManyConflicts
-from shared.errors import FieldError, GotongError, InvalidInput
 from shared.eventstore import StreamConflict
+from shared.kernel.choices import explain
+from shared.kernel.errors import FieldError, GotongError, InvalidInput
 from shared.outages import is_outage
 
 PROBLEM_JSON = "application/problem+json"

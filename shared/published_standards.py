@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import insert
 from events.quality import CODEC as QUALITY
 from events.quality import StandardVersionPublished
 from shared.consumer import Delivery, HandlerContext, Subscription
-from shared.errors import FieldError
 from shared.eventstore import Connection
+from shared.kernel.errors import FieldError
 from shared.migrations import Migration, tables_ddl
 from shared.sql import execute, fetch
 

@@ -15,11 +15,11 @@ from nats.js import JetStreamContext
 
 from shared import bus
 from shared.auth import TokenAuthority
-from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.consumer import Consumer
 from shared.database import create_pool
 from shared.eventstore import EventStore
+from shared.kernel.clock import Clock, SystemClock
 from shared.migrations import migrate
 from shared.outages import Backoff
 from shared.projection import Projector

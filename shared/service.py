@@ -11,9 +11,9 @@ import asyncpg
 
 from events.base import EventCodec
 from shared.auth import TokenAuthority
-from shared.clock import Clock
 from shared.config import Settings
 from shared.eventstore import EventStore
+from shared.kernel.clock import Clock
 from shared.migrations import Migration
 from shared.projection import Projection, Projector
 

@@ -15,8 +15,8 @@ from typing import Any
 import msgspec
 
 from shared.bounds import shape_of
-from shared.choices import explain, type_at
-from shared.errors import FieldError, InvalidInput, MalformedRequest
+from shared.kernel.choices import explain, type_at
+from shared.kernel.errors import FieldError, InvalidInput, MalformedRequest
 
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 
@@ -252,8 +252,3 @@ def decode_body(body: bytes, target: Any) -> Any:
     if errors:
         raise InvalidInput(errors)
     return decoded
-
-
-def is_digits(text: str) -> bool:
-    """Whether ``text`` is ASCII digits only: ``str.isdigit`` also admits ``"¹"`` and ``"٣"``."""
-    return text.isascii() and text.isdigit()

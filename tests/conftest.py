@@ -18,7 +18,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from shared.database import create_database, create_pool, drop_database, with_database
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.support.servers import template_name
 
 # Under CI=true the suite runs with bounded sizes: a small Hypothesis profile (plus pytest-timeout per test).

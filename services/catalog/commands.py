@@ -42,8 +42,8 @@ from services.catalog.read.tables import PUBLISHED_STANDARDS
 from shared.api import check_version
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, fold_stream
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.eventstore import EventStore
+from shared.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.published_standards import StandardUse
 
 OWNER_ROLES = (Role.MSME, Role.AGGREGATOR)

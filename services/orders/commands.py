@@ -29,8 +29,8 @@ from services.orders.read.views import BuyerView, OrderView, buyer_view
 from shared.api import check_version
 from shared.auth import Principal
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.eventstore import Connection, EventStore, Metadata
+from shared.kernel.errors import Forbidden, InvalidInput, NotFound
 from shared.published_standards import StandardUse
 from shared.schedule import schedule
 from shared.service import ServiceContext

@@ -18,11 +18,12 @@ import sqlalchemy as sa
 from events.common import Money
 from events.pooling import AllocationPolicy, CostTerms, MonthQuantity, ProposalExclusion, ProposedSupply
 from services.pooling.domain.allocation import Candidate, Demand, Policy, Proposal, Weights, allocate
-from services.pooling.domain.candidates import Certificate, Offering, QualityRecord, candidate, month_of
+from services.pooling.domain.candidates import Certificate, Offering, QualityRecord, candidate
 from services.pooling.domain.pool_commands import ProposalDraft
 from services.pooling.domain.pool_state import Pool
 from services.pooling.read.tables import capacity, certifications, msmes, product_standards, products, quality_records
 from shared.eventstore import Connection
+from shared.kernel.months import month_of
 from shared.sql import fetch
 
 _tiers = msgspec.json.Decoder(list[tuple[int, Decimal]])

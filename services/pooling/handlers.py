@@ -40,7 +40,7 @@ from services.pooling.use_cases.allocation_requests import reallocate_later, wit
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, fold_stream, run_command
-from shared.errors import GotongError, NotFound
+from shared.kernel.errors import GotongError, NotFound
 from shared.projection import read_checkpoint
 from shared.sql import execute, fetch, fetchrow
 

@@ -21,8 +21,8 @@ from services.pooling.engine import run_engine
 from services.pooling.use_cases.access import load_pool
 from services.pooling.use_cases.allocation_requests import EXPIRE, REALLOCATE, SCHEMA, expire
 from services.pooling.use_cases.supply import propose
-from shared.errors import Conflict
 from shared.eventstore import Connection, Metadata
+from shared.kernel.errors import Conflict
 from shared.schedule import DueAction, run_due_actions
 from shared.service import ServiceContext
 

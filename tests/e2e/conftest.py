@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shared.database import create_database, drop_database
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.e2e.processes import GotongProcess, gotong_env, start, stop, wait_ready
 from tests.support.app import SECRET

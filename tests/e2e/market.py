@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 
 from shared.auth import Role
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.support.app import token
 
 T = TypeVar("T")

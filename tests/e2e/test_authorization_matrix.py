@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from shared.auth import Role
 from shared.database import create_database, drop_database
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.service import load_services
 from tests.conftest import Servers
 from tests.e2e.authz.bodies import first_article_body

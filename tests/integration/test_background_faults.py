@@ -14,11 +14,11 @@ import asyncpg
 import pytest
 
 from services.orders.app import service as orders
-from shared.clock import ManualClock
 from shared.config import Settings
 from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.eventstore import Connection, EventStore
 from shared.http import create_app
+from shared.kernel.clock import ManualClock
 from shared.projection import Projector
 from shared.runtime import Runtime
 from shared.schedule import DueAction, run_due_actions, schedule

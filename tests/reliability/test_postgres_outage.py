@@ -19,7 +19,7 @@ from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.database import create_database, create_pool
 from shared.eventstore import StreamAppend
 from shared.http import create_app
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.integration.pooling.harness import http_server

@@ -9,9 +9,9 @@ from dataclasses import replace
 from litestar.testing import AsyncTestClient
 
 from shared.auth import Role, TokenAuthority
-from shared.clock import Clock
 from shared.config import Settings
 from shared.http import create_app
+from shared.kernel.clock import Clock
 from shared.runtime import Runtime
 from shared.service import Service
 

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from shared.decider import Decider
-from shared.errors import GotongError, InvalidInput
+from shared.kernel.decider import Decider
+from shared.kernel.errors import GotongError, InvalidInput
 
 C = TypeVar("C")
 S = TypeVar("S")

@@ -12,8 +12,8 @@ import pytest
 
 from events.base import Event, EventCodec
 from shared.decider import Decider, run_command
-from shared.errors import Conflict
 from shared.eventstore import EventStorage, EventStore, Metadata
+from shared.kernel.errors import Conflict
 from shared.migrations import migrate
 
 

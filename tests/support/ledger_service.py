@@ -15,9 +15,9 @@ from events.base import Event
 from shared.api import Caller, Context, check_version, command_metadata, idempotent, if_match, wait_for_position
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import NotFound
 from shared.eventstore import Connection, RecordedEvent
-from shared.ids import new_id
+from shared.kernel.errors import NotFound
+from shared.kernel.ids import new_id
 from shared.migrations import Migration, tables_ddl
 from shared.problems import problem_responses
 from shared.projection import Projection, Tables

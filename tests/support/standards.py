@@ -23,9 +23,9 @@ from events.quality import (
     StandardVersionSpec,
 )
 from shared import bus
-from shared.clock import Clock
 from shared.config import Settings
 from shared.eventstore import EventStore
+from shared.kernel.clock import Clock
 from shared.relay import Relay
 from shared.runtime import Runtime
 from shared.service import Service

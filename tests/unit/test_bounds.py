@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from shared.bounds import MAX_QUANTITY, MAX_VERSION, Amount, Count, Measurement, Quantity, Rate, Version
-from shared.errors import InvalidInput
+from shared.kernel.errors import InvalidInput
 from shared.validation import decode_body
 
 pytestmark = pytest.mark.unit

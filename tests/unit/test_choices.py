@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 import pytest
 
-from shared.choices import allowed, explain, type_at
-from shared.errors import InvalidInput
+from shared.kernel.choices import allowed, explain, type_at
+from shared.kernel.errors import InvalidInput
 from shared.validation import decode_body
 
 pytestmark = pytest.mark.unit

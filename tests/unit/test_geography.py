@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.geography import PROVINCES, City, cities, distance_km, find_city, find_place, is_province
+from shared.kernel.geography import PROVINCES, City, cities, distance_km, find_city, find_place, is_province
 
 pytestmark = pytest.mark.unit
 

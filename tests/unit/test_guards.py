@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.auth import Principal, Role
-from shared.errors import Forbidden
 from shared.guards import allow, allowed_roles
+from shared.kernel.errors import Forbidden
 
 pytestmark = pytest.mark.unit
 

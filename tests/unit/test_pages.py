@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from shared.errors import InvalidInput
+from shared.kernel.errors import InvalidInput
 from shared.pages import BY_ID, Cursor, Page
 
 pytestmark = pytest.mark.unit

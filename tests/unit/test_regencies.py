@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.geography import cities, city_refusal, distance_km, find_city, find_place
+from shared.kernel.geography import cities, city_refusal, distance_km, find_city, find_place
 
 pytestmark = pytest.mark.unit
 

@@ -7,8 +7,9 @@ from typing import Annotated
 import msgspec
 import pytest
 
-from shared.errors import InvalidInput, MalformedRequest
-from shared.validation import collect_errors, decode_body, is_digits
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import InvalidInput, MalformedRequest
+from shared.validation import collect_errors, decode_body
 
 pytestmark = pytest.mark.unit
 

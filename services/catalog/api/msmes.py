@@ -11,7 +11,6 @@ from litestar.params import FromPath, JSONBody
 
 from services.catalog import commands
 from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
-from services.catalog.domain.rules import month_of
 from services.catalog.read.queries import product_from_outcome, read_msme
 from services.catalog.read.views import MsmeView, ProductView, msme_from_state
 from shared.api import (
@@ -28,7 +27,8 @@ from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection
 from shared.guards import allow
-from shared.ids import new_id
+from shared.kernel.ids import new_id
+from shared.kernel.months import month_of
 from shared.problems import problem_responses
 
 Stored = tuple[int, Any]

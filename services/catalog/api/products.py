@@ -13,7 +13,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from services.catalog import commands
 from services.catalog.api.bodies import CapacityBody, ProductPatch
 from services.catalog.domain.product import DeclareCapacity, UpdateProduct
-from services.catalog.domain.rules import month_of
 from services.catalog.read import queries
 from services.catalog.read.search import SearchQuery
 from services.catalog.read.views import ProductSummary, ProductView
@@ -22,6 +21,7 @@ from shared.auth import Role
 from shared.bounds import MAX_INTEGER, MAX_VERSION, documented
 from shared.decider import UnitOfWork, run_command
 from shared.guards import allow
+from shared.kernel.months import month_of
 from shared.pages import Page
 from shared.problems import problem_responses
 

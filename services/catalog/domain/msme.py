@@ -21,8 +21,8 @@ from events.catalog import (
     SkuReleased,
 )
 from services.catalog.domain import rules
-from shared.decider import Decider
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 
 CERTIFICATION_NAMES: dict[str, str] = {
     "halal": "Halal",

@@ -10,8 +10,8 @@ from uuid import UUID
 import msgspec
 
 from events.catalog import NibClaimed
-from shared.decider import Decider
-from shared.errors import Conflict
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict
 
 
 @dataclass(frozen=True)

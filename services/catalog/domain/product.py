@@ -12,8 +12,8 @@ import msgspec
 from events.catalog import CapacityDeclared, OriginPlot, ProductListed, ProductUpdated, StandardRef
 from events.common import PriceTier
 from services.catalog.domain import rules
-from shared.decider import Decider
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.kernel.decider import Decider
+from shared.kernel.errors import FieldError, InvalidInput, NotFound
 
 ProductEvent = ProductListed | ProductUpdated | CapacityDeclared
 MAX_LEAD_TIME_DAYS = 365

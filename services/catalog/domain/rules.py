@@ -13,10 +13,11 @@ from decimal import Decimal
 
 from events.catalog import Contact, OriginPlot, PointGeometry, PolygonGeometry
 from events.common import PriceTier
-from shared.currencies import is_currency, minor_units
-from shared.errors import FieldError
-from shared.geography import PROVINCES, city_refusal, find_city, province_refusal
-from shared.units import UNITS
+from shared.kernel.currencies import is_currency, minor_units
+from shared.kernel.errors import FieldError
+from shared.kernel.geography import PROVINCES, city_refusal, find_city, province_refusal
+from shared.kernel.months import is_month, month_of, months_apart
+from shared.kernel.units import UNITS
 
 # HS prefixes of the commodities and products in Annex I of the EU deforestation regulation (EU) 2023/1115.
 EUDR_PREFIXES: Mapping[str, tuple[str, ...]] = {
@@ -39,7 +40,6 @@ POINT_PLOT_MAX_HECTARES = Decimal(4)  # larger plots must be described by a poly
 
 _NIB = re.compile(r"^\d{13}$")
 _HS = re.compile(r"^\d{6,10}$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -214,24 +214,6 @@ def plot_errors(plot: OriginPlot, field: str) -> list[FieldError]:
     return errors
 
 
-def month_of(moment: datetime | date) -> str:
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
-def months_between(first: str, last: str) -> int:
-    """How many months ``last`` is after ``first`` (both YYYY-MM)."""
-    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7])
-
-
-def next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
-
-
-def is_month(text: str) -> bool:
-    return bool(_MONTH.match(text))
-
-
 def capacity_errors(months: Mapping[str, int], now: datetime) -> list[FieldError]:
     """Capacity may be declared for future calendar months only, up to two years ahead, in whole units."""
     current = month_of(now)
@@ -243,7 +225,7 @@ def capacity_errors(months: Mapping[str, int], now: datetime) -> list[FieldError
         if not is_month(month):
             errors.append(FieldError(path, "is not a month (YYYY-MM)"))
             continue
-        ahead = months_between(current, month)
+        ahead = months_apart(current, month)
         if ahead <= 0:
             errors.append(FieldError(path, f"capacity can be declared only for months after {current}"))
         elif ahead > MAX_MONTHS_AHEAD:

@@ -32,9 +32,9 @@ from services.catalog.read.views import (
     summary_from_row,
 )
 from shared.auth import Principal, Role
-from shared.errors import InvalidInput, NotFound
 from shared.eventstore import Connection
-from shared.geography import province_refusal, regencies
+from shared.kernel.errors import InvalidInput, NotFound
+from shared.kernel.geography import province_refusal, regencies
 from shared.pages import BY_ID, Page
 from shared.pages import Cursor as PageCursor
 from shared.sql import fetch, fetchrow

@@ -20,19 +20,17 @@ from services.catalog.domain.msme import CERTIFICATION_NAMES
 from services.catalog.domain.rules import (
     canonical_province,
     certification_key,
-    is_month,
-    months_between,
-    next_month,
     normalise_hs_code,
 )
 from services.catalog.read.postings import SHORT, key, word_key
 from services.catalog.read.tables import capacity, product_certifications, product_postings, products
-from shared.errors import FieldError, InvalidInput
 from shared.eventstore import Connection
-from shared.geography import city_refusal, find_city, province_refusal
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import FieldError, InvalidInput
+from shared.kernel.geography import city_refusal, find_city, province_refusal
+from shared.kernel.months import is_month, months_apart, next_month
 from shared.pages import BY_ID
 from shared.sql import fetch
-from shared.validation import is_digits
 
 MAX_WORDS = 8
 # Letters and digits: PostgreSQL's text parser splits words at an underscore too.
@@ -127,7 +125,7 @@ def product_search(query: SearchQuery, *, today: date, this_month: str) -> Produ
     for name, month in (("available_from", query.available_from), ("available_to", query.available_to)):
         if month is not None and not is_month(month):
             errors.append(FieldError(name, "must be a month, YYYY-MM"))
-    if not errors and months_between(first, last) < 0:
+    if not errors and months_apart(first, last) < 0:
         errors.append(FieldError("available_to", "must not be before available_from"))
     if query.q is not None and text_query(query.q) is None:
         errors.append(FieldError("q", "needs at least one word"))

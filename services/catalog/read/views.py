@@ -14,7 +14,7 @@ from events.common import PriceTier
 from services.catalog.commands import is_owner
 from services.catalog.domain.msme import Msme
 from shared.auth import Principal, Role
-from shared.geography import City
+from shared.kernel.geography import City
 
 
 class CertificationView(msgspec.Struct, frozen=True, kw_only=True):

@@ -35,10 +35,10 @@ from services.orders.read.views import order_view
 from shared.api import Caller, Context
 from shared.auth import Principal, Role
 from shared.bounds import MAX_INTEGER
-from shared.errors import InvalidInput
 from shared.guards import allow
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import InvalidInput
 from shared.service import ServiceContext
-from shared.validation import is_digits
 
 log = logging.getLogger("gotong.orders.feed")
 

@@ -32,7 +32,7 @@ from shared.auth import Principal, Role
 from shared.bounds import MAX_INTEGER
 from shared.eventstore import Connection, Metadata
 from shared.guards import allow
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.pages import Page
 from shared.problems import problem_responses
 

@@ -9,9 +9,9 @@ from datetime import datetime
 import msgspec
 
 from events.orders import BuyerRegistered, Contact
-from shared.countries import is_country
-from shared.decider import Decider
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.countries import is_country
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, InvalidInput
 
 
 def buyer_stream(org: str) -> str:

@@ -44,8 +44,8 @@ from services.orders.domain.order_state import (
     order_stream,
 )
 from services.orders.domain.quote import confirm, expire, quote
-from shared.decider import Decider
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, InvalidInput
 
 _CANCELLABLE = frozenset({"requested", "quoted", "confirmed", "in_production", "inspected"})
 _CONSEQUENCES: dict[str, tuple[str, ...]] = {

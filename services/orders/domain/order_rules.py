@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from events.common import Money
 from events.orders import OrderLine, QuotedLine
-from shared.countries import is_country
-from shared.currencies import is_currency, minor_units
-from shared.errors import FieldError
-from shared.geography import find_place
-from shared.units import is_unit
-from shared.validation import is_digits
+from shared.kernel.countries import is_country
+from shared.kernel.currencies import is_currency, minor_units
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import FieldError
+from shared.kernel.geography import find_place
+from shared.kernel.units import is_unit
 
 SEA_ONLY = frozenset({"FAS", "FOB", "CFR", "CIF"})
 """Incoterms 2020 rules for sea and inland waterway transport only: they name a port."""

@@ -23,7 +23,7 @@ from events.orders import (
     QuotedLine,
     QuoteExpired,
 )
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 
 OrderEvent = (
     OrderRequested

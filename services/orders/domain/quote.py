@@ -13,7 +13,7 @@ from events.orders import ConfirmedLine, OrderConfirmed, OrderQuoted, QuoteExpir
 from services.orders.domain.order_commands import ConfirmOrder, ExpireQuote, QuoteOrder
 from services.orders.domain.order_rules import quote_errors
 from services.orders.domain.order_state import Order, OrderEvent, Quote, illegal, order_id
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, InvalidInput
 
 
 def _open_for_quotes(order: Order, at: datetime) -> bool:

@@ -18,8 +18,8 @@ from services.orders.read.projections import decode_order
 from services.orders.read.tables import buyers, orders
 from services.orders.read.views import BuyerView, OrderSummary, OrderView, buyer_view, order_summary, order_view
 from shared.auth import Principal, Role
-from shared.errors import NotFound
 from shared.eventstore import RecordedEvent
+from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow

@@ -27,8 +27,8 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
-from shared.errors import NotFound
 from shared.guards import allow
+from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 

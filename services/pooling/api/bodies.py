@@ -11,7 +11,7 @@ import msgspec
 
 from events.pooling import AllocationPolicy, ExchangeRate
 from shared.bounds import Amount, Currency, Quantity, Rate, Version, documented
-from shared.errors import FieldError, InvalidInput
+from shared.kernel.errors import FieldError, InvalidInput
 
 DEFAULT_EXPIRY = 48 * 3600
 

@@ -29,7 +29,7 @@ from shared.api import (
 from shared.auth import Role
 from shared.eventstore import Connection
 from shared.guards import allow
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 

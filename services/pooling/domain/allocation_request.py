@@ -21,8 +21,8 @@ from events.pooling import (
     PoolingEvent,
 )
 from services.pooling.domain.request_plan import earliest, remaining_after, split_release, taken
-from shared.decider import Decider
-from shared.errors import Conflict, NotFound
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, NotFound
 
 RequestStatus = Literal["pending", "accepted", "declined", "expired", "withdrawn"]
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from services.pooling.domain.allocation import Candidate, PriceTier
-from shared.geography import distance_km
+from shared.kernel.geography import distance_km
+from shared.kernel.months import month_of, months_from
 
 PRIOR_SCORE = 0.5
 
@@ -52,23 +53,9 @@ class Certificate:
     valid_until: date
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """Every month from ``first`` to ``last`` inclusive (empty when last is before first)."""
-    year, month = int(first[:4]), int(first[5:])
-    months: list[str] = []
-    while f"{year:04d}-{month:02d}" <= last:
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def window(today: date, required_by: date, lead_time_days: int) -> list[str]:
     """The months in which a product must be made to be ready by ``required_by``."""
-    return months_between(month_of(today), month_of(required_by - timedelta(days=lead_time_days)))
+    return months_from(month_of(today), month_of(required_by - timedelta(days=lead_time_days)))
 
 
 def valid_certifications(certificates: Sequence[Certificate], today: date, required_by: date) -> frozenset[str]:

@@ -12,8 +12,8 @@ from datetime import datetime
 from uuid import UUID
 
 from events.pooling import CapacityCommitted, CapacityRecorded, CapacityReleased, PoolingEvent
-from shared.decider import Decider
-from shared.errors import Conflict
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict
 
 
 def capacity_stream(product_id: UUID, month: str) -> str:

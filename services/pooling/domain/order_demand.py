@@ -11,8 +11,8 @@ from datetime import date, datetime
 from uuid import UUID
 
 from events.pooling import DemandCancelled, DemandPooled, DemandUnmatched, PoolingEvent
-from shared.decider import Decider
-from shared.errors import Conflict
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict
 
 
 def order_demand_stream(order_id: UUID) -> str:

@@ -40,8 +40,8 @@ from services.pooling.domain.pool_commands import (
 from services.pooling.domain.pool_lots import pass_lot, receive_lot, return_lot, ship, with_progress
 from services.pooling.domain.pool_state import Pool, evolve
 from services.pooling.domain.request_plan import taken
-from shared.decider import Decider
-from shared.errors import Conflict, NotFound
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, NotFound
 
 
 def pool_stream(pool_id: UUID) -> str:

@@ -21,7 +21,7 @@ from events.pooling import (
 from services.pooling.domain.lines import progress_of, spread
 from services.pooling.domain.pool_commands import PassLot, ReceiveLot, ReturnLot, Ship
 from services.pooling.domain.pool_state import Pool, evolve
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, InvalidInput
 
 E = TypeVar("E", bound=PoolingEvent)
 

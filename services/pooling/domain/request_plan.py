@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from events.pooling import MonthQuantity
-from shared.errors import InvalidInput
+from shared.kernel.errors import InvalidInput
 
 
 def taken(quantity: int | None, requested: int) -> int:

@@ -15,7 +15,7 @@ from services.pooling.read.tables import msmes
 from services.pooling.use_cases.allocation_requests import load_request
 from shared.auth import Principal, Role
 from shared.decider import fold_stream
-from shared.errors import NotFound, NotReady
+from shared.kernel.errors import NotFound, NotReady
 from shared.service import ServiceContext
 from shared.sql import fetch
 

@@ -30,8 +30,8 @@ from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import Book, Lapse, Release
 from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
-from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata
+from shared.kernel.errors import NotFound
 from shared.schedule import schedule
 
 SCHEMA = "pooling"

@@ -20,9 +20,9 @@ from services.pooling.use_cases.supply import ConfirmedLine, add_demand
 from shared.api import check_version
 from shared.auth import Principal
 from shared.decider import CommandOutcome, UnitOfWork, run_command
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.eventstore import Connection, EventStore, Metadata
-from shared.geography import city_refusal, find_place
+from shared.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.kernel.geography import city_refusal, find_place
 from shared.published_standards import StandardUse
 from shared.service import ServiceContext
 from shared.sql import fetchrow

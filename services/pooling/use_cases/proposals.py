@@ -13,8 +13,8 @@ from services.pooling.use_cases.access import load_pool, visible_pool
 from services.pooling.use_cases.supply import Sent, propose, send_proposal
 from shared.auth import Principal
 from shared.decider import CommandOutcome, UnitOfWork, run_command
-from shared.errors import Conflict, NotFound
 from shared.eventstore import Metadata
+from shared.kernel.errors import Conflict, NotFound
 from shared.service import ServiceContext
 
 ATTEMPTS = 3

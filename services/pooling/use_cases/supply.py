@@ -24,7 +24,7 @@ from services.pooling.domain.pool_state import Pool
 from services.pooling.use_cases.allocation_requests import EXPIRE, SCHEMA, release, withdraw
 from shared.decider import CommandOutcome, UnitOfWork, fold_stream, run_command
 from shared.eventstore import Connection, EventStore, Metadata
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.schedule import schedule
 
 

@@ -18,7 +18,7 @@ from events.quality import (
 )
 from services.quality.domain.assessment import DEFAULT_QUALIFICATION_LOTS
 from shared.bounds import Count, Measurement, Rate, Version
-from shared.errors import FieldError, InvalidInput
+from shared.kernel.errors import FieldError, InvalidInput
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=10_000)]

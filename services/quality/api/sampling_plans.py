@@ -19,8 +19,8 @@ from services.quality.domain.sampling import (
 )
 from services.quality.read.views import SamplingPlanView, sampling_plan_view
 from shared.bounds import MAX_QUANTITY, RATE
-from shared.errors import FieldError, InvalidInput
-from shared.validation import is_digits
+from shared.kernel.digits import is_digits
+from shared.kernel.errors import FieldError, InvalidInput
 
 
 @get("/sampling-plans")

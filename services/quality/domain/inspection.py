@@ -26,8 +26,8 @@ from events.quality import (
 from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
 from services.quality.domain.switching import InspectionDiscontinued
 from services.quality.domain.verdicts import MeasuredValues, judge, measured, reported_defects
-from shared.decider import Decider
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, InvalidInput
 
 LotStatus = Literal["open", "accepted", "rejected"]
 InspectionEvent = InspectionOpened | LotAccepted | LotRejected | FirstArticleApproved | FirstArticleRejected

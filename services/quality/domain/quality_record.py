@@ -30,7 +30,7 @@ from events.quality import (
 from services.quality.domain import switching
 from services.quality.domain.assessment import QualityRecord, assessment, from_assessment
 from services.quality.domain.sampling import InspectionLevel, Severity, sampling_plan
-from shared.decider import Decider
+from shared.kernel.decider import Decider
 
 RecordEvent = (
     SeverityChanged

@@ -14,7 +14,7 @@ from functools import cache, cached_property
 from importlib.resources import files
 from typing import Any, Final, Literal
 
-from shared.errors import FieldError, InvalidInput
+from shared.kernel.errors import FieldError, InvalidInput
 
 
 class InspectionLevel(StrEnum):

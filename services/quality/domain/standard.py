@@ -19,8 +19,8 @@ from events.quality import (
     StandardVersionSpec,
 )
 from services.quality.domain.sampling import PREFERRED_AQLS, InvalidAql, parse_aql
-from shared.decider import Decider
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.kernel.decider import Decider
+from shared.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 
 StandardEvent = StandardCreated | StandardVersionDrafted | StandardVersionRevised | StandardVersionPublished
 

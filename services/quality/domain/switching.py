@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from services.quality.domain.sampling import SamplingPlan, Severity, passes_one_step_tighter
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 
 WINDOW: Final = 5
 """Normal → tightened looks at this many consecutive original lots."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from events.quality import AttributeResult, ClassPlan, ClassVerdict, DefectClass, MeasuredAttribute
-from shared.errors import FieldError, InvalidInput
+from shared.kernel.errors import FieldError, InvalidInput
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from services.quality.read.views import (
     version_view,
 )
 from shared.auth import Principal, Role
-from shared.errors import NotFound
 from shared.eventstore import Connection
+from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.service import ServiceContext
 from shared.sql import fetch, fetchrow

@@ -40,9 +40,9 @@ from services.quality.use_cases import Saved, saved
 from shared.api import check_version
 from shared.auth import Principal
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.eventstore import Connection, Metadata
-from shared.ids import new_id
+from shared.kernel.errors import Forbidden, InvalidInput, NotFound
+from shared.kernel.ids import new_id
 from shared.service import ServiceContext
 
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 
 from services.catalog.app import service
 from shared.auth import Role
-from shared.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.support.app import settings_for, token

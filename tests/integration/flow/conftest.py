@@ -11,7 +11,7 @@ from services.catalog.app import service as catalog
 from services.orders.app import service as orders
 from services.pooling.app import service as pooling
 from services.quality.app import service as quality
-from shared.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from tests.conftest import Servers
 from tests.integration.flow.marketplace import START, Marketplace
 from tests.support.app import serve, settings_for

@@ -18,7 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shared.auth import Role
-from shared.clock import ManualClock
+from shared.kernel.clock import ManualClock
 from shared.runtime import Runtime
 from tests.integration.flow.bodies import CHAIR, STANDARD
 from tests.support.app import token

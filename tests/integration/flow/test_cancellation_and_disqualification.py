@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.integration.flow.marketplace import BUYER, INSPECTOR, Marketplace, eventually
 from tests.integration.flow.test_shortfalls import line, pooled_order, told, two_workshops
 

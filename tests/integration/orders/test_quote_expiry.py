@@ -14,8 +14,8 @@ import pytest
 from services.orders.app import service
 from services.orders.commands import QUOTE_EXPIRY
 from services.orders.expiry import lapse_quote
-from shared.clock import ManualClock
 from shared.eventstore import EventStore
+from shared.kernel.clock import ManualClock
 from shared.projection import Projector
 from shared.runtime import Runtime
 from shared.schedule import fire_due_actions

@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from services.orders.app import service
-from shared.clock import ManualClock
 from shared.eventstore import Connection, EventStore
+from shared.kernel.clock import ManualClock
 from shared.projection import Projector
 from shared.schedule import RETRY_AFTER, DueAction, fire_due_actions, run_due_actions, schedule
 from shared.service import ServiceContext

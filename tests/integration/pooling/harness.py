@@ -25,10 +25,10 @@ from events.pooling import CODEC
 from services.pooling.app import service
 from shared import bus
 from shared.auth import Role
-from shared.clock import ManualClock
 from shared.eventstore import EventStore
 from shared.http import create_app
-from shared.ids import new_id
+from shared.kernel.clock import ManualClock
+from shared.kernel.ids import new_id
 from shared.migrations import migrate
 from shared.relay import Relay
 from shared.runtime import Runtime

@@ -12,9 +12,9 @@ import pytest
 from events.pooling import CODEC
 from services.pooling.domain.allocation_request import request_stream
 from services.pooling.use_cases import allocation_requests
-from shared.errors import NotFound
 from shared.eventstore import Connection, EventStore, Metadata, RecordedEvent
-from shared.ids import new_id
+from shared.kernel.errors import NotFound
+from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.pooling.harness import AGGREGATOR, Pooling, running_pooling
 from tests.integration.pooling.test_reallocation import allocate, pending_for

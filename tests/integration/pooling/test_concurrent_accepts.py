@@ -32,9 +32,9 @@ from services.pooling.use_cases import allocation_requests
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, propose, send_proposal
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict
 from shared.eventstore import EventStore, Metadata
-from shared.ids import new_id
+from shared.kernel.errors import Conflict
+from shared.kernel.ids import new_id
 from shared.sql import fetch
 from tests.conftest import Servers
 from tests.integration.pooling.harness import RATTAN, Pooling, eventually, running_pooling

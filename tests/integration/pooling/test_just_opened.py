@@ -16,7 +16,7 @@ from services.pooling.read.projections import POOLING_VIEWS
 from services.pooling.use_cases.supply import ConfirmedLine
 from shared.consumer import HandlerContext
 from shared.eventstore import EventStore
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.projection import read_checkpoint, write_checkpoint
 
 pytestmark = pytest.mark.integration

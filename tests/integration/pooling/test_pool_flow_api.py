@@ -11,7 +11,7 @@ import pytest
 
 from events import quality
 from shared.auth import Role
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.pooling.harness import AGGREGATOR, Pooling, eventually, running_pooling
 from tests.support.app import token

@@ -13,7 +13,7 @@ import pytest
 
 from events import catalog, orders
 from shared.auth import Role
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.pooling.harness import AGGREGATOR, Pooling, eventually, running_pooling
 from tests.integration.pooling.test_pool_flow_api import requests_of, verdict

@@ -17,7 +17,7 @@ from shared import bus
 from shared.auth import Role
 from shared.config import Settings
 from shared.eventstore import Metadata, RecordedEvent
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.relay import event_headers
 from tests.support.app import token
 

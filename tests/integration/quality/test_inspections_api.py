@@ -10,9 +10,9 @@ import pytest
 
 from services.quality.use_cases import inspections as use_cases
 from shared.auth import Principal, Role
-from shared.errors import Conflict
 from shared.eventstore import Metadata
-from shared.ids import new_id
+from shared.kernel.errors import Conflict
+from shared.kernel.ids import new_id
 from shared.runtime import Runtime
 from tests.integration.quality.fixtures import (
     ADMIN,

@@ -12,7 +12,7 @@ import pytest
 from events.catalog import MsmeUpdated
 from events.quality import CODEC, MsmeQualityAssessed, SeverityChanged
 from shared import bus
-from shared.ids import new_id
+from shared.kernel.ids import new_id
 from shared.runtime import Runtime
 from tests.integration.quality.fixtures import (
     ADMIN,

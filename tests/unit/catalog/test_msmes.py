@@ -17,7 +17,7 @@ from services.catalog.domain.msme import (
     UpdateMsme,
 )
 from services.catalog.domain.nib import NIB_REGISTRY, ClaimNib
-from shared.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.catalog.given import (
     MSME_ID,

@@ -21,7 +21,7 @@ from events.catalog import (
 )
 from events.common import PriceTier
 from services.catalog.domain.product import PRODUCT, DeclareCapacity, ProductChanges, UpdateProduct
-from shared.errors import InvalidInput, NotFound
+from shared.kernel.errors import InvalidInput, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.catalog.given import MSME_ID, NOW, PRODUCT_ID, listed, listing, usd
 

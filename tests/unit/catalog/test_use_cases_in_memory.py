@@ -12,9 +12,9 @@ from services.catalog.domain.msme import MsmeChanges, UpdateMsme, msme_stream
 from services.catalog.domain.nib import nib_stream
 from shared.auth import Principal, Role
 from shared.decider import UnitOfWork, run_command
-from shared.errors import Conflict, Forbidden, PreconditionFailed
 from shared.eventstore import Metadata
-from shared.ids import new_id
+from shared.kernel.errors import Conflict, Forbidden, PreconditionFailed
+from shared.kernel.ids import new_id
 from shared.memory_store import MemoryEventStore
 from tests.unit.catalog.given import NOW, register
 

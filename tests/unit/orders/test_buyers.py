@@ -8,7 +8,7 @@ import pytest
 
 from events.orders import BuyerRegistered, Contact
 from services.orders.domain.buyer import BUYER, RegisterBuyer, require_registered
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.orders.fixtures import NOW
 

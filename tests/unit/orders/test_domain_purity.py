@@ -14,7 +14,17 @@ pytestmark = pytest.mark.unit
 DOMAIN = sorted(
     module.name for module in pkgutil.walk_packages(services.orders.domain.__path__, "services.orders.domain.")
 )
-IO = {"asyncpg", "nats", "litestar", "sqlalchemy", "httpx", "uvicorn", "random", "shared.clock", "shared.ids"}
+IO = {
+    "asyncpg",
+    "nats",
+    "litestar",
+    "sqlalchemy",
+    "httpx",
+    "uvicorn",
+    "random",
+    "shared.kernel.clock",
+    "shared.kernel.ids",
+}
 IO_CALLS = {"now", "utcnow", "today", "uuid4", "uuid7", "new_id"}
 OUTSIDE_THE_DOMAIN = ("services.orders.api", "services.orders.read", "services.orders.commands")
 

@@ -28,7 +28,7 @@ from services.orders.domain.order import (
     OrderEvent,
     StartProduction,
 )
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.orders.fixtures import NOW, history, quote, request, state
 

@@ -22,7 +22,7 @@ from services.orders.domain.order import (
     OrderEvent,
     StartProduction,
 )
-from shared.errors import GotongError
+from shared.kernel.errors import GotongError
 from tests.unit.orders.fixtures import NOW, quote, request
 
 pytestmark = pytest.mark.unit

@@ -10,7 +10,7 @@ import pytest
 from events.common import Money
 from events.orders import OrderRequested
 from services.orders.domain.order import ORDER
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, InvalidInput
 from tests.support.given import then, then_raises
 from tests.unit.orders.fixtures import NOW, history, line, request, state
 

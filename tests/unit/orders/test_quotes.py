@@ -10,7 +10,7 @@ import pytest
 from events.common import Money
 from events.orders import OrderConfirmed, OrderQuoted, QuotedLine, QuoteExpired
 from services.orders.domain.order import ORDER, ConfirmOrder, ExpireQuote, QuoteOrder
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, InvalidInput
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.orders.fixtures import AGGREGATOR, BASKETS, NOW, TRAYS, history, quote, request, state, usd
 

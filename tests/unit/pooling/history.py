@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.decider import Decider
+from shared.kernel.decider import Decider
 
 
 def history(decider: Decider[Any, Any, Any], *commands: Any) -> list[Any]:

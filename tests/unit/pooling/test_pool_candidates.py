@@ -16,9 +16,9 @@ from services.pooling.domain.candidates import (
     Offering,
     QualityRecord,
     candidate,
-    months_between,
     window,
 )
+from shared.kernel.months import months_from
 
 pytestmark = pytest.mark.unit
 
@@ -32,7 +32,7 @@ OFFERING = Offering(
 def test_the_window_runs_from_this_month_to_required_by_less_the_lead_time() -> None:
     assert window(TODAY, date(2027, 4, 15), 30) == ["2027-01", "2027-02", "2027-03"]
     assert window(TODAY, date(2027, 1, 20), 30) == []
-    assert months_between("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    assert months_from("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
 
 
 def test_only_free_capacity_inside_the_window_counts() -> None:

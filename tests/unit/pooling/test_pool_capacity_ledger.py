@@ -14,7 +14,7 @@ from services.pooling.domain.capacity_ledger import (
     RecordCapacity,
     ReleaseCapacity,
 )
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 from tests.support.given import then, then_raises
 from tests.unit.pooling.history import history
 

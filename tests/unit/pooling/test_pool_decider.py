@@ -37,7 +37,7 @@ from services.pooling.domain.pool_commands import (
     RemoveDemand,
 )
 from services.pooling.domain.pool_state import Pool
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.kernel.errors import Conflict, InvalidInput, NotFound
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ import pytest
 
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned, PoolFilled
 from services.pooling.domain.pool_commands import Book, PassLot, ReceiveLot, ReturnLot, Ship
-from shared.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, InvalidInput
 from tests.unit.pooling.test_pool_decider import AT, approve, line, proposal, run, supply
 
 pytestmark = pytest.mark.unit

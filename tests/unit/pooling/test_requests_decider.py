@@ -27,7 +27,7 @@ from services.pooling.domain.allocation_request import (
     WithdrawAllocation,
 )
 from services.pooling.domain.request_plan import earliest, split_release, taken
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.kernel.errors import Conflict, InvalidInput, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.pooling.history import history
 

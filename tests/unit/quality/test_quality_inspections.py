@@ -33,7 +33,7 @@ from services.quality.domain.inspection import (
 from services.quality.domain.sampling import Severity
 from services.quality.domain.switching import InspectionDiscontinued
 from services.quality.domain.verdicts import MeasuredValues
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 from tests.support.given import invalid_fields, then, then_raises
 
 pytestmark = pytest.mark.unit

@@ -12,7 +12,7 @@ from tests.support.purity import imported_modules, source
 pytestmark = pytest.mark.unit
 
 DOMAIN = sorted(m.name for m in pkgutil.iter_modules(domain.__path__))
-ALLOWED_PLATFORM = {"shared.decider", "shared.errors"}
+ALLOWED_PLATFORM = {"shared.kernel.decider", "shared.kernel.errors"}
 IO = ("asyncpg", "nats", "litestar", "sqlalchemy", "httpx", "random", "socket", "time", "shared")
 
 

@@ -27,7 +27,7 @@ from services.quality.domain.standard import (
     ReviseVersion,
     StandardEvent,
 )
-from shared.errors import Conflict, NotFound
+from shared.kernel.errors import Conflict, NotFound
 from tests.support.given import invalid_fields, then, then_raises
 
 pytestmark = pytest.mark.unit

@@ -21,7 +21,7 @@ from services.quality.domain.switching import (
     lot_outcome,
     resume,
 )
-from shared.errors import Conflict
+from shared.kernel.errors import Conflict
 
 pytestmark = pytest.mark.unit
 

@@ -92,7 +92,7 @@ def _forms(city: City, aliases: list[str]) -> list[str]:
 
 @cache
 def _gazetteer() -> _Gazetteer:
-    text = resources.files("shared").joinpath("geography_data.json").read_text(encoding="utf-8")
+    text = resources.files("shared.kernel").joinpath("geography_data.json").read_text(encoding="utf-8")
     raw = json.loads(text)
     provinces = {str(p["name"]): str(p["code"]) for p in raw["provinces"]}
     cities: list[City] = []
@@ -215,7 +215,7 @@ def city_refusal(name: str) -> str:
 @cache
 def _places() -> dict[str, list[tuple[str, list[str]]]]:
     """District and village name → (kind, codes of the regencies that have one of that name)."""
-    raw = resources.files("shared").joinpath("geography_places.tsv.gz").read_bytes()
+    raw = resources.files("shared.kernel").joinpath("geography_places.tsv.gz").read_bytes()
     places: dict[str, list[tuple[str, list[str]]]] = {}
     for line in gzip.decompress(raw).decode("utf-8").splitlines():
         name, kind, codes = line.split("\t")

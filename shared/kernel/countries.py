@@ -264,8 +264,3 @@ COUNTRIES: Mapping[str, str] = MappingProxyType(
 def is_country(code: str) -> bool:
     """Is ``code`` an officially assigned ISO 3166-1 alpha-2 code (upper case, e.g. ``"NL"``)?"""
     return code in COUNTRIES
-
-
-def country_name(code: str) -> str:
-    """The country's name; raises ``KeyError`` for unknown codes."""
-    return COUNTRIES[code]
