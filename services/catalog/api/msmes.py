@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -16,11 +16,11 @@ from services.catalog.read.views import MsmeView, ProductView, msme_from_state
 from shared.api import (
     Caller,
     Context,
-    StoredResponse,
     WaitFor,
     command_metadata,
     idempotent,
     if_match,
+    stored_answer,
     wait_for_position,
 )
 from shared.auth import Role
@@ -32,12 +32,6 @@ from shared.kernel.months import month_of
 from shared.problems import problem_responses
 
 Stored = tuple[int, Any]
-View = TypeVar("View", MsmeView, ProductView)
-
-
-def _answer(stored: StoredResponse, view: type[View]) -> Response[View]:
-    """The answer ``idempotent`` stored (the first one, for a repeated key) as the view it encodes."""
-    return Response(msgspec.json.decode(stored.body, type=view), status_code=stored.status)
 
 
 @post("/msmes", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
@@ -66,7 +60,7 @@ async def register_msme(
         )
         return 201, view
 
-    return _answer(await idempotent(ctx, request, principal, work), MsmeView)
+    return stored_answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
 @get("/msmes/{msme_id:uuid}")
@@ -133,7 +127,7 @@ async def add_certification(
         )
         return 201, view
 
-    return _answer(await idempotent(ctx, request, principal, work), MsmeView)
+    return stored_answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
 @post("/msmes/{msme_id:uuid}/products", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
@@ -159,4 +153,4 @@ async def list_product(
         outcome = await run_command(ctx.store, listing, metadata=metadata, connection=connection)
         return 201, msgspec.structs.replace(outcome.value, position=outcome.position)
 
-    return _answer(await idempotent(ctx, request, principal, work), ProductView)
+    return stored_answer(await idempotent(ctx, request, principal, work), ProductView)

@@ -8,12 +8,11 @@ from litestar import Request, Response, get, post
 from litestar.params import JSONBody, PathParameter
 
 from services.orders import commands
-from services.orders.api.answers import stored
 from services.orders.api.bodies import BuyerIn
 from services.orders.domain.buyer import RegisterBuyer
 from services.orders.read.queries import find_buyer
 from services.orders.read.views import BuyerView
-from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, wait_for_position
+from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, stored_answer, wait_for_position
 from shared.auth import Role
 from shared.eventstore import Connection
 from shared.guards import allow
@@ -38,7 +37,7 @@ async def register_buyer(
         metadata = command_metadata(request, principal)
         return 201, await commands.register_buyer(ctx, principal, command, metadata, connection)
 
-    return stored(await idempotent(ctx, request, principal, work), BuyerView)
+    return stored_answer(await idempotent(ctx, request, principal, work), BuyerView)
 
 
 @get("/buyers/{org:str}")

@@ -12,7 +12,6 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from events.orders import OrderState
 from services.orders import commands
-from services.orders.api.answers import stored
 from services.orders.api.bodies import CancelIn, OrderIn, QuoteIn
 from services.orders.domain.order import CancelOrder, ConfirmOrder, MarkDelivered, QuoteOrder, RequestOrder
 from services.orders.read import queries
@@ -26,6 +25,7 @@ from shared.api import (
     command_metadata,
     idempotent,
     if_match,
+    stored_answer,
     wait_for_position,
 )
 from shared.auth import Principal, Role
@@ -77,7 +77,7 @@ async def request_order(
         metadata = order_metadata(request, principal, order_id)
         return 201, await commands.request_order(ctx, command, metadata, connection)
 
-    return stored(await idempotent(ctx, request, principal, work), OrderView)
+    return stored_answer(await idempotent(ctx, request, principal, work), OrderView)
 
 
 @get("/orders", guards=BOTH)

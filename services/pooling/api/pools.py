@@ -24,6 +24,7 @@ from shared.api import (
     command_metadata,
     idempotent,
     if_match,
+    stored_answer,
     wait_for_position,
 )
 from shared.auth import Role
@@ -41,7 +42,7 @@ def _actor(principal: Any) -> str:
 @post("/pools", guards=[allow(Role.AGGREGATOR)])
 async def open_pool(
     data: JSONBody[OpenPoolBody], request: Request[Any, Any, Any], principal: Caller, ctx: Context
-) -> Response[Any]:
+) -> Response[PoolView]:
     """Open a pool for one product spec and standard version, consolidated at one port or city."""
     command = OpenPool(
         pool_id=new_id(),
@@ -64,8 +65,7 @@ async def open_pool(
         outcome = await pools.open_pool(ctx.store, opened, metadata=metadata, connection=connection)
         return 201, pool_view(outcome.value[0], 1, outcome.position)
 
-    stored = await idempotent(ctx, request, principal, work)
-    return Response(content=stored.body, status_code=stored.status, media_type="application/json")
+    return stored_answer(await idempotent(ctx, request, principal, work), PoolView)
 
 
 @get("/pools", guards=[allow(Role.AGGREGATOR)])
