@@ -16,8 +16,9 @@ from nats.js import JetStreamContext
 
 from shared import bus
 from shared.config import Settings
-from shared.consumer import Consumer, Subscription
+from shared.consumer import Consumer
 from shared.eventstore import EventStore, Metadata, StreamAppend
+from shared.inbox import Subscription
 from shared.kernel.ids import new_id
 from shared.relay import event_headers
 from tests.support.audit_service import audit_service

@@ -18,9 +18,9 @@ from litestar.params import PathParameter
 from shared.api import Caller, Context
 from shared.auth import Role
 from shared.config import Settings
-from shared.consumer import replay
 from shared.database import create_pool
 from shared.eventstore import EventStore
+from shared.inbox import replay
 from shared.kernel.errors import Conflict, NotFound
 from shared.outages import is_outage
 from shared.problems import problem_responses

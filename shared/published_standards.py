@@ -24,8 +24,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from events.quality import CODEC as QUALITY
 from events.quality import StandardVersionPublished
-from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.eventstore import Connection
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.kernel.errors import FieldError
 from shared.migrations import Migration, tables_ddl
 from shared.sql import execute, fetch

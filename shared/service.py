@@ -18,7 +18,7 @@ from shared.migrations import Migration
 from shared.projection import Projection, Projector
 
 if TYPE_CHECKING:
-    from shared.consumer import Subscription
+    from shared.inbox import Subscription
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from events.pooling import CODEC as POOLING_CODEC
 from events.pooling import CapacityCommitted, CapacityReleased
 from services.catalog.read.projections import record_committed
-from shared.consumer import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription
 
 
 async def keep_committed(hctx: HandlerContext, delivery: Delivery) -> None:

@@ -35,8 +35,8 @@ from services.orders.read.supply_records import (
     keep_verdict,
 )
 from services.orders.read.tables import orders
-from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.eventstore import Connection, Metadata
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.sql import fetch
 
 SAGA = "orders:pooling-saga"

@@ -38,8 +38,8 @@ from services.pooling.read.tables import (
 )
 from services.pooling.use_cases.allocation_requests import reallocate_later, withdraw
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
-from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.decider import UnitOfWork, fold_stream, run_command
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.kernel.errors import GotongError, NotFound
 from shared.projection import read_checkpoint
 from shared.sql import execute, fetch, fetchrow

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from events.catalog import CODEC as CATALOG
 from events.catalog import MsmeRegistered, MsmeUpdated
 from services.quality.read.tables import msme_owners
-from shared.consumer import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.sql import execute
 
 

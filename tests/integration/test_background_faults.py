@@ -15,9 +15,9 @@ import pytest
 
 from services.orders.app import service as orders
 from shared.config import Settings
-from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.eventstore import Connection, EventStore
 from shared.http import create_app
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.kernel.clock import ManualClock
 from shared.projection import Projector
 from shared.runtime import Runtime

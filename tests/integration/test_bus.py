@@ -12,8 +12,8 @@ import pytest
 
 from shared import bus
 from shared.config import Settings
-from shared.consumer import Early, handle_once, parse_parts
 from shared.eventstore import START, EventStore
+from shared.inbox import Early, handle_once, parse_parts
 from shared.migrations import migrate
 from shared.operations import _replay
 from shared.rebuild import rebuild

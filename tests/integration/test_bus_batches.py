@@ -11,8 +11,9 @@ from nats.aio.client import Client
 
 from shared import bus
 from shared.config import Settings
-from shared.consumer import Consumer, Delivery, Early, handle_batch, handle_once, parse_parts
+from shared.consumer import Consumer
 from shared.eventstore import START, EventStore, StreamAppend
+from shared.inbox import Delivery, Early, handle_batch, handle_once, parse_parts
 from shared.migrations import migrate
 from shared.projection import read_checkpoint
 from shared.relay import CHECKPOINT, Relay, event_headers

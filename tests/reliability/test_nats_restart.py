@@ -10,8 +10,9 @@ import asyncpg
 import pytest
 
 from shared import bus
-from shared.consumer import ACK_WAIT_SECONDS, Delivery, HandlerContext, Subscription
+from shared.consumer import ACK_WAIT_SECONDS
 from shared.eventstore import StreamAppend
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.support.app import settings_for

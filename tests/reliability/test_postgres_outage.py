@@ -15,10 +15,10 @@ import pytest
 
 from shared.auth import Role
 from shared.config import Settings
-from shared.consumer import Delivery, HandlerContext, Subscription
 from shared.database import create_database, create_pool
 from shared.eventstore import StreamAppend
 from shared.http import create_app
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.kernel.ids import new_id
 from shared.runtime import Runtime
 from tests.conftest import Servers

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from events.base import Event, EventCodec
-from shared.consumer import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.migrations import Migration
 from shared.service import Service
 from tests.support.ledger import CODEC as LEDGER_CODEC

@@ -31,8 +31,8 @@ from services.orders.read.history_queries import told_by_others
 from services.orders.read.provenance import assemble
 from services.orders.read.provenance_csv import provenance_csv
 from services.orders.read.provenance_queries import load_supply
-from shared.consumer import Delivery, HandlerContext, Subscription, handle_once
 from shared.eventstore import EventStore, Metadata
+from shared.inbox import Delivery, HandlerContext, Subscription, handle_once
 from shared.kernel.ids import new_id
 from tests.support.waiting import eventually
 from tests.unit.orders.fixtures import history, line, request, state

@@ -18,8 +18,8 @@ from events.orders import CODEC
 from events.pooling import ConsignmentShipped, LineProgress, LineQuantity, LotPassed, ShippedLot
 from services.orders.domain.order import ORDER, ConfirmOrder, order_stream
 from services.orders.handlers import POOLING_SAGA
-from shared.consumer import Delivery, handle_once
 from shared.eventstore import EventStore, Metadata
+from shared.inbox import Delivery, handle_once
 from shared.kernel.ids import new_id
 from tests.integration.orders.test_history_arrival_order import interleavings
 from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request

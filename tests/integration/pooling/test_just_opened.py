@@ -14,8 +14,8 @@ from services.pooling.domain.pool import pool_stream
 from services.pooling.handlers import _just_opened
 from services.pooling.read.projections import POOLING_VIEWS
 from services.pooling.use_cases.supply import ConfirmedLine
-from shared.consumer import HandlerContext
 from shared.eventstore import EventStore
+from shared.inbox import HandlerContext
 from shared.kernel.ids import new_id
 from shared.projection import read_checkpoint, write_checkpoint
 

@@ -1,0 +1,236 @@
+"""Handling another service's event exactly once, in its stream's order: the inbox.
+
+Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream version it
+reached. A duplicate is skipped; an event that arrives before its predecessor raises ``Early``; a handler that
+keeps failing sends the event to the dead-letter table, from which it can be replayed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from nats.aio.msg import Msg
+
+from events.base import Event, EventCodec
+from shared import bus
+from shared.eventstore import Connection, EventStore, Metadata
+
+log = logging.getLogger("gotong.consumer")
+
+_metadata = msgspec.json.Decoder(Metadata)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """An event received from another service, with where it came from."""
+
+    event: Event
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    position: int
+    metadata: Metadata
+    recorded_at: datetime
+    source: str
+
+    def caused(self, actor: str) -> Metadata:
+        """Metadata for what this event causes: same correlation, caused by this event."""
+        return Metadata(
+            correlation_id=self.metadata.correlation_id or str(self.event_id),
+            causation_id=str(self.event_id),
+            actor=actor,
+            command_id=f"{actor}:{self.event_id}",
+        )
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler gets: the open transaction and its own service's event store."""
+
+    connection: Connection
+    store: EventStore
+    consumer: str
+
+
+Handler = Callable[[HandlerContext, Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable subscription of one service to another's events."""
+
+    name: str
+    source: str
+    codec: EventCodec
+    handle: Handler
+
+
+class Early(Exception):
+    """The event's predecessor in its stream has not been handled yet."""
+
+
+def parse_parts(headers: dict[str, str], data: bytes | str, codec: EventCodec) -> Delivery:
+    return Delivery(
+        event=codec.decode(headers[bus.EVENT_TYPE], int(headers[bus.SCHEMA_VERSION]), data),
+        event_id=UUID(headers[bus.EVENT_ID]),
+        stream_id=headers[bus.STREAM_ID],
+        stream_version=int(headers[bus.STREAM_VERSION]),
+        position=int(headers[bus.POSITION]),
+        metadata=_metadata.decode(headers.get(bus.METADATA, "{}")),
+        recorded_at=datetime.fromisoformat(headers[bus.RECORDED_AT]),
+        source=codec.service,
+    )
+
+
+async def handle_once(
+    pool: asyncpg.Pool, store: EventStore, subscription: Subscription, delivery: Delivery, *, ordered: bool = True
+) -> bool:
+    """Handle ``delivery`` exactly once; False when it was a duplicate. Raises ``Early`` when out of order."""
+    schema = store.schema
+    async with pool.acquire() as connection, connection.transaction():
+        inserted = await connection.fetchval(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+            subscription.name,
+            delivery.event_id,
+        )
+        if not inserted:
+            return False
+        last = await connection.fetchval(
+            f"SELECT version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = $2 FOR UPDATE",
+            subscription.name,
+            delivery.stream_id,
+        )
+        last = last or 0
+        if ordered and delivery.stream_version <= last:
+            return False
+        if ordered and delivery.stream_version > last + 1:
+            raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        await connection.execute(
+            f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
+            "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
+            subscription.name,
+            delivery.stream_id,
+            delivery.stream_version,
+        )
+    store.committed()  # the handler may have appended to this service's store
+    return True
+
+
+async def handle_batch(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    subscription: Subscription,
+    deliveries: Sequence[Delivery],
+    *,
+    ordered: bool = True,
+) -> list[bool]:
+    """``handle_once`` of each delivery in turn, in one transaction: any error (``Early`` too) undoes them all.
+
+    The inbox rows and the streams' progress are written and read once for the whole batch.
+    """
+    schema, consumer = store.schema, subscription.name
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            consumer,
+            sorted({delivery.event_id for delivery in deliveries}),  # rows locked in one order by every replica
+        )
+        new = {row["event_id"] for row in rows}
+        rows = await connection.fetch(
+            f"SELECT stream_id, version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = ANY($2) "
+            "ORDER BY stream_id FOR UPDATE",
+            consumer,
+            sorted({delivery.stream_id for delivery in deliveries}),
+        )
+        progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
+        reached: dict[str, int] = {}
+        handled: list[bool] = []
+        for delivery in deliveries:
+            if delivery.event_id not in new:
+                handled.append(False)
+                continue
+            new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
+            last = progress.get(delivery.stream_id, 0)
+            if ordered and delivery.stream_version <= last:
+                handled.append(False)
+                continue
+            if ordered and delivery.stream_version > last + 1:
+                raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+            await subscription.handle(HandlerContext(connection, store, consumer), delivery)
+            progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
+            handled.append(True)
+        if reached:
+            streams, versions = zip(*sorted(reached.items()), strict=True)
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) "
+                "SELECT $1, * FROM unnest($2::text[], $3::int[]) ON CONFLICT (consumer, stream_id) "
+                "DO UPDATE SET version = GREATEST(stream_progress.version, excluded.version)",
+                consumer,
+                streams,
+                versions,
+            )
+    if any(handled):
+        store.committed()
+    return handled
+
+
+async def dead_letter(
+    pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException, failures: int
+) -> None:
+    """Park a poison event that failed its handler ``failures`` times, and mark it handled so its stream's
+    later events can proceed."""
+    headers = dict(msg.headers or {})
+    event_id = UUID(headers.get(bus.EVENT_ID, "00000000-0000-0000-0000-000000000000"))
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            f"INSERT INTO {schema}.dead_letters (consumer, event_id, subject, headers, data, error, deliveries) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            consumer,
+            event_id,
+            msg.subject,
+            msgspec.json.encode(headers).decode(),
+            msg.data.decode(errors="replace"),
+            f"{type(error).__name__}: {error}",
+            failures,
+        )
+        await connection.execute(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            consumer,
+            event_id,
+        )
+        if bus.STREAM_ID in headers:
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
+                "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
+                consumer,
+                headers[bus.STREAM_ID],
+                int(headers[bus.STREAM_VERSION]),
+            )
+
+
+async def replay(pool: asyncpg.Pool, store: EventStore, subscription: Subscription, letter_id: int) -> bool:
+    """Run a dead letter's handler again, in one transaction; False if it is unknown or already replayed."""
+    schema = store.schema
+    async with pool.acquire() as connection, connection.transaction():
+        row = await connection.fetchrow(
+            f"SELECT headers::text AS headers, data FROM {schema}.dead_letters "
+            "WHERE id = $1 AND consumer = $2 AND replayed_at IS NULL FOR UPDATE",
+            letter_id,
+            subscription.name,
+        )
+        if row is None:
+            return False
+        headers: dict[str, str] = msgspec.json.decode(row["headers"])
+        delivery = parse_parts(headers, row["data"], subscription.codec)
+        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        await connection.execute(f"UPDATE {schema}.dead_letters SET replayed_at = now() WHERE id = $1", letter_id)
+    store.committed()
+    return True
