@@ -31,3 +31,13 @@ def invalid_fields(decider: Decider[C, S, Any], given: Sequence[Any], when: C) -
     error = then_raises(decider, given, when, InvalidInput)
     assert isinstance(error, InvalidInput)
     return {e.field for e in error.errors}
+
+
+def history(decider: Decider[Any, Any, Any], *commands: Any) -> list[Any]:
+    """The given events written as the commands that made them: what ``decider`` decides for ``commands`` in turn,
+    from its initial state."""
+    state, events = decider.initial_state, []
+    for command in commands:
+        decided = list(decider.decide(command, state))
+        state, events = decider.fold(decided, state), [*events, *decided]
+    return events

@@ -15,8 +15,7 @@ from services.pooling.domain.capacity_ledger import (
     ReleaseCapacity,
 )
 from shared.kernel.errors import Conflict
-from tests.support.given import then, then_raises
-from tests.unit.pooling.history import history
+from tests.support.given import history, then, then_raises
 
 pytestmark = pytest.mark.unit
 

@@ -28,8 +28,7 @@ from services.pooling.domain.allocation_request import (
 )
 from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.kernel.errors import Conflict, InvalidInput, NotFound
-from tests.support.given import invalid_fields, then, then_raises
-from tests.unit.pooling.history import history
+from tests.support.given import history, invalid_fields, then, then_raises
 
 pytestmark = pytest.mark.unit
 
