@@ -23,6 +23,7 @@ from services.pooling.use_cases.allocation_requests import EXPIRE, REALLOCATE, S
 from services.pooling.use_cases.supply import propose
 from shared.eventstore import Connection, Metadata
 from shared.kernel.errors import Conflict
+from shared.outages import Backoff, is_outage
 from shared.schedule import DueAction, run_due_actions
 from shared.service import ServiceContext
 
@@ -100,14 +101,20 @@ async def reallocate(ctx: ServiceContext, action_id: int, pool_id: UUID, leased_
 
 
 async def reallocation_worker(ctx: ServiceContext) -> None:
+    backoff = Backoff("re-allocation", log)
     while True:
         try:
             claimed = await claim_reallocation(ctx)
             if claimed is not None:
                 await reallocate(ctx, *claimed)
+                backoff.succeeded()
                 continue
+            backoff.succeeded()
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as error:
+            if is_outage(error):  # logged once per outage, not every poll
+                await backoff.wait(error)
+                continue
             log.exception("re-allocation failed; it is tried again when its lease ends")
         await asyncio.sleep(POLL_SECONDS)

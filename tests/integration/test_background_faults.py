@@ -4,6 +4,7 @@ started again; a consumer counts only its handler's own failures towards a dead 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from dataclasses import replace
@@ -143,3 +144,29 @@ async def test_a_due_action_that_meets_an_outage_is_not_put_off_but_fired_once_t
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_the_reallocation_worker_waits_out_an_outage_logging_it_once_not_every_poll(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from types import SimpleNamespace
+
+    from services.pooling.workers import reallocation_worker
+
+    closed = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+    await closed.close()  # every query now fails as an outage (InterfaceError: the pool is closed)
+    ctx = SimpleNamespace(pool=closed, clock=ManualClock(datetime(2027, 1, 4, 9, tzinfo=UTC)))
+    caplog.set_level(logging.DEBUG, logger="gotong")
+    worker = asyncio.create_task(reallocation_worker(ctx))  # type: ignore[arg-type]
+    try:
+
+        async def tried_four_times() -> bool:
+            return any("still failing (4)" in r.getMessage() for r in caplog.records)
+
+        await eventually(tried_four_times)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    warnings = [r for r in caplog.records if r.name.startswith("gotong") and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "re-allocation" in warnings[0].getMessage(), [r.getMessage() for r in warnings]
