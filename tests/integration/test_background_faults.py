@@ -9,12 +9,14 @@ import logging
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from uuid import UUID
 
 import asyncpg
 import pytest
 
 from services.orders.app import service as orders
+from services.pooling.workers import reallocation_worker
 from shared.config import Settings
 from shared.eventstore import Connection, EventStore
 from shared.http import create_app
@@ -149,10 +151,6 @@ async def test_a_due_action_that_meets_an_outage_is_not_put_off_but_fired_once_t
 async def test_the_reallocation_worker_waits_out_an_outage_logging_it_once_not_every_poll(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from types import SimpleNamespace
-
-    from services.pooling.workers import reallocation_worker
-
     closed = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
     await closed.close()  # every query now fails as an outage (InterfaceError: the pool is closed)
     ctx = SimpleNamespace(pool=closed, clock=ManualClock(datetime(2027, 1, 4, 9, tzinfo=UTC)))
