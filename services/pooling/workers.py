@@ -23,7 +23,7 @@ from services.pooling.use_cases.allocation_requests import EXPIRE, REALLOCATE, S
 from services.pooling.use_cases.supply import propose
 from shared.eventstore import Connection, Metadata
 from shared.kernel.errors import Conflict
-from shared.outages import Backoff, is_outage
+from shared.outages import Backoff
 from shared.schedule import DueAction, run_due_actions
 from shared.service import ServiceContext
 
@@ -102,19 +102,19 @@ async def reallocate(ctx: ServiceContext, action_id: int, pool_id: UUID, leased_
 
 async def reallocation_worker(ctx: ServiceContext) -> None:
     backoff = Backoff("re-allocation", log)
+
+    async def next_reallocation() -> bool:
+        claimed = await claim_reallocation(ctx)
+        if claimed is not None:
+            await reallocate(ctx, *claimed)
+        return claimed is not None
+
     while True:
         try:
-            claimed = await claim_reallocation(ctx)
-            if claimed is not None:
-                await reallocate(ctx, *claimed)
-                backoff.succeeded()
+            if await backoff.retry(next_reallocation):  # an outage is waited out, logged once
                 continue
-            backoff.succeeded()
         except asyncio.CancelledError:
             raise
-        except Exception as error:
-            if is_outage(error):  # logged once per outage, not every poll
-                await backoff.wait(error)
-                continue
+        except Exception:
             log.exception("re-allocation failed; it is tried again when its lease ends")
         await asyncio.sleep(POLL_SECONDS)
