@@ -27,13 +27,4 @@ def allow(*roles: Role) -> Guard:
         principal.require(*roles)
 
     guard.__qualname__ = guard.__name__ = f"allow_{'_'.join(r.value for r in roles)}"
-    guard.roles = roles  # type: ignore[attr-defined]  # read by the authorization-matrix test
     return guard
-
-
-def allowed_roles(guards: Any) -> frozenset[Role] | None:
-    """The roles a route's guards let through, or None when no ``allow`` guard is declared."""
-    found = [g.roles for g in guards or () if hasattr(g, "roles")]
-    if not found:
-        return None
-    return frozenset(found[0])
