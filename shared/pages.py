@@ -32,8 +32,8 @@ class Page(msgspec.Struct, Generic[Item], frozen=True, kw_only=True):
     next_cursor: str | None
 
 
-class Cursor(Generic[Keys]):
-    """The cursor of one list, e.g. ``Cursor(tuple[UUID])`` for a list ordered by id."""
+class Keyset(Generic[Keys]):
+    """The keys one list is ordered by, and its cursors, e.g. ``Keyset(tuple[UUID])`` for a list ordered by id."""
 
     def __init__(self, keys: Any) -> None:
         """``keys`` is the tuple type of the keys, e.g. ``tuple[datetime, UUID]``."""
@@ -61,5 +61,5 @@ class Cursor(Generic[Keys]):
         return Page(items=items, next_cursor=next_cursor)
 
 
-BY_ID: Cursor[tuple[UUID]] = Cursor(tuple[UUID])
+BY_ID: Keyset[tuple[UUID]] = Keyset(tuple[UUID])
 """The cursor of a list ordered by its items' ids (UUIDv7, so oldest first)."""

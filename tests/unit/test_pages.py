@@ -8,11 +8,11 @@ from uuid import UUID
 import pytest
 
 from shared.kernel.errors import InvalidInput
-from shared.pages import BY_ID, Cursor, Page
+from shared.pages import BY_ID, Keyset, Page
 
 pytestmark = pytest.mark.unit
 
-BY_TIME = Cursor[tuple[datetime, UUID]](tuple[datetime, UUID])
+BY_TIME = Keyset[tuple[datetime, UUID]](tuple[datetime, UUID])
 AT = datetime(2027, 3, 1, 8, 30, tzinfo=UTC)
 ID = UUID("0190a5b0-0000-7000-8000-000000000001")
 

@@ -35,8 +35,7 @@ from shared.auth import Principal, Role
 from shared.eventstore import Connection
 from shared.kernel.errors import InvalidInput, NotFound
 from shared.kernel.geography import province_refusal, regencies
-from shared.pages import BY_ID, Page
-from shared.pages import Cursor as PageCursor
+from shared.pages import BY_ID, Keyset, Page
 from shared.sql import fetch, fetchrow
 
 _contact = msgspec.json.Decoder(Contact)
@@ -154,7 +153,7 @@ async def search_products(
 
 
 RegionCode = Annotated[str, msgspec.Meta(pattern=r"^\d{2}\.\d{2}$")]
-BY_CODE: PageCursor[tuple[RegionCode]] = PageCursor(tuple[RegionCode])
+BY_CODE: Keyset[tuple[RegionCode]] = Keyset(tuple[RegionCode])
 
 
 def find_regions(q: str | None, province: str | None, *, limit: int, cursor: str | None) -> Page[Region]:
