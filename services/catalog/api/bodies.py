@@ -149,6 +149,8 @@ HsCode = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
 Category = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=3)]
 Moq = Quantity
+# ``kind``, or ``other:<name>`` for another scheme (names are at most 200 characters)
+CertificationKey = Annotated[str, msgspec.Meta(max_length=210), documented(max_length=210)]
 LeadTime = Annotated[int, msgspec.Meta(ge=0, le=365), documented(minimum=0, maximum=365)]
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, get, patch, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.catalog import commands
-from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
-from services.catalog.read.queries import product_from_outcome, read_msme
-from services.catalog.read.views import MsmeView, ProductView, msme_from_state
+from services.catalog.api.bodies import CertificationBody, CertificationKey, MsmePatch, ProductBody, RegisterMsmeBody
+from services.catalog.read.queries import MsmeFilter, product_from_outcome, read_msme
+from services.catalog.read.queries import list_msmes as list_msme_page
+from services.catalog.read.views import MsmeSummary, MsmeView, ProductView, msme_from_state
 from shared.api import (
     Caller,
     Context,
+    Cursor,
+    Limit,
     WaitFor,
     command_metadata,
     idempotent,
@@ -29,6 +33,7 @@ from shared.eventstore import Connection
 from shared.guards import allow
 from shared.kernel.ids import new_id
 from shared.kernel.months import month_of
+from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 
 Stored = tuple[int, Any]
@@ -61,6 +66,51 @@ async def register_msme(
         return 201, view
 
     return stored_answer(await idempotent(ctx, request, principal, work), MsmeView)
+
+
+MsmeStatus = Annotated[
+    str | None,
+    QueryParameter(name="status", pattern="^(active|suspended)$", max_length=9, description="active, suspended"),
+]
+
+
+@get("/msmes")
+async def list_msmes(
+    principal: Caller,
+    ctx: Context,
+    org: Annotated[str | None, QueryParameter(name="org", max_length=200, description="owning organisation")] = None,
+    registered_by: Annotated[
+        str | None,
+        QueryParameter(name="registered_by", max_length=200, description="the organisation that onboarded it"),
+    ] = None,
+    province: Annotated[str | None, QueryParameter(name="province", max_length=60)] = None,
+    city: Annotated[str | None, QueryParameter(name="city", max_length=60)] = None,
+    status: MsmeStatus = None,
+    certification: Annotated[
+        CertificationKey | None, QueryParameter(name="certification", description="kind, valid on certified_on")
+    ] = None,
+    certified_on: Annotated[date | None, QueryParameter(name="certified_on", description="default today")] = None,
+    q: Annotated[str | None, QueryParameter(name="q", max_length=200, description="part of the name")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    wait_for: WaitFor = None,
+) -> Page[MsmeSummary]:
+    """MSMEs in id order, filtered; an aggregator lists those it onboarded with ``registered_by=<its org>``.
+
+    Suspended MSMEs show only to aggregators, admins and users of their own organisation."""
+    await wait_for_position(ctx, wait_for)
+    after = BY_ID.decode(cursor)
+    wanted = MsmeFilter(
+        org=org,
+        registered_by=registered_by,
+        province=province,
+        city=city,
+        status=status,
+        certification=certification.strip().lower() if certification else None,
+        certified_on=certified_on or ctx.clock.now().date(),
+        q=q,
+    )
+    return await list_msme_page(ctx.pool, principal, wanted, after=after[0] if after else None, limit=limit)
 
 
 @get("/msmes/{msme_id:uuid}")

@@ -11,14 +11,14 @@ from litestar import Request, get, patch, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.catalog import commands
-from services.catalog.api.bodies import CapacityBody, ProductPatch
+from services.catalog.api.bodies import CapacityBody, CertificationKey, ProductPatch
 from services.catalog.domain.product import DeclareCapacity, UpdateProduct
 from services.catalog.read import queries
 from services.catalog.read.search import SearchQuery
 from services.catalog.read.views import ProductSummary, ProductView
 from shared.api import Caller, Context, Cursor, Limit, WaitFor, command_metadata, if_match, wait_for_position
 from shared.auth import Role
-from shared.bounds import MAX_INTEGER, MAX_VERSION, documented
+from shared.bounds import MAX_INTEGER, MAX_VERSION
 from shared.decider import UnitOfWork, run_command
 from shared.guards import allow
 from shared.kernel.months import month_of
@@ -86,8 +86,6 @@ async def declare_capacity(
 
 
 Query = QueryParameter
-# ``kind``, or ``other:<name>`` for another scheme (names are at most 200 characters)
-CertificationKey = Annotated[str, msgspec.Meta(max_length=210), documented(max_length=210)]
 
 
 @get("/products")

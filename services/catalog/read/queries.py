@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from uuid import UUID
@@ -21,6 +22,7 @@ from services.catalog.read.tables import capacity, certifications, commitments, 
 from services.catalog.read.views import (
     CapacityMonth,
     CertificationView,
+    MsmeSummary,
     MsmeView,
     ProductSummary,
     ProductView,
@@ -78,6 +80,56 @@ async def read_msme(pool: asyncpg.Pool, msme_id: UUID, *, today: date, principal
         product_count=int(count),
         version=row["version"],
     )
+
+
+@dataclass(frozen=True)
+class MsmeFilter:
+    """What a list of MSMEs is narrowed to; None places no limit."""
+
+    org: str | None = None
+    registered_by: str | None = None
+    province: str | None = None
+    city: str | None = None
+    status: str | None = None
+    certification: str | None = None
+    certified_on: date | None = None
+    q: str | None = None
+
+
+async def list_msmes(
+    pool: asyncpg.Pool, principal: Principal, wanted: MsmeFilter, *, after: UUID | None, limit: int
+) -> Page[MsmeSummary]:
+    """MSMEs in id order. Suspended MSMEs show only to aggregators, admins and their own organisation's users."""
+    c = msmes.c
+    query = sa.select(*(getattr(c, f) for f in MsmeSummary.__struct_fields__)).order_by(c.id).limit(limit + 1)
+    exact = {"org": wanted.org, "registered_by": wanted.registered_by, "status": wanted.status}
+    for column, value in exact.items():
+        if value is not None:
+            query = query.where(c[column] == value)
+    if wanted.province is not None:
+        province = canonical_province(wanted.province)
+        if province is None:
+            raise InvalidInput.of("province", province_refusal())
+        query = query.where(c.province == province)
+    if wanted.city is not None:
+        query = query.where(sa.func.lower(c.city) == wanted.city.strip().lower())
+    if wanted.q:
+        query = query.where(c.name.icontains(wanted.q.strip(), autoescape=True))
+    if wanted.certification is not None:
+        on = wanted.certified_on
+        held = sa.select(certifications.c.msme_id).where(
+            certifications.c.msme_id == c.id,
+            certifications.c.key == wanted.certification,
+            certifications.c.valid_from <= on,
+            certifications.c.valid_until >= on,
+        )
+        query = query.where(held.exists())
+    if not principal.is_admin and principal.role is not Role.AGGREGATOR:
+        query = query.where(sa.or_(c.status == "active", c.org == principal.org))
+    if after is not None:
+        query = query.where(c.id > after)
+    rows = await fetch(pool, query)
+    return BY_ID.page(rows, limit, lambda row: MsmeSummary(**dict(row)), lambda msme: (msme.id,))
 
 
 async def capacity_months(connection: Connection | asyncpg.Pool, product_id: UUID, first: str) -> list[CapacityMonth]:

@@ -42,6 +42,8 @@ msmes = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Index("msmes_org", "org"),
+    sa.Index("msmes_registered_by", "registered_by", "id"),
+    sa.Index("msmes_province", "province", "city", "id"),
 )
 
 certifications = sa.Table(
@@ -158,5 +160,6 @@ def _posting_lists(schema: str) -> list[str]:
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_posting_lists", _posting_lists),
+    Migration("0003_msme_listing", lambda schema: tables_ddl(metadata)),
     PUBLISHED_STANDARDS.migration,
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,6 +44,21 @@ class MsmeView(msgspec.Struct, frozen=True, kw_only=True):
     product_count: int
     version: int
     position: int = 0
+
+
+class MsmeSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """An MSME in a list: who owns it, who registered it, where it is and whether it may be allocated."""
+
+    id: UUID
+    org: str
+    registered_by: str
+    name: str
+    nib: str
+    province: str
+    city: str
+    size_class: str
+    status: str
+    registered_at: datetime
 
 
 class CapacityMonth(msgspec.Struct, frozen=True, kw_only=True):

@@ -64,6 +64,7 @@ def _admin_routes() -> dict[tuple[str, str], Rule]:
 
 CATALOG: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/msmes"): Rule(frozenset({MSME, AGGREGATOR})),
+    ("GET", "/v1/msmes"): Rule(EVERYONE, lists=lambda w: w.msme_id),
     ("GET", "/v1/msmes/{msme_id}"): Rule(EVERYONE, foreign="visible"),
     # profiles are public, so a stranger's edit is refused rather than hidden
     ("PATCH", "/v1/msmes/{msme_id}"): Rule(frozenset({MSME}), foreign="refused"),
