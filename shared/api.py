@@ -35,10 +35,12 @@ WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1, l
 
 
 def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:
-    """Who issued this command and in which flow; the command id is the idempotency key if given."""
+    """Who issued this command (``key:<id>`` for an API key), for which organisation and in which flow; the
+    command id is the idempotency key if given."""
     return Metadata(
         correlation_id=correlation_id.get() or str(new_id()),
-        actor=f"{principal.role.value}:{principal.sub}",
+        actor=principal.actor,
+        org=principal.org,
         command_id=request.headers.get(IDEMPOTENCY_KEY) or str(new_id()),
     )
 

@@ -80,6 +80,13 @@ def _switch(env: Mapping[str, str], name: str) -> bool | None:
     raise SettingsError(f"{name} must be on or off, got {raw!r}")
 
 
+def _leeway(env: Mapping[str, str]) -> int:
+    leeway = _integer(env, "GOTONG_OIDC_LEEWAY_SECONDS", 30, minimum=0)
+    if leeway > 60:
+        raise SettingsError(f"GOTONG_OIDC_LEEWAY_SECONDS must be at most 60, got {leeway}")
+    return leeway
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything a Gotong process needs to know about its surroundings."""
@@ -108,6 +115,17 @@ class Settings:
     """Failed authentications per client address; once spent, that address may not try again until it refills."""
     trusted_proxies: str = "127.0.0.1,::1"
     """Addresses (or `*`) whose X-Forwarded-For names the client: the proxy in front of Gotong."""
+    api_key_pepper: str | None = None
+    """The server secret API keys' secrets are HMAC'd with; without it no key can be created or used."""
+    oidc_issuer: str | None = None
+    """An OpenID Connect provider whose access tokens are accepted (its discovery document names the JWKS)."""
+    oidc_audience: str | None = None
+    oidc_org_claim: str | None = None
+    """The claim naming the caller's organisation; without it (or when absent) the membership says."""
+    oidc_role_claim: str | None = None
+    oidc_refresh_seconds: int = 30
+    """At most one JWKS refetch per this many seconds for a token with an unknown key id."""
+    oidc_leeway_seconds: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +152,13 @@ class Settings:
             rate_per_address=_rate(env, "GOTONG_RATE_LIMIT_PER_ADDRESS", PER_ADDRESS),
             rate_failed_auth=_rate(env, "GOTONG_RATE_LIMIT_FAILED_AUTH", FAILED_AUTH),
             trusted_proxies=(env.get("GOTONG_TRUSTED_PROXIES") or "127.0.0.1,::1").replace(" ", ""),
+            api_key_pepper=env.get("GOTONG_API_KEY_PEPPER") or None,
+            oidc_issuer=(env.get("GOTONG_OIDC_ISSUER") or "").rstrip("/") or None,
+            oidc_audience=env.get("GOTONG_OIDC_AUDIENCE") or None,
+            oidc_org_claim=env.get("GOTONG_OIDC_ORG_CLAIM") or None,
+            oidc_role_claim=env.get("GOTONG_OIDC_ROLE_CLAIM") or None,
+            oidc_refresh_seconds=_integer(env, "GOTONG_OIDC_REFRESH_SECONDS", 30, minimum=1),
+            oidc_leeway_seconds=_leeway(env),
         )
 
     def with_servers(self, database_url: str, nats_url: str) -> Settings:

@@ -32,6 +32,8 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     causation_id: str | None = None
     actor: str | None = None
     command_id: str | None = None
+    org: str | None = None
+    """The organisation the actor acted for (the audit trail of an organisation is read by it)."""
 
 
 class GlobalPosition(msgspec.Struct, frozen=True, order=True):

@@ -23,6 +23,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal
 from shared.config import Settings
+from shared.guards import admit_route
 from shared.kernel.clock import Clock
 from shared.kernel.errors import MalformedRequest, Unauthenticated
 from shared.kernel.ids import new_id
@@ -39,19 +40,23 @@ log = logging.getLogger("gotong.http")
 _JSON_TYPES = {"application/json", "application/merge-patch+json"}
 
 
-async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Who is calling, within the rate limits: checking a token is quick, so it runs on the event loop
-    (Litestar sends a plain function guard to a worker thread, a hop each request would pay for)."""
+    (Litestar sends a plain function guard to a worker thread, a hop each request would pay for). An API key
+    is checked against the identity mirror of the service the route belongs to, and only reaches routes
+    naming a scope it holds."""
     runtime: Runtime = connection.app.state.runtime
     limits: RateLimits = connection.app.state.rate_limits
     address = connection.client.host if connection.client else "unknown"
     limits.admit_address(address)
+    context = runtime.contexts[handler.opt["service"]]
     try:
-        principal = runtime.tokens.verify(connection.headers.get("Authorization"))
+        principal = await runtime.tokens.authenticate(connection.headers, context.identities, context.clock.now())
     except Unauthenticated:
         limits.failed_authentication(address)
         raise
     limits.admit(principal)
+    admit_route(principal, handler)
     connection.state.principal = principal
 
 
@@ -182,6 +187,7 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
         dependencies={"ctx": Provide(context, sync_to_thread=False)},
         guards=[_authenticate],
         tags=[service.name],
+        opt={"service": service.name},
     )
 
 

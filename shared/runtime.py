@@ -19,6 +19,7 @@ from shared.config import Settings
 from shared.consumer import Consumer
 from shared.database import create_pool
 from shared.eventstore import EventStore
+from shared.identities import with_identities
 from shared.kernel.clock import Clock, SystemClock
 from shared.migrations import migrate
 from shared.outages import Backoff
@@ -47,7 +48,7 @@ class Runtime:
         if not settings.database_url or not settings.nats_url:
             raise ValueError("the runtime needs a database URL and a NATS URL")
         self.settings = settings
-        self.services = list(services)
+        self.services = [with_identities(s) for s in services]
         self.clock = clock or SystemClock()
         self.tokens = tokens or TokenAuthority.from_settings(settings)
         self.run_migrations = run_migrations

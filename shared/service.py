@@ -13,6 +13,7 @@ from events.base import EventCodec
 from shared.auth import TokenAuthority
 from shared.config import Settings
 from shared.eventstore import EventStore
+from shared.identities import IdentityMirror, with_identities
 from shared.kernel.clock import Clock
 from shared.migrations import Migration
 from shared.projection import Projection, Projector
@@ -58,6 +59,8 @@ class ServiceContext:
         self.clock = clock
         self.tokens = tokens
         self.projector = projector
+        self.identities = IdentityMirror(pool, service.name)
+        """Who belongs where and which API keys exist, as this service's mirror of accounts' events holds it."""
 
     @property
     def schema(self) -> str:
@@ -65,7 +68,7 @@ class ServiceContext:
 
 
 def load_services(names: Sequence[str] | None = None) -> list[Service]:
-    """The installed services (all, or those named), in a stable order."""
+    """The installed services (all, or those named), in a stable order, each with its identity mirror."""
     found = {ep.name: ep for ep in entry_points(group="gotong.services")}
     wanted = sorted(found) if not names else list(names)
     unknown = [n for n in wanted if n not in found]
@@ -82,5 +85,5 @@ def load_services(names: Sequence[str] | None = None) -> list[Service]:
             continue
         if not isinstance(service, Service):
             raise TypeError(f"entry point {name} is not a Service")
-        services.append(service)
+        services.append(with_identities(service))
     return services

@@ -17,6 +17,7 @@ from shared.service import Service
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 TOKENS = TokenAuthority(secret=SECRET)
+PEPPER = "test-pepper-for-api-key-hashes"
 
 
 def token(role: Role | str, org: str = "org-1", sub: str = "user-1") -> dict[str, str]:
@@ -31,6 +32,7 @@ def settings_for(database_url: str, nats_url: str, prefix: str) -> Settings:
         nats_url=nats_url,
         nats_prefix=prefix,
         jwt_secret=SECRET,
+        api_key_pepper=PEPPER,
         pool_size=10,
         max_deliveries=3,
         log_json=False,

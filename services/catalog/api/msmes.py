@@ -30,7 +30,7 @@ from shared.api import (
 from shared.auth import Role
 from shared.decider import UnitOfWork, run_command
 from shared.eventstore import Connection
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.ids import new_id
 from shared.kernel.months import month_of
 from shared.pages import BY_ID, Page
@@ -39,7 +39,7 @@ from shared.problems import problem_responses
 Stored = tuple[int, Any]
 
 
-@post("/msmes", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
+@post("/msmes", guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)], responses=problem_responses(409))
 async def register_msme(
     data: JSONBody[RegisterMsmeBody], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[MsmeView]:
@@ -74,7 +74,7 @@ MsmeStatus = Annotated[
 ]
 
 
-@get("/msmes")
+@get("/msmes", guards=[allow(scope=Scope.CATALOG_READ)])
 async def list_msmes(
     principal: Caller,
     ctx: Context,
@@ -113,7 +113,7 @@ async def list_msmes(
     return await list_msme_page(ctx.pool, principal, wanted, after=after[0] if after else None, limit=limit)
 
 
-@get("/msmes/{msme_id:uuid}")
+@get("/msmes/{msme_id:uuid}", guards=[allow(scope=Scope.CATALOG_READ)])
 async def get_msme(
     msme_id: FromPath[UUID],
     principal: Caller,
@@ -125,7 +125,11 @@ async def get_msme(
     return await read_msme(ctx.pool, msme_id, today=ctx.clock.now().date(), principal=principal)
 
 
-@patch("/msmes/{msme_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409, 412))
+@patch(
+    "/msmes/{msme_id:uuid}",
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)],
+    responses=problem_responses(409, 412),
+)
 async def update_msme(
     msme_id: FromPath[UUID],
     data: JSONBody[MsmePatch],
@@ -150,7 +154,7 @@ async def update_msme(
 
 @post(
     "/msmes/{msme_id:uuid}/certifications",
-    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)],
     responses=problem_responses(409),
 )
 async def add_certification(
@@ -180,7 +184,11 @@ async def add_certification(
     return stored_answer(await idempotent(ctx, request, principal, work), MsmeView)
 
 
-@post("/msmes/{msme_id:uuid}/products", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409))
+@post(
+    "/msmes/{msme_id:uuid}/products",
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)],
+    responses=problem_responses(409),
+)
 async def list_product(
     msme_id: FromPath[UUID],
     data: JSONBody[ProductBody],

@@ -20,13 +20,13 @@ from shared.api import Caller, Context, Cursor, Limit, WaitFor, command_metadata
 from shared.auth import Role
 from shared.bounds import MAX_INTEGER, MAX_VERSION
 from shared.decider import UnitOfWork, run_command
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.months import month_of
 from shared.pages import Page
 from shared.problems import problem_responses
 
 
-@get("/products/{product_id:uuid}")
+@get("/products/{product_id:uuid}", guards=[allow(scope=Scope.CATALOG_READ)])
 async def get_product(
     product_id: FromPath[UUID],
     principal: Caller,
@@ -38,7 +38,11 @@ async def get_product(
     return await queries.read_product(ctx.pool, product_id, first_month=month_of(ctx.clock.now()))
 
 
-@patch("/products/{product_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)], responses=problem_responses(409, 412))
+@patch(
+    "/products/{product_id:uuid}",
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)],
+    responses=problem_responses(409, 412),
+)
 async def update_product(
     product_id: FromPath[UUID],
     data: JSONBody[ProductPatch],
@@ -62,7 +66,7 @@ async def update_product(
 
 @put(
     "/products/{product_id:uuid}/capacity",
-    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CATALOG_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def declare_capacity(
@@ -88,7 +92,7 @@ async def declare_capacity(
 Query = QueryParameter
 
 
-@get("/products")
+@get("/products", guards=[allow(scope=Scope.CATALOG_READ)])
 async def search_products(
     principal: Caller,
     ctx: Context,

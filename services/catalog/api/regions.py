@@ -10,10 +10,11 @@ from litestar.params import QueryParameter
 from services.catalog.read import queries
 from services.catalog.read.views import Region
 from shared.api import Caller, Cursor, Limit
+from shared.guards import Scope, allow
 from shared.pages import Page
 
 
-@get("/regions")
+@get("/regions", guards=[allow(scope=Scope.CATALOG_READ)])
 async def list_regions(
     principal: Caller,
     q: Annotated[

@@ -15,11 +15,11 @@ from services.orders.read.views import BuyerView
 from shared.api import Caller, Context, WaitFor, command_metadata, idempotent, stored_answer, wait_for_position
 from shared.auth import Role
 from shared.eventstore import Connection
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.problems import problem_responses
 
 
-@post("/buyers", guards=[allow(Role.BUYER)], responses=problem_responses(409))
+@post("/buyers", guards=[allow(Role.BUYER, scope=Scope.ORDERS_WRITE)], responses=problem_responses(409))
 async def register_buyer(
     data: JSONBody[BuyerIn], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[BuyerView]:
@@ -40,7 +40,7 @@ async def register_buyer(
     return stored_answer(await idempotent(ctx, request, principal, work), BuyerView)
 
 
-@get("/buyers/{org:str}")
+@get("/buyers/{org:str}", guards=[allow(scope=Scope.ORDERS_READ)])
 async def get_buyer(
     org: Annotated[str, PathParameter(max_length=100)],
     principal: Caller,

@@ -35,7 +35,7 @@ from services.orders.read.views import order_view
 from shared.api import Caller, Context
 from shared.auth import Principal, Role
 from shared.bounds import MAX_INTEGER
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.digits import is_digits
 from shared.kernel.errors import InvalidInput
 from shared.service import ServiceContext
@@ -202,7 +202,7 @@ async def order_changes(
             heartbeat_due = loop.time() + HEARTBEAT_SECONDS
 
 
-@get("/orders/{order_id:uuid}/events", guards=[allow(Role.BUYER, Role.AGGREGATOR)])
+@get("/orders/{order_id:uuid}/events", guards=[allow(Role.BUYER, Role.AGGREGATOR, scope=Scope.ORDERS_READ)])
 async def order_events(
     order_id: FromPath[UUID], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> ServerSentEvent:

@@ -31,15 +31,15 @@ from shared.api import (
 from shared.auth import Principal, Role
 from shared.bounds import MAX_INTEGER
 from shared.eventstore import Connection, Metadata
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.ids import new_id
 from shared.pages import Page
 from shared.problems import problem_responses
 
 AnyRequest = Request[Any, Any, Any]
-BUYERS = [allow(Role.BUYER)]
-AGGREGATORS = [allow(Role.AGGREGATOR)]
-BOTH = [allow(Role.BUYER, Role.AGGREGATOR)]
+BUYERS = [allow(Role.BUYER, scope=Scope.ORDERS_WRITE)]
+AGGREGATORS = [allow(Role.AGGREGATOR, scope=Scope.ORDERS_WRITE)]
+BOTH = [allow(Role.BUYER, Role.AGGREGATOR, scope=Scope.ORDERS_READ)]
 _COMMAND_PROBLEMS = problem_responses(409, 412)
 
 

@@ -14,7 +14,7 @@ from services.orders.read.provenance_queries import provenance_of
 from services.orders.read.provenance_views import OrderProvenance
 from shared.api import Caller, Context, WaitFor, wait_for_position
 from shared.auth import Role
-from shared.guards import allow
+from shared.guards import Scope, allow
 
 CSV = "text/csv"
 
@@ -32,7 +32,7 @@ def _wants_csv(request: Request[Any, Any, Any]) -> bool:
     return accepted == CSV
 
 
-BOTH = [allow(Role.BUYER, Role.AGGREGATOR)]
+BOTH = [allow(Role.BUYER, Role.AGGREGATOR, scope=Scope.ORDERS_READ)]
 _CSV_RESPONSE = {200: ResponseSpec(data_container=str, media_type=CSV, description="one row per order line and lot")}
 
 

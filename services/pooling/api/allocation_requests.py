@@ -27,7 +27,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
@@ -39,7 +39,7 @@ Status = Annotated[
 ]
 
 
-@get("/allocation-requests", guards=[allow(Role.MSME, Role.AGGREGATOR)])
+@get("/allocation-requests", guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.REQUESTS_READ)])
 async def list_requests(
     principal: Caller,
     ctx: Context,
@@ -63,7 +63,7 @@ async def list_requests(
 
 @get(
     "/allocation-requests/{request_id:uuid}",
-    guards=[allow(Role.MSME, Role.AGGREGATOR)],
+    guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.REQUESTS_READ)],
 )
 async def get_request(
     request_id: FromPath[UUID], principal: Caller, ctx: Context, wait_for: WaitFor = None
@@ -78,7 +78,7 @@ async def get_request(
 
 @post(
     "/allocation-requests/{request_id:uuid}/accept",
-    guards=[allow(Role.MSME)],
+    guards=[allow(Role.MSME, scope=Scope.REQUESTS_ANSWER)],
     status_code=200,
     responses=problem_responses(409),
 )
@@ -101,7 +101,7 @@ async def accept_request(
 
 @post(
     "/allocation-requests/{request_id:uuid}/decline",
-    guards=[allow(Role.MSME)],
+    guards=[allow(Role.MSME, scope=Scope.REQUESTS_ANSWER)],
     status_code=200,
     responses=problem_responses(409),
 )
@@ -121,7 +121,7 @@ async def decline_request(
     return answer_view(outcome.value, request_id, version, outcome.position)
 
 
-@get("/unmatched-demand", guards=[allow(Role.AGGREGATOR)])
+@get("/unmatched-demand", guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_READ)])
 async def list_unmatched(
     principal: Caller, ctx: Context, limit: Limit = 50, cursor: Cursor = None, wait_for: WaitFor = None
 ) -> Page[UnmatchedView]:

@@ -29,7 +29,7 @@ from shared.api import (
 )
 from shared.auth import Role
 from shared.eventstore import Connection
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.ids import new_id
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
@@ -39,7 +39,7 @@ def _actor(principal: Any) -> str:
     return f"{principal.role.value}:{principal.sub}"
 
 
-@post("/pools", guards=[allow(Role.AGGREGATOR)])
+@post("/pools", guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_WRITE)])
 async def open_pool(
     data: JSONBody[OpenPoolBody], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[PoolView]:
@@ -68,7 +68,7 @@ async def open_pool(
     return stored_answer(await idempotent(ctx, request, principal, work), PoolView)
 
 
-@get("/pools", guards=[allow(Role.AGGREGATOR)])
+@get("/pools", guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_READ)])
 async def list_pools(
     principal: Caller,
     ctx: Context,
@@ -91,7 +91,7 @@ def _summary(row: Any) -> PoolSummary:
     return PoolSummary(**{f: row[f] for f in PoolSummary.__struct_fields__ if f != "id"}, id=row["pool_id"])
 
 
-@get("/pools/{pool_id:uuid}", guards=[allow(Role.AGGREGATOR)])
+@get("/pools/{pool_id:uuid}", guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_READ)])
 async def get_pool(pool_id: FromPath[UUID], principal: Caller, ctx: Context) -> PoolView:
     """A pool with its demand by order line, supply by MSME, lots and the MSMEs it set aside."""
     state, version = await visible_pool(ctx, principal, pool_id)
@@ -100,7 +100,7 @@ async def get_pool(pool_id: FromPath[UUID], principal: Caller, ctx: Context) -> 
 
 @post(
     "/pools/{pool_id:uuid}/demand",
-    guards=[allow(Role.AGGREGATOR)],
+    guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def add_pool_demand(
@@ -122,7 +122,7 @@ async def add_pool_demand(
 
 @post(
     "/pools/{pool_id:uuid}/lots",
-    guards=[allow(Role.AGGREGATOR, Role.MSME)],
+    guards=[allow(Role.AGGREGATOR, Role.MSME, scope=Scope.LOTS_DELIVER)],
     responses=problem_responses(409),
 )
 async def receive_lot(
@@ -145,7 +145,7 @@ async def receive_lot(
 
 @post(
     "/pools/{pool_id:uuid}/ship",
-    guards=[allow(Role.AGGREGATOR)],
+    guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def ship_pool(

@@ -26,7 +26,7 @@ from shared.api import (
     wait_for_position,
 )
 from shared.auth import Role
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
@@ -37,7 +37,7 @@ _ids = msgspec.json.Decoder(list[UUID])
 
 @post(
     "/pools/{pool_id:uuid}/allocate",
-    guards=[allow(Role.AGGREGATOR)],
+    guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_WRITE)],
     responses=problem_responses(409),
 )
 async def allocate_pool(
@@ -57,7 +57,7 @@ async def allocate_pool(
     return Response(view, status_code=201)
 
 
-@get("/pools/{pool_id:uuid}/proposals", guards=[allow(Role.AGGREGATOR)])
+@get("/pools/{pool_id:uuid}/proposals", guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_READ)])
 async def list_proposals(
     pool_id: FromPath[UUID],
     principal: Caller,
@@ -82,7 +82,7 @@ def _by_id(proposal: ProposalView) -> tuple[UUID]:
 
 @get(
     "/pools/{pool_id:uuid}/proposals/{proposal_id:uuid}",
-    guards=[allow(Role.AGGREGATOR)],
+    guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_READ)],
 )
 async def get_proposal(
     pool_id: FromPath[UUID], proposal_id: FromPath[UUID], principal: Caller, ctx: Context, wait_for: WaitFor = None
@@ -97,7 +97,7 @@ async def get_proposal(
 
 @post(
     "/pools/{pool_id:uuid}/proposals/{proposal_id:uuid}/approve",
-    guards=[allow(Role.AGGREGATOR)],
+    guards=[allow(Role.AGGREGATOR, scope=Scope.POOLS_WRITE)],
     responses=problem_responses(409),
 )
 async def approve_proposal(

@@ -28,12 +28,12 @@ from shared.api import (
 )
 from shared.auth import Role
 from shared.eventstore import Connection
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.pages import Page
 from shared.problems import problem_responses
 
 
-@post("/inspections", guards=[allow(Role.INSPECTOR)], responses=problem_responses(409))
+@post("/inspections", guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)], responses=problem_responses(409))
 async def open_inspection(
     data: JSONBody[OpenInspection], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[InspectionView]:
@@ -77,7 +77,7 @@ async def open_inspection(
 
 @post(
     "/inspections/{inspection_id:uuid}/results",
-    guards=[allow(Role.INSPECTOR)],
+    guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def record_results(
@@ -108,7 +108,7 @@ async def record_results(
     return stored_answer(await idempotent(ctx, request, principal, work), InspectionView)
 
 
-@get("/inspections/{inspection_id:uuid}")
+@get("/inspections/{inspection_id:uuid}", guards=[allow(scope=Scope.QUALITY_READ)])
 async def get_inspection(
     inspection_id: FromPath[UUID],
     principal: Caller,
@@ -120,7 +120,7 @@ async def get_inspection(
     return await queries.inspection(ctx, principal, inspection_id)
 
 
-@get("/inspections", guards=[allow(Role.INSPECTOR, Role.MSME)])
+@get("/inspections", guards=[allow(Role.INSPECTOR, Role.MSME, scope=Scope.QUALITY_READ)])
 async def list_inspections(
     principal: Caller,
     ctx: Context,

@@ -14,11 +14,11 @@ from services.quality.read.views import MsmeQuality, StandardQuality, standard_q
 from services.quality.use_cases import inspections as use_cases
 from shared.api import Caller, Context, WaitFor, command_metadata, wait_for_position
 from shared.auth import Role
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.problems import problem_responses
 
 
-@get("/msmes/{msme_id:uuid}/quality")
+@get("/msmes/{msme_id:uuid}/quality", guards=[allow(scope=Scope.QUALITY_READ)])
 async def get_msme_quality(
     msme_id: FromPath[UUID],
     principal: Caller,
@@ -37,7 +37,7 @@ async def get_msme_quality(
 @post(
     "/msmes/{msme_id:uuid}/quality/{standard_id:uuid}/resume",
     status_code=200,
-    guards=[allow(Role.INSPECTOR)],
+    guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)],
     responses=problem_responses(409),
 )
 async def resume_inspection(

@@ -19,11 +19,12 @@ from services.quality.domain.sampling import (
 )
 from services.quality.read.views import SamplingPlanView, sampling_plan_view
 from shared.bounds import MAX_QUANTITY, RATE
+from shared.guards import Scope, allow
 from shared.kernel.digits import is_digits
 from shared.kernel.errors import FieldError, InvalidInput
 
 
-@get("/sampling-plans")
+@get("/sampling-plans", guards=[allow(scope=Scope.QUALITY_READ)])
 async def get_sampling_plan(
     lot_size: Annotated[
         str | None, QueryParameter(name="lot_size", max_length=20, description="items in the lot, 2 to 100,000,000")

@@ -27,14 +27,14 @@ from shared.api import (
 from shared.auth import Role
 from shared.bounds import MAX_VERSION
 from shared.eventstore import Connection
-from shared.guards import allow
+from shared.guards import Scope, allow
 from shared.pages import Page
 from shared.problems import problem_responses
 
 VersionNumber = Annotated[int, PathParameter(ge=1, le=MAX_VERSION)]
 
 
-@post("/standards", guards=[allow(Role.INSPECTOR)])
+@post("/standards", guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)])
 async def create_standard(
     data: JSONBody[NewStandard], request: Request[Any, Any, Any], principal: Caller, ctx: Context
 ) -> Response[StandardView]:
@@ -56,7 +56,11 @@ async def create_standard(
     return stored_answer(await idempotent(ctx, request, principal, work), StandardView)
 
 
-@post("/standards/{standard_id:uuid}/versions", guards=[allow(Role.INSPECTOR)], responses=problem_responses(412))
+@post(
+    "/standards/{standard_id:uuid}/versions",
+    guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)],
+    responses=problem_responses(412),
+)
 async def add_version(
     standard_id: FromPath[UUID],
     data: JSONBody[NewVersion],
@@ -85,7 +89,7 @@ async def add_version(
 
 @put(
     "/standards/{standard_id:uuid}/versions/{number:int}",
-    guards=[allow(Role.INSPECTOR)],
+    guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def revise_version(
@@ -112,7 +116,7 @@ async def revise_version(
 @post(
     "/standards/{standard_id:uuid}/versions/{number:int}/publish",
     status_code=200,
-    guards=[allow(Role.INSPECTOR)],
+    guards=[allow(Role.INSPECTOR, scope=Scope.QUALITY_WRITE)],
     responses=problem_responses(409, 412),
 )
 async def publish_version(
@@ -130,7 +134,7 @@ async def publish_version(
     return standard_view(saved.value, saved.version, saved.position)
 
 
-@get("/standards")
+@get("/standards", guards=[allow(scope=Scope.QUALITY_READ)])
 async def list_standards(
     principal: Caller,
     ctx: Context,
@@ -145,7 +149,7 @@ async def list_standards(
     return await queries.standards_page(ctx, limit, cursor, name_part=q, owner_org=owner_org)
 
 
-@get("/standards/{standard_id:uuid}")
+@get("/standards/{standard_id:uuid}", guards=[allow(scope=Scope.QUALITY_READ)])
 async def get_standard(
     standard_id: FromPath[UUID], principal: Caller, ctx: Context, wait_for: WaitFor = None
 ) -> StandardView:
