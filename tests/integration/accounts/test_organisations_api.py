@@ -29,7 +29,13 @@ async def register(client: Client, org: str = "cirebon-trading", admin: str = "d
 async def test_an_operator_registers_an_organisation_whose_first_admin_then_manages_it(client: Client) -> None:
     created = await register(client)
     assert created["members"] == [
-        {"subject": "dewi", "role": "aggregator", "org_admin": True, "email": None, "since": created["members"][0]["since"]}
+        {
+            "subject": "dewi",
+            "role": "aggregator",
+            "org_admin": True,
+            "email": None,
+            "since": created["members"][0]["since"],
+        }
     ]
     again = await client.post(
         "/v1/organisations",
