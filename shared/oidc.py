@@ -160,7 +160,9 @@ class OidcVerifier:
                 self._fetched_at = time.monotonic()  # a provider that is down is not asked again at once either
                 if kid in self._keys:
                     return
-                raise Unauthenticated(f"the signing keys of {self.issuer} could not be fetched: {error}") from error
+                raise Unauthenticated(
+                    f"the signing keys of {self.issuer} could not be fetched: {type(error).__name__} {error}"
+                ) from error
             self._keys = keys
             self._fetched_at = time.monotonic()
             self.fetches += 1
