@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.catalog.api.msmes import add_certification, get_msme, list_product, register_msme, update_msme
+from services.catalog.api.plots import ROUTES as PLOT_ROUTES
 from services.catalog.api.products import declare_capacity, get_product, search_products, update_product
 from services.catalog.api.regions import list_regions
 
@@ -17,4 +18,5 @@ ROUTES = [
     declare_capacity,
     search_products,
     list_regions,
+    *PLOT_ROUTES,
 ]
