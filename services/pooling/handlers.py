@@ -15,6 +15,8 @@ from events.catalog import (
     CertificationAdded,
     MsmeRegistered,
     MsmeUpdated,
+    PlotRegistered,
+    PlotWithdrawn,
     ProductListed,
     ProductUpdated,
 )
@@ -31,6 +33,7 @@ from services.pooling.read.tables import (
     certifications,
     msmes,
     order_lines,
+    plots,
     pools,
     product_standards,
     products,
@@ -73,6 +76,7 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "price_tiers": encode(tiers),
                 "currency": event.currency,
                 "lead_time_days": event.lead_time_days,
+                "net_mass_kg": event.net_mass_kg,
             }
             await _upsert(hctx, products, ["product_id"], row)
             await execute(
@@ -94,6 +98,13 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "valid_until": event.valid_until,
             }
             await _upsert(hctx, certifications, ["certification_id"], row)
+        case PlotRegistered():
+            row = {"plot_id": event.plot_id, "msme_id": event.msme_id, "commodity": event.commodity}
+            await _upsert(hctx, plots, ["plot_id"], row | {"withdrawn": False, "registered": encode(event)})
+        case PlotWithdrawn():
+            await execute(
+                hctx.connection, plots.update().where(plots.c.plot_id == event.plot_id).values(withdrawn=True)
+            )
         case CapacityDeclared():
             await record_capacity(
                 hctx.store, event.product_id, event.msme_id, event.month, event.units,

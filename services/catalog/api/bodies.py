@@ -177,6 +177,7 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     description: Description = ""
     standards: Standards = msgspec.field(default_factory=list)
     origin_plots: Plots = msgspec.field(default_factory=list)
+    net_mass_kg: Measurement | None = None
 
     def spec(self) -> ProductSpec:
         return ProductSpec(
@@ -191,6 +192,7 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             lead_time_days=self.lead_time_days,
             standards=[s.ref() for s in self.standards],
             origin_plots=[p.plot() for p in self.origin_plots],
+            net_mass_kg=self.net_mass_kg,
         )
 
 
@@ -208,6 +210,7 @@ class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     description: Description | UnsetType = UNSET
     standards: Standards | UnsetType = UNSET
     origin_plots: Plots | UnsetType = UNSET
+    net_mass_kg: Measurement | UnsetType = UNSET
 
     def changes(self) -> ProductChanges:
         given = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}

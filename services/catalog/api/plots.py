@@ -95,7 +95,7 @@ async def get_plot(plot_id: FromPath[UUID], principal: Caller, ctx: Context, wai
     return plot
 
 
-@post("/plots/{plot_id:uuid}/withdraw", guards=[allow(*READERS)], responses=problem_responses(409))
+@post("/plots/{plot_id:uuid}/withdraw", guards=[allow(*READERS)], status_code=200, responses=problem_responses(409))
 async def withdraw_plot(
     plot_id: FromPath[UUID],
     data: JSONBody[WithdrawPlotBody],

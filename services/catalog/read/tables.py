@@ -92,6 +92,7 @@ products = sa.Table(
     sa.Column("standard_refs", JSONB, nullable=False),
     sa.Column("origin_plots", JSONB, nullable=False),
     sa.Column("eudr_commodity", sa.Text),
+    sa.Column("net_mass_kg", sa.Numeric),
     sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -176,5 +177,11 @@ MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_posting_lists", _posting_lists),
     PUBLISHED_STANDARDS.migration,
-    Migration("0003_plots", lambda schema: tables_ddl(metadata)),
+    Migration(
+        "0003_plots_and_unit_mass",
+        lambda schema: [
+            *tables_ddl(metadata),
+            f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
 ]

@@ -135,6 +135,7 @@ products = sa.Table(
     sa.Column("price_tiers", sa.Text, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("lead_time_days", sa.Integer, nullable=False),
+    sa.Column("net_mass_kg", sa.Numeric),
     sa.Index("products_spec", "hs_code", "unit"),
 )
 
@@ -155,6 +156,18 @@ certifications = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Index("certifications_msme", "msme_id"),
+)
+
+# The MSMEs' production places (catalog's PlotRegistered / PlotWithdrawn); ``registered`` is the whole event.
+plots = sa.Table(
+    "plots",
+    metadata,
+    _uuid("plot_id", primary_key=True),
+    _uuid("msme_id", nullable=False),
+    sa.Column("commodity", sa.Text, nullable=False),
+    sa.Column("withdrawn", sa.Boolean, nullable=False),
+    sa.Column("registered", sa.Text, nullable=False),
+    sa.Index("plots_msme", "msme_id", "commodity"),
 )
 
 quality_records = sa.Table(
@@ -202,6 +215,13 @@ def _widen_totals(schema: str) -> list[str]:
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_bigint_totals", _widen_totals),
+    Migration(
+        "0003_plots_and_unit_mass",
+        lambda schema: [
+            *tables_ddl(metadata),
+            f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
 ]
 
 OWN = [pools, allocation_requests, proposals, capacity, unmatched_demand]
