@@ -87,6 +87,13 @@ class DeforestationFreeEvidence(msgspec.Struct, frozen=True, kw_only=True):
     as_of: date
 
 
+class TreeSpecies(msgspec.Struct, frozen=True, kw_only=True):
+    """A tree species a wood plot grows (EUDR: scientific and common name for wood)."""
+
+    scientific_name: str
+    common_name: str
+
+
 AreaSource = Literal["declared", "geodesic"]
 
 
@@ -106,6 +113,7 @@ class PlotRegistered(Event, frozen=True, kw_only=True, tag="catalog.PlotRegister
     commodity: str
     harvest: HarvestPeriod | None = None
     evidence: DeforestationFreeEvidence | None = None
+    species: list[TreeSpecies] = msgspec.field(default_factory=list)
     registered_by: str
     at: datetime
 

@@ -20,6 +20,7 @@ from events.catalog import (
     PlotGeometry,
     SizeClass,
     StandardRef,
+    TreeSpecies,
 )
 from events.common import Money, PriceTier
 from services.catalog.domain.msme import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
@@ -244,6 +245,11 @@ class EvidenceBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return DeforestationFreeEvidence(document_reference=self.document_reference, as_of=self.as_of)
 
 
+class SpeciesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    scientific_name: Text
+    common_name: Text
+
+
 class PlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A production place: GeoJSON ``Point`` (≤ 4 ha, with ``area_hectares``) or ``Polygon`` (area measured),
     positions ``[longitude, latitude]`` in WGS 84 with at most 6 decimals; ``country`` ISO 3166-1 alpha-2;
@@ -257,6 +263,7 @@ class PlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     area_hectares: Measurement | None = None
     harvest: HarvestBody | None = None
     evidence: EvidenceBody | None = None
+    species: Annotated[list[SpeciesBody], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
 
     def spec(self) -> PlotSpec:
         return PlotSpec(
@@ -267,13 +274,8 @@ class PlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             commodity=self.commodity,
             area_hectares=self.area_hectares,
             harvest=HarvestPeriod(start=self.harvest.start, end=self.harvest.end) if self.harvest else None,
-            evidence=(
-                DeforestationFreeEvidence(
-                    document_reference=self.evidence.document_reference, as_of=self.evidence.as_of
-                )
-                if self.evidence
-                else None
-            ),
+            evidence=self.evidence.evidence() if self.evidence else None,
+            species=[TreeSpecies(scientific_name=s.scientific_name, common_name=s.common_name) for s in self.species],
         )
 
 

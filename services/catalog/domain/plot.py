@@ -23,6 +23,7 @@ from events.catalog import (
     PlotRegistered,
     PlotWithdrawn,
     PointGeometry,
+    TreeSpecies,
 )
 from services.catalog.domain import geometry
 from shared.kernel.countries import COUNTRIES, country_bounds
@@ -44,6 +45,7 @@ class PlotSpec(msgspec.Struct, frozen=True, kw_only=True):
     area_hectares: Decimal | None = None
     harvest: HarvestPeriod | None = None
     evidence: DeforestationFreeEvidence | None = None
+    species: list[TreeSpecies] = msgspec.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ def _register(command: RegisterPlot, state: Plot) -> list[PlotEvent]:
     if spec.commodity not in annex_i().commodities:
         errors.append(FieldError("commodity", f"must be an Annex I commodity: {', '.join(annex_i().commodities)}"))
     region, refused = _region(country, spec.region)
+    for index, species in enumerate(spec.species):
+        if not species.scientific_name.strip() or not species.common_name.strip():
+            errors.append(FieldError(f"species[{index}]", "needs both a scientific and a common name"))
     errors += refused + _dates(spec, command.today) + geometry.geometry_errors(spec.geometry, country)
     if errors:
         raise InvalidInput(errors)
@@ -151,6 +156,10 @@ def _register(command: RegisterPlot, state: Plot) -> list[PlotEvent]:
             commodity=spec.commodity,
             harvest=spec.harvest,
             evidence=spec.evidence,
+            species=[
+                TreeSpecies(scientific_name=s.scientific_name.strip(), common_name=s.common_name.strip())
+                for s in spec.species
+            ],
             registered_by=command.by,
             at=command.at,
         )

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from events.base import Event
-from events.catalog import DeforestationFreeEvidence, HarvestPeriod, PlotGeometry, PlotRegistered, PlotWithdrawn
+from events.catalog import (
+    DeforestationFreeEvidence,
+    HarvestPeriod,
+    PlotGeometry,
+    PlotRegistered,
+    PlotWithdrawn,
+    TreeSpecies,
+)
 from services.catalog.domain.plot import Plot
 from services.catalog.read.tables import plots
 from shared.eventstore import Connection, RecordedEvent
@@ -41,6 +48,7 @@ class PlotView(msgspec.Struct, frozen=True, kw_only=True):
     commodity: str
     harvest: HarvestPeriod | None
     evidence: DeforestationFreeEvidence | None
+    species: list[TreeSpecies]
     deforestation_free: bool
     status: PlotStatus
     withdrawn_reason: str | None
@@ -67,6 +75,7 @@ def plot_view(registered: PlotRegistered, *, status: PlotStatus, reason: str | N
         commodity=registered.commodity,
         harvest=registered.harvest,
         evidence=registered.evidence,
+        species=registered.species,
         deforestation_free=registered.evidence is not None,
         status=status,
         withdrawn_reason=reason,
