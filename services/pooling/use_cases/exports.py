@@ -51,7 +51,7 @@ async def eudr_statement(ctx: ServiceContext, principal: Principal, pool_id: UUI
         products={
             r["product_id"]: ProductFacts(r["product_id"], r["sku"], r["name"], r["unit"], r["net_mass_kg"])
             for r in product_rows
-        },  # fmt: skip
+        },
         plots={r["plot_id"]: _plot.decode(r["registered"]) for r in plot_rows},
         producers={r["msme_id"]: r["name"] for r in producer_rows},
     )
