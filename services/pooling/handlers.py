@@ -21,7 +21,7 @@ from events.catalog import (
     ProductUpdated,
 )
 from events.orders import CODEC as ORDERS
-from events.orders import OrderCancelled, OrderConfirmed
+from events.orders import BuyerRegistered, OrderCancelled, OrderConfirmed
 from events.pooling import PoolOpened
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
@@ -30,9 +30,11 @@ from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import PassLot, ReturnLot
 from services.pooling.read.projections import POOLING_VIEWS, encode
 from services.pooling.read.tables import (
+    buyers,
     certifications,
     msmes,
     order_lines,
+    orders,
     plots,
     pools,
     product_standards,
@@ -203,7 +205,20 @@ async def follow_orders(hctx: HandlerContext, delivery: Delivery) -> None:
     """A confirmed order's lines join matching open pools of the aggregator that quoted, or wait unmatched."""
     event = delivery.event
     match event:
+        case BuyerRegistered():
+            await _upsert(hctx, buyers, ["org"], {"org": event.org, "name": event.name, "country": event.country})
         case OrderConfirmed():
+            terms = {
+                "order_id": event.order_id,
+                "buyer_org": event.buyer_org,
+                "aggregator_org": event.aggregator_org,
+                "incoterm": event.incoterm,
+                "destination_country": event.destination_country,
+                "destination_port": event.destination_port,
+                "loading_port": event.loading_port,
+                "lines": encode(event.lines),
+            }
+            await _upsert(hctx, orders, ["order_id"], terms)
             for line in event.lines:
                 confirmed = ConfirmedLine(
                     order_id=event.order_id,

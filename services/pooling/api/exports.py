@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import get
-from litestar.params import FromPath
+import msgspec
+from litestar import Request, Response, get
+from litestar.params import FromPath, QueryParameter
 
 from services.pooling.domain.eudr_statement import NotCovered, Statement
+from services.pooling.domain.trade_documents import CommercialInvoices
+from services.pooling.read.document_pdf import invoices_pdf, packing_list_pdf
+from services.pooling.use_cases import documents
 from services.pooling.use_cases.exports import eudr_statement
 from shared.api import Caller, Context
 from shared.auth import Role
@@ -24,4 +29,38 @@ async def get_eudr_statement(pool_id: FromPath[UUID], principal: Caller, ctx: Co
     return await eudr_statement(ctx, principal, pool_id)
 
 
-ROUTES = [get_eudr_statement]
+DocumentKind = Literal["commercial-invoice", "packing-list"]
+Format = Annotated[Literal["json", "pdf"] | None, QueryParameter(name="format")]
+PDF = "application/pdf"
+
+
+@get(
+    "/pools/{pool_id:uuid}/documents/{kind:str}",
+    guards=[allow(Role.AGGREGATOR)],
+    responses=problem_responses(409),
+    media_type="application/json",
+)
+async def get_trade_document(
+    pool_id: FromPath[UUID],
+    kind: FromPath[DocumentKind],
+    request: Request[Any, Any, Any],
+    principal: Caller,
+    ctx: Context,
+    output: Format = None,
+) -> Response[bytes]:
+    """A shipped pool's ``commercial-invoice`` (one per order) or ``packing-list`` (per lot), as JSON or as PDF
+    (``?format=pdf`` or ``Accept: application/pdf``)."""
+    document = (
+        await documents.commercial_invoices(ctx, principal, pool_id)
+        if kind == "commercial-invoice"
+        else await documents.packing(ctx, principal, pool_id)
+    )
+    wants_pdf = output == "pdf" or (output is None and PDF in request.headers.get("accept", ""))
+    if not wants_pdf:
+        return Response(msgspec.json.encode(document), media_type="application/json")
+    pdf = invoices_pdf(document) if isinstance(document, CommercialInvoices) else packing_list_pdf(document)
+    filename = f"{kind}-{pool_id}.pdf"
+    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+ROUTES = [get_eudr_statement, get_trade_document]

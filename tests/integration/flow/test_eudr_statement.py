@@ -3,11 +3,13 @@ the producers' plots as one GeoJSON FeatureCollection that a GeoJSON validator a
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import geojson
 import pytest
+from pypdf import PdfReader
 from shapely.geometry import shape
 
 from shared.auth import Role
@@ -112,7 +114,7 @@ async def test_a_shipped_coffee_pool_yields_a_valid_eudr_feature_collection(mark
         await market.qualify(producer, standard)
     await market.register_buyer()
     pool_id = await open_pool(market, standard, "090111", "BG")
-    await coffee_order(market, standard, 400)
+    order = await coffee_order(market, standard, 400)
     await market.pool_where(pool_id, lambda p: p["demand"] == 400, "the order line joins the coffee pool")
     not_yet = await market.client.get(f"/v1/pools/{pool_id}/eudr", headers=AGGREGATOR)
     assert not_yet.status_code == 409 and not_yet.json()["type"].endswith("not-shipped")
@@ -154,6 +156,35 @@ async def test_a_shipped_coffee_pool_yields_a_valid_eudr_feature_collection(mark
     assert [w["plot_id"] for w in statement["warnings"]] == [takengon_plots[0]["id"]]  # no evidence for it
     stranger = token(Role.AGGREGATOR, org="other-trading", sub="x")
     assert (await market.client.get(f"/v1/pools/{pool_id}/eudr", headers=stranger)).status_code == 404
+    await trade_documents_add_up(market, pool_id, order["id"])
+
+
+async def trade_documents_add_up(market: Marketplace, pool_id: str, order_id: str) -> None:
+    """The invoice total is Σ quantity × quoted price; the packing list adds up to what shipped, lot by lot, as
+    the buyer's provenance shows; the PDFs say the same numbers."""
+    documents = f"/v1/pools/{pool_id}/documents"
+    [invoice] = (await market.get(f"{documents}/commercial-invoice", AGGREGATOR))["invoices"]
+    assert invoice["order_id"] == order_id and invoice["buyer"]["name"] == "Rotterdam Home B.V."
+    assert (invoice["incoterm"], invoice["incoterm_place"], invoice["currency"]) == ("FOB", "IDBLW", "USD")
+    assert Decimal(invoice["total"]) == sum(Decimal(line["unit_price"]) * line["quantity"] for line in invoice["lines"])
+    assert Decimal(invoice["total"]) == Decimal("166000.00")  # 400 bags at 415.00
+    assert [(line["hs_code"], line["quantity"], line["unit"]) for line in invoice["lines"]] == [("090111", 400, "BG")]
+    packing = await market.get(f"{documents}/packing-list", AGGREGATOR)
+    assert packing["total_quantity"] == sum(lot["quantity"] for lot in packing["lots"]) == 400
+    assert Decimal(packing["total_net_mass_kg"]) == Decimal(400 * 60)
+    provenance = await market.get(f"/v1/orders/{order_id}/provenance", BUYER)
+    traced = {lot["lot_code"]: lot["quantity"] for line in provenance["lines"] for lot in line["lots"]}
+    assert {lot["lot_code"]: lot["quantity"] for lot in packing["lots"]} == traced
+
+    pdf = await market.client.get(f"{documents}/commercial-invoice?format=pdf", headers=AGGREGATOR)
+    assert pdf.status_code == 200 and pdf.headers["content-type"].startswith("application/pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "166,000.00" in text and "415.00" in text and "FOB IDBLW" in text and "Rotterdam Home B.V." in text
+    listed = await market.client.get(f"{documents}/packing-list", headers=AGGREGATOR | {"Accept": "application/pdf"})
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(listed.content)).pages)
+    assert "GAYO-001" in text and "TKG-001" in text and "24,000.00" in text
+    unknown = await market.client.get(f"{documents}/bill-of-lading", headers=AGGREGATOR)
+    assert unknown.status_code in (400, 404, 422)
 
 
 async def test_seagrass_baskets_are_not_covered(market: Marketplace) -> None:
