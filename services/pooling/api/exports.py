@@ -10,8 +10,8 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
 from services.pooling.domain.eudr_statement import NotCovered, Statement
-from services.pooling.domain.trade_documents import CommercialInvoices
-from services.pooling.read.document_pdf import invoices_pdf, packing_list_pdf
+from services.pooling.domain.trade_documents import CommercialInvoices, OriginRequests, PackingList
+from services.pooling.read.document_pdf import document_pdf
 from services.pooling.use_cases import documents
 from services.pooling.use_cases.exports import eudr_statement
 from shared.api import Caller, Context
@@ -29,7 +29,7 @@ async def get_eudr_statement(pool_id: FromPath[UUID], principal: Caller, ctx: Co
     return await eudr_statement(ctx, principal, pool_id)
 
 
-DocumentKind = Literal["commercial-invoice", "packing-list"]
+DocumentKind = Literal["commercial-invoice", "packing-list", "certificate-of-origin"]
 Format = Annotated[Literal["json", "pdf"] | None, QueryParameter(name="format")]
 PDF = "application/pdf"
 
@@ -48,17 +48,20 @@ async def get_trade_document(
     ctx: Context,
     output: Format = None,
 ) -> Response[bytes]:
-    """A shipped pool's ``commercial-invoice`` (one per order) or ``packing-list`` (per lot), as JSON or as PDF
-    (``?format=pdf`` or ``Accept: application/pdf``)."""
-    document = (
-        await documents.commercial_invoices(ctx, principal, pool_id)
-        if kind == "commercial-invoice"
-        else await documents.packing(ctx, principal, pool_id)
-    )
+    """A shipped pool's ``commercial-invoice`` (one per order), ``packing-list`` (per lot) or
+    ``certificate-of-origin`` (e-SKA request data per order: form by destination, origin criterion), as JSON or as
+    PDF (``?format=pdf`` or ``Accept: application/pdf``)."""
+    document: CommercialInvoices | PackingList | OriginRequests
+    if kind == "commercial-invoice":
+        document = await documents.commercial_invoices(ctx, principal, pool_id)
+    elif kind == "packing-list":
+        document = await documents.packing(ctx, principal, pool_id)
+    else:
+        document = await documents.certificate_of_origin(ctx, principal, pool_id)
     wants_pdf = output == "pdf" or (output is None and PDF in request.headers.get("accept", ""))
     if not wants_pdf:
         return Response(msgspec.json.encode(document), media_type="application/json")
-    pdf = invoices_pdf(document) if isinstance(document, CommercialInvoices) else packing_list_pdf(document)
+    pdf = document_pdf(document)
     filename = f"{kind}-{pool_id}.pdf"
     return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 

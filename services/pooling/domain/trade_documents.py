@@ -191,3 +191,71 @@ def packing_list(pool_id: UUID, exporter: Party, hs_code: str, unit: str, lots: 
         pool_id=pool_id, exporter=exporter, lots=packed, total_quantity=sum(p.quantity for p in packed), unit=unit,
         total_net_mass_kg=total_mass,
     )  # fmt: skip
+
+
+ASEAN = frozenset({"BN", "KH", "LA", "MY", "MM", "PH", "SG", "TH", "VN"})
+
+
+def origin_form(destination_country: str) -> str:
+    """The e-SKA form a destination takes: ASEAN (ATIGA) Form D, ACFTA Form E, AIFTA Form AI, IA-CEPA for
+    Australia, else the general (non-preferential) certificate."""
+    if destination_country in ASEAN:
+        return "Form D"
+    return {"CN": "Form E", "IN": "Form AI", "AU": "IA-CEPA"}.get(destination_country, "general")
+
+
+def origin_criterion(hs_code: str) -> str:
+    """Goods of HS chapters 01–24 grown and processed by the MSMEs are wholly obtained (``WO``); manufactured goods
+    are proposed under a change of tariff heading (``CTH``), which the exporter confirms when it applies."""
+    return "WO" if int(hs_code[:2]) <= 24 else "CTH"
+
+
+class OriginRequest(msgspec.Struct, frozen=True, kw_only=True):
+    order_id: UUID
+    form: str
+    exporter: Party
+    consignee: Party
+    destination_country: str
+    destination_port: str | None
+    loading_port: str | None
+    hs_codes: list[str]
+    origin_criterion: str
+    quantity: int
+    unit: str
+    invoice_number: str
+    invoice_total: Decimal
+    currency: str
+
+
+class OriginRequests(msgspec.Struct, frozen=True, kw_only=True):
+    """The data of a certificate of origin request per order, as Indonesia's e-SKA asks for it."""
+
+    kind: Literal["certificate-of-origin"] = "certificate-of-origin"
+    pool_id: UUID
+    requests: list[OriginRequest]
+
+
+def origin_requests(invoiced: CommercialInvoices, terms: Mapping[UUID, OrderTerms]) -> OriginRequests:
+    requests = []
+    for invoice in invoiced.invoices:
+        order = terms[invoice.order_id]
+        hs_codes = sorted({line.hs_code for line in invoice.lines})
+        requests.append(
+            OriginRequest(
+                order_id=invoice.order_id,
+                form=origin_form(order.destination_country),
+                exporter=invoice.seller,
+                consignee=invoice.buyer,
+                destination_country=order.destination_country,
+                destination_port=order.destination_port,
+                loading_port=order.loading_port,
+                hs_codes=hs_codes,
+                origin_criterion=origin_criterion(hs_codes[0]),
+                quantity=sum(line.quantity for line in invoice.lines),
+                unit=invoice.lines[0].unit,
+                invoice_number=invoice.number,
+                invoice_total=invoice.total,
+                currency=invoice.currency,
+            )
+        )
+    return OriginRequests(pool_id=invoiced.pool_id, requests=requests)

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from services.pooling.domain.trade_documents import CommercialInvoices, PackingList
+from services.pooling.domain.trade_documents import CommercialInvoices, OriginRequests, PackingList
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,37 @@ def render(sections: Sequence[Section]) -> bytes:
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=sections[0].title if sections else "Document").build(story)
     return buffer.getvalue()
+
+
+def document_pdf(document: CommercialInvoices | PackingList | OriginRequests) -> bytes:
+    if isinstance(document, CommercialInvoices):
+        return invoices_pdf(document)
+    if isinstance(document, PackingList):
+        return packing_list_pdf(document)
+    return origin_pdf(document)
+
+
+def origin_pdf(document: OriginRequests) -> bytes:
+    return render(
+        [
+            Section(
+                title=f"Certificate of origin request ({request.form})",
+                facts=[
+                    ("Exporter", f"{request.exporter.name} ({request.exporter.country})"),
+                    ("Consignee", f"{request.consignee.name} ({request.consignee.country})"),
+                    (
+                        "Route",
+                        f"{request.loading_port or '-'} to {request.destination_port or request.destination_country}",
+                    ),
+                    ("Invoice", f"{request.invoice_number}, {request.currency} {_number(request.invoice_total)}"),
+                ],
+                header=["HS codes", "Origin criterion", "Quantity", "Unit"],
+                rows=[[", ".join(request.hs_codes), request.origin_criterion, _number(request.quantity), request.unit]],
+                totals=[],
+            )
+            for request in document.requests
+        ]
+    )
 
 
 def invoices_pdf(document: CommercialInvoices) -> bytes:

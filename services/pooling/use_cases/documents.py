@@ -14,12 +14,14 @@ from services.pooling.domain.pool_state import Pool
 from services.pooling.domain.trade_documents import (
     CommercialInvoices,
     OrderTerms,
+    OriginRequests,
     PackingList,
     Party,
     QuotedLine,
     ShippedLine,
     ShippedLot,
     invoices,
+    origin_requests,
     packing_list,
 )
 from services.pooling.read.tables import buyers, msmes, orders, products
@@ -47,6 +49,18 @@ def _exporter(state: Pool) -> Party:
 
 
 async def commercial_invoices(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> CommercialInvoices:
+    return (await _invoiced(ctx, principal, pool_id))[0]
+
+
+async def certificate_of_origin(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> OriginRequests:
+    """The e-SKA request data per order, from the same figures as its invoice."""
+    invoiced, terms = await _invoiced(ctx, principal, pool_id)
+    return origin_requests(invoiced, terms)
+
+
+async def _invoiced(
+    ctx: ServiceContext, principal: Principal, pool_id: UUID
+) -> tuple[CommercialInvoices, dict[UUID, OrderTerms]]:
     state = await _shipped_pool(ctx, principal, pool_id)
     shipped = [ShippedLine(line.order_id, line.line_id, line.shipped) for line in state.lines.values()]
     order_ids = sorted({line.order_id for line in shipped})
@@ -80,7 +94,7 @@ async def commercial_invoices(ctx: ServiceContext, principal: Principal, pool_id
             row["loading_port"],
             quoted,
         )
-    return invoices(pool_id, _exporter(state), state.consolidation_point, shipped, terms)
+    return invoices(pool_id, _exporter(state), state.consolidation_point, shipped, terms), terms
 
 
 async def packing(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> PackingList:

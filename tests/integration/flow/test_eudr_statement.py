@@ -183,6 +183,12 @@ async def trade_documents_add_up(market: Marketplace, pool_id: str, order_id: st
     listed = await market.client.get(f"{documents}/packing-list", headers=AGGREGATOR | {"Accept": "application/pdf"})
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(listed.content)).pages)
     assert "GAYO-001" in text and "TKG-001" in text and "24,000.00" in text
+    [origin] = (await market.get(f"{documents}/certificate-of-origin", AGGREGATOR))["requests"]
+    assert (origin["form"], origin["origin_criterion"], origin["hs_codes"]) == ("general", "WO", ["090111"])
+    assert origin["consignee"]["name"] == "Rotterdam Home B.V." and origin["quantity"] == 400
+    origin_pdf = await market.client.get(f"{documents}/certificate-of-origin?format=pdf", headers=AGGREGATOR)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(origin_pdf.content)).pages)
+    assert "090111" in text and "WO" in text and "Rotterdam Home B.V." in text
     unknown = await market.client.get(f"{documents}/bill-of-lading", headers=AGGREGATOR)
     assert unknown.status_code in (400, 404, 422)
 

@@ -12,6 +12,7 @@ import pytest
 
 from events.catalog import DeforestationFreeEvidence, PlotRegistered, PointGeometry, PolygonGeometry, TreeSpecies
 from services.pooling.domain.eudr_statement import NotCovered, ProductFacts, ShippedGoods, Statement, statement
+from services.pooling.domain.trade_documents import origin_criterion, origin_form
 from shared.kernel.errors import Conflict
 from shared.kernel.eudr import annex_i
 
@@ -124,3 +125,12 @@ def test_plots_without_evidence_are_warnings_and_points_keep_their_coordinates()
 def test_annex_i_decides_what_is_covered(hs_code: str, covered: bool) -> None:
     made = make(1, hs_code=hs_code)
     assert made.covered is covered
+
+
+@pytest.mark.parametrize(
+    "country, form",
+    [("MY", "Form D"), ("VN", "Form D"), ("CN", "Form E"), ("IN", "Form AI"), ("AU", "IA-CEPA"), ("NL", "general")],
+)
+def test_the_certificate_of_origin_form_follows_the_destination(country: str, form: str) -> None:
+    assert origin_form(country) == form
+    assert (origin_criterion("090111"), origin_criterion("940360")) == ("WO", "CTH")
