@@ -27,8 +27,20 @@ from tests.support.app import serve, settings_for, token
 
 pytestmark = pytest.mark.e2e
 
-HOME = Orgs(buyer="rotterdam-home", aggregator="cirebon-trading", msme="weaver-siti", inspector="sucofindo-qc")
-FOREIGN = Orgs(buyer="osaka-interiors", aggregator="surabaya-crafts", msme="jepara-teak", inspector="bureau-qc")
+HOME = Orgs(
+    buyer="rotterdam-home",
+    aggregator="cirebon-trading",
+    msme="weaver-siti",
+    inspector="sucofindo-qc",
+    cooperative="koperasi-rotan",
+)
+FOREIGN = Orgs(
+    buyer="osaka-interiors",
+    aggregator="surabaya-crafts",
+    msme="jepara-teak",
+    inspector="bureau-qc",
+    cooperative="koperasi-jati",
+)
 HTTP_METHODS = {"get", "put", "post", "patch", "delete"}
 
 # Holes the matrix found in routes that were being changed elsewhere: strict, so fixing one fails until it is removed.
@@ -98,8 +110,12 @@ async def test_each_caller_gets_what_its_rule_allows_and_nothing_of_another_orga
     assert leaks(case.caller, call, response.text, marketplace.foreign) == [], (
         f"{call.method} {call.url} revealed these"
     )
-    if rule.lists is not None and want.verdict == "allowed" and case.side == "own":
-        assert rule.lists(marketplace.home) in response.text, f"{call.method} {call.url} left out the caller's own"
+    if want.verdict == "allowed" and case.side == "own":
+        account = marketplace.home.accounts[case.caller.value if case.caller else "buyer"]
+        owns = [rule.lists(marketplace.home)] if rule.lists else []
+        owns += [rule.lists_account(account)] if rule.lists_account else []
+        missing = [own for own in owns if own not in response.text]
+        assert missing == [], f"{call.method} {call.url} left out the caller's own"
 
 
 async def test_an_inspector_who_inspected_an_msme_may_resume_it_under_another_organisations_standard(

@@ -22,6 +22,7 @@ from tests.e2e.authz.bodies import (
     quote_body,
     version_body,
 )
+from tests.e2e.authz.seed import TEAK_PLOT
 from tests.e2e.authz.world import World
 
 UNLISTED_HS = "460290"  # what the matrix lists, orders and pools never meets the seeded pools and products
@@ -36,10 +37,17 @@ class Target:
     home: World
     role: Role | None
     serial: int
+    account: str
+    """The caller's account (``World.accounts``)."""
 
     @property
     def org(self) -> str:
         return self.home.orgs.of(self.role or Role.MSME)
+
+    @property
+    def member_role(self) -> str:
+        """The role members of the caller's organisation in accounts have."""
+        return self.home.accounts[self.account].member_role
 
 
 def _today(days: int = 0) -> str:
@@ -61,6 +69,8 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
         "valid_until": _today(365),
     },
     ("POST", "/v1/msmes/{msme_id}/products"): lambda t: product_body(f"MTX-{t.serial}", UNLISTED_HS, None),
+    ("POST", "/v1/msmes/{msme_id}/plots"): lambda t: TEAK_PLOT | {"name": f"Petak {t.serial}"},
+    ("POST", "/v1/plots/{plot_id}/withdraw"): lambda t: {"reason": "the plot was sold"},
     ("PATCH", "/v1/products/{product_id}"): lambda t: {"description": "Hand-woven natural rattan"},
     ("PUT", "/v1/products/{product_id}/capacity"): lambda t: {"months": t.world.capacity},
     ("POST", "/v1/buyers"): lambda t: buyer_body(f"{t.org} buying office", f"buying@{t.org}.example"),
@@ -89,6 +99,23 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
     ("POST", "/v1/msmes/{msme_id}/quality/{standard_id}/resume"): lambda t: {
         "corrective_action": "weavers retrained; moisture checked before packing"
     },
+    ("POST", "/v1/organisations"): lambda t: {
+        "org": f"koperasi-{t.serial}",
+        "kind": "msme",
+        "name": f"Koperasi {t.serial}",
+        "first_admin": {"subject": f"chair-{t.serial}"},
+    },
+    ("POST", "/v1/organisations/{org}/members"): lambda t: {"subject": f"member-{t.serial}", "role": t.member_role},
+    ("PUT", "/v1/organisations/{org}/members/{subject}"): lambda t: {"role": t.member_role},
+    ("POST", "/v1/organisations/{org}/invitations"): lambda t: {
+        "email": f"invitee-{t.serial}@example.org",
+        "role": t.member_role,
+    },
+    # the caller's own invitation's token, whichever invitation the path names
+    ("POST", "/v1/organisations/{org}/invitations/{invitation_id}/accept"): lambda t: {
+        "token": t.home.accounts[t.account].invitation_token
+    },
+    ("POST", "/v1/organisations/{org}/api-keys"): lambda t: {"name": f"ERP {t.serial}", "scopes": ["catalog:read"]},
 }
 
 

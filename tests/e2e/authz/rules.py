@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from shared.auth import Role
-from tests.e2e.authz.world import World
+from shared.service import load_services
+from tests.e2e.authz.world import Account, World
 
 Access = Literal["hidden", "refused", "visible"]
 """What a permitted role gets on the other organisation's object: 404, 403, or the object itself (public)."""
@@ -46,8 +47,13 @@ class Rule:
     """For a list: query parameters naming the other world's object, whose items must stay out of the answer."""
     lists: Callable[[World], str] | None = None
     """For a list: what of the caller's own world its answer must contain."""
+    lists_account: Callable[[Account], str] | None = None
+    """For a list of accounts: what of the caller's own organisation its answer must contain."""
     absent: bool = False
     """No such object can be seeded (a dead letter): an admin's call answers 404."""
+    nested: bool = True
+    """With two path parameters, whether the second names an object within the first, so that the caller's own
+    parent with the other organisation's child is a pair that does not exist (404, whoever asks)."""
 
     def access(self, role: Role) -> Access:
         return self.foreign_by_role.get(role, self.foreign)
@@ -55,7 +61,7 @@ class Rule:
 
 def _admin_routes() -> dict[tuple[str, str], Rule]:
     rules: dict[tuple[str, str], Rule] = {}
-    for service in ("catalog", "orders", "pooling", "quality"):
+    for service in sorted(s.name for s in load_services()):
         rules["GET", f"/v1/admin/{service}/dead-letters"] = Rule(ADMINS_ONLY)
         replay = f"/v1/admin/{service}/dead-letters/{{letter_id}}/replay"
         rules["POST", replay] = Rule(ADMINS_ONLY, absent=True)
@@ -75,6 +81,16 @@ CATALOG: dict[tuple[str, str], Rule] = {
     ("PATCH", "/v1/products/{product_id}"): Rule(frozenset({MSME}), foreign="refused"),
     ("PUT", "/v1/products/{product_id}/capacity"): Rule(frozenset({MSME}), foreign="refused"),
     ("GET", "/v1/regions"): Rule(EVERYONE),  # public reference data: Indonesia's regencies and cities
+    # an MSME's plots are managed by its users (and the aggregator that registered it, which the seeded worlds
+    # have none of: the home aggregator passes the guard and is refused) and read by every aggregator
+    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused"),
+    ("GET", "/v1/msmes/{msme_id}/plots"): Rule(
+        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}, lists=lambda w: w.plot_id
+    ),
+    ("GET", "/v1/plots/{plot_id}"): Rule(
+        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}
+    ),
+    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(frozenset({MSME}), foreign="refused", settled=CONFLICT),
 }
 
 ORDERS: dict[tuple[str, str], Rule] = {
@@ -122,6 +138,9 @@ POOLING: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/allocation-requests/{request_id}/accept"): Rule(frozenset({MSME}), settled=CONFLICT),
     ("POST", "/v1/allocation-requests/{request_id}/decline"): Rule(frozenset({MSME}), settled=CONFLICT),
     ("GET", "/v1/unmatched-demand"): Rule(frozenset({AGGREGATOR}), lists=lambda w: w.unmatched_line_id),
+    # what a shipped pool hands over: the seeded pools have shipped nothing, so their owner is answered 409
+    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
+    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, nested=False),
 }
 
 QUALITY: dict[tuple[str, str], Rule] = {
@@ -154,4 +173,32 @@ QUALITY: dict[tuple[str, str], Rule] = {
     ),
 }
 
-RULES: dict[tuple[str, str], Rule] = {**_admin_routes(), **CATALOG, **ORDERS, **POOLING, **QUALITY}
+# Every caller administers its own organisation (operators, the cooperative); another organisation's is hidden.
+_OWN_ORG = {"org": "member_org"}
+ACCOUNTS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/organisations"): Rule(ADMINS_ONLY),
+    ("GET", "/v1/organisations"): Rule(EVERYONE, lists_account=lambda a: a.org),
+    ("GET", "/v1/organisations/{org}"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("POST", "/v1/organisations/{org}/members"): Rule(EVERYONE, objects=_OWN_ORG),
+    # a membership is put whole, so naming anyone makes them a member: no pair of organisation and subject is foreign
+    ("PUT", "/v1/organisations/{org}/members/{subject}"): Rule(EVERYONE, objects=_OWN_ORG, nested=False),
+    ("POST", "/v1/organisations/{org}/members/{subject}/remove"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("POST", "/v1/organisations/{org}/invitations"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("GET", "/v1/organisations/{org}/invitations"): Rule(
+        EVERYONE, objects=_OWN_ORG, lists_account=lambda a: a.invitation_id
+    ),
+    # whoever holds an invitation's token may take it up; another's, with one's own token, is refused (operators too)
+    ("POST", "/v1/organisations/{org}/invitations/{invitation_id}/accept"): Rule(
+        EVERYONE, foreign="refused", foreign_by_role={Role.ADMIN: "refused"}, settled=CONFLICT, objects=_OWN_ORG
+    ),
+    ("POST", "/v1/organisations/{org}/invitations/{invitation_id}/withdraw"): Rule(
+        EVERYONE, objects={**_OWN_ORG, "invitation_id": "spare_invitation_id"}
+    ),
+    ("POST", "/v1/organisations/{org}/api-keys"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("GET", "/v1/organisations/{org}/api-keys"): Rule(EVERYONE, objects=_OWN_ORG, lists_account=lambda a: a.key_id),
+    ("POST", "/v1/organisations/{org}/api-keys/{key_id}/revoke"): Rule(EVERYONE, objects=_OWN_ORG),
+}
+
+RULES: dict[tuple[str, str], Rule] = {
+    **_admin_routes(), **ACCOUNTS, **CATALOG, **ORDERS, **POOLING, **QUALITY,
+}  # fmt: skip

@@ -17,15 +17,25 @@ from tests.e2e.authz.bodies import (
     quote_body,
     standard_body,
 )
+from tests.e2e.authz.organisations import seed_accounts
 from tests.e2e.authz.world import Client, Orgs, World, call, eventually
 
 UNPOOLED_HS = "460290"  # a line no pool takes: it waits as unmatched demand
+TEAK_PLOT = {
+    "name": "Hutan rakyat Bangsri, petak 7",
+    "geometry": {"type": "Point", "coordinates": [110.7712, -6.5093]},
+    "area_hectares": "2.5",
+    "country": "ID",
+    "region": "Jawa Tengah",
+    "commodity": "wood",
+}
 
 
 async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
-    """A standard, an MSME with a product and capacity, a judged first article, a buyer with a confirmed order
-    (one line pooled, one unmatched) and a quoted spare order, a pool whose proposal sent the MSME a request,
-    and the MSME's acceptance; it returns once every service's read models show them."""
+    """A standard, an MSME with a plot, a product and capacity, a judged first article, a buyer with a confirmed
+    order (one line pooled, one unmatched) and a quoted spare order, a pool whose proposal sent the MSME a request,
+    the MSME's acceptance, and the organisations in accounts; it returns once every service's read models show
+    them."""
 
     def caller(role: Role) -> dict[str, str]:
         return World.caller(orgs, name, role)
@@ -35,6 +45,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     standard = await call(client, "POST", "/v1/standards", inspector, standard_body(f"Rattan basket, grade {name}"))
     email = f"siti@{orgs.msme}.example"
     msme = await call(client, "POST", "/v1/msmes", msme_user, msme_body(f"Rotan {orgs.msme}", nib, email, orgs.msme))
+    plot = await call(client, "POST", f"/v1/msmes/{msme['id']}/plots", msme_user, TEAK_PLOT)
     products = f"/v1/msmes/{msme['id']}/products"
     product = await call(client, "POST", products, msme_user, product_body("BSK-30", RATTAN, standard["id"]))
     capacity = dict.fromkeys(months_ahead(3), 500)
@@ -71,6 +82,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     answered = f"/v1/allocation-requests/{request_id}?wait_for_position={pooling}"
     await call(client, "GET", answered, aggregator, expect=200)
     await _owned(client, inspection["id"], msme_user, f"quality learning who owns world {name}'s MSME")
+    accounts = await seed_accounts(client, name, orgs)
     return World(
         name=name,
         orgs=orgs,
@@ -89,6 +101,8 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         proposal_id=proposal["id"],
         request_id=request_id,
         inspection_id=inspection["id"],
+        plot_id=plot["id"],
+        accounts=accounts,
     )
 
 

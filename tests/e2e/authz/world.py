@@ -1,12 +1,14 @@
 """Two marketplaces seeded through the public API: world A, where every caller of the matrix works, and world B,
 whose objects are foreign to them. Each world has a buyer, an aggregator, an MSME and an inspector organisation,
 and between them every kind of object a route can name: standard, MSME, product with capacity, buyer, orders,
-a pool with its proposal, an accepted allocation request and a judged first-article inspection."""
+a pool with its proposal, an accepted allocation request, a judged first-article inspection and a plot. Accounts
+knows each organisation (and a cooperative besides, which operators' calls act on), with the world's callers as
+their first admins, a member the member routes change and remove, invitations and API keys."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -30,9 +32,35 @@ class Orgs:
     aggregator: str
     msme: str
     inspector: str
+    cooperative: str
+    """An organisation only accounts knows, whose members and keys operators' calls change."""
 
     def of(self, role: Role) -> str:
         return ADMIN_ORG if role is Role.ADMIN else str(getattr(self, role.value))
+
+
+@dataclass(frozen=True)
+class Account:
+    """An organisation as accounts holds it, and what of it the accounts routes name.
+
+    Each caller of the matrix has one: a role's callers administer their role's organisation; operators (and
+    newcomers, who accept its invitation) act on the cooperative."""
+
+    org: str
+    member_role: str
+    """The role its members (and its keys) have."""
+    staff: str
+    """A member who is no admin, whom the member routes change and remove."""
+    invitation_id: str
+    invitation_token: str
+    """An invitation by e-mail, to be accepted with this token."""
+    spare_invitation_id: str
+    """An invitation to be withdrawn."""
+    key_id: str
+    """An API key to be revoked (no caller uses it)."""
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.staff, self.invitation_id, self.invitation_token, self.spare_invitation_id, self.key_id)
 
 
 @dataclass(frozen=True)
@@ -56,6 +84,9 @@ class World:
     proposal_id: str
     request_id: str
     inspection_id: str
+    plot_id: str
+    accounts: Mapping[str, Account]
+    """By caller: each role's name, and ``newcomer``."""
 
     @staticmethod
     def caller(orgs: Orgs, name: str, role: Role) -> dict[str, str]:
@@ -65,8 +96,10 @@ class World:
     def headers(self, role: Role) -> dict[str, str]:
         return World.caller(self.orgs, self.name, role)
 
-    def path_values(self) -> dict[str, str]:
-        """What fills each path parameter of a route with this world's object."""
+    def path_values(self, account: str = "buyer") -> dict[str, str]:
+        """What fills each path parameter of a route with this world's object; ``account`` names the caller, whose
+        organisation (and its members, invitations and keys) the accounts routes name."""
+        mine = self.accounts[account]
         return {
             "msme_id": self.msme_id,
             "product_id": self.product_id,
@@ -79,7 +112,14 @@ class World:
             "proposal_id": self.proposal_id,
             "request_id": self.request_id,
             "inspection_id": self.inspection_id,
+            "plot_id": self.plot_id,
+            "kind": "packing-list",
             "letter_id": "1",
+            "member_org": mine.org,
+            "subject": mine.staff,
+            "invitation_id": mine.invitation_id,
+            "spare_invitation_id": mine.spare_invitation_id,
+            "key_id": mine.key_id,
         }
 
     def secrets(self) -> dict[str, frozenset[Role]]:
@@ -99,6 +139,8 @@ class World:
             self.proposal_id: private,
             self.request_id: private,
             self.inspection_id: private,
+            self.orgs.cooperative: private,
+            **{secret: private for account in self.accounts.values() for secret in account.secrets()},
         }
 
 

@@ -1,0 +1,66 @@
+"""Seeding one world's organisations in accounts through its API: each role's organisation with the world's
+caller of that role as its first admin, and a cooperative for operators' calls, each with a member who is no
+admin, two invitations and an API key to revoke."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.auth import Role
+from tests.e2e.authz.world import Account, Client, Orgs, World, call
+
+KINDS = {
+    Role.BUYER: ("buyer", "buyer"),
+    Role.AGGREGATOR: ("aggregator", "aggregator"),
+    Role.MSME: ("msme", "msme"),
+    Role.INSPECTOR: ("inspection_body", "inspector"),
+}
+"""Each role's organisation: its kind, and the role its members have."""
+NEWCOMER = "newcomer"
+"""Someone signed in who belongs to no organisation: the only route they may call accepts an invitation."""
+
+
+async def seed_accounts(client: Client, name: str, orgs: Orgs) -> dict[str, Account]:
+    """Register the world's organisations; each caller's account, by caller (``newcomer`` too)."""
+    operator = World.caller(orgs, name, Role.ADMIN)
+    accounts: dict[str, Account] = {}
+    for role, (kind, member_role) in KINDS.items():
+        admin = World.caller(orgs, name, role)
+        await _register(client, operator, orgs.of(role), kind, f"{role.value}-{name}")
+        accounts[role.value] = await _account(client, admin, orgs.of(role), member_role, f"{role.value}-{name}")
+    await _register(client, operator, orgs.cooperative, "aggregator", f"chair-{name}")
+    accounts[Role.ADMIN.value] = await _account(client, operator, orgs.cooperative, "aggregator", f"admin-{name}")
+    newcomer_invitation, token = await _invite(client, operator, orgs.cooperative, "aggregator", f"newcomer-{name}")
+    accounts[NEWCOMER] = replace(accounts[Role.ADMIN.value], invitation_id=newcomer_invitation, invitation_token=token)
+    return accounts
+
+
+async def _register(client: Client, operator: dict[str, str], org: str, kind: str, first_admin: str) -> None:
+    body = {"org": org, "kind": kind, "name": f"{org} ({kind})", "first_admin": {"subject": first_admin}}
+    await call(client, "POST", "/v1/organisations", operator, body)
+
+
+async def _account(client: Client, admin: dict[str, str], org: str, member_role: str, label: str) -> Account:
+    """A member to change and remove, an invitation to accept and one to withdraw, and a key to revoke."""
+    staff = f"staff-{label}"
+    member = {"subject": staff, "role": member_role, "email": f"{staff}@{org}.example"}
+    await call(client, "POST", f"/v1/organisations/{org}/members", admin, member)
+    invitation_id, token = await _invite(client, admin, org, member_role, f"invitee-{label}")
+    spare_invitation_id, _ = await _invite(client, admin, org, member_role, f"spare-{label}")
+    key = {"name": f"revocable {label}", "scopes": ["catalog:read"]}
+    made = await call(client, "POST", f"/v1/organisations/{org}/api-keys", admin, key)
+    return Account(
+        org=org,
+        member_role=member_role,
+        staff=staff,
+        invitation_id=invitation_id,
+        invitation_token=token,
+        spare_invitation_id=spare_invitation_id,
+        key_id=made["api_key"]["id"],
+    )
+
+
+async def _invite(client: Client, admin: dict[str, str], org: str, role: str, invitee: str) -> tuple[str, str]:
+    body = {"email": f"{invitee}@{org}.example", "role": role}
+    sent = await call(client, "POST", f"/v1/organisations/{org}/invitations", admin, body)
+    return str(sent["invitation"]["id"]), str(sent["token"])
