@@ -41,10 +41,15 @@ class Role(StrEnum):
     MSME = "msme"
     INSPECTOR = "inspector"
     ADMIN = "admin"
+    NEWCOMER = "newcomer"
+    """Someone signed in with OpenID Connect who belongs to no organisation yet: no token claims it, and the
+    only route that lets it through accepts an invitation."""
 
 
 MEMBER_ROLES = frozenset({Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR})
 """The roles a member of an organisation (or a key) can have; ``admin`` is Gotong's operators' alone."""
+CLAIMABLE_ROLES = frozenset({*MEMBER_ROLES, Role.ADMIN})
+"""The roles a token may name."""
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -60,6 +65,11 @@ class Principal(msgspec.Struct, frozen=True):
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_newcomer(self) -> bool:
+        """Signed in, but a member of no organisation (``org`` is empty)."""
+        return self.role is Role.NEWCOMER
 
     @property
     def actor(self) -> str:
@@ -169,14 +179,18 @@ class TokenAuthority:
             raise Unauthenticated("the token has expired") from error
         except jwt.PyJWTError as error:
             raise Unauthenticated(f"the token is not valid: {error}") from error
-        try:
-            role = Role(str(claims.get("role")))
-        except ValueError as error:
-            raise Unauthenticated("the token names no known role") from error
+        role = claimed_role(claims.get("role"))
+        if role is None:
+            raise Unauthenticated("the token names no known role")
         org = claims.get("org")
         if not isinstance(org, str) or not org:
             raise Unauthenticated("the token names no organisation")
         return Principal(sub=str(claims["sub"]), role=role, org=org)
+
+
+def claimed_role(claim: object) -> Role | None:
+    """The role a token's claim names, if it is one a token may name."""
+    return next((r for r in CLAIMABLE_ROLES if r.value == claim), None)
 
 
 def parse_api_key(presented: str) -> tuple[str, str] | None:

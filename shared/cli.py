@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from shared.auth import Role, TokenAuthority
+from shared.auth import CLAIMABLE_ROLES, Role, TokenAuthority
 from shared.config import Settings, SettingsError
 from shared.logs import configure_logging
 
@@ -206,7 +206,7 @@ def parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=cmd_migrate)
 
     token = commands.add_parser("token", help="print a bearer token for development and tests")
-    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--role", required=True, choices=[r.value for r in Role if r in CLAIMABLE_ROLES])
     token.add_argument("--org", required=True)
     token.add_argument("--sub", required=True)
     token.add_argument("--hours", type=float, default=12.0)

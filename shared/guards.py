@@ -78,8 +78,12 @@ def declared_roles(handler: BaseRouteHandler) -> frozenset[Role] | None:
 
 
 def admit_route(principal: Principal, handler: BaseRouteHandler) -> None:
-    """The check the router runs for every caller: a key only on a route that names a scope it holds.
+    """The check the router runs for every caller: a key only on a route that names a scope it holds, a
+    newcomer (a member of no organisation) only on a route whose guard names ``Role.NEWCOMER``.
 
-    Routes without a guard of their own are reached by keys only through here, so this is what keeps them shut.
+    Routes without a guard of their own are reached by keys and newcomers only through here, so this is what
+    keeps them shut.
     """
+    if principal.is_newcomer and Role.NEWCOMER not in (declared_roles(handler) or ()):
+        raise Forbidden("you belong to no organisation yet: accept an invitation to one first")
     admit_key(principal, declared_scope(handler))

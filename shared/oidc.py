@@ -9,7 +9,8 @@ fetched again, within the same bound, once it is older than ``KEYS_MAX_AGE``).
 
 The caller's organisation and role come from the claims named by ``GOTONG_OIDC_ORG_CLAIM`` and
 ``GOTONG_OIDC_ROLE_CLAIM`` when the token carries them, or else from the subject's membership in the identity
-mirror (with several memberships, ``X-Gotong-Org`` picks one).
+mirror (with several memberships, ``X-Gotong-Org`` picks one). A subject with no membership at all is a
+newcomer (``Role.NEWCOMER``, no organisation), whom only the route accepting an invitation lets through.
 """
 
 from __future__ import annotations
@@ -114,22 +115,22 @@ class OidcVerifier:
 
     async def principal(self, claims: dict[str, Any], identities: IdentityMirror, org: str | None) -> Principal:
         """Who the verified claims name: by the configured claims, or by the subject's membership."""
-        from shared.auth import Principal, Role
+        from shared.auth import Principal, Role, claimed_role
 
         subject = str(claims["sub"])
         claimed_org = claims.get(self.org_claim) if self.org_claim else None
-        claimed_role = claims.get(self.role_claim) if self.role_claim else None
-        if isinstance(claimed_org, str) and claimed_org and isinstance(claimed_role, str):
-            try:
-                return Principal(sub=subject, role=Role(claimed_role), org=claimed_org)
-            except ValueError as error:
-                raise Unauthenticated(f"the token's {self.role_claim} names no known role") from error
-        memberships = await identities.memberships(subject)
-        if org is not None:
-            memberships = [m for m in memberships if m.org == org]
+        claimed = claims.get(self.role_claim) if self.role_claim else None
+        if isinstance(claimed_org, str) and claimed_org and isinstance(claimed, str):
+            role = claimed_role(claimed)
+            if role is None:
+                raise Unauthenticated(f"the token's {self.role_claim} names no known role")
+            return Principal(sub=subject, role=role, org=claimed_org)
+        every = await identities.memberships(subject)
+        if not every:
+            return Principal(sub=subject, role=Role.NEWCOMER, org="")
+        memberships = [m for m in every if m.org == org] if org is not None else every
         if not memberships:
-            where = f" of {org}" if org else ""
-            raise Unauthenticated(f"{subject} is not a member{where} of any organisation Gotong knows")
+            raise Unauthenticated(f"{subject} is not a member of {org}")
         if len(memberships) > 1:
             names = ", ".join(m.org for m in memberships)
             raise Unauthenticated(f"{subject} belongs to {names}: name one in the X-Gotong-Org header")

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 from uuid import UUID
 
+import msgspec
+
 from events.accounts import MemberRole, OrganisationKind
 from services.accounts.domain.organisation import (
     ORGANISATION,
@@ -208,7 +210,8 @@ async def accept_invitation(
     command = AcceptInvitation(
         invitation_id=invitation_id, token_hash=token_hash(token), subject=principal.sub, at=ctx.clock.now()
     )
-    return await _run(ctx, principal, metadata, org, command, manage=False)
+    joining = msgspec.structs.replace(metadata, org=org)  # what the caller did, it did for the organisation it joins
+    return await _run(ctx, principal, joining, org, command, manage=False)
 
 
 async def withdraw_invitation(

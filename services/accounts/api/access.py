@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, PathParameter
 
 from services.accounts import commands
 from services.accounts.api.bodies import Acceptance, ApiKeyIn, InvitationIn
-from services.accounts.api.organisations import PEOPLE, OrgPath
+from services.accounts.api.organisations import INVITEES, PEOPLE, OrgPath
 from services.accounts.domain.organisation import Organisation
 from services.accounts.read import queries
 from services.accounts.read.views import (
@@ -70,7 +70,7 @@ async def list_invitations(
 
 @post(
     "/organisations/{org:str}/invitations/{invitation_id:uuid}/accept",
-    guards=PEOPLE,
+    guards=INVITEES,
     status_code=200,
     responses=problem_responses(409),
 )
@@ -82,7 +82,8 @@ async def accept_invitation(
     principal: Caller,
     ctx: Context,
 ) -> OrganisationView:
-    """Take up an invitation with its token: the caller becomes a member with the role it names."""
+    """Take up an invitation with its token: the caller becomes a member with the role it names. Someone signed
+    in with OpenID Connect who belongs to no organisation yet may call this, and only this."""
     saved = await commands.accept_invitation(
         ctx, principal, command_metadata(request, principal), org=org, invitation_id=invitation_id, token=data.token
     )

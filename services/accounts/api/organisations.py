@@ -23,6 +23,9 @@ OrgPath = Annotated[str, PathParameter(min_length=1, max_length=100)]
 SubjectPath = Annotated[str, PathParameter(min_length=1, max_length=255)]
 PEOPLE = [allow(Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR)]
 """Every role, but no API key: organisations are managed by people."""
+INVITEES = [allow(Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR, Role.NEWCOMER)]
+"""People, including those signed in who belong to no organisation yet (``Role.NEWCOMER``): an invitation is
+how they join one."""
 
 
 @post("/organisations", guards=[allow(Role.ADMIN)], responses=problem_responses(409))

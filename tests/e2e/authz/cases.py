@@ -1,37 +1,71 @@
-"""The matrix: every operation × every caller (each role, and no token) × the caller's own object or a foreign one;
-the request each case sends, the answers its rule admits, and what the answer must not reveal."""
+"""The matrix: every operation × every caller (no token, each role, each role's API keys with and without the
+route's scope, a newcomer) × the caller's own object or a foreign one; the request each case sends, the answers
+its rule admits, and what the answer must not reveal."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from shared.auth import Role
+from shared.kernel.scopes import scopes_for
+from tests.e2e.authz.organisations import NEWCOMER, member_account
 from tests.e2e.authz.payloads import Target, payload
 from tests.e2e.authz.rules import Rule
 from tests.e2e.authz.world import World
 
+NewcomerToken = Callable[[str], dict[str, str]]
+"""The Authorization header of an OpenID Connect subject who belongs to no organisation."""
+
 Side = Literal["own", "foreign", "mixed"]
 """The caller's own object, the other organisation's, or (for nested objects) the caller's own parent with the
 other organisation's child: a pair that does not exist, whoever asks."""
-CALLERS: tuple[Role | None, ...] = (None, Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR, Role.ADMIN)
 PATH_PARAMETER = re.compile(r"{(\w+)}")
+ROLES = (Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR, Role.ADMIN)
+CallerKind = Literal["anonymous", "person", "member", "key", "key lacking the scope", "newcomer"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sends a case's request: no one, a person of a role (an admin of its organisation), a member of that
+    organisation who is no admin, an API key of the role's organisation holding every scope the role may hold or
+    all but the route's, or a newcomer (signed in with OpenID Connect, a member of no organisation)."""
+
+    kind: CallerKind
+    role: Role | None = None
+
+    @property
+    def account(self) -> str:
+        """Whose organisation the accounts routes name for this caller (``World.accounts``)."""
+        if self.kind == "newcomer":
+            return NEWCOMER
+        if self.kind == "member" and self.role:
+            return member_account(self.role)
+        return self.role.value if self.role else Role.BUYER.value
+
+    def __str__(self) -> str:
+        if self.role is None:
+            return self.kind
+        return self.role.value if self.kind == "person" else f"{self.role.value} {self.kind}"
+
+
+ANONYMOUS, A_NEWCOMER = Caller("anonymous"), Caller("newcomer")
 
 
 @dataclass(frozen=True)
 class Case:
     method: str
     path: str
-    caller: Role | None
+    caller: Caller
     side: Side
 
     @property
     def id(self) -> str:
-        return f"{self.method} {self.path} {self.caller.value if self.caller else 'anonymous'} {self.side}"
+        return f"{self.method} {self.path} {self.caller} {self.side}"
 
 
 def names_an_object(path: str) -> bool:
@@ -46,14 +80,34 @@ def sides(path: str, rule: Rule) -> tuple[Side, ...]:
     return ("own", "foreign") if names_an_object(path) or rule.foreign_filter else ("own",)
 
 
-def matrix(rules: Mapping[tuple[str, str], Rule]) -> list[Case]:
-    """Every case, reads before commands, so no command changes what a read is checked on."""
-    cases: list[Case] = []
-    for method, path in sorted(rules, key=lambda operation: operation[0] != "GET"):
-        rule = rules[method, path]
-        cases += [Case(method, path, None, "own")]
-        cases += [Case(method, path, caller, side) for caller in CALLERS if caller for side in sides(path, rule)]
-    return cases
+def callers(path: str, rule: Rule) -> list[tuple[Caller, Side]]:
+    """Who calls the route, on which sides: people of every role everywhere; on accounts' routes, members who are
+    no admins on their own; keys of every role on their own and the other organisation's objects, and those
+    lacking the route's scope (of the roles that may hold it) on their own; a newcomer where the route lets
+    newcomers in, and once elsewhere."""
+    everywhere = sides(path, rule)
+    found: list[tuple[Caller, Side]] = [(ANONYMOUS, "own")]
+    found += [(Caller("person", role), side) for role in ROLES for side in everywhere]
+    if rule.managed is not None:
+        found += [(Caller("member", role), "own") for role in ROLES[:-1]]
+    for role in ROLES[:-1]:
+        found += [(Caller("key", role), side) for side in everywhere if side != "mixed"]
+        if rule.scope is not None and rule.scope.value in scopes_for(role.value):
+            found += [(Caller("key lacking the scope", role), "own")]
+    found += [(A_NEWCOMER, side) for side in (everywhere if rule.newcomers else ("own",))]
+    return found
+
+
+def matrix(operations: Collection[tuple[str, str]], rules: Mapping[tuple[str, str], Rule]) -> list[Case]:
+    """Every case of every operation, reads before commands (so no command changes what a read is checked on),
+    commands in the rules' order. An operation without a rule has one case, which fails for want of it."""
+    ruled = [operation for operation in rules if operation in operations]
+    ordered = sorted(ruled, key=lambda operation: operation[0] != "GET") + sorted(set(operations) - set(rules))
+    return [
+        Case(method, path, caller, side)
+        for method, path in ordered
+        for caller, side in (callers(path, rules[method, path]) if (method, path) in rules else [(ANONYMOUS, "own")])
+    ]
 
 
 @dataclass(frozen=True)
@@ -73,11 +127,17 @@ class Expected:
 
 
 def expected(rule: Rule, case: Case) -> Expected:
-    role = case.caller
-    if role is None:
+    caller, role = case.caller, case.caller.role
+    if caller.kind == "anonymous":
         return Expected("unauthenticated", frozenset({401}))
+    if caller.kind == "newcomer" and not rule.newcomers:
+        return Expected("denied", frozenset({403}))
+    if caller.kind == "member" and rule.managed:
+        return Expected("denied", frozenset({403}))
+    if caller.kind == "key lacking the scope" or (caller.kind == "key" and not holds(rule, caller)):
+        return Expected("denied", frozenset({403}))
     allowed = Expected("allowed", rule.settled | ({404} if rule.absent else set()))
-    if role not in rule.roles and role is not Role.ADMIN:
+    if role is not None and role not in rule.roles and role is not Role.ADMIN:
         return Expected("denied", frozenset({rule.denied}))
     if case.side == "mixed":
         return Expected("hidden", frozenset({404}))
@@ -92,6 +152,11 @@ def expected(rule: Rule, case: Case) -> Expected:
     return allowed
 
 
+def holds(rule: Rule, caller: Caller) -> bool:
+    """Whether the caller's key holds the route's scope: its role may hold it, and the key holds all its role may."""
+    return rule.scope is not None and caller.role is not None and rule.scope.value in scopes_for(caller.role.value)
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -104,11 +169,11 @@ class Call:
         return text in self.url or text in json.dumps(self.body)
 
 
-def build(case: Case, rule: Rule, home: World, foreign: World, serial: int) -> Call:
+def build(case: Case, rule: Rule, home: World, foreign: World, serial: int, newcomer: NewcomerToken) -> Call:
     """The request of ``case``: the caller is of ``home``; a foreign case names ``foreign``'s object."""
     world = foreign if case.side == "foreign" and names_an_object(case.path) else home
     parent = PATH_PARAMETER.search(case.path)
-    account = case.caller.value if case.caller else Role.BUYER.value
+    account = case.caller.account
 
     def value(match: re.Match[str]) -> str:
         named = foreign if case.side == "mixed" and parent and match.start() > parent.start() else world
@@ -119,9 +184,30 @@ def build(case: Case, rule: Rule, home: World, foreign: World, serial: int) -> C
     if case.side == "foreign" and rule.foreign_filter is not None:
         query |= rule.foreign_filter(foreign)
     url = f"{path}?{urlencode(query)}" if query else path
-    headers = dict(rule.headers) | (home.headers(case.caller) if case.caller else {})
-    target = Target(world, home, case.caller, serial, account)
+    headers = dict(rule.headers) | credentials(case.caller, rule, home, serial, newcomer)
+    target = Target(world, home, case.caller.role, serial, account)
     return Call(case.method, url, headers, payload(case.method, case.path, target))
+
+
+def credentials(caller: Caller, rule: Rule, home: World, serial: int, newcomer: NewcomerToken) -> dict[str, str]:
+    """The caller's Authorization header: a token of its role, its organisation's key, or a newcomer's (a fresh
+    subject each time, as one who accepts an invitation is a member from then on)."""
+    match caller.kind:
+        case "anonymous":
+            return {}
+        case "newcomer":
+            return newcomer(f"newcomer-{serial}")
+        case "person":
+            assert caller.role is not None
+            return home.headers(caller.role)
+        case "member":
+            assert caller.role is not None
+            return home.member_headers(caller.role)
+        case _:
+            assert caller.role is not None
+            keys = home.accounts[caller.role.value].keys
+            lacking = caller.kind == "key lacking the scope" and rule.scope is not None
+            return {"Authorization": f"Bearer {keys[rule.scope if lacking else None]}"}
 
 
 def leaks(caller: Role | None, call: Call, answer: str, foreign: World) -> list[str]:

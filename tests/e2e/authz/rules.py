@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from shared.auth import Role
+from shared.kernel.scopes import Scope
 from shared.service import load_services
 from tests.e2e.authz.world import Account, World
 
@@ -19,6 +20,11 @@ Access = Literal["hidden", "refused", "visible"]
 """What a permitted role gets on the other organisation's object: 404, 403, or the object itself (public)."""
 
 BUYER, AGGREGATOR, MSME, INSPECTOR = Role.BUYER, Role.AGGREGATOR, Role.MSME, Role.INSPECTOR
+CATALOG_READ, CATALOG_WRITE = Scope.CATALOG_READ, Scope.CATALOG_WRITE
+ORDERS_READ, ORDERS_WRITE = Scope.ORDERS_READ, Scope.ORDERS_WRITE
+POOLS_READ, POOLS_WRITE, LOTS_DELIVER = Scope.POOLS_READ, Scope.POOLS_WRITE, Scope.LOTS_DELIVER
+REQUESTS_READ, REQUESTS_ANSWER = Scope.REQUESTS_READ, Scope.REQUESTS_ANSWER
+QUALITY_READ, QUALITY_WRITE = Scope.QUALITY_READ, Scope.QUALITY_WRITE
 EVERYONE = frozenset({BUYER, AGGREGATOR, MSME, INSPECTOR})
 ADMINS_ONLY = frozenset[Role]()
 CONFLICT = frozenset({409})
@@ -31,10 +37,18 @@ class Rule:
     ``roles`` may call it on their own organisation's objects; a role not listed gets ``denied`` (403, or 404 where
     the route hides that such objects exist). ``foreign`` is what a listed role gets on the other organisation's
     object, per role when ``foreign_by_role`` says so. An allowed call answers 2xx, or one of ``settled`` when the
-    seeded object's state refuses the command (an order confirmed already, say).
+    seeded object's state refuses the command (an order confirmed already, say). An API key of a role gets what
+    the role gets if it holds ``scope``, and 403 otherwise (always, where ``scope`` is None: people only).
     """
 
     roles: frozenset[Role]
+    scope: Scope | None = None
+    """What an API key needs to call it; None for routes no key may call."""
+    newcomers: bool = False
+    """Whether someone signed in who belongs to no organisation may call it (as the listed roles may)."""
+    managed: bool | None = None
+    """For routes of accounts: True when only the organisation's admins may call it (a member who is no admin
+    gets 403), False when any member may; None where membership does not matter."""
     foreign: Access = "hidden"
     foreign_by_role: Mapping[Role, Access] = field(default_factory=dict)
     denied: int = 403
@@ -55,8 +69,8 @@ class Rule:
     """With two path parameters, whether the second names an object within the first, so that the caller's own
     parent with the other organisation's child is a pair that does not exist (404, whoever asks)."""
 
-    def access(self, role: Role) -> Access:
-        return self.foreign_by_role.get(role, self.foreign)
+    def access(self, role: Role | None) -> Access:
+        return self.foreign_by_role.get(role, self.foreign) if role else self.foreign
 
 
 def _admin_routes() -> dict[tuple[str, str], Rule]:
@@ -69,134 +83,170 @@ def _admin_routes() -> dict[tuple[str, str], Rule]:
 
 
 CATALOG: dict[tuple[str, str], Rule] = {
-    ("POST", "/v1/msmes"): Rule(frozenset({MSME, AGGREGATOR})),
-    ("GET", "/v1/msmes"): Rule(EVERYONE, lists=lambda w: w.msme_id),
-    ("GET", "/v1/msmes/{msme_id}"): Rule(EVERYONE, foreign="visible"),
+    ("POST", "/v1/msmes"): Rule(frozenset({MSME, AGGREGATOR}), scope=CATALOG_WRITE),
+    ("GET", "/v1/msmes"): Rule(EVERYONE, lists=lambda w: w.msme_id, scope=CATALOG_READ),
+    ("GET", "/v1/msmes/{msme_id}"): Rule(EVERYONE, foreign="visible", scope=CATALOG_READ),
     # profiles are public, so a stranger's edit is refused rather than hidden
-    ("PATCH", "/v1/msmes/{msme_id}"): Rule(frozenset({MSME}), foreign="refused"),
-    ("POST", "/v1/msmes/{msme_id}/certifications"): Rule(frozenset({MSME}), foreign="refused"),
-    ("POST", "/v1/msmes/{msme_id}/products"): Rule(frozenset({MSME}), foreign="refused"),
-    ("GET", "/v1/products"): Rule(EVERYONE, lists=lambda w: w.product_id),
-    ("GET", "/v1/products/{product_id}"): Rule(EVERYONE, foreign="visible"),
-    ("PATCH", "/v1/products/{product_id}"): Rule(frozenset({MSME}), foreign="refused"),
-    ("PUT", "/v1/products/{product_id}/capacity"): Rule(frozenset({MSME}), foreign="refused"),
-    ("GET", "/v1/regions"): Rule(EVERYONE),  # public reference data: Indonesia's regencies and cities
+    ("PATCH", "/v1/msmes/{msme_id}"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    ("POST", "/v1/msmes/{msme_id}/certifications"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    ("POST", "/v1/msmes/{msme_id}/products"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    ("GET", "/v1/products"): Rule(EVERYONE, lists=lambda w: w.product_id, scope=CATALOG_READ),
+    ("GET", "/v1/products/{product_id}"): Rule(EVERYONE, foreign="visible", scope=CATALOG_READ),
+    ("PATCH", "/v1/products/{product_id}"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    ("PUT", "/v1/products/{product_id}/capacity"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    # public reference data: Indonesia's regencies and cities
+    ("GET", "/v1/regions"): Rule(EVERYONE, scope=CATALOG_READ),
     # an MSME's plots are managed by its users (and the aggregator that registered it, which the seeded worlds
     # have none of: the home aggregator passes the guard and is refused) and read by every aggregator
-    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused"),
+    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
     ("GET", "/v1/msmes/{msme_id}/plots"): Rule(
-        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}, lists=lambda w: w.plot_id
+        frozenset({MSME, AGGREGATOR}),
+        foreign="visible",
+        foreign_by_role={MSME: "refused"},
+        lists=lambda w: w.plot_id,
+        scope=CATALOG_READ,
     ),
     ("GET", "/v1/plots/{plot_id}"): Rule(
-        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}
+        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}, scope=CATALOG_READ
     ),
-    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(frozenset({MSME}), foreign="refused", settled=CONFLICT),
+    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(
+        frozenset({MSME}), foreign="refused", settled=CONFLICT, scope=CATALOG_WRITE
+    ),
 }
 
 ORDERS: dict[tuple[str, str], Rule] = {
-    ("POST", "/v1/buyers"): Rule(frozenset({BUYER}), settled=CONFLICT),
-    ("GET", "/v1/buyers/{org}"): Rule(frozenset({BUYER}), denied=404),
-    ("POST", "/v1/orders"): Rule(frozenset({BUYER})),
+    ("POST", "/v1/buyers"): Rule(frozenset({BUYER}), settled=CONFLICT, scope=ORDERS_WRITE),
+    ("GET", "/v1/buyers/{org}"): Rule(frozenset({BUYER}), denied=404, scope=ORDERS_READ),
+    ("POST", "/v1/orders"): Rule(frozenset({BUYER}), scope=ORDERS_WRITE),
     ("GET", "/v1/orders"): Rule(
         frozenset({BUYER, AGGREGATOR}),
         foreign_filter=lambda w: {"buyer": w.orgs.buyer},
         lists=lambda w: w.order_id,
+        scope=ORDERS_READ,
     ),
-    ("GET", "/v1/orders/{order_id}"): Rule(frozenset({BUYER, AGGREGATOR})),
-    ("POST", "/v1/orders/{order_id}/quote"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
-    ("POST", "/v1/orders/{order_id}/confirm"): Rule(frozenset({BUYER}), settled=CONFLICT),
+    ("GET", "/v1/orders/{order_id}"): Rule(frozenset({BUYER, AGGREGATOR}), scope=ORDERS_READ),
+    ("POST", "/v1/orders/{order_id}/quote"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=ORDERS_WRITE),
+    ("POST", "/v1/orders/{order_id}/confirm"): Rule(frozenset({BUYER}), settled=CONFLICT, scope=ORDERS_WRITE),
     ("POST", "/v1/orders/{order_id}/cancel"): Rule(
-        frozenset({BUYER}), settled=CONFLICT, objects={"order_id": "spare_order_id"}
+        frozenset({BUYER}), settled=CONFLICT, objects={"order_id": "spare_order_id"}, scope=ORDERS_WRITE
     ),
-    ("POST", "/v1/orders/{order_id}/deliver"): Rule(frozenset({BUYER}), settled=CONFLICT),
-    ("GET", "/v1/orders/{order_id}/history"): Rule(frozenset({BUYER, AGGREGATOR})),
-    ("GET", "/v1/orders/{order_id}/provenance"): Rule(frozenset({BUYER, AGGREGATOR})),
-    ("GET", "/v1/orders/{order_id}/provenance.csv"): Rule(frozenset({BUYER, AGGREGATOR})),
+    ("POST", "/v1/orders/{order_id}/deliver"): Rule(frozenset({BUYER}), settled=CONFLICT, scope=ORDERS_WRITE),
+    ("GET", "/v1/orders/{order_id}/history"): Rule(frozenset({BUYER, AGGREGATOR}), scope=ORDERS_READ),
+    ("GET", "/v1/orders/{order_id}/provenance"): Rule(frozenset({BUYER, AGGREGATOR}), scope=ORDERS_READ),
+    ("GET", "/v1/orders/{order_id}/provenance.csv"): Rule(frozenset({BUYER, AGGREGATOR}), scope=ORDERS_READ),
     # the live feed never ends; a bad Last-Event-ID, checked after access, makes an allowed call answer 422
     ("GET", "/v1/orders/{order_id}/events"): Rule(
-        frozenset({BUYER, AGGREGATOR}), settled=frozenset({422}), headers={"Last-Event-ID": "latest"}
+        frozenset({BUYER, AGGREGATOR}), settled=frozenset({422}), headers={"Last-Event-ID": "latest"}, scope=ORDERS_READ
     ),
 }
 
 POOLING: dict[tuple[str, str], Rule] = {
-    ("POST", "/v1/pools"): Rule(frozenset({AGGREGATOR})),
-    ("GET", "/v1/pools"): Rule(frozenset({AGGREGATOR}), lists=lambda w: w.pool_id),
-    ("GET", "/v1/pools/{pool_id}"): Rule(frozenset({AGGREGATOR})),
-    ("POST", "/v1/pools/{pool_id}/allocate"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
-    ("POST", "/v1/pools/{pool_id}/demand"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
-    ("POST", "/v1/pools/{pool_id}/lots"): Rule(frozenset({AGGREGATOR, MSME}), settled=CONFLICT),
-    ("POST", "/v1/pools/{pool_id}/ship"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
-    ("GET", "/v1/pools/{pool_id}/proposals"): Rule(frozenset({AGGREGATOR})),
-    ("GET", "/v1/pools/{pool_id}/proposals/{proposal_id}"): Rule(frozenset({AGGREGATOR})),
-    ("POST", "/v1/pools/{pool_id}/proposals/{proposal_id}/approve"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
+    ("POST", "/v1/pools"): Rule(frozenset({AGGREGATOR}), scope=POOLS_WRITE),
+    ("GET", "/v1/pools"): Rule(frozenset({AGGREGATOR}), lists=lambda w: w.pool_id, scope=POOLS_READ),
+    ("GET", "/v1/pools/{pool_id}"): Rule(frozenset({AGGREGATOR}), scope=POOLS_READ),
+    ("POST", "/v1/pools/{pool_id}/allocate"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_WRITE),
+    ("POST", "/v1/pools/{pool_id}/demand"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_WRITE),
+    ("POST", "/v1/pools/{pool_id}/lots"): Rule(frozenset({AGGREGATOR, MSME}), settled=CONFLICT, scope=LOTS_DELIVER),
+    ("POST", "/v1/pools/{pool_id}/ship"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_WRITE),
+    ("GET", "/v1/pools/{pool_id}/proposals"): Rule(frozenset({AGGREGATOR}), scope=POOLS_READ),
+    ("GET", "/v1/pools/{pool_id}/proposals/{proposal_id}"): Rule(frozenset({AGGREGATOR}), scope=POOLS_READ),
+    ("POST", "/v1/pools/{pool_id}/proposals/{proposal_id}/approve"): Rule(
+        frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_WRITE
+    ),
     ("GET", "/v1/allocation-requests"): Rule(
         frozenset({MSME, AGGREGATOR}),
         foreign_filter=lambda w: {"pool_id": w.pool_id},
         lists=lambda w: w.request_id,
+        scope=REQUESTS_READ,
     ),
-    ("GET", "/v1/allocation-requests/{request_id}"): Rule(frozenset({MSME, AGGREGATOR})),
-    ("POST", "/v1/allocation-requests/{request_id}/accept"): Rule(frozenset({MSME}), settled=CONFLICT),
-    ("POST", "/v1/allocation-requests/{request_id}/decline"): Rule(frozenset({MSME}), settled=CONFLICT),
-    ("GET", "/v1/unmatched-demand"): Rule(frozenset({AGGREGATOR}), lists=lambda w: w.unmatched_line_id),
+    ("GET", "/v1/allocation-requests/{request_id}"): Rule(frozenset({MSME, AGGREGATOR}), scope=REQUESTS_READ),
+    ("POST", "/v1/allocation-requests/{request_id}/accept"): Rule(
+        frozenset({MSME}), settled=CONFLICT, scope=REQUESTS_ANSWER
+    ),
+    ("POST", "/v1/allocation-requests/{request_id}/decline"): Rule(
+        frozenset({MSME}), settled=CONFLICT, scope=REQUESTS_ANSWER
+    ),
+    ("GET", "/v1/unmatched-demand"): Rule(
+        frozenset({AGGREGATOR}), lists=lambda w: w.unmatched_line_id, scope=POOLS_READ
+    ),
     # what a shipped pool hands over: the seeded pools have shipped nothing, so their owner is answered 409
-    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
-    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, nested=False),
+    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_READ),
+    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(
+        frozenset({AGGREGATOR}), settled=CONFLICT, nested=False, scope=POOLS_READ
+    ),
 }
 
 QUALITY: dict[tuple[str, str], Rule] = {
-    ("GET", "/v1/standards"): Rule(EVERYONE, lists=lambda w: w.standard_id),
-    ("POST", "/v1/standards"): Rule(frozenset({INSPECTOR})),
-    ("GET", "/v1/standards/{standard_id}"): Rule(EVERYONE, foreign="visible"),
+    ("GET", "/v1/standards"): Rule(EVERYONE, lists=lambda w: w.standard_id, scope=QUALITY_READ),
+    ("POST", "/v1/standards"): Rule(frozenset({INSPECTOR}), scope=QUALITY_WRITE),
+    ("GET", "/v1/standards/{standard_id}"): Rule(EVERYONE, foreign="visible", scope=QUALITY_READ),
     # standards are public: only the owning organisation's inspectors change one, others are refused
-    ("POST", "/v1/standards/{standard_id}/versions"): Rule(frozenset({INSPECTOR}), foreign="refused"),
+    ("POST", "/v1/standards/{standard_id}/versions"): Rule(
+        frozenset({INSPECTOR}), foreign="refused", scope=QUALITY_WRITE
+    ),
     ("PUT", "/v1/standards/{standard_id}/versions/{number}"): Rule(
-        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT
+        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT, scope=QUALITY_WRITE
     ),
     ("POST", "/v1/standards/{standard_id}/versions/{number}/publish"): Rule(
-        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT
+        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT, scope=QUALITY_WRITE
     ),
-    ("GET", "/v1/sampling-plans"): Rule(EVERYONE, query={"lot_size": "500", "aql": "1.0"}),
-    ("POST", "/v1/inspections"): Rule(frozenset({INSPECTOR})),
+    ("GET", "/v1/sampling-plans"): Rule(EVERYONE, query={"lot_size": "500", "aql": "1.0"}, scope=QUALITY_READ),
+    ("POST", "/v1/inspections"): Rule(frozenset({INSPECTOR}), scope=QUALITY_WRITE),
     ("GET", "/v1/inspections"): Rule(
         frozenset({INSPECTOR, MSME}),
         foreign_filter=lambda w: {"msme_id": w.msme_id},
         lists=lambda w: w.inspection_id,
+        scope=QUALITY_READ,
     ),
     # buyers and aggregators are not told that an inspection exists
-    ("GET", "/v1/inspections/{inspection_id}"): Rule(frozenset({INSPECTOR, MSME}), denied=404),
-    ("POST", "/v1/inspections/{inspection_id}/results"): Rule(frozenset({INSPECTOR}), settled=CONFLICT),
+    ("GET", "/v1/inspections/{inspection_id}"): Rule(frozenset({INSPECTOR, MSME}), denied=404, scope=QUALITY_READ),
+    ("POST", "/v1/inspections/{inspection_id}/results"): Rule(
+        frozenset({INSPECTOR}), settled=CONFLICT, scope=QUALITY_WRITE
+    ),
     # buyers, aggregators and inspectors compare any MSME's quality; an MSME's users see only their own
-    ("GET", "/v1/msmes/{msme_id}/quality"): Rule(EVERYONE, foreign="visible", foreign_by_role={MSME: "hidden"}),
+    ("GET", "/v1/msmes/{msme_id}/quality"): Rule(
+        EVERYONE, foreign="visible", foreign_by_role={MSME: "hidden"}, scope=QUALITY_READ
+    ),
     # the record is readable by every inspector, so another organisation's inspector is refused, not misled
     ("POST", "/v1/msmes/{msme_id}/quality/{standard_id}/resume"): Rule(
-        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT
+        frozenset({INSPECTOR}), foreign="refused", settled=CONFLICT, scope=QUALITY_WRITE
     ),
 }
 
 # Every caller administers its own organisation (operators, the cooperative); another organisation's is hidden.
+# A member who is no admin may read the organisation and leave it; the rest is its admins' (``managed``).
 _OWN_ORG = {"org": "member_org"}
 ACCOUNTS: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/organisations"): Rule(ADMINS_ONLY),
-    ("GET", "/v1/organisations"): Rule(EVERYONE, lists_account=lambda a: a.org),
-    ("GET", "/v1/organisations/{org}"): Rule(EVERYONE, objects=_OWN_ORG),
-    ("POST", "/v1/organisations/{org}/members"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("GET", "/v1/organisations"): Rule(EVERYONE, managed=False, lists_account=lambda a: a.org),
+    ("GET", "/v1/organisations/{org}"): Rule(EVERYONE, managed=False, objects=_OWN_ORG),
+    ("POST", "/v1/organisations/{org}/members"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
     # a membership is put whole, so naming anyone makes them a member: no pair of organisation and subject is foreign
-    ("PUT", "/v1/organisations/{org}/members/{subject}"): Rule(EVERYONE, objects=_OWN_ORG, nested=False),
-    ("POST", "/v1/organisations/{org}/members/{subject}/remove"): Rule(EVERYONE, objects=_OWN_ORG),
-    ("POST", "/v1/organisations/{org}/invitations"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("PUT", "/v1/organisations/{org}/members/{subject}"): Rule(EVERYONE, managed=True, objects=_OWN_ORG, nested=False),
+    # (a member's own call here names the organisation's admin, whom it may not remove)
+    ("POST", "/v1/organisations/{org}/members/{subject}/remove"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
+    ("POST", "/v1/organisations/{org}/invitations"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
     ("GET", "/v1/organisations/{org}/invitations"): Rule(
-        EVERYONE, objects=_OWN_ORG, lists_account=lambda a: a.invitation_id
+        EVERYONE, managed=True, objects=_OWN_ORG, lists_account=lambda a: a.invitation_id
     ),
     # whoever holds an invitation's token may take it up; another's, with one's own token, is refused (operators too)
     ("POST", "/v1/organisations/{org}/invitations/{invitation_id}/accept"): Rule(
-        EVERYONE, foreign="refused", foreign_by_role={Role.ADMIN: "refused"}, settled=CONFLICT, objects=_OWN_ORG
+        EVERYONE,
+        foreign="refused",
+        foreign_by_role={Role.ADMIN: "refused"},
+        settled=CONFLICT,
+        objects=_OWN_ORG,
+        newcomers=True,
+        managed=False,
     ),
     ("POST", "/v1/organisations/{org}/invitations/{invitation_id}/withdraw"): Rule(
-        EVERYONE, objects={**_OWN_ORG, "invitation_id": "spare_invitation_id"}
+        EVERYONE, managed=True, objects={**_OWN_ORG, "invitation_id": "spare_invitation_id"}
     ),
-    ("POST", "/v1/organisations/{org}/api-keys"): Rule(EVERYONE, objects=_OWN_ORG),
-    ("GET", "/v1/organisations/{org}/api-keys"): Rule(EVERYONE, objects=_OWN_ORG, lists_account=lambda a: a.key_id),
-    ("POST", "/v1/organisations/{org}/api-keys/{key_id}/revoke"): Rule(EVERYONE, objects=_OWN_ORG),
+    ("POST", "/v1/organisations/{org}/api-keys"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
+    ("GET", "/v1/organisations/{org}/api-keys"): Rule(
+        EVERYONE, managed=True, objects=_OWN_ORG, lists_account=lambda a: a.key_id
+    ),
+    ("POST", "/v1/organisations/{org}/api-keys/{key_id}/revoke"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
 }
 
 RULES: dict[tuple[str, str], Rule] = {

@@ -31,11 +31,11 @@ TEAK_PLOT = {
 }
 
 
-async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
+async def seed_world(client: Client, name: str, orgs: Orgs, nib: str, *, callers: bool = False) -> World:
     """A standard, an MSME with a plot, a product and capacity, a judged first article, a buyer with a confirmed
     order (one line pooled, one unmatched) and a quoted spare order, a pool whose proposal sent the MSME a request,
-    the MSME's acceptance, and the organisations in accounts; it returns once every service's read models show
-    them."""
+    the MSME's acceptance, and the organisations in accounts (with the callers' API keys in the ``callers``'
+    world); it returns once every service's read models show them."""
 
     def caller(role: Role) -> dict[str, str]:
         return World.caller(orgs, name, role)
@@ -82,7 +82,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     answered = f"/v1/allocation-requests/{request_id}?wait_for_position={pooling}"
     await call(client, "GET", answered, aggregator, expect=200)
     await _owned(client, inspection["id"], msme_user, f"quality learning who owns world {name}'s MSME")
-    accounts = await seed_accounts(client, name, orgs)
+    accounts = await seed_accounts(client, name, orgs, with_keys=callers)
     return World(
         name=name,
         orgs=orgs,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shared.auth import Role
+from shared.kernel.scopes import Scope
 from tests.support.app import token
 
 Client = AsyncTestClient[Litestar]
@@ -58,6 +59,9 @@ class Account:
     """An invitation to be withdrawn."""
     key_id: str
     """An API key to be revoked (no caller uses it)."""
+    keys: Mapping[Scope | None, str] = field(default_factory=dict)
+    """The callers' API keys (the home world's organisations only): None → one holding every scope the
+    organisation's role may hold; a scope → one holding all of them but that one."""
 
     def secrets(self) -> tuple[str, ...]:
         return (self.staff, self.invitation_id, self.invitation_token, self.spare_invitation_id, self.key_id)
@@ -95,6 +99,10 @@ class World:
 
     def headers(self, role: Role) -> dict[str, str]:
         return World.caller(self.orgs, self.name, role)
+
+    def member_headers(self, role: Role) -> dict[str, str]:
+        """The Authorization header of the member of the role's organisation who is no admin."""
+        return token(role, org=self.orgs.of(role), sub=self.accounts[role.value].staff)
 
     def path_values(self, account: str = "buyer") -> dict[str, str]:
         """What fills each path parameter of a route with this world's object; ``account`` names the caller, whose

@@ -116,6 +116,39 @@ async def test_without_claims_the_membership_says_which_organisation_and_role(
         return (await client.get("/v1/msmes", headers=bearer(budi))).status_code == 200
 
     await eventually(known_to_catalog)
-    stranger = issuer.token(issuer.keys["ec-1"], sub="nobody")
-    refused = await client.get("/v1/msmes", headers=bearer(stranger))
-    assert refused.status_code == 401 and "not a member" in refused.json()["detail"]
+    elsewhere = await client.get("/v1/msmes", headers=bearer(budi) | {"X-Gotong-Org": "osaka-interiors"})
+    assert elsewhere.status_code == 401 and "not a member of osaka-interiors" in elsewhere.json()["detail"]
+
+
+async def test_a_newcomer_signed_in_with_oidc_may_only_accept_an_invitation_and_is_a_member_after(
+    issuer: Issuer, signed_in: tuple[Client, Runtime]
+) -> None:
+    client = signed_in[0]
+    await register(client)
+    invited = await client.post(
+        "/v1/organisations/cirebon-trading/invitations",
+        json={"email": "rahmat@cirebon.example", "role": "inspector"},
+        headers=token(Role.AGGREGATOR, org="cirebon-trading", sub="dewi"),
+    )
+    assert invited.status_code == 201, invited.text
+    accept = f"/v1/organisations/cirebon-trading/invitations/{invited.json()['invitation']['id']}/accept"
+    rahmat = bearer(issuer.token(issuer.keys["rsa-1"], sub="rahmat"))  # no claims, no membership: a newcomer
+
+    for method, path in [("GET", "/v1/msmes"), ("GET", "/v1/organisations"), ("GET", "/v1/admin/catalog/dead-letters")]:
+        refused = await client.request(method, path, headers=rahmat)
+        assert refused.status_code == 403 and "no organisation" in refused.json()["detail"], (path, refused.text)
+    wrong = await client.post(accept, json={"token": "gi_not-the-token"}, headers=rahmat)
+    assert wrong.status_code == 403 and "token" in wrong.json()["detail"]
+
+    accepted = await client.post(accept, json={"token": invited.json()["token"]}, headers=rahmat)
+    assert accepted.status_code == 200, accepted.text
+    assert {m["subject"]: m["role"] for m in accepted.json()["members"]}["rahmat"] == "inspector"
+    assert (await client.get("/v1/organisations/cirebon-trading", headers=rahmat)).status_code == 200
+
+    async def a_member_to_catalog() -> bool:
+        return (await client.get("/v1/msmes", headers=rahmat)).status_code == 200
+
+    await eventually(a_member_to_catalog)
+    claiming = issuer.token(issuer.keys["rsa-1"], sub="rahmat", gotong_org="cirebon-trading", gotong_role="newcomer")
+    assert (await client.get("/v1/msmes", headers=bearer(claiming))).status_code == 401  # no token claims it
+    assert (await client.get("/v1/msmes", headers=token("newcomer"))).status_code == 401
