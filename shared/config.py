@@ -126,6 +126,8 @@ class Settings:
     oidc_refresh_seconds: int = 30
     """At most one JWKS refetch per this many seconds for a token with an unknown key id."""
     oidc_leeway_seconds: int = 30
+    audit_retention_days: int = 400
+    """How long the audit trail keeps an entry (the events themselves stay in their services' stores)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +161,7 @@ class Settings:
             oidc_role_claim=env.get("GOTONG_OIDC_ROLE_CLAIM") or None,
             oidc_refresh_seconds=_integer(env, "GOTONG_OIDC_REFRESH_SECONDS", 30, minimum=1),
             oidc_leeway_seconds=_leeway(env),
+            audit_retention_days=_integer(env, "GOTONG_AUDIT_RETENTION_DAYS", 400, minimum=1),
         )
 
     def with_servers(self, database_url: str, nats_url: str) -> Settings:

@@ -19,13 +19,12 @@ from shared.config import Settings
 from shared.consumer import Consumer
 from shared.database import create_pool
 from shared.eventstore import EventStore
-from shared.identities import with_identities
 from shared.kernel.clock import Clock, SystemClock
 from shared.migrations import migrate
 from shared.outages import Backoff
 from shared.projection import Projector
 from shared.relay import Relay
-from shared.service import Service, ServiceContext
+from shared.service import Service, ServiceContext, with_platform
 
 log = logging.getLogger("gotong.runtime")
 RESTART_FIRST = 0.1  # seconds before a dead task's first restart; doubling up to RESTART_CAP
@@ -48,7 +47,7 @@ class Runtime:
         if not settings.database_url or not settings.nats_url:
             raise ValueError("the runtime needs a database URL and a NATS URL")
         self.settings = settings
-        self.services = [with_identities(s) for s in services]
+        self.services = [with_platform(s) for s in services]
         self.clock = clock or SystemClock()
         self.tokens = tokens or TokenAuthority.from_settings(settings)
         self.run_migrations = run_migrations

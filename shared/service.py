@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -33,6 +34,10 @@ class Service:
     projections: Sequence[Projection] = ()
     subscriptions: Sequence[Subscription] = ()
     workers: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    follows: Callable[[str], Subscription] | None = None
+    """A subscription to every installed service's events, its own included, made for each by name: services
+    are found through the ``gotong.services`` entry points when the service is loaded, so one added later is
+    followed with no change to this one (accounts keeps the audit trail so)."""
 
 
 class ServiceContext:
@@ -67,8 +72,26 @@ class ServiceContext:
         return self.service.name
 
 
+def installed_services() -> list[str]:
+    """The names of the installed services (the ``gotong.services`` entry points), none of them loaded."""
+    return sorted(ep.name for ep in entry_points(group="gotong.services"))
+
+
+def with_platform(service: Service) -> Service:
+    """The service with what the platform adds to each: its identity mirror, and, if it follows every service,
+    a subscription to each installed one. Applying it twice is the same as once."""
+    service = with_identities(service)
+    if service.follows is None:
+        return service
+    have = {subscription.name for subscription in service.subscriptions}
+    followed = [service.follows(name) for name in installed_services()]
+    return dataclasses.replace(
+        service, subscriptions=[*service.subscriptions, *(s for s in followed if s.name not in have)]
+    )
+
+
 def load_services(names: Sequence[str] | None = None) -> list[Service]:
-    """The installed services (all, or those named), in a stable order, each with its identity mirror."""
+    """The installed services (all, or those named), in a stable order, each with what the platform adds."""
     found = {ep.name: ep for ep in entry_points(group="gotong.services")}
     wanted = sorted(found) if not names else list(names)
     unknown = [n for n in wanted if n not in found]
@@ -85,5 +108,5 @@ def load_services(names: Sequence[str] | None = None) -> list[Service]:
             continue
         if not isinstance(service, Service):
             raise TypeError(f"entry point {name} is not a Service")
-        services.append(with_identities(service))
+        services.append(with_platform(service))
     return services

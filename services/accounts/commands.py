@@ -5,8 +5,10 @@ Gotong's operators (role ``admin``) manage every organisation; an organisation's
 command waits for accounts' own projections (the identity mirror among them) before it answers, so a key
 revoked here is refused here by the time the response is sent.
 
-No command here runs under ``Idempotency-Key``: the answers of invitations and keys hold a secret shown once,
-which must not be stored to be replayed; organisations are named by their client, so a repeat is a 409.
+Each command's metadata names the organisation it manages (``org``), so its audit trail shows what its admins,
+operators and newcomers joining it did. No command here runs under ``Idempotency-Key``: the answers of
+invitations and keys hold a secret shown once, which must not be stored to be replayed; organisations are named
+by their client, so a repeat is a 409.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def may_read(principal: Principal, org: str) -> bool:
     return principal.is_admin or principal.org == org
 
 
+def may_audit(principal: Principal, state: Organisation) -> bool:
+    """Operators, the organisation's admins, and its keys (the route admits only those holding ``audit:read``)."""
+    own_key = principal.key_id is not None and principal.org == state.org
+    return may_manage(principal, state) or own_key
+
+
 async def organisation(ctx: ServiceContext, principal: Principal, org: str) -> tuple[Organisation, int]:
     """The organisation as its stream stands; another organisation's is 404 to all but operators."""
     if not may_read(principal, org):
@@ -94,6 +102,9 @@ async def _run(
     manage: bool = True,
 ) -> Saved[Organisation]:
     stream = organisation_stream(org)
+    # On accounts' commands the organisation is the one managed (or joined), whoever acts: an operator's change
+    # is on that organisation's audit trail, as is a newcomer's joining it.
+    metadata = msgspec.structs.replace(metadata, org=org)
 
     async def work(unit: UnitOfWork) -> Organisation:
         state = await unit.load(ORGANISATION, stream)
@@ -210,8 +221,7 @@ async def accept_invitation(
     command = AcceptInvitation(
         invitation_id=invitation_id, token_hash=token_hash(token), subject=principal.sub, at=ctx.clock.now()
     )
-    joining = msgspec.structs.replace(metadata, org=org)  # what the caller did, it did for the organisation it joins
-    return await _run(ctx, principal, joining, org, command, manage=False)
+    return await _run(ctx, principal, metadata, org, command, manage=False)
 
 
 async def withdraw_invitation(

@@ -1,7 +1,7 @@
-"""Accounts' routes: organisations, members, invitations and API keys."""
+"""Accounts' routes: organisations, members, invitations, API keys and the audit trail."""
 
 from __future__ import annotations
 
-from services.accounts.api import access, organisations
+from services.accounts.api import access, audit, organisations
 
-ROUTES = [*organisations.ROUTES, *access.ROUTES]
+ROUTES = [*organisations.ROUTES, *access.ROUTES, *audit.ROUTES]

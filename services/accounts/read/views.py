@@ -130,3 +130,18 @@ def api_key_view(org: str, key: ApiKey, now: datetime, last_used_at: datetime | 
         revoked_at=key.revoked_at,
         last_used_at=last_used_at,
     )
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing someone did for the organisation: who (``<role>:<subject>`` for a person, ``key:<id>`` for an
+    API key), when, in which service, the event it recorded and the stream it changed; entries of one request
+    or flow share their ``correlation_id``."""
+
+    at: datetime
+    actor: str
+    service: str
+    event_type: str
+    stream_id: str
+    stream_version: int
+    event_id: UUID
+    correlation_id: str | None

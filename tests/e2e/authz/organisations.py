@@ -38,6 +38,7 @@ async def seed_accounts(client: Client, name: str, orgs: Orgs, *, with_keys: boo
         accounts[member_account(role)] = replace(accounts[role.value], staff=f"{role.value}-{name}", keys={})
     if with_keys:
         await _known_everywhere(client, [key for a in accounts.values() for key in a.keys.values()])
+    await _on_the_trail(client, operator, [account.org for account in accounts.values()])
     await _register(client, operator, orgs.cooperative, "aggregator", f"chair-{name}")
     accounts[Role.ADMIN.value] = await _account(client, operator, orgs.cooperative, "aggregator", f"admin-{name}")
     newcomer_invitation, token = await _invite(client, operator, orgs.cooperative, "aggregator", f"newcomer-{name}")
@@ -101,6 +102,19 @@ async def _known_everywhere(client: Client, keys: list[str]) -> None:
         return True
 
     await eventually(known, "every service learning the callers' API keys")
+
+
+async def _on_the_trail(client: Client, operator: dict[str, str], orgs: list[str]) -> None:
+    """Wait until each organisation's audit trail shows what was done to it (the bus brings it to accounts)."""
+
+    async def shown() -> bool:
+        for org in set(orgs):
+            trail = await call(client, "GET", f"/v1/organisations/{org}/audit", operator, expect=200)
+            if not any(entry["stream_id"] == f"organisation-{org}" for entry in trail["items"]):
+                return False
+        return True
+
+    await eventually(shown, "accounts' events reaching the audit trail")
 
 
 async def _invite(client: Client, admin: dict[str, str], org: str, role: str, invitee: str) -> tuple[str, str]:

@@ -247,6 +247,14 @@ ACCOUNTS: dict[tuple[str, str], Rule] = {
         EVERYONE, managed=True, objects=_OWN_ORG, lists_account=lambda a: a.key_id
     ),
     ("POST", "/v1/organisations/{org}/api-keys/{key_id}/revoke"): Rule(EVERYONE, managed=True, objects=_OWN_ORG),
+    # what was done for the organisation in every service, for its admins and its keys that may read it
+    ("GET", "/v1/organisations/{org}/audit"): Rule(
+        EVERYONE,
+        managed=True,
+        objects=_OWN_ORG,
+        scope=Scope.AUDIT_READ,
+        lists_account=lambda a: f"organisation-{a.org}",
+    ),
 }
 
 RULES: dict[tuple[str, str], Rule] = {
