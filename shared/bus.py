@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import nats
 from nats.aio.client import Client
@@ -14,6 +16,7 @@ from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableErr
 from shared.config import Settings
 
 log = logging.getLogger("gotong.bus")
+T = TypeVar("T")
 
 # Headers the relay sets on every event it publishes.
 MSG_ID = "Nats-Msg-Id"
@@ -66,17 +69,26 @@ async def ensure_stream(js: JetStreamContext, settings: Settings, service: str, 
         duplicate_window=float(settings.duplicate_window_seconds),
         max_age=0,
     )
+
+    async def ensure() -> None:
+        try:
+            await js.stream_info(config.name or "")
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+    await when_ready(ensure, f"stream {config.name}", attempts=attempts)
+
+
+async def when_ready(operation: Callable[[], Awaitable[T]], what: str, *, attempts: int = 50) -> T:
+    """Run a JetStream operation, again while JetStream is not ready (the meta leader of a fresh cluster may
+    not be elected yet)."""
     for attempt in range(attempts):
         try:
-            try:
-                await js.stream_info(config.name or "")
-                await js.update_stream(config)
-            except NotFoundError:
-                await js.add_stream(config)
-            return
+            return await operation()
         except (ServiceUnavailableError, BadRequestError, TimeoutError) as error:
-            # The meta leader of a fresh cluster may not be elected yet.
             if attempt == attempts - 1:
                 raise
-            log.info("stream %s not ready yet: %s", config.name, error)
+            log.info("%s not ready yet: %s", what, error)
             await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")

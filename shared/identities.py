@@ -9,7 +9,8 @@ In accounts itself the mirror is a projection of its own store, which its routes
 holds there the moment the revoke call answers; in every other service it is a durable subscription to
 accounts' stream, so a revoked key is refused there as soon as the event arrives (a fraction of a second;
 the README records the bound measured). Every request with a key reads its row (a primary-key lookup), so
-nothing caches a key past its revocation.
+nothing caches a key past its revocation. A key's use is noted in the mirror and, for accounts' list of keys,
+in the bucket of keys' uses every service writes (``shared/key_uses.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from shared.projection import Projection, Tables
 from shared.sql import execute, fetch, fetchrow
 
 if TYPE_CHECKING:
+    from shared.key_uses import KeyUses
     from shared.service import Service
 
 SOURCE = "accounts"
@@ -186,6 +188,8 @@ class IdentityMirror:
     def __init__(self, pool: asyncpg.Pool, schema: str) -> None:
         self.pool = pool
         self.schema = schema
+        self.uses: KeyUses | None = None
+        """Where keys' uses are noted for accounts to read (set by the runtime once NATS is there)."""
         self._keys = api_keys_table(schema)
         self._memberships = memberships_table(schema)
         self._last_written: dict[str, float] = {}
@@ -210,12 +214,15 @@ class IdentityMirror:
         return [Membership(r["subject"], r["org"], r["role"], r["org_admin"]) for r in rows]
 
     async def used(self, key_id: str, at: datetime) -> bool:
-        """Note that the key was used; written at most once a minute per key (True when written)."""
+        """Note that the key was used, in this service's mirror and for accounts (``shared/key_uses.py``), at
+        most once a minute per key and process (True when the mirror's row was written)."""
         now = time.monotonic()
         last = self._last_written.get(key_id)
         if last is not None and now - last < LAST_USE_EVERY.total_seconds():
             return False
         self._last_written[key_id] = now
+        if self.uses is not None:
+            self.uses.note(key_id, at)
         if len(self._last_written) > 100_000:  # bounded: forget the oldest half
             for stale in sorted(self._last_written, key=self._last_written.__getitem__)[:50_000]:
                 del self._last_written[stale]

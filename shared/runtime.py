@@ -20,6 +20,7 @@ from shared.consumer import Consumer
 from shared.database import create_pool
 from shared.eventstore import EventStore
 from shared.kernel.clock import Clock, SystemClock
+from shared.key_uses import KeyUses
 from shared.migrations import migrate
 from shared.outages import Backoff
 from shared.projection import Projector
@@ -57,6 +58,7 @@ class Runtime:
         self.pool: asyncpg.Pool | None = None
         self.nats: Client | None = None
         self.js: JetStreamContext | None = None
+        self.key_uses: KeyUses | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._listener: asyncpg.Connection | None = None
         self.down: set[str] = set()
@@ -77,6 +79,9 @@ class Runtime:
             self.contexts[service.name] = ServiceContext(
                 service, self.settings, self.pool, store, self.clock, self.tokens, projector
             )
+        self.key_uses = await KeyUses.open(self.js, self.settings)
+        for context in self.contexts.values():
+            context.identities.uses = self.key_uses
         sources = {s.name for s in self.services} | {sub.source for s in self.services for sub in s.subscriptions}
         for source in sorted(sources):
             await bus.ensure_stream(self.js, self.settings, source)
@@ -186,6 +191,8 @@ class Runtime:
         self._tasks.clear()
         if self._listener is not None:
             self._listener.terminate()
+        if self.key_uses is not None:
+            await self.key_uses.settled()
         if self.nats is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.nats.close(), 5)

@@ -11,6 +11,7 @@ from services.accounts.read.tables import organisations
 from services.accounts.read.views import OrganisationSummary
 from shared.auth import Principal
 from shared.identities import api_keys_table, memberships_table
+from shared.outages import is_outage
 from shared.pages import Keyset, Page
 from shared.service import ServiceContext
 from shared.sql import fetch
@@ -44,9 +45,16 @@ async def organisations_page(
 
 
 async def last_uses(ctx: ServiceContext, key_ids: list[str]) -> dict[str, datetime | None]:
-    """When each key was last used against accounts, as its mirror recorded it (at most a minute stale)."""
+    """When each key was last used, in any service (to the minute), as every service notes it in the bucket of
+    keys' uses; while NATS cannot be reached, when accounts itself last saw it used."""
     if not key_ids:
         return {}
+    if ctx.identities.uses is not None:
+        try:
+            return await ctx.identities.uses.latest(key_ids)
+        except Exception as error:
+            if not is_outage(error):
+                raise
     keys = api_keys_table(ctx.schema)
     rows = await fetch(ctx.pool, sa.select(keys.c.key_id, keys.c.last_used_at).where(keys.c.key_id.in_(key_ids)))
     return {r["key_id"]: r["last_used_at"] for r in rows}

@@ -150,3 +150,20 @@ async def test_a_key_records_its_last_use_at_most_once_a_minute(client: Client, 
     for _ in range(3):
         assert (await client.get("/v1/msmes", headers=bearer(made["key"]))).status_code == 200
     assert await read(database_url, last_use, made["api_key"]["id"]) == first
+
+
+async def test_the_list_of_keys_shows_their_latest_use_in_any_service(client: Client, database_url: str) -> None:
+    await register(client)
+    made = await make_key(client, ["catalog:read"])
+    assert made["api_key"]["last_used_at"] is None
+    before = datetime.now(UTC)
+    await until_catalog_knows(client, made["key"])  # used in catalog, never in accounts
+
+    async def shown() -> bool:
+        listed = (await client.get(KEYS, headers=DEWI)).json()["items"]
+        used = listed[0]["last_used_at"]
+        return used is not None and datetime.fromisoformat(used) >= before - timedelta(seconds=1)
+
+    await eventually(shown)
+    in_accounts_mirror = "SELECT last_used_at FROM accounts.identity_api_keys WHERE key_id = $1"
+    assert await read(database_url, in_accounts_mirror, made["api_key"]["id"]) is None

@@ -3,6 +3,7 @@ organisation's trail to its admins, operators and its keys holding ``audit:read`
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -184,3 +185,22 @@ async def test_entries_older_than_the_retention_are_pruned(client: Client, datab
     finally:
         await connection.close()
     assert await trail(client) == []
+
+
+async def test_an_act_is_on_the_trail_within_a_second_of_its_answer(client: Client) -> None:
+    await register(client)
+    lags: list[float] = []
+    for n in range(5):
+        body = {"subject": f"staff-{n}", "role": "aggregator"}
+        added = await client.post("/v1/organisations/cirebon-trading/members", json=body, headers=DEWI)
+        answered = time.perf_counter()
+        assert added.status_code == 201, added.text
+
+        async def shown(n: int = n) -> bool:
+            entries = await trail(client, "?actor=aggregator:dewi")
+            return len(entries) > n
+
+        await eventually(shown, timeout=10)
+        lags.append(time.perf_counter() - answered)
+    print(f"on the trail after {', '.join(f'{lag * 1000:.0f}' for lag in lags)} ms")
+    assert max(lags) < 1.0, lags
