@@ -108,6 +108,8 @@ class AllocationPolicy(msgspec.Struct, frozen=True, kw_only=True):
     time_limit_s: float = 10.0
     mip_gap: float = 0.01
     expires_in_s: int = 48 * 3600
+    require_halal_for_food: bool = False
+    """Food (HS chapters 01–24) needs a halal certificate too, as Indonesia requires of food makers."""
 
 
 class ShippedLot(msgspec.Struct, frozen=True, kw_only=True):

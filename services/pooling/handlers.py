@@ -98,6 +98,8 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "kind": event.kind,
                 "valid_from": event.valid_from,
                 "valid_until": event.valid_until,
+                "number": event.number,
+                "scope": None if event.scope is None else encode(event.scope),
             }
             await _upsert(hctx, certifications, ["certification_id"], row)
         case PlotRegistered():

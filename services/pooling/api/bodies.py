@@ -71,7 +71,9 @@ class WeightsBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The aggregator's rules for this run; money in the pool's currency."""
+    """The aggregator's rules for this run; money in the pool's currency. ``required_certifications`` (kinds such
+    as ``halal``, ``bpom``, ``svlk``) must be valid through each candidate's delivery month and cover its product;
+    ``require_halal_for_food`` adds halal when the pool's goods are food (HS chapters 01–24)."""
 
     weights: WeightsBody = WeightsBody()
     max_share: Rate | None = None
@@ -80,6 +82,7 @@ class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         list[Annotated[str, msgspec.Meta(min_length=1, max_length=40), documented(max_length=40)]],
         msgspec.Meta(max_length=20),
     ] = []
+    require_halal_for_food: bool = False
     allow_probation: bool = False
     exchange_rates: Annotated[dict[Currency, Rate], msgspec.Meta(max_length=50)] = {}
     rejection_penalty_per_unit: Amount = Decimal(0)
@@ -117,6 +120,7 @@ def policy_of(body: AllocateBody) -> AllocationPolicy:
         max_share=body.max_share,
         min_msmes=body.min_msmes,
         required_certifications=sorted(set(body.required_certifications)),
+        require_halal_for_food=body.require_halal_for_food,
         allow_probation=body.allow_probation,
         exchange_rates=[ExchangeRate(currency=c, rate=r) for c, r in sorted(body.exchange_rates.items())],
         rejection_penalty_per_unit=body.rejection_penalty_per_unit,
