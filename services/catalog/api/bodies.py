@@ -99,7 +99,9 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
-HsPrefix = Annotated[str, msgspec.Meta(pattern=r"^[0-9.]{2,13}$", max_length=13, description="HS code prefix")]
+HsPrefix = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9.]{2,13}$", max_length=13, description="HS code prefix"), documented(max_length=13)
+]
 
 
 class CertificationScopeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
