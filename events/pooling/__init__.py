@@ -2,8 +2,9 @@
 
 Streams: ``pool-<pool_id>`` (demand, proposals, the supply booked into the pool, lots, shipment),
 ``allocation-request-<request_id>`` (one request to one MSME), ``capacity:<product_id>:<YYYY-MM>`` (the
-capacity ledger of a product's month) and ``order-demand-<order_id>`` (which pool each confirmed line joined,
-or that none matched). Capacity ledger events carry the month's totals after the change.
+capacity ledger of a product's month), ``order-demand-<order_id>`` (which pool each confirmed line joined,
+or that none matched) and ``exporter-<org>`` (an aggregator's exporter profile). Capacity ledger events carry
+the month's totals after the change.
 
 Every event that changes quantities names the order lines it affects (``lines``: order, line, quantity),
 and the pool's events carry ``progress``, each affected line's totals after the change, so orders can follow
@@ -26,6 +27,7 @@ from events.pooling.capacity_ledger import (
     CapacityRecorded,
     CapacityReleased,
 )
+from events.pooling.exporter import ExporterProfileSet
 from events.pooling.lots import (
     ConsignmentShipped,
     LotPassed,
@@ -56,6 +58,7 @@ from events.pooling.values import (
     LineProgress,
     LineQuantity,
     MonthQuantity,
+    Packages,
     ProposalExclusion,
     ProposedSupply,
     RequestEnd,
@@ -91,6 +94,7 @@ PoolingEvent = (
     | DemandUnmatched
     | DemandPooled
     | DemandCancelled
+    | ExporterProfileSet
 )
 CODEC = EventCodec("pooling", PoolingEvent)
 
@@ -115,12 +119,14 @@ __all__ = [
     "DemandRemoved",
     "DemandUnmatched",
     "ExchangeRate",
+    "ExporterProfileSet",
     "LineProgress",
     "LineQuantity",
     "LotPassed",
     "LotReceived",
     "LotReturned",
     "MonthQuantity",
+    "Packages",
     "PoolFilled",
     "PoolOpened",
     "PoolingEvent",

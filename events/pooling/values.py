@@ -112,6 +112,14 @@ class AllocationPolicy(msgspec.Struct, frozen=True, kw_only=True):
     """Food (HS chapters 01–24) needs a halal certificate too, as Indonesia requires of food makers."""
 
 
+class Packages(msgspec.Struct, frozen=True, kw_only=True):
+    """Packages of one kind in a consignment: how many, and their UN/ECE Recommendation 21 code (BG bag, CT carton,
+    BX box, PK package, PX pallet…)."""
+
+    count: int
+    kind: str
+
+
 class ShippedLot(msgspec.Struct, frozen=True, kw_only=True):
     lot_id: UUID
     msme_id: UUID

@@ -78,6 +78,12 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
         "delivered_on": _today(),
     },
     ("POST", "/v1/pools/{pool_id}/ship"): lambda t: {"partial": False},
+    ("PUT", "/v1/aggregators/{org}/exporter-profile"): lambda t: {
+        "name": f"PT {t.org}",
+        "nib": "8120301234567",
+        "npwp": "012345678503000",
+        "address": "Jl. Pemuda 150, Semarang",
+    },
     ("POST", "/v1/pools/{pool_id}/proposals/{proposal_id}/approve"): lambda t: {},
     ("POST", "/v1/allocation-requests/{request_id}/accept"): lambda t: {},
     ("POST", "/v1/allocation-requests/{request_id}/decline"): lambda t: {"reason": "the loom is being repaired"},

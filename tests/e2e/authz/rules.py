@@ -154,4 +154,15 @@ QUALITY: dict[tuple[str, str], Rule] = {
     ),
 }
 
-RULES: dict[tuple[str, str], Rule] = {**_admin_routes(), **CATALOG, **ORDERS, **POOLING, **QUALITY}
+# Exports: an aggregator's exporter profile, set and read by its own aggregators; the worlds are seeded without
+# one, so a permitted read (made before any command) finds none.
+EXPORTS: dict[tuple[str, str], Rule] = {
+    ("PUT", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}), foreign="refused", objects={"org": "aggregator_org"}
+    ),
+    ("GET", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}), foreign="refused", settled=frozenset({404}), objects={"org": "aggregator_org"}
+    ),
+}
+
+RULES: dict[tuple[str, str], Rule] = {**_admin_routes(), **CATALOG, **ORDERS, **POOLING, **QUALITY, **EXPORTS}

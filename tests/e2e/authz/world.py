@@ -73,6 +73,7 @@ class World:
             "standard_id": self.standard_id,
             "number": "1",
             "org": self.orgs.buyer,
+            "aggregator_org": self.orgs.aggregator,
             "order_id": self.order_id,
             "spare_order_id": self.spare_order_id,
             "pool_id": self.pool_id,
