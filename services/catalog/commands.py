@@ -243,9 +243,13 @@ async def register_plot(
     msme = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     if not may_manage_plots(principal, msme):
         raise Forbidden("only the MSME's organisation, the aggregator that registered it, or an admin manage its plots")
-    command = RegisterPlot(
-        plot_id=plot_id, msme_id=msme_id, org=msme.org, spec=spec, by=principal.org, today=at.date(), at=at
+    active = await unit.connection.fetchval(
+        f"SELECT count(*) FROM {SCHEMA}.plots WHERE msme_id = $1 AND status = 'active'", msme_id
     )
+    command = RegisterPlot(
+        plot_id=plot_id, msme_id=msme_id, org=msme.org, spec=spec, by=principal.org, today=at.date(), at=at,
+        active_plots=int(active),
+    )  # fmt: skip
     plot, events = await unit.execute(PLOT, plot_stream(plot_id), command)
     return PlotOutcome(plot, await unit.version(plot_stream(plot_id)) + len(events))
 
