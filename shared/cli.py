@@ -1,4 +1,4 @@
-"""The ``gotong`` command: dev, serve, migrate, token, demo, events, dead-letters, projections."""
+"""The ``gotong`` command: dev, serve, migrate, token, demo, events, dead-letters, projections, image."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from shared.logs import configure_logging
 
 SERVERS_FILE = "servers.json"
 SECRET_FILE = "jwt-secret"
+IMAGE = "ghcr.io/gotong/gotong"
+"""The one container image of every service; its tag is the package version (see `gotong image`)."""
 
 
 def _secret(settings: Settings, *, create: bool) -> Settings:
@@ -178,6 +180,19 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.matches or not args.verify else 1
 
 
+def image_reference() -> tuple[str, str]:
+    """The image's name and tag: the release workflow pushes it, the Kubernetes overlays deploy it."""
+    from importlib.metadata import version
+
+    return IMAGE, version("gotong")
+
+
+def cmd_image(settings: Settings, args: argparse.Namespace) -> int:
+    name, tag = image_reference()
+    print({"name": name, "tag": tag}.get(args.part, f"{name}:{tag}"))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="gotong", description="Gotong: pooled export orders from many MSMEs.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -242,6 +257,10 @@ def parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--verify", action="store_true", help="only compare rebuilt rows with the live ones")
     rebuild.add_argument("--data-dir")
     rebuild.set_defaults(run=cmd_projections)
+
+    image = commands.add_parser("image", help="print the container image this version is released as")
+    image.add_argument("--part", choices=["reference", "name", "tag"], default="reference")
+    image.set_defaults(run=cmd_image)
 
     return root
 
