@@ -21,6 +21,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import metrics
 from shared.auth import Principal
 from shared.config import Settings
 from shared.kernel.clock import Clock
@@ -126,12 +127,14 @@ def _request_context(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_ids)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(scope.get("method", ""), scope.get("path_template") or "unmatched", status, elapsed)
             log.info(
                 "%s %s %s",
                 scope.get("method", ""),
                 scope["path"],
                 status,
-                extra={"fields": {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)}},
+                extra={"fields": {"status": status, "ms": round(elapsed * 1000, 1)}},
             )
             request_id.reset(rid_token)
             correlation_id.reset(cid_token)
@@ -167,6 +170,12 @@ async def ready(state: State) -> Response[Any]:
         status_code=503,
         media_type=PROBLEM_JSON,
     )
+
+
+@get("/metrics", include_in_schema=False)
+async def prometheus_metrics(state: State) -> Response[bytes]:
+    """Prometheus' view of this process; open like /health, so the public proxy must not route it."""
+    return Response(await metrics.exposition(state.runtime), media_type=metrics.CONTENT_TYPE)
 
 
 def _service_router(service: Service, runtime: Runtime) -> Router:
@@ -228,7 +237,13 @@ def create_app(
         ],
     )
     return Litestar(
-        route_handlers=[health, ready, *_docs_assets(), *(_service_router(s, runtime) for s in services)],
+        route_handlers=[
+            health,
+            ready,
+            prometheus_metrics,
+            *_docs_assets(),
+            *(_service_router(s, runtime) for s in services),
+        ],
         dependencies={"principal": Provide(_principal, sync_to_thread=False)},
         exception_handlers={Exception: handle_exception},
         before_request=_check_body,
