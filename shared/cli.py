@@ -61,7 +61,7 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     from shared.service import load_services
 
     services = load_services(service_names)
-    app = create_app(settings, services)
+    app = create_app(settings, services, documented=load_services())  # /schema: the whole API, as behind the proxy
     names = ", ".join(s.name for s in services) or "no services"
     print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
     if settings.rate_limit:
