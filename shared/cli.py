@@ -128,9 +128,26 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from shared.dev.servers import migrate_all
 
     settings = _joined(settings)
+    if args.wait:
+        return _wait_for_migrations(settings, args.services or None, args.timeout)
     applied = asyncio.run(migrate_all(settings, args.services or None))
     for schema, names in applied.items():
         print(f"{schema}: {', '.join(names) if names else 'up to date'}")
+    return 0
+
+
+def _wait_for_migrations(settings: Settings, names: Sequence[str] | None, timeout: float) -> int:
+    """`gotong migrate --wait`: an init container's wait for the migration Job, changing nothing itself."""
+    from shared.migrations import wait_until_migrated
+    from shared.service import load_services
+
+    assert settings.database_url
+    schemas = [(s.name, s.migrations) for s in load_services(names)]
+    missing = asyncio.run(wait_until_migrated(settings.database_url, schemas, timeout=timeout))
+    if missing:
+        print(f"gotong: not migrated after {timeout:g} s: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"{', '.join(name for name, _ in schemas)}: up to date")
     return 0
 
 
@@ -217,6 +234,8 @@ def parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or update the services' schemas")
     migrate.add_argument("services", nargs="*")
+    migrate.add_argument("--wait", action="store_true", help="change nothing: wait until another run has migrated")
+    migrate.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits (default %(default)s)")
     migrate.add_argument("--data-dir")
     migrate.set_defaults(run=cmd_migrate)
 
