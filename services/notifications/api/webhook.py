@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from services.notifications.channels.whatsapp import signature_valid
 from services.notifications.inbound import store_notification
@@ -25,9 +25,9 @@ PATH = "/v1/channels/whatsapp/webhook"
 MAX_BODY = 262_144
 """Meta's notifications are a few kilobytes; anything much larger is not one."""
 
-Token = Annotated[str | None, Parameter(query="hub.verify_token", max_length=200)]
-Mode = Annotated[str | None, Parameter(query="hub.mode", max_length=50)]
-Challenge = Annotated[str | None, Parameter(query="hub.challenge", max_length=200)]
+Token = Annotated[str | None, QueryParameter(name="hub.verify_token", max_length=200)]
+Mode = Annotated[str | None, QueryParameter(name="hub.mode", max_length=50)]
+Challenge = Annotated[str | None, QueryParameter(name="hub.challenge", max_length=200)]
 
 
 class Received(msgspec.Struct, frozen=True, kw_only=True):
