@@ -244,8 +244,13 @@ def status(
     return notification({"statuses": [entry]})
 
 
-def signed(payload: dict[str, Any], secret: str = APP_SECRET) -> tuple[bytes, dict[str, str]]:
-    """The body and headers Meta posts: JSON signed with the app secret in ``X-Hub-Signature-256``."""
-    body = json.dumps(payload).encode()
+def signed_bytes(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    """The headers Meta sends with ``body``: its HMAC-SHA256 with the app secret in ``X-Hub-Signature-256``."""
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+
+
+def signed(payload: dict[str, Any], secret: str = APP_SECRET) -> tuple[bytes, dict[str, str]]:
+    """The body and headers Meta posts: JSON signed with the app secret."""
+    body = json.dumps(payload).encode()
+    return body, signed_bytes(body, secret)
