@@ -193,5 +193,14 @@ inbound_messages = sa.Table(
     sa.Index("inbound_unprocessed", "received_at", postgresql_where=sa.text("processed_at IS NULL")),
 )
 
-MIGRATIONS = [Migration("0001_notifications", lambda schema: tables_ddl(metadata))]
+MIGRATIONS = [
+    Migration("0001_notifications", lambda schema: tables_ddl(metadata)),
+    Migration(
+        "0002_contacts_of_an_msme",
+        lambda schema: [
+            f"CREATE INDEX IF NOT EXISTS events_contacts_of_msme ON {schema}.events ((data->>'msme_id'), stream_id)"
+            " WHERE event_type = 'ContactAdded'"
+        ],
+    ),
+]
 """The phone page's tables (sign-in codes, sessions) come in a migration of their own."""

@@ -16,6 +16,7 @@ from services.notifications.domain.contacts import (
     AddContact,
     Contact,
     ContactCommand,
+    UpdateContact,
     contact_stream,
 )
 from services.notifications.read.tables import msmes
@@ -27,6 +28,11 @@ from shared.kernel.errors import Conflict, NotFound
 from shared.sql import fetchrow
 
 MANAGERS = (Role.MSME, Role.AGGREGATOR)
+
+
+def contacts_of(msme_id: UUID) -> str:
+    """The lock every change of an MSME's contacts' phones takes, so no phone is added twice."""
+    return f"contacts-of-{msme_id}"
 
 
 def may_manage(principal: Principal, org: str, registered_by: str | None) -> bool:
@@ -51,11 +57,7 @@ async def add(
     await check_manager(None, store, principal, command.msme_id)
 
     async def work(unit: UnitOfWork) -> Contact:
-        taken = await unit.connection.fetchval(
-            "SELECT contact_id FROM notifications.contacts WHERE msme_id = $1 AND phone = $2 AND NOT removed",
-            command.msme_id,
-            command.details.phone,
-        )
+        taken = (await phones_in_use(unit, command.msme_id)).get(command.details.phone)
         if taken is not None:
             raise Conflict(
                 f"{command.details.phone} is already contact {taken} of this MSME", problem="duplicate-contact"
@@ -64,6 +66,21 @@ async def add(
         return state
 
     return await run_command(store, work, metadata=metadata, lock_streams=[f"contacts-of-{command.msme_id}"])
+
+
+async def phones_in_use(unit: UnitOfWork, msme_id: UUID) -> dict[str, UUID]:
+    """The phones of the MSME's contacts (not removed), from their streams: exact under the MSME's lock, where
+    the ``contacts`` read model may lag a moment behind."""
+    streams = await unit.connection.fetch(
+        "SELECT stream_id FROM notifications.events WHERE event_type = 'ContactAdded' AND data->>'msme_id' = $1",
+        str(msme_id),
+    )
+    phones: dict[str, UUID] = {}
+    for row in streams:
+        contact = await unit.load(CONTACT, row["stream_id"])
+        if contact.exists and contact.contact_id is not None:
+            phones[contact.phone] = contact.contact_id
+    return phones
 
 
 async def change(
@@ -89,6 +106,13 @@ async def change(
             await check_manager(unit.connection, store, principal, state.msme_id)
         version = await unit.version(stream)
         check_version(expected, version)
+        if isinstance(command, UpdateContact) and command.changes.phone not in (None, state.phone):
+            await store.lock_streams([contacts_of(state.msme_id)], connection=unit.connection)
+            taken = (await phones_in_use(unit, state.msme_id)).get(command.changes.phone or "")
+            if taken is not None and taken != contact_id:
+                raise Conflict(
+                    f"{command.changes.phone} is already contact {taken} of this MSME", problem="duplicate-contact"
+                )
         after, events = await unit.execute(CONTACT, stream, command)
         return after, version + len(events)
 

@@ -3,6 +3,8 @@ button reply becomes the same accept the API runs, and the MSME is told what hap
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.integration.flow.marketplace import Marketplace
@@ -85,3 +87,30 @@ async def test_a_decline_on_whatsapp_re_allocates_and_the_next_workshop_is_told_
     assert accepted["accepted"] == 300
     outcome = (await messages_to(whatsapp, REMBANG_PHONE, 4))[3]
     assert outcome.text.startswith("Accepted 300 of 500")
+
+
+async def test_an_answer_to_an_expired_request_or_from_a_stranger_changes_nothing_and_gets_a_polite_reply(
+    market: Marketplace, whatsapp: FakeWhatsApp
+) -> None:
+    standard, jepara, _, pool_id = await two_workshops(market)
+    await add_contact(market, jepara, JEPARA_PHONE)
+    await pooled_order(market, standard, pool_id, 400)
+    await market.allocate(pool_id, msmes=2, expires_in=60)
+    request = await market.request_for(jepara)
+    await messages_to(whatsapp, JEPARA_PHONE)
+
+    stranger = "+6289900000009"
+    await post_webhook(market, template_button(stranger, f"accept:{request['id']}"))
+    await post_webhook(market, text_message(JEPARA_PHONE, "🙂🙂🙂"))
+    unclear = (await messages_to(whatsapp, JEPARA_PHONE, 2, "a polite answer to emoji"))[1]
+    assert unclear.text.startswith("Maaf, kami tidak mengerti")
+    await post_webhook(market, template_button(JEPARA_PHONE, "accept:not-a-request"))
+    await messages_to(whatsapp, JEPARA_PHONE, 3, "a polite answer to an unknown button")
+
+    market.clock.advance(timedelta(seconds=61))
+    await market.request_for(jepara, status="expired")
+    await post_webhook(market, template_button(JEPARA_PHONE, f"accept:{request['id']}"))
+    refused = (await messages_to(whatsapp, JEPARA_PHONE, 4, "the answer's refusal"))[3]
+    assert refused.text.startswith("Jawaban tidak bisa diproses: permintaan ini sudah")
+    assert (await market.request_for(jepara, status="expired"))["id"] == request["id"]
+    assert whatsapp.messages_to(stranger) == []
