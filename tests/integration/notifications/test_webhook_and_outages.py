@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -147,7 +148,9 @@ async def test_messages_wait_out_a_provider_outage_and_go_out_once_each(
     assert whatsapp.refused >= 1
 
 
-async def test_stop_opts_out_at_once_and_mulai_opts_back_in(market: Marketplace, whatsapp: FakeWhatsApp) -> None:
+async def test_stop_opts_out_at_once_and_mulai_opts_back_in(
+    market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
+) -> None:
     standard, jepara, _, pool_id = await two_workshops(market)
     contact = await add_contact(market, jepara, JEPARA_PHONE)
     await post_webhook(market, text_message(JEPARA_PHONE, "BERHENTI"))
@@ -158,9 +161,16 @@ async def test_stop_opts_out_at_once_and_mulai_opts_back_in(market: Marketplace,
 
     await pooled_order(market, standard, pool_id, 500)
     await market.allocate(pool_id, msmes=2)
-    await market.request_for(jepara)
+    request = await market.request_for(jepara)
+
+    async def seen_by_notifications() -> bool:
+        query = "SELECT true FROM notifications.requests WHERE request_id = $1"
+        return bool(await pool.fetchval(query, UUID(request["id"])))
+
+    await eventually(seen_by_notifications, what="notifications handled the request (and sent nothing)")
     market.clock.advance(timedelta(minutes=5))
     await eventually(lambda: _no_more_messages(whatsapp, 1), timeout=3)
+    assert [d["kind"] for d in await deliveries(market, jepara)] == ["consent"]
 
     await post_webhook(market, text_message(JEPARA_PHONE, "mulai"))
     back = (await messages_to(whatsapp, JEPARA_PHONE, 2))[1]
