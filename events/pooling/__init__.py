@@ -3,8 +3,9 @@
 Streams: ``pool-<pool_id>`` (demand, proposals, the supply booked into the pool, lots, shipment),
 ``allocation-request-<request_id>`` (one request to one MSME), ``capacity:<product_id>:<YYYY-MM>`` (the
 capacity ledger of a product's month), ``order-demand-<order_id>`` (which pool each confirmed line joined,
-or that none matched) and ``exporter-<org>`` (an aggregator's exporter profile). Capacity ledger events carry
-the month's totals after the change.
+or that none matched), ``answer-<answer_id>`` (an answer given on WhatsApp or the phone page, settled) and
+``exporter-<org>`` (an aggregator's exporter profile). Capacity ledger events carry the month's totals after the
+change.
 
 Every event that changes quantities names the order lines it affects (``lines``: order, line, quantity),
 and the pool's events carry ``progress``, each affected line's totals after the change, so orders can follow
@@ -22,6 +23,7 @@ from events.pooling.allocation_requests import (
     AllocationRequested,
     AllocationWithdrawn,
 )
+from events.pooling.answers import AnswerOutcome, AnswerSettled
 from events.pooling.capacity_ledger import (
     CapacityCommitted,
     CapacityRecorded,
@@ -94,6 +96,7 @@ PoolingEvent = (
     | DemandUnmatched
     | DemandPooled
     | DemandCancelled
+    | AnswerSettled
     | ExporterProfileSet
 )
 CODEC = EventCodec("pooling", PoolingEvent)
@@ -108,6 +111,8 @@ __all__ = [
     "AllocationReleased",
     "AllocationRequested",
     "AllocationWithdrawn",
+    "AnswerOutcome",
+    "AnswerSettled",
     "CapacityCommitted",
     "CapacityRecorded",
     "CapacityReleased",

@@ -29,6 +29,7 @@ from services.pooling.domain.candidates import (
 from services.pooling.domain.pool_commands import ProposalDraft
 from services.pooling.domain.pool_state import Pool
 from services.pooling.read.tables import capacity, certifications, msmes, product_standards, products, quality_records
+from shared import metrics
 from shared.eventstore import Connection
 from shared.kernel.months import month_of
 from shared.sql import fetch
@@ -201,6 +202,7 @@ async def run_engine(
     )
     demand = Demand(open_quantity, state.currency, required, share_base=state.demand)
     proposal = await asyncio.to_thread(allocate, demand, candidates, engine_policy(policy))
+    metrics.allocation_solved(proposal.solve_seconds, proposal.mip_gap)
     draft = draft_of(proposal)
     named = tuple(msgspec.structs.replace(a, msme_name=names.get(a.msme_id, "")) for a in draft.allocations)
     return open_quantity, ProposalDraft(**{**draft.__dict__, "allocations": named})
