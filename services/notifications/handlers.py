@@ -17,6 +17,7 @@ from shared.inbox import Delivery, HandlerContext, Subscription
 
 async def follow_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
     await mirrors.keep_catalog(hctx.connection, delivery.event)
+    await triggers.on_catalog(hctx, delivery)
 
 
 async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:

@@ -2,7 +2,8 @@
 
 Triggers: a request sent (or re-sent after a re-allocation), a request about to expire (a due action at
 ``expires_at - GOTONG_REMINDER_BEFORE``, firing only if it is still pending), a lot accepted or rejected with
-its reasons, the consignment shipped with the MSME's lots, and an answer settled (a reply to whoever answered).
+its reasons, the consignment shipped with the MSME's lots, an answer settled (a reply to whoever answered), and
+a certificate about to expire (catalog's notices 30 and 7 days before its last valid day).
 Each runs in the transaction of the event's inbox row and only inserts rows: the sender sends them later.
 """
 
@@ -14,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
+from events.catalog import CertificationExpiring
 from events.pooling import AllocationRequested, AnswerSettled, ConsignmentShipped
 from events.quality import LotAccepted, LotRejected
 from services.notifications.deliveries import enqueue
@@ -195,6 +197,20 @@ async def shipped(hctx: HandlerContext, delivery: Delivery, event: ConsignmentSh
         await _queue_each(connection, msme_id, str(delivery.event_id), "shipped", build, at=event.at)
 
 
+async def certificate_expiring(hctx: HandlerContext, delivery: Delivery, event: CertificationExpiring) -> None:
+    connection, settings = hctx.connection, settings_of(hctx.store)
+    msme = await connection.fetchval(f"SELECT name FROM {SCHEMA}.msmes WHERE msme_id = $1", event.msme_id)
+    template = _template(settings, "update")
+
+    def build(language: str) -> OutboundMessage:
+        text = messages.certificate_expiring_text(
+            language, event.name, event.number, msme or "", event.valid_until.isoformat(), event.days_left
+        )
+        return messages.update_message(text, language, template=template)
+
+    await _queue_each(connection, event.msme_id, str(delivery.event_id), "certificate_expiring", build, at=event.at)
+
+
 async def answer_settled(hctx: HandlerContext, delivery: Delivery, event: AnswerSettled) -> None:
     """Write the outcome into ``answers`` and reply to the contact who answered, in its language."""
     connection, settings = hctx.connection, settings_of(hctx.store)
@@ -238,6 +254,12 @@ async def on_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
             await answer_settled(hctx, delivery, event)
         case ConsignmentShipped():
             await shipped(hctx, delivery, event)
+
+
+async def on_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
+    """Certificates about to expire."""
+    if isinstance(delivery.event, CertificationExpiring):
+        await certificate_expiring(hctx, delivery, delivery.event)
 
 
 async def on_quality(hctx: HandlerContext, delivery: Delivery) -> None:

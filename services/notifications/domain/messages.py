@@ -134,6 +134,21 @@ def shipped_text(language: str, lot_codes: list[str], quantity: int, destination
     return f"The order has shipped from {destination}: your lots {lots} ({_number(quantity, 'en')}) went with it."
 
 
+def certificate_expiring_text(
+    language: str, certificate: str, number: str, msme: str, valid_until: str, days_left: int
+) -> str:
+    """A certificate's last valid day is near (30 and 7 days before): renew it to keep getting allocations."""
+    if _lang(language) == "id":
+        return (
+            f"Sertifikat {certificate} {number} milik {msme} berlaku sampai {valid_until} ({days_left} hari lagi). "
+            "Perpanjang sebelum habis agar tetap bisa menerima alokasi yang memerlukannya."
+        )
+    return (
+        f"The {certificate} certificate {number} of {msme} is valid until {valid_until} ({days_left} days left). "
+        "Renew it before it lapses to keep receiving allocations that require it."
+    )
+
+
 PROBLEM_TEXTS = {
     "id": {
         "over-allocation": "jumlah itu melebihi yang masih dibutuhkan pool",

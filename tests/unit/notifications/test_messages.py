@@ -110,3 +110,13 @@ def test_settings_are_checked_with_clear_messages() -> None:
         NotificationSettings.from_env({"GOTONG_REMINDER_BEFORE": "soon"})
     with pytest.raises(SettingsError, match="GOTONG_PUBLIC_URL"):
         NotificationSettings.from_env({"GOTONG_PUBLIC_URL": "gotong.example.id"})
+
+
+def test_a_certificate_about_to_expire_is_told_in_the_contacts_language() -> None:
+    said = messages.certificate_expiring_text("id", "Halal", "ID00410000123450423", "Kerupuk Garut", "2027-03-31", 7)
+    assert said == (
+        "Sertifikat Halal ID00410000123450423 milik Kerupuk Garut berlaku sampai 2027-03-31 (7 hari lagi). "
+        "Perpanjang sebelum habis agar tetap bisa menerima alokasi yang memerlukannya."
+    )
+    english = messages.certificate_expiring_text("en", "Halal", "ID0041", "Kerupuk Garut", "2027-03-31", 30)
+    assert english.startswith("The Halal certificate ID0041 of Kerupuk Garut is valid until 2027-03-31 (30 days left).")
