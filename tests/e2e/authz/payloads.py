@@ -17,6 +17,7 @@ from tests.e2e.authz.bodies import (
     first_article_body,
     msme_body,
     order_body,
+    plot_body,
     pool_body,
     product_body,
     quote_body,
@@ -78,6 +79,8 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
         "delivered_on": _today(),
     },
     ("POST", "/v1/pools/{pool_id}/ship"): lambda t: {"partial": False},
+    ("POST", "/v1/msmes/{msme_id}/plots"): lambda t: plot_body(f"Kebun {t.serial}"),
+    ("POST", "/v1/plots/{plot_id}/withdraw"): lambda t: {"reason": "the land was sold"},
     ("PUT", "/v1/aggregators/{org}/exporter-profile"): lambda t: {
         "name": f"PT {t.org}",
         "nib": "8120301234567",

@@ -183,9 +183,22 @@ NOTIFICATIONS: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({401})),
 }
 
-# Exports: an aggregator's exporter profile, set and read by its own aggregators; the worlds are seeded without
-# one, so a permitted read (made before any command) finds none.
+# Exports. Plots are managed by the MSME's organisation (or the aggregator that registered it, which the seeded
+# worlds have none of) and read by aggregators too; the seeded plot is withdrawn by the first caller allowed to.
+# A pool's statement and documents are its aggregator's: the seeded pool has not shipped (409), and its rattan is
+# not covered by the EUDR (200, "covered": false). ``kind`` names no object, so there is no mixed case. An
+# aggregator's exporter profile is set and read by its own aggregators; the worlds are seeded without one, so a
+# permitted read (made before any command) finds none.
+_PLOT_READERS = Rule(frozenset({MSME, AGGREGATOR}), foreign="refused", foreign_by_role={AGGREGATOR: "visible"})
 EXPORTS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused"),
+    ("GET", "/v1/msmes/{msme_id}/plots"): _PLOT_READERS,
+    ("GET", "/v1/plots/{plot_id}"): _PLOT_READERS,
+    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(frozenset({MSME}), foreign="refused", settled=CONFLICT),
+    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
+    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(
+        frozenset({AGGREGATOR}), settled=CONFLICT, foreign_by_role={AGGREGATOR: "hidden"}
+    ),
     ("PUT", "/v1/aggregators/{org}/exporter-profile"): Rule(
         frozenset({AGGREGATOR}), foreign="refused", objects={"org": "aggregator_org"}
     ),

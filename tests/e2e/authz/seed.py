@@ -12,6 +12,7 @@ from tests.e2e.authz.bodies import (
     months_ahead,
     msme_body,
     order_body,
+    plot_body,
     pool_body,
     product_body,
     quote_body,
@@ -37,6 +38,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     msme = await call(client, "POST", "/v1/msmes", msme_user, msme_body(f"Rotan {orgs.msme}", nib, email, orgs.msme))
     contact_phone = f"+62812{int(nib[-8:]):08d}"
     contact, spare_contact = await _contacts(client, msme["id"], msme_user, contact_phone, f"world {name}'s contacts")
+    plot = await call(client, "POST", f"/v1/msmes/{msme['id']}/plots", msme_user, plot_body(f"Kebun {name}"))
     products = f"/v1/msmes/{msme['id']}/products"
     product = await call(client, "POST", products, msme_user, product_body("BSK-30", RATTAN, standard["id"]))
     capacity = dict.fromkeys(months_ahead(3), 500)
@@ -96,6 +98,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         spare_contact_id=spare_contact,
         contact_phone=contact_phone,
         delivery_id=delivery_id,
+        plot_id=plot["id"],
     )
 
 

@@ -61,6 +61,7 @@ class World:
     spare_contact_id: str
     contact_phone: str
     delivery_id: str
+    plot_id: str
 
     @staticmethod
     def caller(orgs: Orgs, name: str, role: Role) -> dict[str, str]:
@@ -89,6 +90,8 @@ class World:
             "contact_id": self.contact_id,
             "spare_contact_id": self.spare_contact_id,
             "delivery_id": self.delivery_id,
+            "plot_id": self.plot_id,
+            "kind": "peb",  # a trade document's kind, not an object: the same in both worlds
         }
 
     def secrets(self) -> dict[str, frozenset[Role]]:
