@@ -55,6 +55,12 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     connection.state.principal = principal
 
 
+async def _admit_address(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An open route (no bearer token) is still limited per client address."""
+    limits: RateLimits = connection.app.state.rate_limits
+    limits.admit_address(connection.client.host if connection.client else "unknown")
+
+
 def _principal(request: Request[Any, Any, Any]) -> Principal:
     principal: Principal = request.state.principal
     return principal
@@ -174,13 +180,28 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
         return runtime.contexts[service.name]
 
     admin_handlers = admin_routes()
-    document_problems([*service.routes, *admin_handlers])
+    document_problems([*service.routes, *service.open_routes, *admin_handlers])
     admin = Router(path=f"/admin/{service.name}", route_handlers=admin_handlers)
     return Router(
         path="/v1",
         route_handlers=[*service.routes, admin],
         dependencies={"ctx": Provide(context, sync_to_thread=False)},
         guards=[_authenticate],
+        tags=[service.name],
+    )
+
+
+def _open_router(service: Service, runtime: Runtime) -> Router:
+    """The service's routes that need no bearer token, at their own paths, limited per client address."""
+
+    def context() -> ServiceContext:
+        return runtime.contexts[service.name]
+
+    return Router(
+        path="/",
+        route_handlers=list(service.open_routes),
+        dependencies={"ctx": Provide(context, sync_to_thread=False)},
+        guards=[_admit_address],
         tags=[service.name],
     )
 
@@ -224,11 +245,17 @@ def create_app(
                 css_url=f"{assets}/swagger-ui.css",
                 standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
             ),
-            OpenAPIDocument(closed_bodies(h for s in services for h in s.routes)),
+            OpenAPIDocument(closed_bodies(h for s in services for h in (*s.routes, *s.open_routes))),
         ],
     )
     return Litestar(
-        route_handlers=[health, ready, *_docs_assets(), *(_service_router(s, runtime) for s in services)],
+        route_handlers=[
+            health,
+            ready,
+            *_docs_assets(),
+            *(_service_router(s, runtime) for s in services),
+            *(_open_router(s, runtime) for s in services if s.open_routes),
+        ],
         dependencies={"principal": Provide(_principal, sync_to_thread=False)},
         exception_handlers={Exception: handle_exception},
         before_request=_check_body,

@@ -41,7 +41,13 @@ PURE = [
 
 
 def test_there_are_pure_modules_of_every_kind() -> None:
-    assert {m.split(".")[1] for m in PURE if m.startswith("services.")} == {"catalog", "orders", "pooling", "quality"}
+    assert {m.split(".")[1] for m in PURE if m.startswith("services.")} == {
+        "catalog",
+        "notifications",
+        "orders",
+        "pooling",
+        "quality",
+    }
     assert any(m.startswith("shared.kernel.") for m in PURE) and "events.base" in PURE
 
 
