@@ -18,7 +18,9 @@ from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import Principal
@@ -248,6 +250,7 @@ def create_app(
             OpenAPIDocument(closed_bodies(h for s in services for h in (*s.routes, *s.open_routes))),
         ],
     )
+    templates: list[Any] = [directory for s in services for directory in s.templates]
     return Litestar(
         route_handlers=[
             health,
@@ -261,6 +264,7 @@ def create_app(
         before_request=_check_body,
         middleware=[_request_context],
         openapi_config=openapi,
+        template_config=TemplateConfig(directory=templates, engine=JinjaTemplateEngine) if templates else None,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"runtime": runtime, "rate_limits": RateLimits(settings)}),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from events.notifications import CODEC
 from services.notifications.api import OPEN_ROUTES, ROUTES
 from services.notifications.handlers import CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR
+from services.notifications.phone import MIGRATION as PHONE_MIGRATION
+from services.notifications.phone import PAGES, TEMPLATES
 from services.notifications.read.projections import PROJECTION
 from services.notifications.read.tables import MIGRATIONS
 from shared.service import Service
@@ -13,8 +15,9 @@ service = Service(
     name="notifications",
     codec=CODEC,
     routes=ROUTES,
-    open_routes=OPEN_ROUTES,
-    migrations=MIGRATIONS,
+    open_routes=[*OPEN_ROUTES, PAGES],
+    migrations=[*MIGRATIONS, PHONE_MIGRATION],
     projections=[PROJECTION],
     subscriptions=[CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR],
+    templates=[TEMPLATES],
 )

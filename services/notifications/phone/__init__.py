@@ -20,9 +20,18 @@ from services.notifications.phone.tables import MIGRATION
 PAGES = Router(
     path="/m",
     route_handlers=[
-        sign_in_page, send_code, check_code, sign_out, choose_language,
-        inbox, request_page, answer_request, capacity_page, lots_page, unknown_page,
-    ],  # fmt: skip
+        sign_in_page,
+        send_code,
+        check_code,
+        sign_out,
+        choose_language,
+        inbox,
+        request_page,
+        answer_request,
+        capacity_page,
+        lots_page,
+        unknown_page,
+    ],
     exception_handlers={Exception: page_error},
     include_in_schema=False,
 )

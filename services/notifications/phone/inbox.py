@@ -114,9 +114,9 @@ async def answer_request(ctx: Context, request: Request[Any, Any, Any], request_
 
 async def _settled(ctx: ServiceContext, answer_id: UUID) -> None:
     """Wait, in steps, until pooling has settled the answer or SETTLE_WAIT has passed."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_WAIT
-    while await queries.answer_status(ctx.pool, answer_id) == "given" and loop.time() < deadline:
+    for _ in range(round(SETTLE_WAIT / SETTLE_STEP)):
+        if await queries.answer_status(ctx.pool, answer_id) != "given":
+            return
         await asyncio.sleep(SETTLE_STEP)
 
 

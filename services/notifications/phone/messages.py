@@ -135,7 +135,10 @@ CATALOG: dict[str, dict[Language, str]] = {
         "en": "This form is no longer valid. Open the page again and send it once more.",
     },
     "error.404": {"id": "Halaman tidak ditemukan.", "en": "Page not found."},
-    "error.429": {"id": "Terlalu banyak permintaan. Coba lagi sebentar lagi.", "en": "Too many requests. Try again soon."},
+    "error.429": {
+        "id": "Terlalu banyak permintaan. Coba lagi sebentar lagi.",
+        "en": "Too many requests. Try again soon.",
+    },
     "error.500": {
         "id": "Terjadi kesalahan. Coba lagi sebentar lagi.",
         "en": "Something went wrong. Try again in a moment.",
