@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from services.notifications.domain.contacts import normal_phone
 from shared.validation import character_errors
 
 REASON_LIMIT = 500
 """Pooling keeps a decline's reason up to 500 characters."""
-_PHONE_SPACING = re.compile(r"[\s\-().]")
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _CODE = re.compile(r"^[0-9]{6}$")
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
@@ -29,9 +29,9 @@ class Invalid(Exception):
 
 
 def phone_number(raw: str) -> str:
-    """A phone number in E.164 (``+6281234567890``): spaces, dashes, dots and brackets are dropped, and a number
-    written the Indonesian way (``0812…`` or ``62812…``) gets its country code."""
-    compact = _PHONE_SPACING.sub("", raw.strip())[:32]
+    """A phone number in E.164 (``+6281234567890``) as contacts keep it, and a number written the Indonesian way
+    (``0812…`` or ``62812…``) with its country code."""
+    compact = normal_phone(raw.strip()[:32])
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     elif compact.startswith("0"):
@@ -44,7 +44,7 @@ def phone_number(raw: str) -> str:
 
 
 def sign_in_code(raw: str) -> str:
-    code = _PHONE_SPACING.sub("", raw)
+    code = normal_phone(raw)
     if not _CODE.fullmatch(code):
         raise Invalid("sign_in.bad_code")
     return code

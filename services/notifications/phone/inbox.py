@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.notifications.phone import forms, queries
@@ -73,7 +74,9 @@ async def _request_page(
 
 
 @get("/requests/{request_id:uuid}", include_in_schema=False)
-async def request_page(ctx: Context, request: Request[Any, Any, Any], request_id: UUID) -> Template | Redirect:
+async def request_page(
+    ctx: Context, request: Request[Any, Any, Any], request_id: FromPath[UUID]
+) -> Template | Redirect:
     signed_in = await _signed_in(ctx, request)
     if signed_in is None:
         return to_sign_in(request)
@@ -81,7 +84,9 @@ async def request_page(ctx: Context, request: Request[Any, Any, Any], request_id
 
 
 @post("/requests/{request_id:uuid}/answer", include_in_schema=False, status_code=303)
-async def answer_request(ctx: Context, request: Request[Any, Any, Any], request_id: UUID) -> Template | Redirect:
+async def answer_request(
+    ctx: Context, request: Request[Any, Any, Any], request_id: FromPath[UUID]
+) -> Template | Redirect:
     """Record the answer (AnswerGiven), wait for pooling to settle it, then show the request with the outcome."""
     signed_in = await _signed_in(ctx, request)
     if signed_in is None:
@@ -142,6 +147,6 @@ async def lots_page(ctx: Context, request: Request[Any, Any, Any]) -> Template |
 
 
 @get("/{rest:path}", include_in_schema=False)
-async def unknown_page(rest: str) -> None:
+async def unknown_page(rest: FromPath[str]) -> None:
     """Any other path under /m/ is a page that does not exist, shown as such."""
     raise not_found()
