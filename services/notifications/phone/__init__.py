@@ -8,7 +8,7 @@ from litestar import Router
 from services.notifications.phone.inbox import (
     answer_request,
     capacity_page,
-    inbox,
+    inbox_page,
     lots_page,
     request_page,
     unknown_page,
@@ -25,7 +25,7 @@ PAGES = Router(
         check_code,
         sign_out,
         choose_language,
-        inbox,
+        inbox_page,
         request_page,
         answer_request,
         capacity_page,

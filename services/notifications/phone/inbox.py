@@ -39,7 +39,7 @@ async def _signed_in(ctx: ServiceContext, request: Request[Any, Any, Any]) -> tu
 
 
 @get("/", include_in_schema=False)
-async def inbox(ctx: Context, request: Request[Any, Any, Any]) -> Template | Redirect:
+async def inbox_page(ctx: Context, request: Request[Any, Any, Any]) -> Template | Redirect:
     """Requests awaiting an answer (product, quantity by month, price, deadline, destination), then answered ones."""
     signed_in = await _signed_in(ctx, request)
     if signed_in is None:
