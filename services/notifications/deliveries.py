@@ -9,49 +9,14 @@ handler, so nothing that triggers a message waits for a channel.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import Protocol
 from uuid import UUID
 
 import msgspec
 
+from services.notifications.domain.outbound import OutboundMessage, ReplyButton, TemplateCall
 from shared.eventstore import Connection
 from shared.kernel.ids import new_id
-
-ButtonId = Annotated[str, msgspec.Meta(max_length=256)]
-ButtonTitle = Annotated[str, msgspec.Meta(max_length=20)]
-
-
-class ReplyButton(msgspec.Struct, frozen=True, kw_only=True):
-    """A quick-reply button: WhatsApp sends ``id`` back when it is tapped; ``title`` is what the MSME sees."""
-
-    id: ButtonId
-    title: ButtonTitle
-
-
-class TemplateCall(msgspec.Struct, frozen=True, kw_only=True):
-    """An approved template, used outside the 24-hour window: its body parameters and button payloads."""
-
-    name: str
-    language: str
-    parameters: list[str] = msgspec.field(default_factory=list)
-    button_payloads: list[str] = msgspec.field(default_factory=list)
-
-
-class OutboundMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """A message in the recipient's language: text, up to three reply buttons and a link to the phone page."""
-
-    text: str
-    buttons: list[ReplyButton] = msgspec.field(default_factory=list)
-    link: str | None = None
-    template: TemplateCall | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.buttons) > 3:
-            raise ValueError("a message carries at most three reply buttons")
-
-    def full_text(self) -> str:
-        """The text with its link on a line of its own."""
-        return f"{self.text}\n\n{self.link}" if self.link else self.text
 
 
 class Recipient(Protocol):
@@ -106,4 +71,4 @@ async def enqueue(
     return bool(queued)
 
 
-MESSAGE = msgspec.json.Decoder(OutboundMessage)
+__all__ = ["OutboundMessage", "Recipient", "ReplyButton", "TemplateCall", "enqueue"]

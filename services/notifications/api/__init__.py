@@ -1,8 +1,11 @@
-"""Notifications' routes: contacts (with a bearer token) and the WhatsApp webhook (open, signed by Meta)."""
+"""Notifications' routes: contacts and the delivery log (bearer token), and the WhatsApp webhook (open: Meta
+signs its body instead)."""
 
 from __future__ import annotations
 
-from services.notifications.api import contacts
+from typing import Any
 
-ROUTES = [*contacts.ROUTES]
-OPEN_ROUTES: list[object] = []
+from services.notifications.api import contacts, deliveries, webhook
+
+ROUTES = [*contacts.ROUTES, *deliveries.ROUTES]
+OPEN_ROUTES: list[Any] = [*webhook.ROUTES]

@@ -71,6 +71,7 @@ async def keep_pooling(connection: Connection, event: Event) -> None:
             row = {
                 "request_id": event.request_id,
                 "pool_id": event.pool_id,
+                "proposal_id": event.proposal_id,
                 "msme_id": event.msme_id,
                 "product_id": event.product_id,
                 "quantity": event.quantity,

@@ -71,6 +71,7 @@ requests = sa.Table(
     metadata,
     _uuid("request_id", primary_key=True),
     _uuid("pool_id", nullable=False),
+    _uuid("proposal_id", nullable=False),
     _uuid("msme_id", nullable=False),
     _uuid("product_id", nullable=False),
     sa.Column("quantity", sa.BigInteger, nullable=False),
