@@ -7,10 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import httpx
 import pytest
 
 from tests.integration.flow.marketplace import Marketplace, Producer, eventually
 from tests.integration.notifications.whatsapp_flow import add_contact
+from tests.support.phone import csrf_of, latest_code
 from tests.support.phone_browser import PHONE
 from tests.support.whatsapp import FakeWhatsApp
 
@@ -136,3 +139,30 @@ async def test_the_page_speaks_indonesian_first_and_english_on_request(
     await phone.screenshot(path=str(tmp_path / "lots-en-360x740.png"))
     declined = await marketplace.get(f"/v1/allocation-requests/{request_id}", producer.headers)
     assert declined["status"] == "declined", declined
+
+
+async def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(
+    market: tuple[Marketplace, str], pool: asyncpg.Pool
+) -> None:
+    """uvicorn believes X-Forwarded-Proto from a trusted proxy (here 127.0.0.1), and the page marks the cookie."""
+    marketplace, url = market
+    standard = await marketplace.publish_standard()
+    producer = await marketplace.producer("jepara-teak", standard, name="Mebel Jati Jepara")
+    await add_contact(marketplace, producer, SARI)
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    async with httpx.AsyncClient(base_url=url, headers=proxied) as through_proxy:
+        shown = await through_proxy.get("/m/sign-in")
+        form_cookie = shown.headers["set-cookie"]
+        assert form_cookie.startswith("gotong_m_form=") and "Secure" in form_cookie
+        # the proxy speaks plain HTTP to Gotong, so the client's jar would keep a Secure cookie to itself
+        sent_back = {"Cookie": form_cookie.split(";")[0]}
+        form = {"csrf": csrf_of(shown.text), "phone": SARI}
+        asked = await through_proxy.post("/m/sign-in", data=form, headers=sent_back)
+        assert asked.status_code == 200, asked.text
+        code = await latest_code(pool, SARI)
+        entered = await through_proxy.post("/m/sign-in/code", data=form | {"code": code}, headers=sent_back)
+    assert entered.status_code == 303
+    session = next(c for c in entered.headers.get_list("set-cookie") if c.startswith("gotong_m="))
+    assert "Secure" in session and "HttpOnly" in session
+    address = await pool.fetchval("SELECT address FROM notifications.sign_in_codes")
+    assert address == "203.0.113.9"  # the limits count the client behind the proxy
