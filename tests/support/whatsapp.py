@@ -1,88 +1,34 @@
-"""A fake of Meta's WhatsApp Cloud API for tests: a real HTTP server in the test process.
-
-It speaks the Graph API's messages endpoint (``POST /<version>/<phone_number_id>/messages`` with a Bearer
-token), records every request, answers like Meta (``{"messaging_product": "whatsapp", "contacts": [...],
-"messages": [{"id": "wamid..."}]}``), can be told to be down (503, or refusing connections), and builds the
-signed webhook notifications Meta sends to Gotong (messages, button replies, statuses).
-"""
+"""Meta's WhatsApp Cloud API for tests: the fake Graph API server (``demo.whatsapp``, a real HTTP server in the
+test process, which records what Gotong sends and can be told to be down) set up with a test number, and the
+signed webhook notifications Meta sends to Gotong (messages, button replies, statuses)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
+
+from demo.whatsapp import FakeGraphApi, Sent
 
 PHONE_NUMBER_ID = "109876543210"
 TOKEN = "test-graph-token"
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 BUSINESS_PHONE = "15550001111"
+__all__ = ["FakeWhatsApp", "Sent"]
 
 
 @dataclass
-class Sent:
-    """One request the fake received."""
+class FakeWhatsApp(FakeGraphApi):
+    """The fake, for Gotong configured with the test number's settings (``env``)."""
 
-    path: str
-    authorization: str
-    body: dict[str, Any]
-
-    @property
-    def to(self) -> str:
-        return "+" + str(self.body.get("to", "")).removeprefix("+")
-
-    @property
-    def kind(self) -> str:
-        return str(self.body.get("type"))
-
-    @property
-    def text(self) -> str:
-        match self.kind:
-            case "interactive":
-                return str(self.body["interactive"]["body"]["text"])
-            case "text":
-                return str(self.body["text"]["body"])
-            case "template":
-                parts = [p["text"] for c in self.body["template"]["components"] if c["type"] == "body"
-                         for p in c["parameters"]]  # fmt: skip
-                return " | ".join(parts)
-        return ""
-
-    @property
-    def buttons(self) -> list[tuple[str, str]]:
-        """(id, title) of an interactive message's reply buttons; (payload, "") of a template's."""
-        if self.kind == "interactive":
-            return [(b["reply"]["id"], b["reply"]["title"]) for b in self.body["interactive"]["action"]["buttons"]]
-        if self.kind == "template":
-            return [(c["parameters"][0]["payload"], "") for c in self.body["template"]["components"]
-                    if c["type"] == "button"]  # fmt: skip
-        return []
-
-
-@dataclass
-class FakeWhatsApp:
-    """The fake Graph API; ``api_url`` is what GOTONG_WHATSAPP_API_URL should name."""
-
-    port: int = 0
-    status: int = 200
-    sent: list[Sent] = field(default_factory=list)
-    refused: int = 0
-    """Requests answered with an error while down."""
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-    _counter: int = 0
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v21.0"
+    token: str | None = TOKEN
+    phone_number_id: str | None = PHONE_NUMBER_ID
 
     def env(self) -> dict[str, str]:
         return {
@@ -92,87 +38,6 @@ class FakeWhatsApp:
             "GOTONG_WHATSAPP_APP_SECRET": APP_SECRET,
             "GOTONG_WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
         }
-
-    # --- the server -----------------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                fake._handle(self, raw)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def refuse_connections(self) -> None:
-        """Down hard: nothing listens on the port (connections are refused) until ``start`` again."""
-        self.stop()
-
-    def _handle(self, handler: BaseHTTPRequestHandler, raw: bytes) -> None:
-        expected = f"/v21.0/{PHONE_NUMBER_ID}/messages"
-        if self.status != 200:
-            with self._lock:
-                self.refused += 1
-            self._answer(handler, self.status, {"error": {"message": "Service temporarily unavailable", "code": 2}})
-            return
-        if handler.path != expected:
-            self._answer(handler, 404, {"error": {"message": f"Unknown path {handler.path}", "code": 100}})
-            return
-        if handler.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self._answer(handler, 401, {"error": {"message": "Invalid OAuth access token", "code": 190}})
-            return
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            self._answer(handler, 400, {"error": {"message": "Invalid JSON", "code": 100}})
-            return
-        if body.get("messaging_product") != "whatsapp" or not body.get("to") or body.get("type") not in (
-            "text", "interactive", "template"
-        ):  # fmt: skip
-            self._answer(handler, 400, {"error": {"message": "Invalid parameter", "code": 100}})
-            return
-        with self._lock:
-            self._counter += 1
-            message_id = f"wamid.HBgL{self._counter:012d}"
-            self.sent.append(Sent(handler.path, handler.headers.get("Authorization", ""), body))
-        answer = {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": str(body["to"]).removeprefix("+")}],
-            "messages": [{"id": message_id}],
-        }
-        self._answer(handler, 200, answer)
-
-    @staticmethod
-    def _answer(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def messages_to(self, phone: str) -> list[Sent]:
-        with self._lock:
-            return [s for s in self.sent if s.to == phone]
-
-    def message_ids(self) -> list[str]:
-        with self._lock:
-            return [f"wamid.HBgL{n:012d}" for n in range(1, self._counter + 1)]
 
 
 @contextmanager

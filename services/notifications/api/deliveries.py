@@ -12,11 +12,11 @@ from litestar.params import FromPath, QueryParameter
 
 from services.notifications.read.tables import deliveries, msmes
 from services.notifications.read.views import DeliveryView, delivery_view
-from services.notifications.use_cases.contacts import check_manager, may_manage
+from services.notifications.use_cases.contacts import may_manage
 from shared.api import Caller, Context, Cursor, Limit
 from shared.auth import Principal, Role
 from shared.guards import allow
-from shared.kernel.errors import InvalidInput, NotFound
+from shared.kernel.errors import NotFound
 from shared.pages import BY_ID, Page
 from shared.sql import fetch, fetchrow
 
@@ -35,14 +35,16 @@ async def list_deliveries(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[DeliveryView]:
-    """Messages to one MSME's contacts (``msme_id``, required except for admins), oldest first."""
-    if msme_id is None and not principal.is_admin:
-        raise InvalidInput.of("msme_id", "is required: name the MSME whose messages to list")
-    if msme_id is not None:
-        await check_manager(None, ctx.store, principal, msme_id)
+    """Messages to the contacts of the MSMEs the caller manages (its own organisation's, or those its aggregator
+    organisation registered), oldest first; ``msme_id`` and ``status`` narrow the list."""
     after = BY_ID.decode(cursor)
     c = deliveries.c
     statement = sa.select(deliveries)
+    if not principal.is_admin:
+        managed = sa.or_(msmes.c.org == principal.org, msmes.c.registered_by == principal.org)
+        if principal.role is not Role.AGGREGATOR:
+            managed = msmes.c.org == principal.org
+        statement = statement.where(c.msme_id.in_(sa.select(msmes.c.msme_id).where(managed)))
     if msme_id is not None:
         statement = statement.where(c.msme_id == msme_id)
     if status is not None:
