@@ -49,8 +49,9 @@ class PhonePage:
             product_id, msme_id,
         )  # fmt: skip
         await self.pool.execute(
-            "INSERT INTO notifications.requests (request_id, pool_id, proposal_id, msme_id, product_id, quantity, unit, plan, "
-            "unit_price, expires_at, status, accepted, requested_at, updated_at) VALUES ($1, $2, $8, $3, $4, $5, 'PCE', "
+            "INSERT INTO notifications.requests (request_id, pool_id, proposal_id, msme_id, product_id, quantity, "
+            "unit, plan, unit_price, expires_at, status, accepted, requested_at, updated_at) "
+            "VALUES ($1, $2, $8, $3, $4, $5, 'PCE', "
             """'[{"month":"2027-02","quantity":300},{"month":"2027-03","quantity":200}]', """
             """'{"amount":"4.50","currency":"USD"}', $6, 'pending', 0, $7, $7)""",
             request_id, pool_id, msme_id, product_id, quantity, START.replace(day=6), START, new_id(),
