@@ -16,9 +16,9 @@ from tests.conftest import Servers
 from tests.integration.flow.marketplace import START, Marketplace
 from tests.integration.notifications.conftest import SERVICES, whatsapp
 from tests.support.app import settings_for
-from tests.support.phone_browser import browser, phone, served
+from tests.support.phone_browser import phone, served
 
-__all__ = ["browser", "phone", "whatsapp"]
+__all__ = ["phone", "whatsapp"]
 
 
 @pytest.fixture
