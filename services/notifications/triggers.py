@@ -9,6 +9,7 @@ Each runs in the transaction of the event's inbox row and only inserts rows: the
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,10 +24,12 @@ from services.notifications.domain import messages
 from services.notifications.domain.outbound import OutboundMessage
 from services.notifications.settings import NotificationSettings, settings_of
 from shared.eventstore import Connection
-from shared.inbox import Delivery, HandlerContext
+from shared.inbox import Delivery, Early, HandlerContext
 from shared.schedule import schedule
 
 SCHEMA = "notifications"
+WAIT_FOR_OTHER_SERVICES = timedelta(minutes=10)
+"""How long a trigger waits for another service's event it needs (then it says what it knows without it)."""
 REMINDER = "request-reminder"
 """Due-action kind: remind the MSME of a request still pending; the subject is the request id."""
 
@@ -76,6 +79,11 @@ async def request_facts(connection: Connection, request_id: UUID) -> tuple[messa
         pool=row["pool"],
     )
     return facts, row["status"]
+
+
+def _fresh(delivery: Delivery) -> bool:
+    """Recorded recently enough that what it depends on in another service's events is still on its way."""
+    return datetime.now(UTC) - delivery.recorded_at < WAIT_FOR_OTHER_SERVICES
 
 
 async def _queue_each(
@@ -156,6 +164,10 @@ async def lot_judged(hctx: HandlerContext, delivery: Delivery, event: LotAccepte
         f"LEFT JOIN {SCHEMA}.msmes m ON m.msme_id = l.msme_id WHERE l.lot_id = $1",
         event.lot_id,
     )
+    if (row is None or row["lot_code"] is None) and _fresh(delivery):
+        # quality judged a lot whose arrival (pooling's LotReceived, with its code) is not here yet: the two
+        # services' events take separate paths, so wait for it a little rather than name the lot by its id
+        raise Early(f"lot {event.lot_id} judged before pooling's LotReceived arrived")
     code = (row["lot_code"] if row else None) or str(event.lot_id)[:8]
     quantity = row["quantity"] if row else event.lot_size
     msme = row["msme"] if row else ""
