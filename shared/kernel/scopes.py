@@ -23,6 +23,8 @@ class Scope(StrEnum):
     QUALITY_READ = "quality:read"
     QUALITY_WRITE = "quality:write"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 _EVERYONE = frozenset({"buyer", "aggregator", "msme", "inspector"})
@@ -40,6 +42,8 @@ SCOPE_ROLES: dict[Scope, frozenset[str]] = {
     Scope.QUALITY_READ: _EVERYONE,
     Scope.QUALITY_WRITE: frozenset({"inspector"}),
     Scope.AUDIT_READ: _EVERYONE,
+    Scope.WEBHOOKS_READ: frozenset({"buyer", "aggregator"}),
+    Scope.WEBHOOKS_WRITE: frozenset({"buyer", "aggregator"}),
 }
 
 
