@@ -84,7 +84,7 @@ class Claimed:
     first_attempted_at: datetime
 
 
-async def claim(pool: asyncpg.Pool, now: datetime, limit: int) -> list[Claimed]:
+async def claim(pool: asyncpg.Pool | Connection, now: datetime, limit: int) -> list[Claimed]:
     """Lease up to ``limit`` due messages, each the first pending one of its subscription and aggregate, of
     enabled subscriptions."""
     rows = await pool.fetch(

@@ -31,6 +31,7 @@ class Received:
     timestamp: str
     signature: str
     body: bytes
+    path: str
     host: str
     verified_by: tuple[str, ...]
     answered: int
@@ -93,6 +94,7 @@ class Receiver:
                 timestamp=headers.get("webhook-timestamp", ""),
                 signature=headers.get("webhook-signature", ""),
                 body=body,
+                path=scope["path"],
                 host=headers.get("host", ""),
                 verified_by=tuple(verified),
                 answered=status,

@@ -4,6 +4,7 @@ sent), and webhooks, in one runtime on the test's own database and NATS prefix, 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from shared.config import Settings
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.integration.orders.support import PUBLISHED
-from tests.support.app import settings_for, token
+from tests.support.app import serve, settings_for, token
 from tests.support.receiver import Receiver, running_receiver
 from tests.support.standards import serve_knowing
 from tests.support.waiting import eventually
@@ -76,12 +77,23 @@ def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
     return replace(settings_for(database_url, servers.nats_url, nats_prefix), pool_size=12)
 
 
-@pytest.fixture
-async def hooks(settings: Settings) -> AsyncIterator[Hooks]:
+@asynccontextmanager
+async def serving(settings: Settings, receiver: Receiver, *, fresh: bool = True) -> AsyncIterator[Hooks]:
+    """The services on ``settings``; on a fresh database the organisations are registered first."""
     assert settings.database_url is not None
-    async with running_receiver() as receiver, serve_knowing(SERVICES, settings, PUBLISHED) as (client, runtime):
+    if not fresh:  # the standards and organisations are in the database already
+        async with serve(SERVICES, settings) as (client, runtime):
+            yield Hooks(client, runtime, receiver, settings)
+        return
+    async with serve_knowing(SERVICES, settings, PUBLISHED) as (client, runtime):
         await register_organisations(client, settings.database_url)
         yield Hooks(client, runtime, receiver, settings)
+
+
+@pytest.fixture
+async def hooks(settings: Settings) -> AsyncIterator[Hooks]:
+    async with running_receiver() as receiver, serving(settings, receiver) as running:
+        yield running
 
 
 async def subscribe(client: Client, headers: dict[str, str], url: str, event_types: list[str], **extra: Any) -> Any:
