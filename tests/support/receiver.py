@@ -103,7 +103,10 @@ class Receiver:
         if self.hang_seconds:
             await asyncio.sleep(self.hang_seconds)
         answer = b"" if status == 204 else (b"ok" if status < 300 else FAILURE_BODY.encode())
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        sent = [(b"content-type", b"text/plain")]
+        if 300 <= status < 400:
+            sent.append((b"location", f"http://127.0.0.1:{self.port}/redirected".encode()))
+        await send({"type": "http.response.start", "status": status, "headers": sent})
         await send({"type": "http.response.body", "body": answer})
 
     async def start(self) -> None:

@@ -55,11 +55,11 @@ def _embedded(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def kind_of(ip: IPAddress) -> str | None:
-    """What makes ``ip`` unfit for a webhook (``"loopback"``, ``"private"``…), or None for a public address."""
+    """What makes ``ip`` unfit for a webhook (``"loopback"``, ``"private"``…), or None for a public address; an
+    IPv6 address carrying an IPv4 one is what the IPv4 address is."""
     inner = _embedded(ip)
     if inner is not None:
-        kind = kind_of(inner)
-        return f"{kind} (inside the IPv6 address)" if kind else None
+        return kind_of(inner)
     if ip.is_unspecified:
         return "unspecified"
     if ip.is_loopback:
@@ -99,7 +99,9 @@ class AddressPolicy:
         kind = kind_of(ip)
         if kind is None:
             return None
-        return f"{ip} is a {kind} address; webhooks go to public addresses only"
+        inner = _embedded(ip)
+        what = f"{ip} carries {inner}, a {kind} address" if inner else f"{ip} is a {kind} address"
+        return f"{what}; webhooks go to public addresses only"
 
     def check(self, host: str, addresses: Iterable[IPAddress]) -> list[IPAddress]:
         """The addresses ``host`` resolved to, if every one of them is allowed (a name that resolves to a private

@@ -98,7 +98,7 @@ REFUSED = {
     "https://[::1]/hooks": "::1 is a loopback address",
     "https://localhost/hooks": "localhost resolves to",
     "https://2130706433/hooks": "resolves to 127.0.0.1",  # 127.0.0.1 written as one number
-    "https://[::ffff:10.0.0.1]/hooks": "private (inside the IPv6 address)",
+    "https://[::ffff:10.0.0.1]/hooks": "carries 10.0.0.1, a private address",
     "https://192.168.1.20/hooks": "private address",
     "https://224.0.0.1/hooks": "multicast address",
     "https://0.0.0.0/hooks": "unspecified address",

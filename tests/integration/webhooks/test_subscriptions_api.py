@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.webhooks.conftest import ANA, DEWI, JOOST, KENJI, OPERATOR, Hooks, subscribe
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +129,26 @@ async def test_an_operator_subscribes_for_an_organisation_it_names(hooks: Hooks)
     ]
     foreign = await hooks.client.post("/v1/webhooks", json={**body, "org": "osaka-trading"}, headers=ANA)
     assert foreign.status_code == 403
+
+
+async def test_an_api_key_with_webhooks_write_manages_and_one_with_read_only_reads(hooks: Hooks) -> None:
+    client = hooks.client
+    keys = "/v1/organisations/rotterdam-home/api-keys"
+    writer = await client.post(keys, json={"name": "ERP", "scopes": ["webhooks:write", "webhooks:read"]}, headers=ANA)
+    reader = await client.post(keys, json={"name": "dashboard", "scopes": ["webhooks:read"]}, headers=ANA)
+    assert writer.status_code == 201 and reader.status_code == 201, writer.text
+    write_key = {"Authorization": f"Bearer {writer.json()['key']}"}
+    read_key = {"X-API-Key": reader.json()["key"]}
+
+    async def known() -> bool:
+        return (await client.get("/v1/webhooks", headers=read_key)).status_code == 200
+
+    await eventually(known)
+    made = await subscribe(client, write_key, hooks.receiver.url(), ["order.shipped"])
+    assert made["subscription"]["created_by"] == f"key:{writer.json()['api_key']['id']}"
+    assert made["subscription"]["org"] == "rotterdam-home"
+    listed = await client.get("/v1/webhooks", headers=read_key)
+    assert [s["id"] for s in listed.json()["items"]] == [made["subscription"]["id"]]
+    body = {"url": hooks.receiver.url(), "event_types": ["order.shipped"]}
+    refused = await client.post("/v1/webhooks", json=body, headers=read_key)
+    assert refused.status_code == 403 and "webhooks:write" in refused.json()["detail"]
