@@ -23,7 +23,7 @@ from shared.service import ServiceContext
 log = logging.getLogger("gotong.webhooks")
 BATCH = 50
 PARALLEL = 16
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.1
 KEEP_LOG = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 

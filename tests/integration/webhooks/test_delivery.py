@@ -4,6 +4,7 @@ redelivered by hand; to the buyer and the aggregator of each order only."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -217,3 +218,19 @@ async def test_a_ping_reaches_the_url_whatever_the_event_types(hooks: Hooks) -> 
     message = receiver.accepted()[0]
     assert message.message_id == pinged.json()["id"] and message.type == "webhook.ping"
     assert message.data["type"] == "webhooks.WebhookPinged.v1" and message.data["org"] == "cirebon-rattan"
+
+
+async def test_a_message_arrives_within_a_second_of_the_command_that_caused_it(hooks: Hooks) -> None:
+    client, receiver = hooks.client, hooks.receiver
+    await register_buyer(client)
+    made = await subscribe(client, ANA, receiver.url(), ["order.requested"])
+    receiver.secrets = [made["secret"]]
+    lags: list[float] = []
+    for count in range(1, 11):
+        await place(client)
+        answered = time.perf_counter()
+        await arrived(receiver, count)
+        lags.append(time.perf_counter() - answered)
+    lags.sort()
+    print(f"order placed → webhook received: median {lags[5] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
+    assert lags[-1] < 1.0, lags
