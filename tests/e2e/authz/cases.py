@@ -78,7 +78,7 @@ def expected(rule: Rule, case: Case) -> Expected:
         return Expected("unauthenticated", frozenset({401}))
     allowed = Expected("allowed", rule.settled | ({404} if rule.absent else set()))
     if role not in rule.roles and role is not Role.ADMIN:
-        return Expected("denied", frozenset({rule.denied}))
+        return Expected("denied", frozenset({rule.denied_by_role.get(role, rule.denied)}))
     if case.side == "mixed":
         return Expected("hidden", frozenset({404}))
     if role is Role.ADMIN:

@@ -22,6 +22,7 @@ from tests.e2e.authz.bodies import (
     quote_body,
     version_body,
 )
+from tests.e2e.authz.webhooks import webhook_body
 from tests.e2e.authz.world import World
 
 UNLISTED_HS = "460290"  # what the matrix lists, orders and pools never meets the seeded pools and products
@@ -89,6 +90,10 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
     ("POST", "/v1/msmes/{msme_id}/quality/{standard_id}/resume"): lambda t: {
         "corrective_action": "weavers retrained; moisture checked before packing"
     },
+    ("POST", "/v1/webhooks"): lambda t: (
+        webhook_body(t.org) | ({"org": t.home.orgs.buyer, "audience": "buyer"} if t.role is Role.ADMIN else {})
+    ),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): lambda t: {"description": f"ERP {t.serial}"},
 }
 
 

@@ -17,6 +17,7 @@ from tests.e2e.authz.bodies import (
     quote_body,
     standard_body,
 )
+from tests.e2e.authz.webhooks import seed_webhooks
 from tests.e2e.authz.world import Client, Orgs, World, call, eventually
 
 UNPOOLED_HS = "460290"  # a line no pool takes: it waits as unmatched demand
@@ -71,6 +72,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     answered = f"/v1/allocation-requests/{request_id}?wait_for_position={pooling}"
     await call(client, "GET", answered, aggregator, expect=200)
     await _owned(client, inspection["id"], msme_user, f"quality learning who owns world {name}'s MSME")
+    webhooks = await seed_webhooks(client, name, orgs)
     return World(
         name=name,
         orgs=orgs,
@@ -89,6 +91,10 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         proposal_id=proposal["id"],
         request_id=request_id,
         inspection_id=inspection["id"],
+        webhook_id=webhooks.webhook_id,
+        spare_webhook_id=webhooks.spare_webhook_id,
+        message_id=webhooks.message_id,
+        webhook_url=webhooks.webhook_url,
     )
 
 

@@ -1,7 +1,8 @@
 """Two marketplaces seeded through the public API: world A, where every caller of the matrix works, and world B,
 whose objects are foreign to them. Each world has a buyer, an aggregator, an MSME and an inspector organisation,
 and between them every kind of object a route can name: standard, MSME, product with capacity, buyer, orders,
-a pool with its proposal, an accepted allocation request and a judged first-article inspection."""
+a pool with its proposal, an accepted allocation request, a judged first-article inspection, and the buyer's
+webhook subscriptions with a message in the log."""
 
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ class World:
     proposal_id: str
     request_id: str
     inspection_id: str
+    webhook_id: str
+    spare_webhook_id: str
+    message_id: str
+    webhook_url: str
 
     @staticmethod
     def caller(orgs: Orgs, name: str, role: Role) -> dict[str, str]:
@@ -80,6 +85,9 @@ class World:
             "request_id": self.request_id,
             "inspection_id": self.inspection_id,
             "letter_id": "1",
+            "webhook_id": self.webhook_id,
+            "spare_webhook_id": self.spare_webhook_id,
+            "message_id": self.message_id,
         }
 
     def secrets(self) -> dict[str, frozenset[Role]]:
@@ -99,6 +107,10 @@ class World:
             self.proposal_id: private,
             self.request_id: private,
             self.inspection_id: private,
+            self.webhook_id: private,
+            self.spare_webhook_id: private,
+            self.message_id: private,
+            self.webhook_url: private,
         }
 
 
