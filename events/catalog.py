@@ -13,6 +13,9 @@ Events other services rely on carry full state, so a consumer needs no history:
   is produced to as ``{standard_id, version}`` pairs (the quality service's versioned standards), and any
   origin plots (GeoJSON ``Point`` or ``Polygon`` with the plot's area in hectares).
 - ``CapacityDeclared``: one event per declared month with the month's full declared units (not a delta).
+- ``PlotRegistered`` / ``PlotWithdrawn`` (stream ``plot-<plot_id>``): a production place of an MSME with its whole
+  description (geometry, area, country, region, commodity, harvest period, deforestation-free evidence); lots name
+  the plots their goods came from. Products' inline ``origin_plots`` are the older form, still read.
 """
 
 from __future__ import annotations
@@ -68,6 +71,62 @@ class OriginPlot(msgspec.Struct, frozen=True, kw_only=True):
     geometry: PlotGeometry
     area_hectares: Decimal
     name: str | None = None
+
+
+class HarvestPeriod(msgspec.Struct, frozen=True, kw_only=True):
+    """When the commodity was harvested on a plot (both days included)."""
+
+    start: date
+    end: date
+
+
+class DeforestationFreeEvidence(msgspec.Struct, frozen=True, kw_only=True):
+    """A document showing the plot was not deforested after the cut-off (31 Dec 2020), and the day it speaks for."""
+
+    document_reference: str
+    as_of: date
+
+
+class TreeSpecies(msgspec.Struct, frozen=True, kw_only=True):
+    """A tree species a wood plot grows (EUDR: scientific and common name for wood)."""
+
+    scientific_name: str
+    common_name: str
+
+
+AreaSource = Literal["declared", "geodesic"]
+
+
+class PlotRegistered(Event, frozen=True, kw_only=True, tag="catalog.PlotRegistered.v1"):
+    """A production place of an MSME. ``area_hectares`` is measured on the WGS 84 ellipsoid for a Polygon
+    (``area_source`` ``geodesic``) and declared for a Point (at most 4 ha); ``registered_by`` is the acting org."""
+
+    plot_id: UUID
+    msme_id: UUID
+    org: str
+    name: str
+    geometry: PlotGeometry
+    area_hectares: Decimal
+    area_source: AreaSource
+    country: str
+    region: str
+    commodity: str
+    harvest: HarvestPeriod | None = None
+    evidence: DeforestationFreeEvidence | None = None
+    species: list[TreeSpecies] = msgspec.field(default_factory=list)
+    registered_by: str
+    at: datetime
+
+
+class PlotWithdrawn(Event, frozen=True, kw_only=True, tag="catalog.PlotWithdrawn.v1"):
+    """The plot no longer supplies the MSME; lots already received keep naming it."""
+
+    plot_id: UUID
+    msme_id: UUID
+    org: str
+    reason: str
+    withdrawn_by: str
+    at: datetime
 
 
 class MsmeRegistered(Event, frozen=True, kw_only=True, tag="catalog.MsmeRegistered.v1"):
@@ -162,6 +221,7 @@ class ProductListed(Event, frozen=True, kw_only=True, tag="catalog.ProductListed
     standards: list[StandardRef]
     origin_plots: list[OriginPlot] = msgspec.field(default_factory=list)
     eudr_commodity: str | None = None
+    net_mass_kg: Decimal | None = None
     at: datetime
 
 
@@ -184,6 +244,7 @@ class ProductUpdated(Event, frozen=True, kw_only=True, tag="catalog.ProductUpdat
     standards: list[StandardRef]
     origin_plots: list[OriginPlot] = msgspec.field(default_factory=list)
     eudr_commodity: str | None = None
+    net_mass_kg: Decimal | None = None
     changed: list[str]
     at: datetime
 
@@ -208,5 +269,7 @@ CatalogEvent = (
     | ProductListed
     | ProductUpdated
     | CapacityDeclared
+    | PlotRegistered
+    | PlotWithdrawn
 )
 CODEC = EventCodec("catalog", CatalogEvent)

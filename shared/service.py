@@ -33,6 +33,9 @@ class Service:
     projections: Sequence[Projection] = ()
     subscriptions: Sequence[Subscription] = ()
     workers: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    open_routes: Sequence[Any] = ()
+    """Routes served without a bearer token, at their own absolute paths (a provider's signed webhook, a page
+    with its own sign-in); each checks its caller itself."""
 
 
 class ServiceContext:

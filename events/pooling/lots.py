@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+import msgspec
+
 from events.base import Event
 from events.pooling.values import LineProgress, LineQuantity, ShippedLot
 
 
 class LotReceived(Event, frozen=True, kw_only=True, tag="pooling.LotReceived.v1"):
-    """An MSME's lot arrived at the consolidation point; quality inspects it by ``lot_id``."""
+    """An MSME's lot arrived at the consolidation point; quality inspects it by ``lot_id``. ``plot_ids`` are the
+    MSME's registered plots its goods came from (empty in events stored before plots existed)."""
 
     pool_id: UUID
     aggregator_org: str
@@ -27,6 +30,7 @@ class LotReceived(Event, frozen=True, kw_only=True, tag="pooling.LotReceived.v1"
     lines: list[LineQuantity]
     progress: list[LineProgress]
     received_by: str
+    plot_ids: list[UUID] = msgspec.field(default_factory=list)
     at: datetime
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from events.catalog import CODEC
 from services.catalog.api import ROUTES
 from services.catalog.handlers import COMMITTED_CAPACITY
+from services.catalog.read.plots import PLOTS
 from services.catalog.read.projections import CATALOG
 from services.catalog.read.tables import MIGRATIONS, PUBLISHED_STANDARDS
 from shared.service import Service
@@ -14,6 +15,6 @@ service = Service(
     codec=CODEC,
     routes=ROUTES,
     migrations=MIGRATIONS,
-    projections=[CATALOG],
+    projections=[CATALOG, PLOTS],
     subscriptions=[COMMITTED_CAPACITY, PUBLISHED_STANDARDS.subscription],
 )

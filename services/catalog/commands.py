@@ -28,6 +28,7 @@ from services.catalog.domain.msme import (
     msme_stream,
 )
 from services.catalog.domain.nib import NIB_REGISTRY, ClaimNib, nib_stream
+from services.catalog.domain.plot import PLOT, Plot, PlotSpec, RegisterPlot, WithdrawPlot, plot_stream
 from services.catalog.domain.product import (
     PRODUCT,
     DeclareCapacity,
@@ -203,3 +204,42 @@ async def declare_capacity(
         raise Conflict("a suspended MSME cannot declare capacity", problem="msme-suspended")
     product, events = await unit.execute(PRODUCT, stream, command)
     return ProductOutcome(product, msme, await unit.version(stream) + len(events))
+
+
+def may_manage_plots(principal: Principal, msme: Msme) -> bool:
+    """The MSME's owning organisation, the aggregator that registered it, or an admin."""
+    registrar = principal.role is Role.AGGREGATOR and principal.org == msme.registered_by
+    return is_owner(principal, msme.org) or registrar
+
+
+@dataclass(frozen=True)
+class PlotOutcome:
+    plot: Plot
+    version: int
+
+
+async def register_plot(
+    unit: UnitOfWork, principal: Principal, msme_id: UUID, plot_id: UUID, spec: PlotSpec, at: datetime
+) -> PlotOutcome:
+    msme = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
+    if not may_manage_plots(principal, msme):
+        raise Forbidden("only the MSME's organisation, the aggregator that registered it, or an admin manage its plots")
+    command = RegisterPlot(
+        plot_id=plot_id, msme_id=msme_id, org=msme.org, spec=spec, by=principal.org, today=at.date(), at=at
+    )
+    plot, events = await unit.execute(PLOT, plot_stream(plot_id), command)
+    return PlotOutcome(plot, await unit.version(plot_stream(plot_id)) + len(events))
+
+
+async def withdraw_plot(
+    unit: UnitOfWork, principal: Principal, plot_id: UUID, reason: str, at: datetime
+) -> PlotOutcome:
+    stream = plot_stream(plot_id)
+    plot = await unit.load(PLOT, stream)
+    if plot.registered is None:
+        raise NotFound(f"no plot {plot_id}")
+    msme = await unit.load(MSME, msme_stream(plot.registered.msme_id))
+    if not may_manage_plots(principal, msme):
+        raise Forbidden("only the MSME's organisation, the aggregator that registered it, or an admin manage its plots")
+    plot, events = await unit.execute(PLOT, stream, WithdrawPlot(reason=reason, by=principal.org, at=at))
+    return PlotOutcome(plot, await unit.version(stream) + len(events))

@@ -22,6 +22,7 @@ from services.pooling.domain.candidates import Certificate, Offering, QualityRec
 from services.pooling.domain.pool_commands import ProposalDraft
 from services.pooling.domain.pool_state import Pool
 from services.pooling.read.tables import capacity, certifications, msmes, product_standards, products, quality_records
+from shared import metrics
 from shared.eventstore import Connection
 from shared.kernel.months import month_of
 from shared.sql import fetch
@@ -188,6 +189,7 @@ async def run_engine(
     # Share caps are shares of the pool's whole demand, less what each MSME already holds in it.
     demand = Demand(open_quantity, state.currency, frozenset(policy.required_certifications), share_base=state.demand)
     proposal = await asyncio.to_thread(allocate, demand, candidates, engine_policy(policy))
+    metrics.allocation_solved(proposal.solve_seconds, proposal.mip_gap)
     draft = draft_of(proposal)
     named = tuple(msgspec.structs.replace(a, msme_name=names.get(a.msme_id, "")) for a in draft.allocations)
     return open_quantity, ProposalDraft(**{**draft.__dict__, "allocations": named})

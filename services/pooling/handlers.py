@@ -1,4 +1,5 @@
-"""Pooling's subscriptions: what it keeps of catalog and quality, and the sagas on orders and lot verdicts."""
+"""Pooling's subscriptions: what it keeps of catalog and quality, the sagas on orders and lot verdicts, and the
+answers MSMEs give through notifications."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from events.catalog import (
     CertificationAdded,
     MsmeRegistered,
     MsmeUpdated,
+    PlotRegistered,
+    PlotWithdrawn,
     ProductListed,
     ProductUpdated,
 )
+from events.notifications import CODEC as NOTIFICATIONS
 from events.orders import CODEC as ORDERS
-from events.orders import OrderCancelled, OrderConfirmed
+from events.orders import BuyerRegistered, OrderCancelled, OrderConfirmed
 from events.pooling import PoolOpened
 from events.quality import CODEC as QUALITY
 from events.quality import LotAccepted, LotRejected, MsmeDisqualified, MsmeQualityAssessed
@@ -28,15 +32,19 @@ from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import PassLot, ReturnLot
 from services.pooling.read.projections import POOLING_VIEWS, encode
 from services.pooling.read.tables import (
+    buyers,
     certifications,
     msmes,
     order_lines,
+    orders,
+    plots,
     pools,
     product_standards,
     products,
     quality_records,
 )
 from services.pooling.use_cases.allocation_requests import reallocate_later, withdraw
+from services.pooling.use_cases.answers import settle
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.inbox import Delivery, HandlerContext, Subscription
@@ -73,6 +81,7 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "price_tiers": encode(tiers),
                 "currency": event.currency,
                 "lead_time_days": event.lead_time_days,
+                "net_mass_kg": event.net_mass_kg,
             }
             await _upsert(hctx, products, ["product_id"], row)
             await execute(
@@ -94,6 +103,13 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "valid_until": event.valid_until,
             }
             await _upsert(hctx, certifications, ["certification_id"], row)
+        case PlotRegistered():
+            row = {"plot_id": event.plot_id, "msme_id": event.msme_id, "commodity": event.commodity}
+            await _upsert(hctx, plots, ["plot_id"], row | {"withdrawn": False, "registered": encode(event)})
+        case PlotWithdrawn():
+            await execute(
+                hctx.connection, plots.update().where(plots.c.plot_id == event.plot_id).values(withdrawn=True)
+            )
         case CapacityDeclared():
             await record_capacity(
                 hctx.store, event.product_id, event.msme_id, event.month, event.units,
@@ -192,7 +208,20 @@ async def follow_orders(hctx: HandlerContext, delivery: Delivery) -> None:
     """A confirmed order's lines join matching open pools of the aggregator that quoted, or wait unmatched."""
     event = delivery.event
     match event:
+        case BuyerRegistered():
+            await _upsert(hctx, buyers, ["org"], {"org": event.org, "name": event.name, "country": event.country})
         case OrderConfirmed():
+            terms = {
+                "order_id": event.order_id,
+                "buyer_org": event.buyer_org,
+                "aggregator_org": event.aggregator_org,
+                "incoterm": event.incoterm,
+                "destination_country": event.destination_country,
+                "destination_port": event.destination_port,
+                "loading_port": event.loading_port,
+                "lines": encode(event.lines),
+            }
+            await _upsert(hctx, orders, ["order_id"], terms)
             for line in event.lines:
                 confirmed = ConfirmedLine(
                     order_id=event.order_id,
@@ -284,3 +313,5 @@ async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) 
 CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=keep_quality)
 ORDERS_SAGA = Subscription("orders", source="orders", codec=ORDERS, handle=follow_orders)
+CHANNEL_ANSWERS = Subscription("channel-answers", source="notifications", codec=NOTIFICATIONS, handle=settle)
+"""Answers MSMEs gave on WhatsApp or the phone page, run as their accept or decline."""

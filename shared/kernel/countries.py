@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 
 COUNTRIES: Mapping[str, str] = MappingProxyType(
@@ -264,3 +267,11 @@ COUNTRIES: Mapping[str, str] = MappingProxyType(
 def is_country(code: str) -> bool:
     """Is ``code`` an officially assigned ISO 3166-1 alpha-2 code (upper case, e.g. ``"NL"``)?"""
     return code in COUNTRIES
+
+
+@cache
+def country_bounds() -> dict[str, tuple[float, float, float, float]]:
+    """``[west, south, east, north]`` (WGS 84 degrees) of the countries whose plots Gotong checks
+    (``country_bounds.json``)."""
+    raw = json.loads(Path(__file__).with_name("country_bounds.json").read_text(encoding="utf-8"))
+    return {code: (w, s, e, n) for code, (w, s, e, n) in raw["countries"].items()}

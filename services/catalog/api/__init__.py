@@ -10,6 +10,7 @@ from services.catalog.api.msmes import (
     register_msme,
     update_msme,
 )
+from services.catalog.api.plots import ROUTES as PLOT_ROUTES
 from services.catalog.api.products import declare_capacity, get_product, search_products, update_product
 from services.catalog.api.regions import list_regions
 
@@ -25,4 +26,5 @@ ROUTES = [
     declare_capacity,
     search_products,
     list_regions,
+    *PLOT_ROUTES,
 ]

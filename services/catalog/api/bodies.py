@@ -10,9 +10,21 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from events.catalog import CertificationKind, Contact, MsmeStatus, OriginPlot, PlotGeometry, SizeClass, StandardRef
+from events.catalog import (
+    CertificationKind,
+    Contact,
+    DeforestationFreeEvidence,
+    HarvestPeriod,
+    MsmeStatus,
+    OriginPlot,
+    PlotGeometry,
+    SizeClass,
+    StandardRef,
+    TreeSpecies,
+)
 from events.common import Money, PriceTier
 from services.catalog.domain.msme import AddCertification, MsmeChanges, RegisterMsme, UpdateMsme
+from services.catalog.domain.plot import PlotSpec
 from services.catalog.domain.product import ProductChanges, ProductSpec
 from shared.bounds import Amount, Count, Currency, Measurement, Month, Quantity, Version, documented
 
@@ -168,6 +180,7 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     description: Description = ""
     standards: Standards = msgspec.field(default_factory=list)
     origin_plots: Plots = msgspec.field(default_factory=list)
+    net_mass_kg: Measurement | None = None
 
     def spec(self) -> ProductSpec:
         return ProductSpec(
@@ -182,6 +195,7 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             lead_time_days=self.lead_time_days,
             standards=[s.ref() for s in self.standards],
             origin_plots=[p.plot() for p in self.origin_plots],
+            net_mass_kg=self.net_mass_kg,
         )
 
 
@@ -199,6 +213,7 @@ class ProductPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     description: Description | UnsetType = UNSET
     standards: Standards | UnsetType = UNSET
     origin_plots: Plots | UnsetType = UNSET
+    net_mass_kg: Measurement | UnsetType = UNSET
 
     def changes(self) -> ProductChanges:
         given = {f: getattr(self, f) for f in self.__struct_fields__ if getattr(self, f) is not UNSET}
@@ -215,3 +230,56 @@ class CapacityBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Units per future month, e.g. ``{"months": {"2027-02": 300, "2027-03": 300}}``."""
 
     months: Annotated[dict[Month, Count], msgspec.Meta(min_length=1, max_length=36)]
+
+
+class HarvestBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    start: date
+    end: date
+
+
+class EvidenceBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A document showing the plot was not deforested after 31 Dec 2020, and the day it speaks for."""
+
+    document_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    as_of: date
+
+    def evidence(self) -> DeforestationFreeEvidence:
+        return DeforestationFreeEvidence(document_reference=self.document_reference, as_of=self.as_of)
+
+
+class SpeciesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    scientific_name: Text
+    common_name: Text
+
+
+class PlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A production place: GeoJSON ``Point`` (≤ 4 ha, with ``area_hectares``) or ``Polygon`` (area measured),
+    positions ``[longitude, latitude]`` in WGS 84 with at most 6 decimals; ``country`` ISO 3166-1 alpha-2;
+    ``region`` the province in Indonesia; ``commodity`` an EUDR Annex I commodity key."""
+
+    name: Text
+    geometry: PlotGeometry
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2)]
+    region: Place
+    commodity: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    area_hectares: Measurement | None = None
+    harvest: HarvestBody | None = None
+    evidence: EvidenceBody | None = None
+    species: Annotated[list[SpeciesBody], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+
+    def spec(self) -> PlotSpec:
+        return PlotSpec(
+            name=self.name,
+            geometry=self.geometry,
+            country=self.country,
+            region=self.region,
+            commodity=self.commodity,
+            area_hectares=self.area_hectares,
+            harvest=HarvestPeriod(start=self.harvest.start, end=self.harvest.end) if self.harvest else None,
+            evidence=self.evidence.evidence() if self.evidence else None,
+            species=[TreeSpecies(scientific_name=s.scientific_name, common_name=s.common_name) for s in self.species],
+        )
+
+
+class WithdrawPlotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]

@@ -56,6 +56,7 @@ class Certification:
 class Msme:
     msme_id: UUID | None = None
     org: str = ""
+    registered_by: str = ""
     name: str = ""
     nib: str = ""
     province: str = ""
@@ -263,8 +264,10 @@ def decide(command: MsmeCommand, state: Msme) -> Sequence[MsmeEvent]:
 def evolve(state: Msme, event: MsmeEvent) -> Msme:
     match event:
         case MsmeRegistered() | MsmeUpdated():
+            registrar = event.registered_by if isinstance(event, MsmeRegistered) else state.registered_by
             return replace(
                 state,
+                registered_by=registrar,
                 msme_id=event.msme_id,
                 org=event.org,
                 name=event.name,

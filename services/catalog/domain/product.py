@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 import msgspec
@@ -35,6 +36,7 @@ class ProductSpec(msgspec.Struct, frozen=True, kw_only=True):
     lead_time_days: int
     standards: list[StandardRef] = msgspec.field(default_factory=list)
     origin_plots: list[OriginPlot] = msgspec.field(default_factory=list)
+    net_mass_kg: Decimal | None = None
 
 
 SPEC_FIELDS = tuple(f.name for f in msgspec.structs.fields(ProductSpec))
@@ -71,6 +73,7 @@ class ProductChanges(msgspec.Struct, frozen=True, kw_only=True):
     lead_time_days: int | None = None
     standards: list[StandardRef] | None = None
     origin_plots: list[OriginPlot] | None = None
+    net_mass_kg: Decimal | None = None
 
     def applied_to(self, spec: ProductSpec) -> ProductSpec:
         given = {name: getattr(self, name) for name in SPEC_FIELDS if getattr(self, name) is not None}
@@ -117,6 +120,8 @@ def checked_spec(spec: ProductSpec) -> ProductSpec:
             errors.append(FieldError(f"standards[{index}].version", "must be at least 1"))
         elif versions.setdefault(standard.standard_id, standard.version) != standard.version:
             errors.append(FieldError(f"standards[{index}]", "a product is produced to one version of a standard"))
+    if spec.net_mass_kg is not None and (not spec.net_mass_kg.is_finite() or spec.net_mass_kg <= 0):
+        errors.append(FieldError("net_mass_kg", "must be a positive mass in kilograms per unit"))
     for index, plot in enumerate(spec.origin_plots):
         errors.extend(rules.plot_errors(plot, f"origin_plots[{index}]"))
     if errors:
@@ -145,6 +150,7 @@ def _listed(product_id: UUID, msme_id: UUID, org: str, spec: ProductSpec, at: da
         standards=spec.standards,
         origin_plots=spec.origin_plots,
         eudr_commodity=rules.eudr_commodity(spec.hs_code),
+        net_mass_kg=spec.net_mass_kg,
         at=at,
     )
 
@@ -202,6 +208,7 @@ def evolve(state: Product, event: ProductEvent) -> Product:
                 lead_time_days=event.lead_time_days,
                 standards=event.standards,
                 origin_plots=event.origin_plots,
+                net_mass_kg=event.net_mass_kg,
             )
             return replace(state, product_id=event.product_id, msme_id=event.msme_id, org=event.org, spec=spec)
         case CapacityDeclared(month=month, units=units):

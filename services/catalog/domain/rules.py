@@ -15,22 +15,10 @@ from events.catalog import Contact, OriginPlot, PointGeometry, PolygonGeometry
 from events.common import PriceTier
 from shared.kernel.currencies import is_currency, minor_units
 from shared.kernel.errors import FieldError
+from shared.kernel.eudr import annex_i
 from shared.kernel.geography import PROVINCES, city_refusal, find_city, province_refusal
 from shared.kernel.months import is_month, month_of, months_apart
 from shared.kernel.units import UNITS
-
-# HS prefixes of the commodities and products in Annex I of the EU deforestation regulation (EU) 2023/1115.
-EUDR_PREFIXES: Mapping[str, tuple[str, ...]] = {
-    "cattle": ("0102", "0201", "0202", "020621", "020622", "020629", "1502", "4101", "4104", "4107"),
-    "cocoa": ("1801", "1802", "1803", "1804", "1805", "1806"),
-    "coffee": ("0901",),
-    "palm_oil": ("120710", "1511", "151321", "151329", "230660", "290545", "291570", "382311", "382312",
-                 "382319", "382370"),
-    "rubber": ("4001", "4005", "4006", "4007", "4008", "4010", "4011", "4012", "4013", "4015", "4016", "4017"),
-    "soy": ("1201", "120810", "1507", "2304"),
-    "wood": ("44", "47", "48", "49", "940161", "940169", "940191", "940330", "940340", "940350", "940360",
-             "940391", "9406"),
-}  # fmt: skip
 
 MAX_PRICE_TIERS = 20
 MAX_PLOT_POINTS = 2_000
@@ -68,12 +56,8 @@ def hs_code_errors(hs_code: str, field: str = "hs_code") -> list[FieldError]:
 
 
 def eudr_commodity(hs_code: str) -> str | None:
-    """The EU deforestation regulation commodity an HS code falls under, if any."""
-    digits = normalise_hs_code(hs_code)
-    for commodity, prefixes in EUDR_PREFIXES.items():
-        if digits.startswith(prefixes):
-            return commodity
-    return None
+    """The EU deforestation regulation commodity an HS code falls under, if any (Annex I, shipped as data)."""
+    return annex_i().commodity_of(normalise_hs_code(hs_code))
 
 
 def unit_errors(unit: str, field: str = "unit") -> list[FieldError]:

@@ -69,6 +69,7 @@ def _product_values(event: ProductListed | ProductUpdated, record: RecordedEvent
         "standard_refs": _json(event.standards),
         "origin_plots": _json(event.origin_plots),
         "eudr_commodity": event.eudr_commodity,
+        "net_mass_kg": event.net_mass_kg,
         "updated_at": event.at,
         "version": record.stream_version,
     }

@@ -173,6 +173,7 @@ async def product_from_outcome(connection: Connection, outcome: ProductOutcome, 
         standards=spec.standards,
         origin_plots=spec.origin_plots,
         eudr_commodity=eudr_commodity(spec.hs_code),
+        net_mass_kg=spec.net_mass_kg,
         capacity=[
             capacity_month(month, units, committed.get(month, 0))
             for month, units in sorted(product.capacity.items())

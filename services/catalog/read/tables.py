@@ -7,6 +7,7 @@ Posting tables list products in id order under what a search filters on, so a se
 order it pages in and stops after a page (see ``postings``): ``product_postings`` (word prefixes of
 ``search``, category, province, city, HS levels, standards) and ``product_certifications`` (the days each
 product's MSME holds each kind of certification).
+``plots`` holds MSMEs' production places (the ``PLOTS`` projection of plot streams).
 ``capacity`` holds declared units (from CapacityDeclared) and committed units (from pooling's events, via
 ``commitments``, which the pooling subscription owns and a rebuild of this projection reads back).
 """
@@ -93,6 +94,7 @@ products = sa.Table(
     sa.Column("standard_refs", JSONB, nullable=False),
     sa.Column("origin_plots", JSONB, nullable=False),
     sa.Column("eudr_commodity", sa.Text),
+    sa.Column("net_mass_kg", sa.Numeric),
     sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -144,6 +146,22 @@ commitments = sa.Table(
 )
 
 
+# An MSME's production places: one row per plot, its whole description as the last event left it.
+plots = sa.Table(
+    "plots",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("msme_id", sa.Uuid, nullable=False),
+    sa.Column("org", sa.Text, nullable=False),
+    sa.Column("commodity", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("body", JSONB, nullable=False),
+    sa.Column("withdrawn_reason", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("plots_msme", "msme_id", "id"),
+)
+
+
 def _posting_lists(schema: str) -> list[str]:
     """Posting lists replace the indexes searches used to read on ``products``."""
     live = Tables({table.name: table for table in metadata.sorted_tables})
@@ -160,6 +178,12 @@ def _posting_lists(schema: str) -> list[str]:
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_posting_lists", _posting_lists),
-    Migration("0003_msme_listing", lambda schema: tables_ddl(metadata)),
     PUBLISHED_STANDARDS.migration,
+    Migration(
+        "0003_plots_unit_mass_and_msme_listing",
+        lambda schema: [
+            *tables_ddl(metadata),
+            f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -89,6 +90,7 @@ class ProductView(msgspec.Struct, frozen=True, kw_only=True):
     origin_plots: list[OriginPlot]
     eudr_commodity: str | None
     capacity: list[CapacityMonth]
+    net_mass_kg: Decimal | None = None
     version: int
     position: int = 0
 
@@ -184,6 +186,7 @@ def product_from_row(row: Mapping[str, Any], months: Sequence[CapacityMonth]) ->
         origin_plots=_plots.decode(row["origin_plots"]),
         eudr_commodity=row["eudr_commodity"],
         capacity=list(months),
+        net_mass_kg=row["net_mass_kg"],
         version=row["version"],
     )
 

@@ -44,11 +44,15 @@ class AddDemandBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 class LotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A delivered lot; ``plot_ids`` are the MSME's plots its goods came from (by default every active plot of
+    the MSME for the pool's EUDR commodity)."""
+
     msme_id: UUID
     product_id: UUID | None = None
     quantity: Quantity
     lot_code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     delivered_on: date
+    plot_ids: Annotated[list[UUID], msgspec.Meta(max_length=1_000)] | None = None
 
 
 class ShipBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -136,7 +136,7 @@ async def receive_lot(
     lot_id = new_id()
     command = ReceiveLot(
         lot_id, data.msme_id, data.product_id, data.quantity, data.lot_code, data.delivered_on,
-        _actor(principal), ctx.clock.now(),
+        _actor(principal), ctx.clock.now(), plot_ids=tuple(data.plot_ids) if data.plot_ids is not None else None,
     )  # fmt: skip
     outcome = await pools.receive_lot(ctx, principal, pool_id, command, metadata=command_metadata(request, principal))
     view = lot_view(outcome.value[0].lots[lot_id])

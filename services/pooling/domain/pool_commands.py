@@ -121,6 +121,8 @@ class ReceiveLot:
     delivered_on: date
     by: str
     at: datetime
+    plot_ids: tuple[UUID, ...] | None = None  # None: every active plot of the MSME for the pool's commodity
+    msme_plots: tuple[tuple[UUID, str], ...] = ()  # the MSME's active plots and their commodities
 
 
 @dataclass(frozen=True)

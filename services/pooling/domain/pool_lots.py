@@ -21,7 +21,8 @@ from events.pooling import (
 from services.pooling.domain.lines import progress_of, spread
 from services.pooling.domain.pool_commands import PassLot, ReceiveLot, ReturnLot, Ship
 from services.pooling.domain.pool_state import Pool, evolve
-from shared.kernel.errors import Conflict, InvalidInput
+from shared.kernel.errors import Conflict, FieldError, InvalidInput
+from shared.kernel.eudr import annex_i
 
 E = TypeVar("E", bound=PoolingEvent)
 
@@ -56,6 +57,7 @@ def receive_lot(command: ReceiveLot, state: Pool, pool_id: UUID) -> Sequence[Poo
             outstanding=supplier.outstanding,
         )
     assert state.standard_id is not None
+    plot_ids = lot_plots(command, state.hs_code)
     received = LotReceived(
         pool_id=pool_id,
         aggregator_org=state.aggregator_org,
@@ -72,9 +74,31 @@ def receive_lot(command: ReceiveLot, state: Pool, pool_id: UUID) -> Sequence[Poo
         lines=spread(state.lines.values(), command.quantity, lambda line: line.accepted - line.delivered),
         progress=[],
         received_by=command.by,
+        plot_ids=plot_ids,
         at=command.at,
     )
     return [with_progress(state, received)]
+
+
+def lot_plots(command: ReceiveLot, hs_code: str) -> list[UUID]:
+    """The plots the lot came from: those named (each an active plot of the MSME, of the pool's EUDR commodity
+    when it has one), or by default every active plot of the MSME for that commodity."""
+    commodity = annex_i().commodity_of(hs_code)
+    if command.plot_ids is None:
+        return sorted(plot for plot, grown in command.msme_plots if commodity is not None and grown == commodity)
+    held = dict(command.msme_plots)
+    errors: list[FieldError] = []
+    for index, plot in enumerate(command.plot_ids):
+        path = f"plot_ids[{index}]"
+        if plot not in held:
+            errors.append(FieldError(path, "is not an active plot of the lot's MSME"))
+        elif commodity is not None and held[plot] != commodity:
+            errors.append(FieldError(path, f"is a {held[plot]} plot; this pool's goods are {commodity}"))
+        elif plot in command.plot_ids[:index]:
+            errors.append(FieldError(path, "is named twice"))
+    if errors:
+        raise InvalidInput(errors)
+    return list(command.plot_ids)
 
 
 def pass_lot(command: PassLot, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:

@@ -83,6 +83,7 @@ class Lot:
     lines: tuple[LineQuantity, ...]
     status: LotStatus = "received"
     shipped: bool = False
+    plot_ids: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +276,10 @@ def evolve(state: Pool, event: PoolingEvent) -> Pool:
                 lines=apply(state.lines, event.lines, "accepted", -1),
             )
         case LotReceived():
-            lot = Lot(event.lot_id, event.msme_id, event.product_id, event.quantity, event.lot_code, tuple(event.lines))
+            lot = Lot(
+                event.lot_id, event.msme_id, event.product_id, event.quantity, event.lot_code, tuple(event.lines),
+                plot_ids=tuple(event.plot_ids),
+            )  # fmt: skip
             return replace(
                 state,
                 lots={**state.lots, lot.lot_id: lot},

@@ -135,6 +135,7 @@ products = sa.Table(
     sa.Column("price_tiers", sa.Text, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("lead_time_days", sa.Integer, nullable=False),
+    sa.Column("net_mass_kg", sa.Numeric),
     sa.Index("products_spec", "hs_code", "unit"),
 )
 
@@ -155,6 +156,18 @@ certifications = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Index("certifications_msme", "msme_id"),
+)
+
+# The MSMEs' production places (catalog's PlotRegistered / PlotWithdrawn); ``registered`` is the whole event.
+plots = sa.Table(
+    "plots",
+    metadata,
+    _uuid("plot_id", primary_key=True),
+    _uuid("msme_id", nullable=False),
+    sa.Column("commodity", sa.Text, nullable=False),
+    sa.Column("withdrawn", sa.Boolean, nullable=False),
+    sa.Column("registered", sa.Text, nullable=False),
+    sa.Index("plots_msme", "msme_id", "commodity"),
 )
 
 quality_records = sa.Table(
@@ -187,6 +200,28 @@ order_lines = sa.Table(
     sa.Column("cancelled", sa.Boolean, nullable=False),
 )
 
+# What trade documents need of orders and buyers (from OrderConfirmed and BuyerRegistered).
+orders = sa.Table(
+    "orders",
+    metadata,
+    _uuid("order_id", primary_key=True),
+    sa.Column("buyer_org", sa.Text, nullable=False),
+    sa.Column("aggregator_org", sa.Text, nullable=False),
+    sa.Column("incoterm", sa.Text, nullable=False),
+    sa.Column("destination_country", sa.Text, nullable=False),
+    sa.Column("destination_port", sa.Text),
+    sa.Column("loading_port", sa.Text),
+    sa.Column("lines", sa.Text, nullable=False),  # the confirmed lines as JSON, with their quoted prices
+)
+
+buyers = sa.Table(
+    "buyers",
+    metadata,
+    sa.Column("org", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.Text, nullable=False),
+)
+
 # A pool's totals add up order lines and lots (each at most 100,000,000 units), and a request may span many
 # months of an MSME's capacity, so they are bigint; one line, lot or month of capacity fits an integer.
 WIDE_TOTALS = ("pools", ("demand", "accepted", "passed", "shipped")), ("allocation_requests", ("quantity", "accepted"))
@@ -202,6 +237,13 @@ def _widen_totals(schema: str) -> list[str]:
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
     Migration("0002_bigint_totals", _widen_totals),
+    Migration(
+        "0003_exports",
+        lambda schema: [
+            *tables_ddl(metadata),
+            f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
 ]
 
 OWN = [pools, allocation_requests, proposals, capacity, unmatched_demand]

@@ -48,6 +48,7 @@ class LotView(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int
     status: str
     shipped: bool
+    plot_ids: list[UUID] = msgspec.field(default_factory=list)
 
 
 class PoolView(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +88,7 @@ def lot_view(lot: Lot) -> LotView:
         quantity=lot.quantity,
         status=lot.status,
         shipped=lot.shipped,
+        plot_ids=list(lot.plot_ids),
     )
 
 

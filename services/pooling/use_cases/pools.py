@@ -14,7 +14,7 @@ from services.pooling.domain.order_demand import order_demand_stream
 from services.pooling.domain.pool import POOL, pool_stream
 from services.pooling.domain.pool_commands import OpenPool, ReceiveLot, Ship
 from services.pooling.domain.pool_state import Pool
-from services.pooling.read.tables import PUBLISHED_STANDARDS, order_lines
+from services.pooling.read.tables import PUBLISHED_STANDARDS, order_lines, plots
 from services.pooling.use_cases.access import load_pool, supplier_or_owner, visible_pool
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand
 from shared.api import check_version
@@ -25,7 +25,7 @@ from shared.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.kernel.geography import city_refusal, find_place
 from shared.published_standards import StandardUse
 from shared.service import ServiceContext
-from shared.sql import fetchrow
+from shared.sql import fetch, fetchrow
 
 
 def consolidation_point(name_or_locode: str) -> tuple[str | None, list[FieldError]]:
@@ -100,6 +100,13 @@ async def receive_lot(
     if not state.exists:
         raise NotFound(f"no pool {pool_id}")
     await supplier_or_owner(ctx, principal, state, command.msme_id)
+    held = await fetch(
+        ctx.pool,
+        sa.select(plots.c.plot_id, plots.c.commodity)
+        .where(plots.c.msme_id == command.msme_id, sa.not_(plots.c.withdrawn))
+        .order_by(plots.c.plot_id),
+    )
+    command = dataclasses.replace(command, msme_plots=tuple((r["plot_id"], r["commodity"]) for r in held))
     return await run_command(
         ctx.store,
         lambda unit: unit.execute(POOL, pool_stream(pool_id), command),

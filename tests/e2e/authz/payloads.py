@@ -90,6 +90,15 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
     ("POST", "/v1/msmes/{msme_id}/quality/{standard_id}/resume"): lambda t: {
         "corrective_action": "weavers retrained; moisture checked before packing"
     },
+    ("POST", "/v1/msmes/{msme_id}/contacts"): lambda t: {
+        "name": "Bu Siti",
+        "role": "owner",
+        "phone": f"+62813{t.serial:08d}",
+        "opted_in": True,
+        "opt_in_evidence": "agreed at the cooperative's meeting",
+    },
+    ("PATCH", "/v1/contacts/{contact_id}"): lambda t: {"role": "production lead"},
+    ("POST", "/v1/contacts/{contact_id}/opt-in"): lambda t: {"evidence": "agreed again by phone"},
     ("POST", "/v1/webhooks"): lambda t: (
         webhook_body(t.org) | ({"org": t.home.orgs.buyer, "audience": "buyer"} if t.role is Role.ADMIN else {})
     ),

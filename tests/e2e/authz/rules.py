@@ -50,6 +50,9 @@ class Rule:
     """No such object can be seeded (a dead letter): an admin's call answers 404."""
     denied_by_role: Mapping[Role, int] = field(default_factory=dict)
     """A role's own ``denied`` status where it differs (a role that passes the guard but manages no such object)."""
+    open: bool = False
+    """A route that takes no bearer token (a provider's signed webhook): every caller, token or not, gets the
+    same answer, one of ``settled`` for the request the matrix sends."""
 
     def access(self, role: Role) -> Access:
         return self.foreign_by_role.get(role, self.foreign)
@@ -57,7 +60,7 @@ class Rule:
 
 def _admin_routes() -> dict[tuple[str, str], Rule]:
     rules: dict[tuple[str, str], Rule] = {}
-    for service in ("catalog", "orders", "pooling", "quality"):
+    for service in ("catalog", "notifications", "orders", "pooling", "quality"):
         rules["GET", f"/v1/admin/{service}/dead-letters"] = Rule(ADMINS_ONLY)
         replay = f"/v1/admin/{service}/dead-letters/{{letter_id}}/replay"
         rules["POST", replay] = Rule(ADMINS_ONLY, absent=True)
@@ -156,6 +159,30 @@ QUALITY: dict[tuple[str, str], Rule] = {
     ),
 }
 
+# an MSME's contacts and their messages are managed by the MSME's own users (and the aggregator that registered it,
+# which the seeded worlds have none of: the home aggregator passes the guard and finds no such MSME)
+_CONTACTS = Rule(frozenset({MSME}), denied_by_role={AGGREGATOR: 404})
+NOTIFICATIONS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/contacts"): _CONTACTS,
+    ("GET", "/v1/msmes/{msme_id}/contacts"): _CONTACTS,
+    ("GET", "/v1/contacts/{contact_id}"): _CONTACTS,
+    ("PATCH", "/v1/contacts/{contact_id}"): _CONTACTS,
+    ("POST", "/v1/contacts/{contact_id}/opt-in"): _CONTACTS,
+    ("POST", "/v1/contacts/{contact_id}/opt-out"): _CONTACTS,
+    # the spare contact is removed by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/contacts/{contact_id}"): Rule(
+        frozenset({MSME}),
+        denied_by_role={AGGREGATOR: 404},
+        settled=frozenset({404}),
+        objects={"contact_id": "spare_contact_id"},
+    ),
+    ("GET", "/v1/deliveries"): Rule(frozenset({MSME, AGGREGATOR}), foreign_filter=lambda w: {"msme_id": w.msme_id}),
+    ("GET", "/v1/deliveries/{delivery_id}"): _CONTACTS,
+    # Meta calls the webhook with no token: the handshake needs the verify token, a notification the signature
+    ("GET", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({403})),
+    ("POST", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({401})),
+}
+
 # Webhook subscriptions belong to one organisation: the seeded ones to the world's buyer, whose people are its
 # admins. An aggregator passes the guard (it has subscriptions of its own) and finds no such subscription.
 _BUYERS_WEBHOOK = Rule(frozenset({BUYER}), denied_by_role={AGGREGATOR: 404})
@@ -181,4 +208,6 @@ WEBHOOKS: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): _BUYERS_WEBHOOK,
 }
 
-RULES: dict[tuple[str, str], Rule] = {**_admin_routes(), **CATALOG, **ORDERS, **POOLING, **QUALITY, **WEBHOOKS}
+RULES: dict[tuple[str, str], Rule] = {
+    **_admin_routes(), **CATALOG, **NOTIFICATIONS, **ORDERS, **POOLING, **QUALITY, **WEBHOOKS,
+}  # fmt: skip
