@@ -3,7 +3,8 @@
 Every replica runs one. Each round claims up to ``BATCH`` due messages (``outbox.claim``), signs each with
 its subscription's valid keys at the moment of sending, posts them side by side (at most ``PARALLEL`` at
 once), and records each outcome as it comes. When nothing is due it looks again every ``POLL_SECONDS`` (an
-index scan that finds nothing), so a message leaves about 0.1 s after its event is stored. Once an hour it drops finished messages older than ``KEEP_LOG``.
+index scan that finds nothing), so a message leaves about 0.1 s after its event is stored. Once an hour it
+drops finished messages older than ``KEEP_LOG``.
 """
 
 from __future__ import annotations
