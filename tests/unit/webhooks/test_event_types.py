@@ -18,8 +18,9 @@ pytestmark = pytest.mark.unit
 SNAPSHOT = Path(__file__).parents[3] / "events" / "schema" / "webhooks.schema.json"
 UNTOLD = {orders.BuyerRegistered, pooling.AllocationWithdrawn, pooling.ProposalApproved, pooling.SupplyRequested,
           pooling.SupplyLapsed, pooling.CapacityRecorded, pooling.CapacityCommitted, pooling.CapacityReleased,
-          pooling.DemandPooled, pooling.DemandCancelled, pooling.PoolOpened}  # fmt: skip
-"""Events no one is told of: a buyer's own registration, and pooling's bookkeeping, which other events tell."""
+          pooling.DemandPooled, pooling.DemandCancelled, pooling.PoolOpened, pooling.AnswerSettled}  # fmt: skip
+"""Events no one is told of: a buyer's own registration, and pooling's bookkeeping, which other events tell (an
+MSME's answer settled is told as the request's acceptance or decline)."""
 
 
 def test_names_are_unique_and_each_audience_has_one_type_per_event() -> None:
