@@ -19,6 +19,7 @@ from services.pooling.app import service as pooling
 from services.webhooks.app import service as webhooks
 from shared.auth import Role
 from shared.config import Settings
+from shared.kernel.clock import Clock
 from shared.runtime import Runtime
 from tests.conftest import Servers
 from tests.integration.orders.support import PUBLISHED
@@ -78,14 +79,16 @@ def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
 
 
 @asynccontextmanager
-async def serving(settings: Settings, receiver: Receiver, *, fresh: bool = True) -> AsyncIterator[Hooks]:
+async def serving(
+    settings: Settings, receiver: Receiver, *, fresh: bool = True, clock: Clock | None = None
+) -> AsyncIterator[Hooks]:
     """The services on ``settings``; on a fresh database the organisations are registered first."""
     assert settings.database_url is not None
     if not fresh:  # the standards and organisations are in the database already
-        async with serve(SERVICES, settings) as (client, runtime):
+        async with serve(SERVICES, settings, clock=clock) as (client, runtime):
             yield Hooks(client, runtime, receiver, settings)
         return
-    async with serve_knowing(SERVICES, settings, PUBLISHED) as (client, runtime):
+    async with serve_knowing(SERVICES, settings, PUBLISHED, clock=clock) as (client, runtime):
         await register_organisations(client, settings.database_url)
         yield Hooks(client, runtime, receiver, settings)
 

@@ -5,15 +5,16 @@ again when sent."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
 from services.webhooks import outbox
 from shared.config import Settings
+from shared.kernel.clock import ManualClock
 from tests.integration.orders.support import register_buyer
-from tests.integration.webhooks.conftest import ANA, Hooks, serving, subscribe
+from tests.integration.webhooks.conftest import ANA, Client, Hooks, serving, subscribe
 from tests.integration.webhooks.test_delivery import arrived, deliveries, place
 from tests.support.receiver import FAILURE_BODY, running_receiver
 from tests.support.waiting import eventually
@@ -147,3 +148,46 @@ async def test_an_address_allowed_when_subscribed_is_refused_when_sent_if_no_lon
             finally:
                 await connection.close()
             assert tries >= 1
+
+
+async def _until_queued(client: Client, subscription_id: str) -> list[str]:
+    async def queued() -> bool:
+        return bool(await deliveries(client, subscription_id, ANA))
+
+    await eventually(queued)
+    return [d["id"] for d in await deliveries(client, subscription_id, ANA)]
+
+
+async def test_a_message_failing_for_a_day_is_given_up_and_the_subscription_disabled(settings: Settings) -> None:
+    clock = ManualClock(datetime.now(UTC) + timedelta(minutes=1))  # ahead of the database, whose clock stamps events
+    async with running_receiver() as receiver, serving(settings, receiver, clock=clock) as hooks:
+        client = hooks.client
+        await register_buyer(client)
+        made = await subscribe(client, ANA, receiver.url(), ["order.requested"])
+        subscription_id = made["subscription"]["id"]
+        receiver.answer = 503
+        await place(client)
+        [queued] = await _until_queued(client, subscription_id)
+        path = f"/v1/webhooks/{subscription_id}/deliveries/{queued}"
+        tries = 0
+        while True:
+            tries += 1
+
+            async def recorded(count: int = tries) -> bool:  # the try and its outcome, before the clock moves on
+                return len((await client.get(path, headers=ANA)).json()["tries"]) >= count
+
+            await eventually(recorded)
+            delivery = (await client.get(path, headers=ANA)).json()
+            if delivery["status"] != "pending" or tries > 40:
+                break
+            clock.advance(timedelta(hours=1))  # past the next try, however long the wait has grown
+        assert delivery["status"] == "failed" and delivery["next_attempt_at"] is None
+        assert 25 <= delivery["attempts"] <= 35 and len(receiver.received) == delivery["attempts"]
+        assert {t["response_status"] for t in delivery["tries"]} == {503}
+
+        async def disabled() -> bool:
+            return (await client.get(f"/v1/webhooks/{subscription_id}", headers=ANA)).json()["enabled"] is False
+
+        await eventually(disabled)
+        view = (await client.get(f"/v1/webhooks/{subscription_id}", headers=ANA)).json()
+        assert view["disabled"]["reason"].startswith("every try failed for 2")
