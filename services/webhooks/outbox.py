@@ -127,11 +127,17 @@ async def signing_keys(pool: asyncpg.Pool, subscription_ids: set[UUID], now: dat
 
 
 async def record(pool: asyncpg.Pool, claimed: Claimed, outcome: Outcome, now: datetime) -> Streak | None:
-    """Keep the try and its message's new state; the subscription's streak of failures if it failed."""
+    """Keep the try and its message's new state; the subscription's streak of failures if it failed. Nothing is
+    kept of a message deleted (with its subscription) while it was being sent."""
     delivered = succeeded(outcome.status)
     retry = None if delivered else next_attempt(claimed.attempt, claimed.first_attempted_at, now)
     status = DELIVERED if delivered else (PENDING if retry is not None else FAILED)
     async with pool.acquire() as connection, connection.transaction():
+        exists = await connection.fetchval(
+            f"SELECT true FROM {SCHEMA}.deliveries WHERE seq = $1 FOR UPDATE", claimed.seq
+        )
+        if not exists:
+            return None
         await connection.execute(
             f"INSERT INTO {SCHEMA}.attempts (delivery_seq, number, at, response_status, response_body, latency_ms, "
             "error) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",

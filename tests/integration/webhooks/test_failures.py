@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -191,3 +192,36 @@ async def test_a_message_failing_for_a_day_is_given_up_and_the_subscription_disa
         await eventually(disabled)
         view = (await client.get(f"/v1/webhooks/{subscription_id}", headers=ANA)).json()
         assert view["disabled"]["reason"].startswith("every try failed for 2")
+
+
+async def test_a_subscription_deleted_while_a_message_is_on_its_way_leaves_nothing_behind(hooks: Hooks) -> None:
+    client, receiver = hooks.client, hooks.receiver
+    await register_buyer(client)
+    doomed = await subscribe(client, ANA, receiver.url("/doomed"), ["order.requested"])
+    receiver.hang_seconds = 2
+    await place(client)
+
+    async def on_its_way() -> bool:
+        return len(receiver.received) == 1
+
+    await eventually(on_its_way)
+    assert (await client.delete(f"/v1/webhooks/{doomed['subscription']['id']}", headers=ANA)).status_code == 204
+    receiver.hang_seconds = 0
+    witness = await subscribe(client, ANA, receiver.url("/witness"), ["order.requested"])
+    await place(client)  # its message goes in a later round than the doomed one, once that round is recorded
+    await arrived(receiver, 2)
+    assert [r.path for r in receiver.received] == ["/doomed", "/witness"]
+    assert hooks.settings.database_url is not None
+    connection = await asyncpg.connect(hooks.settings.database_url)
+    try:
+        kept = await connection.fetch(
+            "SELECT 'health' AS what FROM webhooks.health WHERE subscription_id = $1 UNION ALL "
+            "SELECT 'delivery' FROM webhooks.deliveries WHERE subscription_id = $1 UNION ALL "
+            "SELECT 'secret' FROM webhooks.secrets WHERE subscription_id = $1 UNION ALL "
+            "SELECT 'try' FROM webhooks.attempts a WHERE NOT EXISTS "
+            "(SELECT 1 FROM webhooks.deliveries d WHERE d.seq = a.delivery_seq)",
+            UUID(doomed["subscription"]["id"]),
+        )
+    finally:
+        await connection.close()
+    assert kept == [] and witness["subscription"]["id"] != doomed["subscription"]["id"]
