@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 
+from services.webhooks import outbox, workers
 from tests.integration.orders.support import OTHER_BUYER, quote_body, register_buyer
 from tests.integration.orders.support import order_body as orders_body
 from tests.integration.webhooks.conftest import ANA, DEWI, KENJI, Client, Hooks, subscribe
@@ -234,3 +237,31 @@ async def test_a_message_arrives_within_a_second_of_the_command_that_caused_it(h
     lags.sort()
     print(f"order placed → webhook received: median {lags[5] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
     assert lags[-1] < 1.0, lags
+
+
+async def test_finished_messages_leave_the_log_after_a_month_and_waiting_ones_stay(hooks: Hooks) -> None:
+    client, receiver = hooks.client, hooks.receiver
+    await register_buyer(client)
+    sent = await subscribe(client, ANA, receiver.url("/up"), ["order.requested"])
+    waiting = await subscribe(client, ANA, "http://127.0.0.1:9/down", ["order.requested"])  # nothing listens
+    await place(client)
+
+    async def settled() -> bool:
+        done = await deliveries(client, sent["subscription"]["id"], ANA)
+        tried = await deliveries(client, waiting["subscription"]["id"], ANA)
+        return [d["status"] for d in done] == ["delivered"] and bool(tried) and tried[0]["attempts"] >= 1
+
+    await eventually(settled)
+    assert hooks.settings.database_url is not None
+    async with asyncpg.create_pool(hooks.settings.database_url, min_size=1, max_size=2) as pool:
+        now = datetime.now(UTC)
+        assert await outbox.prune(pool, now - workers.KEEP_LOG) == 0
+        assert await outbox.prune(pool, now + workers.KEEP_LOG) == 1
+        left = await pool.fetch("SELECT subscription_id, status FROM webhooks.deliveries")
+        tries = await pool.fetchval("SELECT count(*) FROM webhooks.attempts a JOIN webhooks.deliveries d "
+                                    "ON d.seq = a.delivery_seq")  # fmt: skip
+        orphans = await pool.fetchval("SELECT count(*) FROM webhooks.attempts a WHERE NOT EXISTS "
+                                      "(SELECT 1 FROM webhooks.deliveries d WHERE d.seq = a.delivery_seq)")  # fmt: skip
+    assert [(str(r["subscription_id"]), r["status"]) for r in left] == [(waiting["subscription"]["id"], "pending")]
+    assert tries >= 1 and orphans == 0
+    assert await deliveries(client, sent["subscription"]["id"], ANA) == []
