@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import asyncpg
+
 from events.webhooks import Audience
 from services.webhooks import outbox
 from services.webhooks.domain.addresses import AddressPolicy, EndpointRefused
@@ -189,11 +191,11 @@ async def subscribe(
     return Issued(saved, secret_text(key))
 
 
-async def _managed(ctx: ServiceContext, principal: Principal, subscription_id: UUID) -> str:
-    """The organisation of a subscription the caller may change (404 if it may not see it, 403 if only read)."""
+async def _managed(ctx: ServiceContext, principal: Principal, subscription_id: UUID) -> asyncpg.Record:
+    """A subscription the caller may change, as read (404 if the caller may not see it, 403 if only read it)."""
     row = await visible_subscription(ctx, principal, subscription_id)
     await may_manage(ctx, principal, row["org"])
-    return str(row["audience"])
+    return row
 
 
 async def change(
@@ -209,7 +211,8 @@ async def change(
     enabled: bool | None,
 ) -> Saved:
     """Change the URL, event types, description or whether it is enabled; enabling resumes what was waiting."""
-    audience: Audience = "aggregator" if await _managed(ctx, principal, subscription_id) == "aggregator" else "buyer"
+    row = await _managed(ctx, principal, subscription_id)
+    audience: Audience = "aggregator" if row["audience"] == "aggregator" else "buyer"
     errors = [
         *await url_errors(ctx, url),
         *(event_type_errors(event_types, audience) if event_types is not None else []),
@@ -283,8 +286,7 @@ async def ping(
 
 async def redeliver(ctx: ServiceContext, principal: Principal, subscription_id: UUID, message_id: str) -> None:
     """Send a message again under its own ``webhook-id``, at once, with a new day of tries."""
-    await _managed(ctx, principal, subscription_id)
-    row = await visible_subscription(ctx, principal, subscription_id)
+    row = await _managed(ctx, principal, subscription_id)
     if not row["enabled"]:
         raise Conflict("the subscription is disabled; enable it (PATCH enabled: true) to send again")
     async with ctx.pool.acquire() as connection:

@@ -28,9 +28,10 @@ OrgFilter = Annotated[
 
 
 @get("/webhook-event-types", guards=READ)
-async def list_event_types() -> list[EventTypeView]:
-    """Every event type a subscription can ask for, who receives it, and the event structs it carries."""
-    return [event_type_view(event_type) for event_type in EVENT_TYPES]
+async def list_event_types() -> Page[EventTypeView]:
+    """Every event type a subscription can ask for, who receives it, and the event structs it carries (one
+    page: the list is short and fixed)."""
+    return Page(items=[event_type_view(event_type) for event_type in EVENT_TYPES], next_cursor=None)
 
 
 @post("/webhooks", guards=WRITE, responses=problem_responses(409))

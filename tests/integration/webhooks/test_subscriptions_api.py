@@ -78,7 +78,8 @@ async def test_event_types_must_exist_and_be_the_organisations_to_receive(hooks:
 async def test_the_list_of_event_types_says_who_receives_what(hooks: Hooks) -> None:
     response = await hooks.client.get("/v1/webhook-event-types", headers=JOOST)
     assert response.status_code == 200
-    types = {t["name"]: t for t in response.json()}
+    assert response.json()["next_cursor"] is None
+    types = {t["name"]: t for t in response.json()["items"]}
     assert types["order.confirmed"]["audiences"] == ["aggregator", "buyer"]
     assert types["order.confirmed"]["events"] == ["orders.OrderConfirmed.v1"]
     assert types["order.line_progress"]["audiences"] == ["buyer"]
