@@ -18,6 +18,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import metrics
@@ -276,6 +278,7 @@ def create_app(
     whole = documented if documented is not None and {s.name for s in documented} != served else None
     openapi = _openapi(whole or services, _whole_api(whole, runtime) if whole else None)
 
+    templates: list[Any] = [directory for s in services for directory in s.templates]
     return Litestar(
         route_handlers=[
             health,
@@ -290,6 +293,7 @@ def create_app(
         before_request=_check_body,
         middleware=[_request_context],
         openapi_config=openapi,
+        template_config=TemplateConfig(directory=templates, engine=JinjaTemplateEngine) if templates else None,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"runtime": runtime, "rate_limits": RateLimits(settings)}),

@@ -6,6 +6,8 @@ from events.notifications import CODEC
 from services.notifications.api import OPEN_ROUTES, ROUTES
 from services.notifications.handlers import CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR
 from services.notifications.inbound import inbound_worker
+from services.notifications.phone import MIGRATION as PHONE_MIGRATION
+from services.notifications.phone import PAGES, TEMPLATES
 from services.notifications.read.projections import PROJECTION
 from services.notifications.read.tables import MIGRATIONS
 from services.notifications.reminders import reminder_worker
@@ -16,9 +18,10 @@ service = Service(
     name="notifications",
     codec=CODEC,
     routes=ROUTES,
-    open_routes=OPEN_ROUTES,
-    migrations=MIGRATIONS,
+    open_routes=[*OPEN_ROUTES, PAGES],
+    migrations=[*MIGRATIONS, PHONE_MIGRATION],
     projections=[PROJECTION],
     subscriptions=[CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR],
     workers=[sender_worker, inbound_worker, reminder_worker],
+    templates=[TEMPLATES],
 )

@@ -284,7 +284,13 @@ async def _set_opted_in(connection: Connection, contact_id: UUID, opted_in: bool
 
 
 async def process_next(ctx: ServiceContext) -> bool:
-    """Handle the oldest unprocessed inbound entry, if any; False when there is none."""
+    """Handle the oldest unprocessed inbound entry, if any; False when there is none.
+
+    The read models first catch up with everything recorded so far, so a contact added (or opted in) a moment
+    before its message arrived is known to it: a STOP right after the contact was added still stops it."""
+    head = await ctx.pool.fetchval(f"SELECT max(position) FROM {S}.events")
+    if head:
+        await ctx.projector.wait_for(head, timeout=5.0)
     async with ctx.pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             f"SELECT id, kind, raw::text AS raw FROM {S}.inbound_messages WHERE processed_at IS NULL "

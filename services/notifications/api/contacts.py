@@ -19,11 +19,13 @@ from shared.auth import Role
 from shared.decider import CommandOutcome
 from shared.guards import allow
 from shared.kernel.ids import new_id
+from shared.kernel.scopes import Scope
 from shared.pages import BY_ID, Page
 from shared.problems import problem_responses
 from shared.sql import fetch
 
-MANAGERS = allow(Role.MSME, Role.AGGREGATOR)
+READERS = allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CONTACTS_READ)
+MANAGERS = allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CONTACTS_WRITE)
 
 
 @post("/msmes/{msme_id:uuid}/contacts", guards=[MANAGERS], responses=problem_responses(409))
@@ -43,7 +45,7 @@ async def add_contact(
     return Response(contact_view(outcome.value, version, outcome.position), status_code=201)
 
 
-@get("/msmes/{msme_id:uuid}/contacts", guards=[MANAGERS])
+@get("/msmes/{msme_id:uuid}/contacts", guards=[READERS])
 async def list_contacts(
     msme_id: FromPath[UUID],
     principal: Caller,
@@ -64,7 +66,7 @@ async def list_contacts(
     return BY_ID.page(rows, limit, contact_row_view, lambda v: (v.id,))
 
 
-@get("/contacts/{contact_id:uuid}", guards=[MANAGERS])
+@get("/contacts/{contact_id:uuid}", guards=[READERS])
 async def get_contact(contact_id: FromPath[UUID], principal: Caller, ctx: Context) -> ContactView:
     state, version = await use.read_contact(ctx.store, principal, contact_id)
     return contact_view(state, version)

@@ -17,6 +17,7 @@ from shared.api import Caller, Context, Cursor, Limit
 from shared.auth import Principal, Role
 from shared.guards import allow
 from shared.kernel.errors import NotFound
+from shared.kernel.scopes import Scope
 from shared.pages import BY_ID, Page
 from shared.sql import fetch, fetchrow
 
@@ -26,7 +27,7 @@ Status = Annotated[
 ]
 
 
-@get("/deliveries", guards=[allow(Role.MSME, Role.AGGREGATOR)])
+@get("/deliveries", guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CONTACTS_READ)])
 async def list_deliveries(
     principal: Caller,
     ctx: Context,
@@ -55,7 +56,7 @@ async def list_deliveries(
     return BY_ID.page(rows, limit, delivery_view, lambda v: (v.id,))
 
 
-@get("/deliveries/{delivery_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR)])
+@get("/deliveries/{delivery_id:uuid}", guards=[allow(Role.MSME, Role.AGGREGATOR, scope=Scope.CONTACTS_READ)])
 async def get_delivery(delivery_id: FromPath[UUID], principal: Caller, ctx: Context) -> DeliveryView:
     """One message: its text, status, attempts, provider message id and last error."""
     row = await fetchrow(ctx.pool, sa.select(deliveries).where(deliveries.c.id == delivery_id))
