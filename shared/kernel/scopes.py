@@ -25,6 +25,8 @@ class Scope(StrEnum):
     CONTACTS_READ = "contacts:read"
     CONTACTS_WRITE = "contacts:write"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 _EVERYONE = frozenset({"buyer", "aggregator", "msme", "inspector"})
@@ -44,6 +46,8 @@ SCOPE_ROLES: dict[Scope, frozenset[str]] = {
     Scope.CONTACTS_READ: frozenset({"msme", "aggregator"}),
     Scope.CONTACTS_WRITE: frozenset({"msme", "aggregator"}),
     Scope.AUDIT_READ: _EVERYONE,
+    Scope.WEBHOOKS_READ: frozenset({"buyer", "aggregator"}),
+    Scope.WEBHOOKS_WRITE: frozenset({"buyer", "aggregator"}),
 }
 
 

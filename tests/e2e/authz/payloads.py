@@ -23,6 +23,7 @@ from tests.e2e.authz.bodies import (
     quote_body,
     version_body,
 )
+from tests.e2e.authz.webhooks import webhook_body
 from tests.e2e.authz.world import World
 
 UNLISTED_HS = "460290"  # what the matrix lists, orders and pools never meets the seeded pools and products
@@ -107,6 +108,10 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
     },
     ("PATCH", "/v1/contacts/{contact_id}"): lambda t: {"role": "production lead"},
     ("POST", "/v1/contacts/{contact_id}/opt-in"): lambda t: {"evidence": "agreed again by phone"},
+    ("POST", "/v1/webhooks"): lambda t: (
+        webhook_body(t.org) | ({"org": t.home.orgs.buyer, "audience": "buyer"} if t.role is Role.ADMIN else {})
+    ),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): lambda t: {"description": f"ERP {t.serial}"},
 }
 
 

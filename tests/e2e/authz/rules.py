@@ -207,6 +207,31 @@ EXPORTS: dict[tuple[str, str], Rule] = {
     ),
 }
 
+# Webhook subscriptions belong to one organisation: the seeded ones to the world's buyer, whose people are its
+# admins. An aggregator passes the guard (it has subscriptions of its own) and finds no such subscription.
+_BUYERS_WEBHOOK = Rule(frozenset({BUYER}), denied_by_role={AGGREGATOR: 404})
+WEBHOOKS: dict[tuple[str, str], Rule] = {
+    ("GET", "/v1/admin/webhooks/dead-letters"): Rule(ADMINS_ONLY),
+    ("POST", "/v1/admin/webhooks/dead-letters/{letter_id}/replay"): Rule(ADMINS_ONLY, absent=True),
+    ("GET", "/v1/webhook-event-types"): Rule(frozenset({BUYER, AGGREGATOR})),
+    ("POST", "/v1/webhooks"): Rule(frozenset({BUYER, AGGREGATOR})),
+    ("GET", "/v1/webhooks"): Rule(frozenset({BUYER, AGGREGATOR}), foreign_filter=lambda w: {"org": w.orgs.buyer}),
+    ("GET", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK,
+    ("PATCH", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK,
+    # the spare is deleted by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Rule(
+        frozenset({BUYER}),
+        denied_by_role={AGGREGATOR: 404},
+        settled=frozenset({404}),
+        objects={"webhook_id": "spare_webhook_id"},
+    ),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): _BUYERS_WEBHOOK,
+    ("POST", "/v1/webhooks/{webhook_id}/ping"): _BUYERS_WEBHOOK,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): _BUYERS_WEBHOOK,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries/{message_id}"): _BUYERS_WEBHOOK,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): _BUYERS_WEBHOOK,
+}
+
 RULES: dict[tuple[str, str], Rule] = {
-    **_admin_routes(), **CATALOG, **NOTIFICATIONS, **ORDERS, **POOLING, **QUALITY, **EXPORTS,
+    **_admin_routes(), **CATALOG, **NOTIFICATIONS, **ORDERS, **POOLING, **QUALITY, **EXPORTS, **WEBHOOKS,
 }  # fmt: skip

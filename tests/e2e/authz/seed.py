@@ -18,6 +18,7 @@ from tests.e2e.authz.bodies import (
     quote_body,
     standard_body,
 )
+from tests.e2e.authz.webhooks import seed_webhooks
 from tests.e2e.authz.world import Client, Orgs, World, call, eventually
 
 UNPOOLED_HS = "460290"  # a line no pool takes: it waits as unmatched demand
@@ -76,6 +77,7 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     await call(client, "GET", answered, aggregator, expect=200)
     await _owned(client, inspection["id"], msme_user, f"quality learning who owns world {name}'s MSME")
     delivery_id = await _queued(client, msme["id"], msme_user, f"world {name}'s request queued for its contact")
+    webhooks = await seed_webhooks(client, name, orgs)
     return World(
         name=name,
         orgs=orgs,
@@ -99,6 +101,10 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         contact_phone=contact_phone,
         delivery_id=delivery_id,
         plot_id=plot["id"],
+        webhook_id=webhooks.webhook_id,
+        spare_webhook_id=webhooks.spare_webhook_id,
+        message_id=webhooks.message_id,
+        webhook_url=webhooks.webhook_url,
     )
 
 

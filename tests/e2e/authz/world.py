@@ -2,7 +2,8 @@
 whose objects are foreign to them. Each world has a buyer, an aggregator, an MSME and an inspector organisation,
 and between them every kind of object a route can name: standard, MSME, product with capacity, buyer, orders,
 a pool with its proposal, an accepted allocation request, a judged first-article inspection, the MSME's
-WhatsApp contacts and the message the request queued for them."""
+WhatsApp contacts and the message the request queued for them, and the buyer's webhook subscriptions with
+a message in their log."""
 
 from __future__ import annotations
 
@@ -62,6 +63,10 @@ class World:
     contact_phone: str
     delivery_id: str
     plot_id: str
+    webhook_id: str
+    spare_webhook_id: str
+    message_id: str
+    webhook_url: str
 
     @staticmethod
     def caller(orgs: Orgs, name: str, role: Role) -> dict[str, str]:
@@ -92,6 +97,9 @@ class World:
             "delivery_id": self.delivery_id,
             "plot_id": self.plot_id,
             "kind": "peb",  # a trade document's kind, not an object: the same in both worlds
+            "webhook_id": self.webhook_id,
+            "spare_webhook_id": self.spare_webhook_id,
+            "message_id": self.message_id,
         }
 
     def secrets(self) -> dict[str, frozenset[Role]]:
@@ -113,6 +121,10 @@ class World:
             self.inspection_id: private,
             self.contact_phone: private,
             self.delivery_id: private,
+            self.webhook_id: private,
+            self.spare_webhook_id: private,
+            self.message_id: private,
+            self.webhook_url: private,
         }
 
 
