@@ -1,4 +1,4 @@
-"""The ``gotong`` command: dev, serve, migrate, token, demo, events, dead-letters, projections."""
+"""The ``gotong`` command: dev, serve, migrate, token, demo, events, dead-letters, projections, image."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from shared.logs import configure_logging
 
 SERVERS_FILE = "servers.json"
 SECRET_FILE = "jwt-secret"
+IMAGE = "ghcr.io/gotong/gotong"
+"""The one container image of every service; its tag is the package version (see `gotong image`)."""
 
 
 def _secret(settings: Settings, *, create: bool) -> Settings:
@@ -59,7 +61,7 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     from shared.service import load_services
 
     services = load_services(service_names)
-    app = create_app(settings, services)
+    app = create_app(settings, services, documented=load_services())  # /schema: the whole API, as behind the proxy
     names = ", ".join(s.name for s in services) or "no services"
     print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
     if settings.rate_limit:
@@ -126,9 +128,26 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from shared.dev.servers import migrate_all
 
     settings = _joined(settings)
+    if args.wait:
+        return _wait_for_migrations(settings, args.services or None, args.timeout)
     applied = asyncio.run(migrate_all(settings, args.services or None))
     for schema, names in applied.items():
         print(f"{schema}: {', '.join(names) if names else 'up to date'}")
+    return 0
+
+
+def _wait_for_migrations(settings: Settings, names: Sequence[str] | None, timeout: float) -> int:
+    """`gotong migrate --wait`: an init container's wait for the migration Job, changing nothing itself."""
+    from shared.migrations import wait_until_migrated
+    from shared.service import load_services
+
+    assert settings.database_url
+    schemas = [(s.name, s.migrations) for s in load_services(names)]
+    missing = asyncio.run(wait_until_migrated(settings.database_url, schemas, timeout=timeout))
+    if missing:
+        print(f"gotong: not migrated after {timeout:g} s: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(f"{', '.join(name for name, _ in schemas)}: up to date")
     return 0
 
 
@@ -143,7 +162,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from demo.run import main as demo
 
     settings = _secret(settings, create=False)
-    return demo(args.url, TokenAuthority.from_settings(settings), args.msmes)
+    return demo(args.url, TokenAuthority.from_settings(settings), args.msmes, whatsapp_url=args.whatsapp_url)
 
 
 def cmd_events_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -178,6 +197,19 @@ def cmd_projections(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.matches or not args.verify else 1
 
 
+def image_reference() -> tuple[str, str]:
+    """The image's name and tag: the release workflow pushes it, the Kubernetes overlays deploy it."""
+    from importlib.metadata import version
+
+    return IMAGE, version("gotong")
+
+
+def cmd_image(settings: Settings, args: argparse.Namespace) -> int:
+    name, tag = image_reference()
+    print({"name": name, "tag": tag}.get(args.part, f"{name}:{tag}"))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="gotong", description="Gotong: pooled export orders from many MSMEs.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -202,6 +234,8 @@ def parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or update the services' schemas")
     migrate.add_argument("services", nargs="*")
+    migrate.add_argument("--wait", action="store_true", help="change nothing: wait until another run has migrated")
+    migrate.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits (default %(default)s)")
     migrate.add_argument("--data-dir")
     migrate.set_defaults(run=cmd_migrate)
 
@@ -217,6 +251,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--url", default="http://127.0.0.1:8000", help="a running Gotong (default %(default)s)")
     demo.add_argument("--msmes", type=int, default=300, help="how many MSMEs to register (default %(default)s)")
     demo.add_argument("--data-dir", help="where `gotong dev` keeps the development token secret (default ./.gotong)")
+    demo.add_argument(
+        "--whatsapp-url",
+        help="serve a stand-in WhatsApp Graph API at this http://host:port for the run and print the messages it "
+        "receives (start Gotong with GOTONG_WHATSAPP_API_URL=<it>/v21.0 and the other GOTONG_WHATSAPP_* set)",
+    )
     demo.set_defaults(run=cmd_demo)
 
     events = commands.add_parser("events", help="the event contract")
@@ -242,6 +281,10 @@ def parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--verify", action="store_true", help="only compare rebuilt rows with the live ones")
     rebuild.add_argument("--data-dir")
     rebuild.set_defaults(run=cmd_projections)
+
+    image = commands.add_parser("image", help="print the container image this version is released as")
+    image.add_argument("--part", choices=["reference", "name", "tag"], default="reference")
+    image.set_defaults(run=cmd_image)
 
     return root
 

@@ -26,7 +26,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events.base import EventCodec
-from shared import bus
+from shared import bus, metrics
 from shared.eventstore import EventStore
 from shared.inbox import Delivery, Early, Subscription, dead_letter, handle_batch, handle_once, parse_parts
 from shared.outages import Backoff, is_outage
@@ -198,9 +198,11 @@ class Consumer:
             if len(self._failures) > MAX_REMEMBERED_FAILURES:
                 self._failures.clear()  # events retried by other replicas meanwhile; forgetting costs retries
             failures = self._failures[sequence] = self._failures.get(sequence, 0) + 1
+            metrics.HANDLER_FAILURES.labels(self.durable).inc()
             if failures >= self.max_deliveries:
                 log.error("%s: dead-lettering %s after %d failures: %s", self.durable, msg.subject, failures, error)
                 await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error, failures)
+                metrics.DEAD_LETTERED.labels(self.durable).inc()
                 await self._ack(msg)
                 self._failures.pop(sequence, None)
             else:

@@ -21,6 +21,7 @@ import asyncpg
 import msgspec
 
 from events.base import Event, EventCodec
+from shared import metrics
 from shared.kernel.ids import new_id
 from shared.outages import is_outage
 
@@ -327,10 +328,13 @@ class EventStore(EventStorage):
             else:
                 rows = await connection.fetch(self._append_sql, *args)
         except asyncpg.UniqueViolationError as error:
+            metrics.APPEND_CONFLICTS.labels(self.schema).inc()
             first = appends[0]
             raise StreamConflict(first.stream_id, first.expected_version, None) from error
         if not rows:
+            metrics.APPEND_CONFLICTS.labels(self.schema).inc()
             await self._raise_conflict(appends, connection)
+        metrics.EVENTS_APPENDED.labels(self.schema).inc(len(rows))
         if connection is None:
             self.committed()  # one statement in its own transaction: committed now
         last = rows[-1]

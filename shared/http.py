@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -17,10 +18,11 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.static_files import create_static_files_router
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import metrics
 from shared.auth import Principal
 from shared.config import Settings
 from shared.guards import admit_route
@@ -28,7 +30,7 @@ from shared.kernel.clock import Clock
 from shared.kernel.errors import MalformedRequest, Unauthenticated
 from shared.kernel.ids import new_id
 from shared.logs import correlation_id, request_id
-from shared.openapi import OpenAPIDocument, closed_bodies, document_problems
+from shared.openapi import DocsPage, Document, OpenAPIDocument, closed_bodies, docs_routes, document_problems
 from shared.operations import admin_routes
 from shared.problems import PROBLEM_JSON, handle_exception, problem_response, problem_responses
 from shared.ratelimit import RateLimits
@@ -58,6 +60,12 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler:
     limits.admit(principal)
     admit_route(principal, handler)
     connection.state.principal = principal
+
+
+async def _admit_address(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An open route (no bearer token) is still limited per client address."""
+    limits: RateLimits = connection.app.state.rate_limits
+    limits.admit_address(connection.client.host if connection.client else "unknown")
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -131,12 +139,14 @@ def _request_context(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_ids)
         finally:
+            elapsed = time.perf_counter() - started
+            metrics.observe_request(scope.get("method", ""), scope.get("path_template") or "unmatched", status, elapsed)
             log.info(
                 "%s %s %s",
                 scope.get("method", ""),
                 scope["path"],
                 status,
-                extra={"fields": {"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)}},
+                extra={"fields": {"status": status, "ms": round(elapsed * 1000, 1)}},
             )
             request_id.reset(rid_token)
             correlation_id.reset(cid_token)
@@ -174,12 +184,18 @@ async def ready(state: State) -> Response[Any]:
     )
 
 
+@get("/metrics", include_in_schema=False)
+async def prometheus_metrics(state: State) -> Response[bytes]:
+    """Prometheus' view of this process; open like /health, so the public proxy must not route it."""
+    return Response(await metrics.exposition(state.runtime), media_type=metrics.CONTENT_TYPE)
+
+
 def _service_router(service: Service, runtime: Runtime) -> Router:
     def context() -> ServiceContext:
         return runtime.contexts[service.name]
 
     admin_handlers = admin_routes()
-    document_problems([*service.routes, *admin_handlers])
+    document_problems([*service.routes, *service.open_routes, *admin_handlers])
     admin = Router(path=f"/admin/{service.name}", route_handlers=admin_handlers)
     return Router(
         path="/v1",
@@ -191,12 +207,50 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
     )
 
 
-def _docs_assets() -> list[Any]:
-    try:
-        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - declared dependency
-        return []
-    return [create_static_files_router(path="/schema/assets", directories=[swagger_ui_path], include_in_schema=False)]
+def _openapi(services: Sequence[Service], document: Document | None = None) -> OpenAPIConfig:
+    closed = closed_bodies(h for s in services for h in (*s.routes, *s.open_routes))
+    return OpenAPIConfig(
+        title="Gotong",
+        version="1",
+        description="Event-sourced backend for export marketplaces: aggregators, MSMEs and foreign buyers.",
+        path="/schema",
+        render_plugins=[DocsPage(closed, document), OpenAPIDocument(closed, document)],
+    )
+
+
+def _whole_api(services: Sequence[Service], runtime: Runtime) -> Document:
+    """The OpenAPI document of ``services``, served here or not, built (once) when first asked for: behind
+    the proxy, /schema of any service describes every service's routes."""
+
+    @functools.cache
+    def document() -> dict[str, Any]:
+        routers = [_service_router(s, runtime) for s in services]
+        routers += [_open_router(s, runtime) for s in services if s.open_routes]
+        app = Litestar(
+            route_handlers=[health, ready, *routers],
+            dependencies={"principal": Provide(_principal, sync_to_thread=False)},
+            openapi_config=_openapi(services),
+            debug=False,
+        )
+        whole: dict[str, Any] = app.openapi_schema.to_schema()
+        return whole
+
+    return document
+
+
+def _open_router(service: Service, runtime: Runtime) -> Router:
+    """The service's routes that need no bearer token, at their own paths, limited per client address."""
+
+    def context() -> ServiceContext:
+        return runtime.contexts[service.name]
+
+    return Router(
+        path="/",
+        route_handlers=list(service.open_routes),
+        dependencies={"ctx": Provide(context, sync_to_thread=False)},
+        guards=[_admit_address],
+        tags=[service.name],
+    )
 
 
 def create_app(
@@ -205,8 +259,11 @@ def create_app(
     *,
     clock: Clock | None = None,
     runtime: Runtime | None = None,
+    documented: Sequence[Service] | None = None,
 ) -> Litestar:
-    """Build the app; starting it (lifespan) starts the runtime: pool, NATS, relays, consumers, workers."""
+    """Build the app; starting it (lifespan) starts the runtime: pool, NATS, relays, consumers, workers.
+
+    ``documented`` (default: the services served) are the services whose routes /schema describes."""
     runtime = runtime or Runtime(settings, services, clock=clock)
 
     @asynccontextmanager
@@ -217,29 +274,26 @@ def create_app(
         finally:
             await runtime.stop()
 
-    assets = "/schema/assets"
-    openapi = OpenAPIConfig(
-        title="Gotong",
-        version="1",
-        description="Event-sourced backend for export marketplaces: aggregators, MSMEs and foreign buyers.",
-        path="/schema",
-        render_plugins=[
-            SwaggerRenderPlugin(
-                path="/",
-                js_url=f"{assets}/swagger-ui-bundle.js",
-                css_url=f"{assets}/swagger-ui.css",
-                standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
-            ),
-            OpenAPIDocument(closed_bodies(h for s in services for h in s.routes)),
-        ],
-    )
+    served = {s.name for s in services}
+    whole = documented if documented is not None and {s.name for s in documented} != served else None
+    openapi = _openapi(whole or services, _whole_api(whole, runtime) if whole else None)
+
+    templates: list[Any] = [directory for s in services for directory in s.templates]
     return Litestar(
-        route_handlers=[health, ready, *_docs_assets(), *(_service_router(s, runtime) for s in services)],
+        route_handlers=[
+            health,
+            ready,
+            prometheus_metrics,
+            *docs_routes(),
+            *(_service_router(s, runtime) for s in services),
+            *(_open_router(s, runtime) for s in services if s.open_routes),
+        ],
         dependencies={"principal": Provide(_principal, sync_to_thread=False)},
         exception_handlers={Exception: handle_exception},
         before_request=_check_body,
         middleware=[_request_context],
         openapi_config=openapi,
+        template_config=TemplateConfig(directory=templates, engine=JinjaTemplateEngine) if templates else None,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"runtime": runtime, "rate_limits": RateLimits(settings)}),

@@ -188,7 +188,10 @@ async def dead_letter(
     """Park a poison event that failed its handler ``failures`` times, and mark it handled so its stream's
     later events can proceed."""
     headers = dict(msg.headers or {})
-    event_id = UUID(headers.get(bus.EVENT_ID, "00000000-0000-0000-0000-000000000000"))
+    try:
+        event_id = UUID(headers.get(bus.EVENT_ID, ""))
+    except ValueError:  # a message no relay wrote: park it all the same, under the nil id
+        event_id = UUID(int=0)
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
             f"INSERT INTO {schema}.dead_letters (consumer, event_id, subject, headers, data, error, deliveries) "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +14,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 from shared.eventstore import notify_after_commit_sql, schema_sql
 
+log = logging.getLogger("gotong.migrations")
 _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
@@ -134,3 +137,41 @@ async def migrate(connection: asyncpg.Connection, schema: str, migrations: Seque
             await connection.execute(f"INSERT INTO {schema}.migrations (name) VALUES ($1)", migration.name)
             applied_now.append(migration.name)
     return applied_now
+
+
+def _all(migrations: Sequence[Migration]) -> list[str]:
+    return [m.name for m in (PLATFORM, NOTIFY_AFTER_COMMIT, PROJECTION_DEAD_LETTERS, *migrations)]
+
+
+async def pending(connection: asyncpg.Connection, schema: str, migrations: Sequence[Migration]) -> list[str]:
+    """The migrations of ``schema`` not applied yet (all of them before the first)."""
+    if await connection.fetchval("SELECT to_regclass($1)", f"{schema}.migrations") is None:
+        return _all(migrations)
+    done = {r["name"] for r in await connection.fetch(f"SELECT name FROM {schema}.migrations")}
+    return [name for name in _all(migrations) if name not in done]
+
+
+async def wait_until_migrated(
+    database_url: str, schemas: Sequence[tuple[str, Sequence[Migration]]], *, timeout: float, poll: float = 2.0
+) -> list[str]:
+    """Wait (changing nothing) until every schema's migrations are applied, as another process applies them;
+    returns what is still missing at the deadline (``schema: migration``), empty once all are there."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    missing = [f"{schema}: (not reachable)" for schema, _ in schemas]
+    while True:
+        try:
+            connection = await asyncpg.connect(database_url, timeout=min(10.0, max(timeout, 1.0)))
+            try:
+                missing = [
+                    f"{schema}: {name}"
+                    for schema, migrations in schemas
+                    for name in await pending(connection, schema, migrations)
+                ]
+            finally:
+                await connection.close()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+            log.info("waiting for PostgreSQL: %s", error)
+        if not missing or loop.time() + poll > deadline:
+            return missing
+        await asyncio.sleep(poll)

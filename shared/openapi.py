@@ -3,15 +3,18 @@ refuse fields they do not know."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Request, Response, Router, get
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from shared.problems import BODY_ROUTE, EVERY_ROUTE, problem_responses
@@ -106,14 +109,61 @@ def close_request_bodies(document: dict[str, Any], closed: frozenset[str]) -> No
             schema["additionalProperties"] = False
 
 
+Document = Callable[[], dict[str, Any]]
+"""The OpenAPI document of the whole API, when a process documents more services than it serves."""
+SWAGGER_UI = Path(__file__).parent / "swagger_ui"
+ASSETS = "/schema/assets"
+
+
 class OpenAPIDocument(JsonRenderPlugin):
     """``/schema/openapi.json``, with request bodies closed (Litestar does not express msgspec's
     ``forbid_unknown_fields``)."""
 
-    def __init__(self, closed: frozenset[str]) -> None:
+    def __init__(self, closed: frozenset[str], document: Document | None = None) -> None:
         super().__init__()
         self.closed = closed
+        self.document = document
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        close_request_bodies(openapi_schema, self.closed)  # idempotent; Litestar keeps one document per app
-        return super().render(request, openapi_schema)
+        schema = self.document() if self.document else openapi_schema
+        close_request_bodies(schema, self.closed)  # idempotent; Litestar keeps one document per app
+        return super().render(request, schema)
+
+
+class DocsPage(SwaggerRenderPlugin):
+    """``/schema``: Swagger UI 5 (it renders OpenAPI 3.1), its assets served by this process: no CDN."""
+
+    def __init__(self, closed: frozenset[str], document: Document | None = None) -> None:
+        super().__init__(
+            path="/",
+            js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            css_url=f"{ASSETS}/swagger-ui.css",
+            standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+            favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+        )
+        self.closed = closed
+        self.document = document
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        schema = self.document() if self.document else openapi_schema
+        close_request_bodies(schema, self.closed)
+        return super().render(request, schema)
+
+
+@functools.cache
+def _asyncapi() -> bytes:
+    from events.schema import asyncapi, json_schema
+
+    return msgspec.json.encode(asyncapi(json_schema()))
+
+
+@get("/schema/asyncapi.json", include_in_schema=False, sync_to_thread=False)
+def asyncapi_document() -> Response[bytes]:
+    """The AsyncAPI document of every service's events (what other services may subscribe to)."""
+    return Response(_asyncapi(), media_type="application/json")
+
+
+def docs_routes() -> list[Router | Any]:
+    """The docs page's assets and the events' AsyncAPI document."""
+    assets = create_static_files_router(path=ASSETS, directories=[SWAGGER_UI], include_in_schema=False)
+    return [assets, asyncapi_document]

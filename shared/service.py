@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -38,6 +39,11 @@ class Service:
     """A subscription to every installed service's events, its own included, made for each by name: services
     are found through the ``gotong.services`` entry points when the service is loaded, so one added later is
     followed with no change to this one (accounts keeps the audit trail so)."""
+    open_routes: Sequence[Any] = ()
+    """Routes served without a bearer token, at their own absolute paths (a provider's signed webhook, a page
+    with its own sign-in); each checks its caller itself."""
+    templates: Sequence[Path] = ()
+    """Directories of the Jinja2 templates its pages render (through Litestar's template engine)."""
 
 
 class ServiceContext:

@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 
 from shared.database import create_database, create_pool, drop_database, with_database
 from shared.kernel.ids import new_id
+from tests.support.browser import browser
 from tests.support.servers import template_name
 
 # Under CI=true the suite runs with bounded sizes: a small Hypothesis profile (plus pytest-timeout per test).
@@ -93,4 +94,4 @@ def nats_prefix() -> str:
     return f"t{new_id().hex[-12:]}"
 
 
-__all__ = ["Servers", "with_database"]
+__all__ = ["Servers", "browser", "with_database"]

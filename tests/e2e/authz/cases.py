@@ -128,6 +128,8 @@ class Expected:
 
 def expected(rule: Rule, case: Case) -> Expected:
     caller, role = case.caller, case.caller.role
+    if rule.open:
+        return Expected("allowed", rule.settled)
     if caller.kind == "anonymous":
         return Expected("unauthenticated", frozenset({401}))
     if caller.kind == "newcomer" and not rule.newcomers:
@@ -138,7 +140,7 @@ def expected(rule: Rule, case: Case) -> Expected:
         return Expected("denied", frozenset({403}))
     allowed = Expected("allowed", rule.settled | ({404} if rule.absent else set()))
     if role is not None and role not in rule.roles and role is not Role.ADMIN:
-        return Expected("denied", frozenset({rule.denied}))
+        return Expected("denied", frozenset({rule.denied_by_role.get(role, rule.denied)}))
     if case.side == "mixed":
         return Expected("hidden", frozenset({404}))
     if role is Role.ADMIN and Role.ADMIN not in rule.foreign_by_role:

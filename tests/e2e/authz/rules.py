@@ -8,7 +8,7 @@ may call it. Admins may call everything and are not listed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from shared.auth import Role
@@ -68,6 +68,11 @@ class Rule:
     nested: bool = True
     """With two path parameters, whether the second names an object within the first, so that the caller's own
     parent with the other organisation's child is a pair that does not exist (404, whoever asks)."""
+    denied_by_role: Mapping[Role, int] = field(default_factory=dict)
+    """A role's own ``denied`` status where it differs (a role that passes the guard but manages no such object)."""
+    open: bool = False
+    """A route that takes no bearer token (a provider's signed webhook): every caller, token or not, gets the
+    same answer, one of ``settled`` for the request the matrix sends."""
 
     def access(self, role: Role | None) -> Access:
         return self.foreign_by_role.get(role, self.foreign) if role else self.foreign
@@ -96,22 +101,6 @@ CATALOG: dict[tuple[str, str], Rule] = {
     ("PUT", "/v1/products/{product_id}/capacity"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
     # public reference data: Indonesia's regencies and cities
     ("GET", "/v1/regions"): Rule(EVERYONE, scope=CATALOG_READ),
-    # an MSME's plots are managed by its users (and the aggregator that registered it, which the seeded worlds
-    # have none of: the home aggregator passes the guard and is refused) and read by every aggregator
-    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
-    ("GET", "/v1/msmes/{msme_id}/plots"): Rule(
-        frozenset({MSME, AGGREGATOR}),
-        foreign="visible",
-        foreign_by_role={MSME: "refused"},
-        lists=lambda w: w.plot_id,
-        scope=CATALOG_READ,
-    ),
-    ("GET", "/v1/plots/{plot_id}"): Rule(
-        frozenset({MSME, AGGREGATOR}), foreign="visible", foreign_by_role={MSME: "refused"}, scope=CATALOG_READ
-    ),
-    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(
-        frozenset({MSME}), foreign="refused", settled=CONFLICT, scope=CATALOG_WRITE
-    ),
 }
 
 ORDERS: dict[tuple[str, str], Rule] = {
@@ -168,11 +157,6 @@ POOLING: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/v1/unmatched-demand"): Rule(
         frozenset({AGGREGATOR}), lists=lambda w: w.unmatched_line_id, scope=POOLS_READ
-    ),
-    # what a shipped pool hands over: the seeded pools have shipped nothing, so their owner is answered 409
-    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_READ),
-    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(
-        frozenset({AGGREGATOR}), settled=CONFLICT, nested=False, scope=POOLS_READ
     ),
 }
 
@@ -257,6 +241,87 @@ ACCOUNTS: dict[tuple[str, str], Rule] = {
     ),
 }
 
+# an MSME's contacts and their messages are managed by the MSME's own users (and the aggregator that registered it,
+# which the seeded worlds have none of: the home aggregator passes the guard and finds no such MSME)
+_CONTACTS = Rule(frozenset({MSME}), denied_by_role={AGGREGATOR: 404}, scope=Scope.CONTACTS_READ)
+_CONTACTS_WRITE = replace(_CONTACTS, scope=Scope.CONTACTS_WRITE)
+NOTIFICATIONS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/contacts"): _CONTACTS_WRITE,
+    ("GET", "/v1/msmes/{msme_id}/contacts"): _CONTACTS,
+    ("GET", "/v1/contacts/{contact_id}"): _CONTACTS,
+    ("PATCH", "/v1/contacts/{contact_id}"): _CONTACTS_WRITE,
+    ("POST", "/v1/contacts/{contact_id}/opt-in"): _CONTACTS_WRITE,
+    ("POST", "/v1/contacts/{contact_id}/opt-out"): _CONTACTS_WRITE,
+    # the spare contact is removed by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/contacts/{contact_id}"): replace(
+        _CONTACTS_WRITE, settled=frozenset({404}), objects={"contact_id": "spare_contact_id"}
+    ),
+    ("GET", "/v1/deliveries"): Rule(
+        frozenset({MSME, AGGREGATOR}), foreign_filter=lambda w: {"msme_id": w.msme_id}, scope=Scope.CONTACTS_READ
+    ),
+    ("GET", "/v1/deliveries/{delivery_id}"): _CONTACTS,
+    # Meta calls the webhook with no token: the handshake needs the verify token, a notification the signature
+    ("GET", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({403})),
+    ("POST", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({401})),
+}
+
+# Exports. Plots are managed by the MSME's organisation (or the aggregator that registered it, which the seeded
+# worlds have none of) and read by aggregators too; the seeded plot is withdrawn by the first caller allowed to.
+# A pool's statement and documents are its aggregator's: the seeded pool has not shipped (409), and its rattan is
+# not covered by the EUDR (200, "covered": false). ``kind`` names no object, so there is no mixed case. An
+# aggregator's exporter profile is set and read by its own aggregators; the worlds are seeded without one, so a
+# permitted read (made before any command) finds none.
+_PLOT_READERS = Rule(
+    frozenset({MSME, AGGREGATOR}), foreign="refused", foreign_by_role={AGGREGATOR: "visible"}, scope=CATALOG_READ
+)
+EXPORTS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused", scope=CATALOG_WRITE),
+    ("GET", "/v1/msmes/{msme_id}/plots"): replace(_PLOT_READERS, lists=lambda w: w.plot_id),
+    ("GET", "/v1/plots/{plot_id}"): _PLOT_READERS,
+    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(
+        frozenset({MSME}), foreign="refused", settled=CONFLICT, scope=CATALOG_WRITE
+    ),
+    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT, scope=POOLS_READ),
+    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(
+        frozenset({AGGREGATOR}), settled=CONFLICT, foreign_by_role={AGGREGATOR: "hidden"}, scope=POOLS_READ
+    ),
+    ("PUT", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}), foreign="refused", objects={"org": "aggregator_org"}, scope=POOLS_WRITE
+    ),
+    ("GET", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}),
+        foreign="refused",
+        settled=frozenset({404}),
+        objects={"org": "aggregator_org"},
+        scope=POOLS_READ,
+    ),
+}
+
+# Webhook subscriptions belong to one organisation: the seeded ones to the world's buyer, whose people are its
+# admins (and its keys holding webhooks:write). An aggregator passes the guard (it has subscriptions of its own)
+# and finds no such subscription.
+_BUYERS_WEBHOOK = Rule(frozenset({BUYER}), denied_by_role={AGGREGATOR: 404}, scope=Scope.WEBHOOKS_READ)
+_BUYERS_WEBHOOK_WRITE = replace(_BUYERS_WEBHOOK, scope=Scope.WEBHOOKS_WRITE)
+WEBHOOKS: dict[tuple[str, str], Rule] = {
+    ("GET", "/v1/webhook-event-types"): Rule(frozenset({BUYER, AGGREGATOR}), scope=Scope.WEBHOOKS_READ),
+    ("POST", "/v1/webhooks"): Rule(frozenset({BUYER, AGGREGATOR}), scope=Scope.WEBHOOKS_WRITE),
+    ("GET", "/v1/webhooks"): Rule(
+        frozenset({BUYER, AGGREGATOR}), foreign_filter=lambda w: {"org": w.orgs.buyer}, scope=Scope.WEBHOOKS_READ
+    ),
+    ("GET", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK,
+    ("PATCH", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK_WRITE,
+    # the spare is deleted by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/webhooks/{webhook_id}"): replace(
+        _BUYERS_WEBHOOK_WRITE, settled=frozenset({404}), objects={"webhook_id": "spare_webhook_id"}
+    ),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): _BUYERS_WEBHOOK_WRITE,
+    ("POST", "/v1/webhooks/{webhook_id}/ping"): _BUYERS_WEBHOOK_WRITE,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): _BUYERS_WEBHOOK,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries/{message_id}"): _BUYERS_WEBHOOK,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): _BUYERS_WEBHOOK_WRITE,
+}
+
 RULES: dict[tuple[str, str], Rule] = {
-    **_admin_routes(), **ACCOUNTS, **CATALOG, **ORDERS, **POOLING, **QUALITY,
+    **_admin_routes(), **ACCOUNTS, **CATALOG, **NOTIFICATIONS, **ORDERS, **POOLING, **QUALITY, **EXPORTS,
+    **WEBHOOKS,
 }  # fmt: skip
