@@ -82,16 +82,18 @@ def sides(path: str, rule: Rule) -> tuple[Side, ...]:
 
 def callers(path: str, rule: Rule) -> list[tuple[Caller, Side]]:
     """Who calls the route, on which sides: people of every role everywhere; on accounts' routes, members who are
-    no admins on their own; keys of every role on their own and the other organisation's objects, and those
-    lacking the route's scope (of the roles that may hold it) on their own; a newcomer where the route lets
-    newcomers in, and once elsewhere."""
+    no admins on their own; keys of every role on their own objects, and of the roles the route serves on the
+    other organisation's too; keys lacking the route's scope (of the roles that may hold it) on their own; a
+    newcomer where the route lets newcomers in, and once elsewhere."""
     everywhere = sides(path, rule)
     found: list[tuple[Caller, Side]] = [(ANONYMOUS, "own")]
     found += [(Caller("person", role), side) for role in ROLES for side in everywhere]
     if rule.managed is not None:
         found += [(Caller("member", role), "own") for role in ROLES[:-1]]
     for role in ROLES[:-1]:
-        found += [(Caller("key", role), side) for side in everywhere if side != "mixed"]
+        # a key of a role the route refuses is refused on its own objects as on any: once is enough
+        key_sides = [side for side in everywhere if side != "mixed"] if role in rule.roles else ["own"]
+        found += [(Caller("key", role), side) for side in key_sides]
         if rule.scope is not None and rule.scope.value in scopes_for(role.value):
             found += [(Caller("key lacking the scope", role), "own")]
     found += [(A_NEWCOMER, side) for side in (everywhere if rule.newcomers else ("own",))]

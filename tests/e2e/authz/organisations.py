@@ -36,8 +36,8 @@ async def seed_accounts(client: Client, name: str, orgs: Orgs, *, with_keys: boo
         accounts[role.value] = account
     for role in KINDS:  # the member who is no admin names the organisation's admin where a route names a member
         accounts[member_account(role)] = replace(accounts[role.value], staff=f"{role.value}-{name}", keys={})
-    if with_keys:
-        await _known_everywhere(client, [key for a in accounts.values() for key in a.keys.values()])
+    if with_keys:  # an organisation's events reach a service in order: its last key known, all are
+        await _known_everywhere(client, [list(a.keys.values())[-1] for a in accounts.values() if a.keys])
     await _on_the_trail(client, operator, [account.org for account in accounts.values()])
     await _register(client, operator, orgs.cooperative, "aggregator", f"chair-{name}")
     accounts[Role.ADMIN.value] = await _account(client, operator, orgs.cooperative, "aggregator", f"admin-{name}")
