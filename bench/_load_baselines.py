@@ -79,11 +79,7 @@ async def order_read(
         file.write(body)
         file.flush()
         port = free_port()
-        bare = subprocess.Popen(
-            [sys.executable, str(BENCH / "_bare_order.py"), str(port), url, file.name],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        bare = _start_bare(port, url, file.name)
         try:
             await _ready(client, f"http://127.0.0.1:{port}/ready")
             async with httpx.AsyncClient() as ours, httpx.AsyncClient() as floor:
@@ -111,10 +107,19 @@ async def order_read(
         ["`GET /v1/orders/{id}` (gotong serve orders, as the buyer)", *_pcts(real_ms)],
         ["bare Litestar: the row by primary key, the same bytes", *_pcts(bare_ms)],
     ]
-    verdict = f"{len(body):,} bytes; median per-round ratio {ratio:.2f}× (target ≤ 2×: {'met' if ratio <= 2 else 'MISSED'})"
-    return f"HTTP read of one order, {rounds:,} interleaved rounds\n\n" + markdown_table(
-        ["", "p50 ms", "p95 ms", "p99 ms"], rows
-    ) + f"\n\n{verdict}\n"
+    verdict = (
+        f"{len(body):,} bytes; median per-round ratio {ratio:.2f}× (target ≤ 2×: {'met' if ratio <= 2 else 'MISSED'})"
+    )
+    return (
+        f"HTTP read of one order, {rounds:,} interleaved rounds\n\n"
+        + markdown_table(["", "p50 ms", "p95 ms", "p99 ms"], rows)
+        + f"\n\n{verdict}\n"
+    )
+
+
+def _start_bare(port: int, url: str, body_file: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(BENCH / "_bare_order.py"), str(port), url, body_file]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def _ready(client: httpx.AsyncClient, url: str) -> None:

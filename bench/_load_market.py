@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -209,7 +210,7 @@ async def prepare(gotong: Gotong, weavers: int, monthly: int, concurrency: int) 
     market = Market(gotong)
     standard = await market.standard()
     prices = [f"{3 + (n % 40) / 20:.2f}" for n in range(weavers)]
-    jobs = [lambda p=p: market.weaver(standard, price=p, monthly=monthly) for p in prices]  # type: ignore[misc]
+    jobs = [partial(market.weaver, standard, price=p, monthly=monthly) for p in prices]
     made: list[Weaver] = await bounded(concurrency, jobs)
     return Story(market, standard, made, await market.pool(standard), monthly)
 
