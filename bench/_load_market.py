@@ -8,7 +8,7 @@ import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -123,7 +123,7 @@ async def poll(check: Callable[[], Awaitable[T | None]], what: str, timeout: flo
         await asyncio.sleep(every)
 
 
-async def bounded(limit: int, jobs: list[Callable[[], Awaitable[T]]]) -> list[T]:
+async def bounded(limit: int, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     """Run the jobs at most ``limit`` at a time, in order of their results."""
     gate = asyncio.Semaphore(limit)
 

@@ -71,7 +71,7 @@ class Scale:
 
 
 SCALES = {
-    "quick": Scale(msmes=300, products=10, markets=2, weavers=6, hot=12, orders=10, readers=2),
+    "quick": Scale(msmes=40, products=10, markets=2, weavers=6, hot=12, orders=10, readers=2),
     "default": Scale(msmes=50_000, products=10, markets=4, weavers=100, hot=500, orders=400, readers=4),
     "national": Scale(msmes=500_000, products=10, markets=8, weavers=250, hot=500, orders=2_000, readers=8),
 }
@@ -378,13 +378,16 @@ def main() -> None:
     parser.add_argument("--scale", choices=sorted(SCALES), default="default")
     parser.add_argument("--msmes", type=int, help="MSMEs in the bulk (overrides the scale's)")
     parser.add_argument("--hot", type=int, help="weavers of the hot pool (overrides the scale's)")
+    parser.add_argument("--markets", type=int, help="markets besides the hot pool (overrides the scale's)")
+    parser.add_argument("--weavers", type=int, help="weavers of each of those markets (overrides the scale's)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one effect may take to arrive")
     arguments = parser.parse_args()
     scale = SCALES["quick" if arguments.quick else arguments.scale]
     if arguments.msmes is not None:
         scale = replace(scale, msmes=arguments.msmes)
-    if arguments.hot is not None:
-        scale = replace(scale, hot=arguments.hot)
+    for name in ("hot", "markets", "weavers"):
+        if (value := getattr(arguments, name)) is not None:
+            scale = replace(scale, **{name: value})
     sys.exit(asyncio.run(run(scale, arguments.quick, arguments.timeout)))
 
 
