@@ -195,7 +195,8 @@ async def _measure(
     processes: list[GotongProcess],
     recorder: Recorder,
 ) -> int:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    # idle connections dropped well before uvicorn's 5 s keep-alive ends them, so no request races the close
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         pool = await create_pool(url, size=8, application="gotong-load")
         try:
