@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,13 +50,27 @@ class Sent:
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
-        """(id, title) of an interactive message's reply buttons; (payload, "") of a template's."""
+        """(id, title) of an interactive message's reply buttons; (payload, "") of a template's quick replies, and
+        (code, "copy code") of an authentication template's copy-code button."""
         if self.kind == "interactive":
             return [(b["reply"]["id"], b["reply"]["title"]) for b in self.body["interactive"]["action"]["buttons"]]
         if self.kind == "template":
-            return [(c["parameters"][0]["payload"], "") for c in self.body["template"]["components"]
-                    if c["type"] == "button"]  # fmt: skip
+            found = []
+            for component in self.body["template"]["components"]:
+                if component["type"] != "button":
+                    continue
+                parameter = component["parameters"][0]
+                if component.get("sub_type") == "url":
+                    found.append((str(parameter["text"]), "copy code"))
+                else:
+                    found.append((str(parameter["payload"]), ""))
+            return found
         return []
+
+    @property
+    def delivery_id(self) -> str:
+        """The delivery Gotong sent this for (``biz_opaque_callback_data``): one per trigger and recipient."""
+        return str(self.body.get("biz_opaque_callback_data", ""))
 
 
 @dataclass
@@ -69,6 +84,8 @@ class FakeGraphApi:
     phone_number_id: str | None = None
     on_message: Callable[[Sent], None] | None = None
     status: int = 200
+    delay: float = 0.0
+    """Seconds each message takes to be answered once received, like a slow provider (requests are concurrent)."""
     sent: list[Sent] = field(default_factory=list)
     refused: int = 0
     """Requests answered with an error while down."""
@@ -149,6 +166,8 @@ class FakeGraphApi:
             "contacts": [{"input": body["to"], "wa_id": str(body["to"]).removeprefix("+")}],
             "messages": [{"id": message_id}],
         }
+        if self.delay:
+            time.sleep(self.delay)  # this request's own thread
         self._answer(handler, 200, answer)
         if self.on_message is not None:
             self.on_message(sent)
@@ -159,8 +178,11 @@ class FakeGraphApi:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender is gone (its process was killed): the message was received all the same
 
     def messages_to(self, phone: str) -> list[Sent]:
         with self._lock:

@@ -6,7 +6,7 @@ from events.notifications import CODEC
 from services.notifications.api import OPEN_ROUTES, ROUTES
 from services.notifications.handlers import CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR
 from services.notifications.inbound import inbound_worker
-from services.notifications.phone import MIGRATION as PHONE_MIGRATION
+from services.notifications.phone import MIGRATIONS as PHONE_MIGRATIONS
 from services.notifications.phone import PAGES, TEMPLATES
 from services.notifications.read.projections import PROJECTION
 from services.notifications.read.tables import MIGRATIONS
@@ -19,7 +19,7 @@ service = Service(
     codec=CODEC,
     routes=ROUTES,
     open_routes=[*OPEN_ROUTES, PAGES],
-    migrations=[*MIGRATIONS, PHONE_MIGRATION],
+    migrations=[*MIGRATIONS, *PHONE_MIGRATIONS],
     projections=[PROJECTION],
     subscriptions=[CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR],
     workers=[sender_worker, inbound_worker, reminder_worker],

@@ -33,12 +33,18 @@ class WhatsAppSettings:
     app_secret: str
     verify_token: str
     templates: dict[str, str] = field(default_factory=dict)
-    """Template name per message kind (``request``, ``reminder``, ``update``), defaults in ``TEMPLATES``."""
+    """Template name per message kind (``request``, ``reminder``, ``update``, ``sign_in``), as in ``TEMPLATES``."""
     template_languages: dict[str, str] = field(default_factory=lambda: {"id": "id", "en": "en"})
     """The template language code per contact language."""
 
 
-TEMPLATES = {"request": "gotong_allocation_request", "reminder": "gotong_request_reminder", "update": "gotong_update"}
+TEMPLATES = {
+    "request": "gotong_allocation_request",
+    "reminder": "gotong_request_reminder",
+    "update": "gotong_update",
+    "sign_in": "gotong_sign_in_code",
+}
+"""The shipped templates' names (``channels/whatsapp_templates.json``); ``GOTONG_WHATSAPP_TEMPLATE_<KIND>`` renames."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,9 @@ class NotificationSettings:
 
     def request_link(self, request_id: object) -> str:
         return f"{self.public_url}/m/requests/{request_id}"
+
+    def sign_in_link(self, token: str) -> str:
+        return f"{self.public_url}/m/sign-in/link/{token}"
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
