@@ -116,6 +116,13 @@ async def _within_limits(connection: Connection, phone: str, address: str, now: 
             raise TooManyCodes(recent[-1]["created_at"] + WINDOW - now)
 
 
+_LATEST = (
+    "SELECT id, code_hash, attempts FROM notifications.sign_in_codes WHERE phone = $1 AND used_at IS NULL "
+    "AND expires_at > $2 ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+"""The one code of a phone that can still sign in: its latest unused one, if still valid (and within its tries)."""
+
+
 async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
     """Whether ``code`` is the phone's latest code, still valid, unused and within its tries; if so it is used up.
 
@@ -123,12 +130,7 @@ async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
     """
     now = ctx.clock.now()
     async with ctx.pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            "SELECT id, code_hash, attempts FROM notifications.sign_in_codes "
-            "WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
-            phone,
-            now,
-        )
+        row = await connection.fetchrow(_LATEST + " FOR UPDATE", phone, now)
         if row is None or row["attempts"] >= TRIES:
             return False
         matches = hmac.compare_digest(await hashed(row["id"], code), row["code_hash"])
@@ -140,13 +142,6 @@ async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
         return matches
 
 
-_LATEST = (
-    "SELECT id FROM notifications.sign_in_codes WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 "
-    "ORDER BY created_at DESC LIMIT 1"
-)
-"""The one code of a phone that can still sign in: its latest unused one, if still valid (as ``redeem`` finds)."""
-
-
 async def _link(connection: Connection, token: str, now: datetime, *, lock: bool) -> tuple[UUID, str] | None:
     """The code row of a link that can still sign in, and its phone: the phone's latest valid code, unused and
     within its tries (a link, like its code, works only while it is the latest)."""
@@ -156,8 +151,8 @@ async def _link(connection: Connection, token: str, now: datetime, *, lock: bool
     )
     if row is None or row["attempts"] >= TRIES:
         return None
-    latest = await connection.fetchval(_LATEST + locking, row["phone"], now)
-    return (row["id"], row["phone"]) if latest == row["id"] else None
+    latest = await connection.fetchrow(_LATEST + locking, row["phone"], now)
+    return (row["id"], row["phone"]) if latest is not None and latest["id"] == row["id"] else None
 
 
 async def link_phone(ctx: ServiceContext, token: str) -> str | None:
