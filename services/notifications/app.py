@@ -12,6 +12,7 @@ from services.notifications.read.projections import PROJECTION
 from services.notifications.read.tables import MIGRATIONS
 from services.notifications.reminders import reminder_worker
 from services.notifications.sender import sender_worker
+from services.notifications.settings import check as check_settings
 from shared.service import Service
 
 service = Service(
@@ -24,4 +25,5 @@ service = Service(
     subscriptions=[CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR],
     workers=[sender_worker, inbound_worker, reminder_worker],
     templates=[TEMPLATES],
+    check_settings=check_settings,
 )

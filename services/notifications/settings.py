@@ -1,4 +1,5 @@
-"""Notifications' settings, read once from ``GOTONG_*`` variables when the service starts.
+"""Notifications' settings from ``GOTONG_*`` variables: checked when ``gotong serve`` or ``gotong dev`` starts (a bad
+one stops the start, naming it), then read once per running service.
 
 With no WhatsApp number configured, messages go to the log channel (written to the log and marked sent), which
 is what development and ``gotong demo`` without ``--whatsapp-url`` use.
@@ -14,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
-from shared.config import SettingsError
+from shared.config import Settings, SettingsError
 from shared.eventstore import EventStorage
 
 GRAPH_API = "https://graph.facebook.com/v21.0"
@@ -126,6 +127,11 @@ def _whatsapp(env: Mapping[str, str]) -> WhatsAppSettings | None:
         templates=templates,
         template_languages=languages,
     )
+
+
+def check(settings: Settings) -> None:
+    """Read the settings now (``gotong serve``/``gotong dev`` start): a bad one is a SettingsError naming it."""
+    NotificationSettings.from_env(port=settings.port)
 
 
 _loaded: WeakKeyDictionary[EventStorage, NotificationSettings] = WeakKeyDictionary()
