@@ -26,6 +26,7 @@ class Sent:
     path: str
     authorization: str
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.monotonic)
 
     @property
     def to(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -210,7 +211,9 @@ async def listen(ctx: ServiceContext, channel: str, wake: asyncio.Event, presenc
     while True:
         connection: asyncpg.Connection | None = None
         try:
-            connection = await asyncpg.connect(ctx.settings.database_url)
+            # named for the process, so pg_stat_activity tells which replica holds which presence
+            name = {"application_name": f"gotong {channel} pid {os.getpid()}"}
+            connection = await asyncpg.connect(ctx.settings.database_url, server_settings=name)
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _, lost=lost: lost.set())
             if presence is not None:
