@@ -16,6 +16,7 @@ from tests.integration.notifications.whatsapp_flow import (
     REMBANG_PHONE,
     add_contact,
     deliveries,
+    jepara_asked_for_500,
     messages_to,
 )
 from tests.support.whatsapp import FakeWhatsApp
@@ -56,12 +57,7 @@ async def _reminders(pool: asyncpg.Pool) -> list[tuple[str, object]]:
 async def test_a_request_given_less_than_twelve_hours_is_reminded_halfway_if_an_hour_is_left_then(
     market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
 ) -> None:
-    standard, jepara, _, pool_id = await two_workshops(market)
-    await add_contact(market, jepara, JEPARA_PHONE)
-    await pooled_order(market, standard, pool_id, 500)
-    await market.allocate(pool_id, msmes=2, expires_in=6 * 3600)
-    request = await market.request_for(jepara)
-    await messages_to(whatsapp, JEPARA_PHONE)
+    _, request = await jepara_asked_for_500(market, whatsapp, expires_in=6 * 3600)
     sent_at = datetime.fromisoformat(request["expires_at"]) - timedelta(hours=6)
     assert await _reminders(pool) == [(request["id"], sent_at + timedelta(hours=3))]
 
@@ -73,12 +69,7 @@ async def test_a_request_given_less_than_twelve_hours_is_reminded_halfway_if_an_
 async def test_a_request_given_less_than_two_hours_gets_no_reminder(
     market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
 ) -> None:
-    standard, jepara, _, pool_id = await two_workshops(market)
-    await add_contact(market, jepara, JEPARA_PHONE)
-    await pooled_order(market, standard, pool_id, 500)
-    await market.allocate(pool_id, msmes=2, expires_in=90 * 60)
-    await market.request_for(jepara)
-    await messages_to(whatsapp, JEPARA_PHONE)  # queued in the transaction that would have scheduled a reminder
+    await jepara_asked_for_500(market, whatsapp, expires_in=90 * 60)  # sent: the handler that would schedule it ran
     assert await _reminders(pool) == []
 
 
