@@ -47,7 +47,7 @@ WINDOW = timedelta(hours=24)
 BATCH = 20
 AT_ONCE = 8
 POLL_SECONDS = 0.5
-UNCONDITIONAL = ("consent", "sign_in")
+UNCONDITIONAL = ("consent", "sign_in_code")
 """Kinds sent even to a contact no longer opted in: the confirmation of an opt-out, a code the person asked for."""
 
 
