@@ -20,7 +20,8 @@ import argparse
 import asyncio
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from uuid import UUID
 
 import asyncpg
@@ -223,29 +224,35 @@ async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: boo
     return Latency([a * 1000 for a in appended], handled, dict(waits))
 
 
+@asynccontextmanager
+async def bus_bench(url: str, nats_url: str, events: int) -> AsyncIterator[Bench]:
+    """The ledger's and the audit's stores migrated in database ``url``, ``events`` ledger events seeded."""
+    pool = await create_pool(url, size=20, application="gotong-bench")
+    nats = await bus.connect(nats_url, name="gotong-bench")
+    try:
+        ledger = await ledger_store(pool)
+        async with pool.acquire() as connection:
+            await migrate(connection, "audit", audit_service.migrations)
+        audit = EventStore(pool, "audit", audit_service.codec)
+        bench = Bench(pool, url, nats, nats.jetstream(), ledger, audit, events)
+        await seed(bench)
+        yield bench
+    finally:
+        await nats.close()
+        await pool.close()
+
+
 async def run(rounds: int, events: int, rates: list[int], seconds: float, latency_runs: int) -> None:
     with bench_servers() as servers:
-        async with scratch_database(servers.postgres_url) as url:
-            pool = await create_pool(url, size=20, application="gotong-bench")
-            nats = await bus.connect(servers.nats_url, name="gotong-bench")
-            try:
-                ledger = await ledger_store(pool)
-                async with pool.acquire() as connection:
-                    await migrate(connection, "audit", audit_service.migrations)
-                audit = EventStore(pool, "audit", audit_service.codec)
-                bench = Bench(pool, url, nats, nats.jetstream(), ledger, audit, events)
-                await seed(bench)
-                gc.collect()
-                gc.freeze()  # the benchmark's own objects (the messages above): out of every later collection
-                where = "embedded PostgreSQL (durable) and NATS" if servers.embedded else "GOTONG_* servers"
-                print(f"Bus — {machine()}; {where}; {events:,} events, {rounds} rounds, medians\n")
-                print(await throughput_table(bench, rounds))
-                bench.messages.clear()
-                print(f"\nAppend → handled, {seconds:g} s runs at a steady rate\n")
-                print(await latency_table(bench, rates, seconds, latency_runs))
-            finally:
-                await nats.close()
-                await pool.close()
+        async with scratch_database(servers.postgres_url) as url, bus_bench(url, servers.nats_url, events) as bench:
+            gc.collect()
+            gc.freeze()  # the benchmark's own objects (the messages above): out of every later collection
+            where = "embedded PostgreSQL (durable) and NATS" if servers.embedded else "GOTONG_* servers"
+            print(f"Bus — {machine()}; {where}; {events:,} events, {rounds} rounds, medians\n")
+            print(await throughput_table(bench, rounds))
+            bench.messages.clear()
+            print(f"\nAppend → handled, {seconds:g} s runs at a steady rate\n")
+            print(await latency_table(bench, rates, seconds, latency_runs))
 
 
 async def throughput_table(bench: Bench, rounds: int) -> str:

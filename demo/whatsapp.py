@@ -3,16 +3,20 @@
 ``gotong demo --whatsapp-url`` serves one so a Gotong started with ``GOTONG_WHATSAPP_API_URL`` pointing at it
 sends its messages there (each is printed as it arrives); the tests use it to count what Gotong sent. It records
 every request, answers like Meta (``{"messaging_product": "whatsapp", "contacts": [...], "messages": [{"id":
-"wamid..."}]}``) and can be told to be down (an HTTP status, or refusing connections).
+"wamid..."}]}``) and can be told to be down (an HTTP status, or refusing connections) or slow; given the approved
+templates, it refuses a template message that names none of them or fills one wrongly, as Meta does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 GRAPH_VERSION = "v21.0"
@@ -25,6 +29,7 @@ class Sent:
     path: str
     authorization: str
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.monotonic)
 
     @property
     def to(self) -> str:
@@ -49,13 +54,64 @@ class Sent:
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
-        """(id, title) of an interactive message's reply buttons; (payload, "") of a template's."""
+        """(id, title) of an interactive message's reply buttons; (payload, "") of a template's quick replies, and
+        (code, "copy code") of an authentication template's copy-code button."""
         if self.kind == "interactive":
             return [(b["reply"]["id"], b["reply"]["title"]) for b in self.body["interactive"]["action"]["buttons"]]
         if self.kind == "template":
-            return [(c["parameters"][0]["payload"], "") for c in self.body["template"]["components"]
-                    if c["type"] == "button"]  # fmt: skip
+            found = []
+            for component in self.body["template"]["components"]:
+                if component["type"] != "button":
+                    continue
+                parameter = component["parameters"][0]
+                if component.get("sub_type") == "url":
+                    found.append((str(parameter["text"]), "copy code"))
+                else:
+                    found.append((str(parameter["payload"]), ""))
+            return found
         return []
+
+    @property
+    def delivery_id(self) -> str:
+        """The delivery Gotong sent this for (``biz_opaque_callback_data``): one per trigger and recipient."""
+        return str(self.body.get("biz_opaque_callback_data", ""))
+
+
+Approved = dict[tuple[str, str], dict[str, Any]]
+"""Approved templates by (name, language code), each in the Graph API's shape (as whatsapp_templates.json)."""
+
+
+def approved(path: Path) -> Approved:
+    """The templates of a file shaped like ``services/notifications/channels/whatsapp_templates.json``."""
+    return {(t["name"], t["language"]): t for t in json.loads(path.read_text())["templates"]}
+
+
+def template_problem(template: dict[str, Any], templates: Approved) -> tuple[int, dict[str, Any]] | None:
+    """What Meta answers a template message that names no approved template or fills it wrongly (None if right):
+    as many body parameters as the text has placeholders (an authentication template: one, the code, at most 15
+    characters, again in its copy-code button's ``url`` parameter); a payload for each quick-reply button."""
+    key = (str(template.get("name")), str((template.get("language") or {}).get("code")))
+    found = templates.get(key)
+    if found is None:
+        return 404, {"error": {"message": f"(#132001) Template name does not exist in the translation: {key}",
+                               "code": 132001}}  # fmt: skip
+    sent = {c.get("type"): c for c in template.get("components") or [] if c.get("type") != "button"}
+    body = [p.get("text") for p in (sent.get("body") or {}).get("parameters") or []]
+    buttons = [c for c in template.get("components") or [] if c.get("type") == "button"]
+    parts = {c["type"]: c for c in found["components"]}
+    if found["category"] == "AUTHENTICATION":
+        code = body[0] if len(body) == 1 else None
+        copied = [b["parameters"][0].get("text") for b in buttons if b.get("sub_type") == "url"]
+        right = code is not None and len(str(code)) <= 15 and copied == [code] and len(buttons) == 1
+    else:
+        wanted = len(set(re.findall(r"\{\{(\d+)\}\}", parts["BODY"]["text"])))
+        replies = [b for b in (parts.get("BUTTONS") or {}).get("buttons", []) if b["type"] == "QUICK_REPLY"]
+        payloads = [b for b in buttons if b.get("sub_type") == "quick_reply" and b["parameters"][0].get("payload")]
+        right = len(body) == wanted and all(body) and len(payloads) == len(buttons) == len(replies)
+    if right:
+        return None
+    return 400, {"error": {"message": "(#132000) Number of parameters does not match the expected number of params",
+                           "code": 132000}}  # fmt: skip
 
 
 @dataclass
@@ -69,6 +125,10 @@ class FakeGraphApi:
     phone_number_id: str | None = None
     on_message: Callable[[Sent], None] | None = None
     status: int = 200
+    delay: float = 0.0
+    """Seconds each message takes to be answered once received, like a slow provider (requests are concurrent)."""
+    templates: Approved | None = None
+    """With them, a template message must name one of these and fill it as Meta checks; else any is taken."""
     sent: list[Sent] = field(default_factory=list)
     refused: int = 0
     """Requests answered with an error while down."""
@@ -139,6 +199,12 @@ class FakeGraphApi:
         ):  # fmt: skip
             self._answer(handler, 400, {"error": {"message": "Invalid parameter", "code": 100}})
             return
+        problem = template_problem(body["template"], self.templates) if body["type"] == "template" and (
+            self.templates is not None
+        ) else None  # fmt: skip
+        if problem is not None:
+            self._answer(handler, *problem)
+            return
         with self._lock:
             self._counter += 1
             message_id = f"wamid.HBgL{self._counter:012d}"
@@ -149,6 +215,8 @@ class FakeGraphApi:
             "contacts": [{"input": body["to"], "wa_id": str(body["to"]).removeprefix("+")}],
             "messages": [{"id": message_id}],
         }
+        if self.delay:
+            time.sleep(self.delay)  # this request's own thread
         self._answer(handler, 200, answer)
         if self.on_message is not None:
             self.on_message(sent)
@@ -159,8 +227,11 @@ class FakeGraphApi:
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the sender is gone (its process was killed): the message was received all the same
 
     def messages_to(self, phone: str) -> list[Sent]:
         with self._lock:

@@ -54,6 +54,15 @@ def _joined(settings: Settings) -> Settings:
     )
 
 
+def _check_settings(settings: Settings, service_names: Sequence[str] | None) -> None:
+    """Each service's own settings, read before anything starts: a bad one is a SettingsError (exit 2)."""
+    from shared.service import load_services
+
+    for service in load_services(service_names):
+        if service.check_settings is not None:
+            service.check_settings(settings)
+
+
 def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     import uvicorn
 
@@ -103,6 +112,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     or SIGTERM; refuse if another `gotong dev` runs on the same data directory."""
     from shared.dev.servers import DataDirInUse, DevServers
 
+    _check_settings(settings, None)
     _exit_on_stop_signals()
     try:
         with DevServers(settings, nats_nodes=args.nats_nodes) as servers:
@@ -117,6 +127,7 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    _check_settings(settings, args.services or None)
     settings = _secret(_joined(settings), create=False)
     if settings.rate_limit is None:  # production: limited unless GOTONG_RATE_LIMIT=off
         settings = replace(settings, rate_limit=True)

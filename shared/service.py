@@ -44,6 +44,9 @@ class Service:
     with its own sign-in); each checks its caller itself."""
     templates: Sequence[Path] = ()
     """Directories of the Jinja2 templates its pages render (through Litestar's template engine)."""
+    check_settings: Callable[[Settings], object] | None = None
+    """Reads the service's own ``GOTONG_*`` settings, raising SettingsError naming a bad one: `gotong serve` and
+    `gotong dev` call it before they start anything, so a bad value stops the start, not the first use."""
 
 
 class ServiceContext:

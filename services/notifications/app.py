@@ -6,12 +6,13 @@ from events.notifications import CODEC
 from services.notifications.api import OPEN_ROUTES, ROUTES
 from services.notifications.handlers import CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR
 from services.notifications.inbound import inbound_worker
-from services.notifications.phone import MIGRATION as PHONE_MIGRATION
+from services.notifications.phone import MIGRATIONS as PHONE_MIGRATIONS
 from services.notifications.phone import PAGES, TEMPLATES
 from services.notifications.read.projections import PROJECTION
 from services.notifications.read.tables import MIGRATIONS
 from services.notifications.reminders import reminder_worker
 from services.notifications.sender import sender_worker
+from services.notifications.settings import check as check_settings
 from shared.service import Service
 
 service = Service(
@@ -19,9 +20,10 @@ service = Service(
     codec=CODEC,
     routes=ROUTES,
     open_routes=[*OPEN_ROUTES, PAGES],
-    migrations=[*MIGRATIONS, PHONE_MIGRATION],
+    migrations=[*MIGRATIONS, *PHONE_MIGRATIONS],
     projections=[PROJECTION],
     subscriptions=[CATALOG_MIRROR, POOLING_MIRROR, QUALITY_MIRROR],
     workers=[sender_worker, inbound_worker, reminder_worker],
     templates=[TEMPLATES],
+    check_settings=check_settings,
 )

@@ -1,5 +1,6 @@
-"""Reminders of requests about to expire: due actions at ``expires_at - GOTONG_REMINDER_BEFORE``, fired once
-across replicas; a request answered, expired or withdrawn meanwhile gets none."""
+"""Reminders of requests about to expire: due actions at ``expires_at - GOTONG_REMINDER_BEFORE`` (halfway for a
+request given less time, see ``domain.reminders``), fired once across replicas; a request answered, expired or
+withdrawn meanwhile gets none."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Notifications' settings, read once from ``GOTONG_*`` variables when the service starts.
+"""Notifications' settings from ``GOTONG_*`` variables: checked when ``gotong serve`` or ``gotong dev`` starts (a bad
+one stops the start, naming it), then read once per running service.
 
 With no WhatsApp number configured, messages go to the log channel (written to the log and marked sent), which
 is what development and ``gotong demo`` without ``--whatsapp-url`` use.
@@ -14,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
-from shared.config import SettingsError
+from shared.config import Settings, SettingsError
 from shared.eventstore import EventStorage
 
 GRAPH_API = "https://graph.facebook.com/v21.0"
@@ -33,12 +34,18 @@ class WhatsAppSettings:
     app_secret: str
     verify_token: str
     templates: dict[str, str] = field(default_factory=dict)
-    """Template name per message kind (``request``, ``reminder``, ``update``), defaults in ``TEMPLATES``."""
+    """Template name per message kind (``request``, ``reminder``, ``update``, ``sign_in``), as in ``TEMPLATES``."""
     template_languages: dict[str, str] = field(default_factory=lambda: {"id": "id", "en": "en"})
     """The template language code per contact language."""
 
 
-TEMPLATES = {"request": "gotong_allocation_request", "reminder": "gotong_request_reminder", "update": "gotong_update"}
+TEMPLATES = {
+    "request": "gotong_allocation_request",
+    "reminder": "gotong_request_reminder",
+    "update": "gotong_update",
+    "sign_in": "gotong_sign_in_code",
+}
+"""The shipped templates' names (``channels/whatsapp_templates.json``); ``GOTONG_WHATSAPP_TEMPLATE_<KIND>`` renames."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ class NotificationSettings:
 
     def request_link(self, request_id: object) -> str:
         return f"{self.public_url}/m/requests/{request_id}"
+
+    def sign_in_link(self, token: str) -> str:
+        return f"{self.public_url}/m/sign-in/link/{token}"
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -117,6 +127,11 @@ def _whatsapp(env: Mapping[str, str]) -> WhatsAppSettings | None:
         templates=templates,
         template_languages=languages,
     )
+
+
+def check(settings: Settings) -> None:
+    """Read the settings now (``gotong serve``/``gotong dev`` start): a bad one is a SettingsError naming it."""
+    NotificationSettings.from_env(port=settings.port)
 
 
 _loaded: WeakKeyDictionary[EventStorage, NotificationSettings] = WeakKeyDictionary()

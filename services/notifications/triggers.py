@@ -1,9 +1,10 @@
 """Which events tell an MSME something, and the message each queues for every opted-in WhatsApp contact.
 
 Triggers: a request sent (or re-sent after a re-allocation), a request about to expire (a due action at
-``expires_at - GOTONG_REMINDER_BEFORE``, firing only if it is still pending), a lot accepted or rejected with
-its reasons, the consignment shipped with the MSME's lots, an answer settled (a reply to whoever answered), and
-a certificate about to expire (catalog's notices 30 and 7 days before its last valid day).
+``expires_at - GOTONG_REMINDER_BEFORE``, or halfway for a shorter request, see ``domain.reminders``, firing only
+if it is still pending), a lot accepted or rejected with its reasons, the consignment shipped with the MSME's
+lots, an answer settled (a reply to whoever answered), and a certificate about to expire (catalog's notices 30
+and 7 days before its last valid day).
 Each runs in the transaction of the event's inbox row and only inserts rows: the sender sends them later.
 """
 
@@ -22,6 +23,7 @@ from events.quality import LotAccepted, LotRejected
 from services.notifications.deliveries import enqueue
 from services.notifications.domain import messages
 from services.notifications.domain.outbound import OutboundMessage
+from services.notifications.domain.reminders import reminder_at
 from services.notifications.settings import NotificationSettings, settings_of
 from shared.eventstore import Connection
 from shared.inbox import Delivery, Early, HandlerContext
@@ -136,8 +138,8 @@ async def request_sent(hctx: HandlerContext, delivery: Delivery, event: Allocati
         lambda language: messages.request_message(facts, language, link=link, resent=resent, template=template),
         at=event.at, request_id=event.request_id,
     )  # fmt: skip
-    remind_at = event.expires_at - settings.reminder_before
-    if remind_at > event.at:
+    remind_at = reminder_at(event.at, event.expires_at, settings.reminder_before)
+    if remind_at is not None:
         await schedule(connection, REMINDER, str(event.request_id), remind_at, schema=SCHEMA)
 
 

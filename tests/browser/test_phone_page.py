@@ -1,9 +1,9 @@
-"""The MSMEs' phone page in a real browser at phone size: sign in by the code WhatsApp brought, find the request
-in the inbox, accept part of it, and see pooling take it; the page in Bahasa Indonesia and in English."""
+"""The MSMEs' phone page in a real browser at phone size: sign in by the code WhatsApp brought (or by the link
+that came with it), find the request in the inbox, accept part of it, and see pooling take it; the page in
+Bahasa Indonesia and in English."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from tests.integration.flow.marketplace import Marketplace, Producer, eventually
-from tests.integration.notifications.whatsapp_flow import add_contact
-from tests.support.phone import csrf_of, latest_code
+from tests.integration.notifications.whatsapp_flow import add_contact, post_webhook
+from tests.support.phone import code_in, csrf_of, latest_code, latest_sign_in, link_in
 from tests.support.phone_browser import PHONE
-from tests.support.whatsapp import FakeWhatsApp
+from tests.support.whatsapp import FakeWhatsApp, text_message
 
 pytestmark = pytest.mark.browser
 SARI = "+6281234567001"
@@ -54,11 +54,12 @@ async def _sign_in(phone: Any, whatsapp: FakeWhatsApp) -> None:
     await phone.click("button[type=submit] >> text=Kirim kode")
 
     async def code() -> str | None:
-        for sent in whatsapp.messages_to(SARI):
-            found = re.search(r"Kode masuk Gotong Anda: ([0-9]{6})", sent.text)
-            if found:
-                return found.group(1)
-        return None
+        codes = [
+            code_in(sent)
+            for sent in whatsapp.messages_to(SARI)
+            if sent.kind == "template" and sent.body["template"]["name"] == "gotong_sign_in_code"
+        ]
+        return codes[-1] if codes else None
 
     await phone.fill("#code", await eventually(code, what="the sign-in code on WhatsApp"))
     await phone.click("button[type=submit] >> text=Masuk")
@@ -142,7 +143,7 @@ async def test_the_page_speaks_indonesian_first_and_english_on_request(
 
 
 async def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(
-    market: tuple[Marketplace, str], pool: asyncpg.Pool
+    market: tuple[Marketplace, str], pool: asyncpg.Pool, whatsapp: FakeWhatsApp
 ) -> None:
     """uvicorn believes X-Forwarded-Proto from a trusted proxy (here 127.0.0.1), and the page marks the cookie."""
     marketplace, url = market
@@ -159,10 +160,44 @@ async def test_behind_a_trusted_tls_proxy_the_session_cookie_is_secure(
         form = {"csrf": csrf_of(shown.text), "phone": SARI}
         asked = await through_proxy.post("/m/sign-in", data=form, headers=sent_back)
         assert asked.status_code == 200, asked.text
-        code = await latest_code(pool, SARI)
+        code = await latest_code(pool, whatsapp, SARI)
         entered = await through_proxy.post("/m/sign-in/code", data=form | {"code": code}, headers=sent_back)
     assert entered.status_code == 303
     session = next(c for c in entered.headers.get_list("set-cookie") if c.startswith("gotong_m="))
     assert "Secure" in session and "HttpOnly" in session
     address = await pool.fetchval("SELECT address FROM notifications.sign_in_codes")
     assert address == "203.0.113.9"  # the limits count the client behind the proxy
+
+
+async def test_an_msme_signs_in_by_the_link_that_came_with_the_code(
+    market: tuple[Marketplace, str], whatsapp: FakeWhatsApp, phone: Any, pool: asyncpg.Pool
+) -> None:
+    """Sari wrote to the business number today, so the code comes as text with its link; opening the link shows
+    one button, which signs in; the link works once."""
+    marketplace, url = market
+    _, _, request_id = await _request_of_500(marketplace)
+    await post_webhook(marketplace, text_message(SARI, "Halo, saya mau masuk"))
+
+    async def window_open() -> bool:
+        sql = "SELECT count(*) FROM notifications.conversations WHERE phone = $1 AND last_inbound_at IS NOT NULL"
+        return bool(await pool.fetchval(sql, SARI))
+
+    await eventually(window_open, what="the inbound message opens WhatsApp's window")
+    await phone.goto(f"{url}/m/sign-in")
+    await phone.fill("#phone", "+62 812-3456-7001")
+    await phone.click("button[type=submit] >> text=Kirim kode")
+    await phone.wait_for_selector("#code")
+    sent = await latest_sign_in(pool, whatsapp, SARI)
+    link = link_in(sent)
+    assert sent.kind == "text" and link is not None, sent.body
+
+    await phone.goto(f"{url}{link}")
+    assert "Masuk ke Gotong sebagai +62••••7001?" in await phone.inner_text("main")
+    await _fits_a_phone(phone, "sign-in link")
+    await phone.click("main button[type=submit] >> text=Masuk")
+    await phone.wait_for_url(f"{url}/m/")
+    assert "Permintaan alokasi" in await phone.inner_text("h1")
+    assert request_id in await phone.content()
+
+    await phone.goto(f"{url}{link}")
+    assert "sudah dipakai atau tidak berlaku" in await phone.inner_text("main")

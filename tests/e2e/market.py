@@ -71,10 +71,17 @@ class Gotong:
     @classmethod
     async def of(cls, client: httpx.AsyncClient, urls: Mapping[str, str]) -> Gotong:
         routes: list[tuple[re.Pattern[str], str]] = []
-        for url in urls.values():
+        for service, url in urls.items():
+            # every process documents the whole API; its own operations carry its service's tag
             document = (await client.get(f"{url}/schema/openapi.json")).json()
-            for path in document["paths"]:
-                if path.startswith("/v1/"):
+            for path, item in document["paths"].items():
+                tags = {
+                    tag
+                    for operation in item.values()
+                    if isinstance(operation, dict)
+                    for tag in operation.get("tags", [])
+                }
+                if path.startswith("/v1/") and service in tags:
                     routes.append((re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"), url))
         return cls(client, routes)
 

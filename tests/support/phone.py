@@ -1,4 +1,5 @@
-"""Driving the MSMEs' phone page in tests: contacts to sign in as, codes read from the delivery outbox, forms."""
+"""Driving the MSMEs' phone page in tests: contacts to sign in as, sign-in codes and links read from the messages
+that reached the fake WhatsApp (the outbox masks them once sent), forms."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import httpx
 from shared.auth import Role
 from tests.support.app import token
 from tests.support.waiting import eventually
+from tests.support.whatsapp import FakeWhatsApp, Sent
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _CODE = re.compile(r"\b([0-9]{6})\b")
+_LINK = re.compile(r"https?://[^/\s]+(/m/sign-in/link/[A-Za-z0-9_-]+)")
 
 
 def csrf_of(html: str) -> str:
@@ -41,17 +44,42 @@ async def add_contact(
     return contact_id
 
 
-async def latest_code(pool: asyncpg.Pool, phone: str) -> str:
-    """The sign-in code last queued for ``phone``, as the contact would read it in the message."""
-    text = await pool.fetchval(
-        "SELECT message->>'text' FROM notifications.deliveries WHERE phone = $1 AND kind = 'sign_in_code' "
+async def latest_sign_in(pool: asyncpg.Pool, whatsapp: FakeWhatsApp, phone: str) -> Sent:
+    """The sign-in message last queued for ``phone``, once it reached WhatsApp."""
+    delivery_id = await pool.fetchval(
+        "SELECT id::text FROM notifications.deliveries WHERE phone = $1 AND kind = 'sign_in_code' "
         "ORDER BY created_at DESC, id DESC LIMIT 1",
         phone,
     )
-    assert text, f"no sign-in code was queued for {phone}"
-    found = _CODE.search(text)
-    assert found, text
-    return found.group(1)
+    assert delivery_id, f"no sign-in code was queued for {phone}"
+
+    def arrived() -> list[Sent]:
+        return [sent for sent in whatsapp.messages_to(phone) if sent.delivery_id == delivery_id]
+
+    async def sent() -> bool:
+        return bool(arrived())
+
+    await eventually(sent)
+    return arrived()[-1]
+
+
+def code_in(sent: Sent) -> str:
+    """The code as the contact reads it: the copy-code button's (a template), or in the text."""
+    copied = [code for code, title in sent.buttons if title == "copy code"]
+    found = copied[0] if copied else (_CODE.search(sent.text) or [None, None])[1]
+    assert found, sent.body
+    return str(found)
+
+
+def link_in(sent: Sent) -> str | None:
+    """The path of the sign-in link in the message, if it has one (only a text message can)."""
+    found = _LINK.search(sent.text)
+    return found.group(1) if found else None
+
+
+async def latest_code(pool: asyncpg.Pool, whatsapp: FakeWhatsApp, phone: str) -> str:
+    """The sign-in code last sent to ``phone``, as the contact would read it in the message."""
+    return code_in(await latest_sign_in(pool, whatsapp, phone))
 
 
 async def ask_code(client: httpx.AsyncClient, phone: str, **headers: str) -> httpx.Response:
@@ -59,9 +87,9 @@ async def ask_code(client: httpx.AsyncClient, phone: str, **headers: str) -> htt
     return await client.post("/m/sign-in", data={"csrf": csrf_of(page.text), "phone": phone}, headers=headers)
 
 
-async def sign_in(client: httpx.AsyncClient, pool: asyncpg.Pool, phone: str) -> httpx.Response:
-    """Ask for a code, read it from the outbox and enter it; the answer redirects into the page."""
+async def sign_in(client: httpx.AsyncClient, pool: asyncpg.Pool, whatsapp: FakeWhatsApp, phone: str) -> httpx.Response:
+    """Ask for a code, read it from the message WhatsApp got and enter it; the answer redirects into the page."""
     asked = await ask_code(client, phone)
     assert asked.status_code == 200, (asked.status_code, asked.text[-600:])
-    code = await latest_code(pool, phone)
+    code = await latest_code(pool, whatsapp, phone)
     return await client.post("/m/sign-in/code", data={"csrf": csrf_of(asked.text), "phone": phone, "code": code})

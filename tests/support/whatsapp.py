@@ -1,6 +1,7 @@
 """Meta's WhatsApp Cloud API for tests: the fake Graph API server (``demo.whatsapp``, a real HTTP server in the
-test process, which records what Gotong sends and can be told to be down) set up with a test number, and the
-signed webhook notifications Meta sends to Gotong (messages, button replies, statuses)."""
+test process, which records what Gotong sends and can be told to be down) set up with a test number and the
+templates Gotong ships as the approved ones, and the signed webhook notifications Meta sends to Gotong (messages,
+button replies, statuses)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from demo.whatsapp import FakeGraphApi, Sent
+from demo.whatsapp import Approved, FakeGraphApi, Sent, approved
 
 PHONE_NUMBER_ID = "109876543210"
 TOKEN = "test-graph-token"
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 BUSINESS_PHONE = "15550001111"
+SHIPPED = Path(__file__).parents[2] / "services" / "notifications" / "channels" / "whatsapp_templates.json"
+"""The templates Gotong ships for approval: the fake takes template messages that fill these, as Meta would."""
 __all__ = ["FakeWhatsApp", "Sent"]
 
 
@@ -29,6 +33,7 @@ class FakeWhatsApp(FakeGraphApi):
 
     token: str | None = TOKEN
     phone_number_id: str | None = PHONE_NUMBER_ID
+    templates: Approved | None = field(default_factory=lambda: approved(SHIPPED))
 
     def env(self) -> dict[str, str]:
         return {

@@ -11,7 +11,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from services.catalog import commands
-from services.catalog.api.bodies import CertificationBody, CertificationKey, MsmePatch, ProductBody, RegisterMsmeBody
+from services.catalog.api.bodies import CertificationBody, MsmePatch, ProductBody, RegisterMsmeBody
 from services.catalog.read.queries import MsmeFilter, product_from_outcome, read_msme
 from services.catalog.read.queries import list_msmes as list_msme_page
 from services.catalog.read.views import MsmeSummary, MsmeView, ProductView, msme_from_state
@@ -87,7 +87,8 @@ async def list_msmes(
     city: Annotated[str | None, QueryParameter(name="city", max_length=60)] = None,
     status: MsmeStatus = None,
     certification: Annotated[
-        CertificationKey | None, QueryParameter(name="certification", description="kind, valid on certified_on")
+        str | None,
+        QueryParameter(name="certification", max_length=210, description="kind, valid on certified_on"),
     ] = None,
     certified_on: Annotated[date | None, QueryParameter(name="certified_on", description="default today")] = None,
     q: Annotated[str | None, QueryParameter(name="q", max_length=200, description="part of the name")] = None,

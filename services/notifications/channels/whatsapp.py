@@ -2,8 +2,9 @@
 
 Inside the 24-hour customer-service window (the contact wrote to us in the last 24 hours) a message goes as an
 ``interactive`` message with its reply buttons (or plain text without buttons); outside it, as the approved
-template the message names. ``biz_opaque_callback_data`` carries the delivery id, so status callbacks map back
-to the delivery even before its provider message id is recorded.
+template the message names (for a sign-in code, the authentication template with its copy-code button).
+``biz_opaque_callback_data`` carries the delivery id, so status callbacks map back to the delivery even before
+its provider message id is recorded.
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ def _parameter(text: str) -> str:
 
 
 def template_payload(call: TemplateCall, language_code: str) -> dict[str, Any]:
+    """The ``template`` object: body parameters, then each quick-reply button's payload, or an authentication
+    template's copy-code button, which Meta wants as a ``url`` button carrying the code again."""
     components: list[dict[str, Any]] = []
     if call.parameters:
         components.append(
             {"type": "body", "parameters": [{"type": "text", "text": _parameter(p)} for p in call.parameters]}
         )
+    if call.copy_code is not None:
+        code = [{"type": "text", "text": call.copy_code}]
+        components.append({"type": "button", "sub_type": "url", "index": "0", "parameters": code})
     for index, payload in enumerate(call.button_payloads):
         components.append(
             {
@@ -73,7 +79,9 @@ def message_payload(outgoing: Outgoing, languages: dict[str, str]) -> dict[str, 
             "action": {"buttons": buttons},
         }
         return payload | {"type": "interactive", "interactive": interactive}
-    text = {"body": _clip(message.full_text(), TEXT_LIMIT), "preview_url": message.link is not None}
+    # no preview of a link that is a credential: WhatsApp's servers would fetch it (which only shows a button)
+    preview = message.link is not None and not message.secrets
+    text = {"body": _clip(message.full_text(), TEXT_LIMIT), "preview_url": preview}
     return payload | {"type": "text", "text": text}
 
 

@@ -114,6 +114,28 @@ def update_message(
     return OutboundMessage(text=text, link=link, template=call)
 
 
+def sign_in_message(language: str, *, code: str, link: str, token: str, template: str | None = None) -> OutboundMessage:
+    """A one-time sign-in code with the single-use link that signs in too (``token`` is the link's secret part).
+
+    Outside the 24-hour window it goes as the authentication template: Meta's fixed text ("<code> is your
+    verification code") with a copy-code button. Authentication templates may hold no URL, so there the code
+    comes alone. The code and the token are the message's secrets, masked once it has gone.
+    """
+    lang = _lang(language)
+    if lang == "id":
+        text = (
+            f"Kode masuk Gotong Anda: {code}. Berlaku 10 menit. Jangan berikan kode ini kepada siapa pun. "
+            "Atau ketuk tautan ini untuk masuk (sekali pakai):"
+        )
+    else:
+        text = (
+            f"Your Gotong sign-in code: {code}. Valid for 10 minutes. Do not share this code with anyone. "
+            "Or tap this link to sign in (works once):"
+        )
+    call = TemplateCall(name=template, language=lang, parameters=[code], copy_code=code) if template else None
+    return OutboundMessage(text=text, link=link, template=call, secrets=[code, token])
+
+
 def lot_accepted_text(language: str, lot_code: str, quantity: int, msme: str) -> str:
     if _lang(language) == "id":
         return f"Lot {lot_code} ({_number(quantity, 'id')}) dari {msme} DITERIMA pada inspeksi. Terima kasih!"

@@ -1,5 +1,5 @@
 """The MSMEs' phone page (``/m/``): server-rendered HTML in Bahasa Indonesia and English that works without
-JavaScript, where an MSME's contact signs in with a one-time code and answers allocation requests."""
+JavaScript, where an MSME's contact signs in with a one-time code or link and answers allocation requests."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from services.notifications.phone.inbox import (
     unknown_page,
 )
 from services.notifications.phone.pages import TEMPLATES, page_error
-from services.notifications.phone.sign_in import check_code, choose_language, send_code, sign_in_page, sign_out
-from services.notifications.phone.tables import MIGRATION
+from services.notifications.phone.sign_in import (
+    check_code,
+    choose_language,
+    send_code,
+    sign_in_link_page,
+    sign_in_page,
+    sign_out,
+    use_sign_in_link,
+)
+from services.notifications.phone.tables import MIGRATIONS
 
 PAGES = Router(
     path="/m",
@@ -23,6 +31,8 @@ PAGES = Router(
         sign_in_page,
         send_code,
         check_code,
+        sign_in_link_page,
+        use_sign_in_link,
         sign_out,
         choose_language,
         inbox_page,
@@ -37,4 +47,4 @@ PAGES = Router(
 )
 """Every route of the page, each error shown as a page of its own."""
 
-__all__ = ["MIGRATION", "PAGES", "TEMPLATES"]
+__all__ = ["MIGRATIONS", "PAGES", "TEMPLATES"]

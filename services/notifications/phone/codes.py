@@ -1,9 +1,11 @@
 """One-time sign-in codes: six digits sent over the contact's channel, valid 10 minutes, used once, five tries.
 
-A code is kept only as its scrypt hash (salted with the code's id): a stolen table would take hours of work per
-code to read, and every code is worthless after 10 minutes. Whether or not the phone belongs to a contact, a
-code row is written and counted against the limits and the answer is the same, so the page never tells who is
-registered; only a contact's code is queued for sending.
+Each code comes with a sign-in link (``/m/sign-in/link/<token>``, 256 random bits) in the same message: the same
+row, so the same 10 minutes, the same limits, and using either the code or the link uses up both. A code is
+kept only as its scrypt hash (salted with the code's id): a stolen table would take hours of work per code to
+read, and every code is worthless after 10 minutes; a link's token, too long to guess, only as its SHA-256.
+Whether or not the phone belongs to a contact, a code row is written and counted against the limits and the
+answer is the same, so the page never tells who is registered; only a contact's code is queued for sending.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from services.notifications.deliveries import OutboundMessage, enqueue
-from services.notifications.phone.messages import Messages, language
+from services.notifications.deliveries import enqueue
+from services.notifications.domain.messages import sign_in_message
+from services.notifications.settings import settings_of
 from shared.eventstore import Connection
 from shared.kernel.ids import new_id
 from shared.service import ServiceContext
@@ -63,19 +66,24 @@ async def hashed(code_id: UUID, code: str) -> bytes:
     return await asyncio.to_thread(_hash, code_id, code)
 
 
+def link_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
 async def issue(ctx: ServiceContext, phone: str, address: str) -> None:
-    """Make a code for ``phone`` and, if it is an opted-in contact's, queue it; TooManyCodes over the limits."""
+    """Make a code and link for ``phone`` and, if it is an opted-in contact's, queue them in one message;
+    TooManyCodes over the limits."""
     now = ctx.clock.now()
-    code_id, code = new_id(), f"{secrets.randbelow(1_000_000):06d}"
+    code_id, code, token = new_id(), f"{secrets.randbelow(1_000_000):06d}", secrets.token_urlsafe(32)
     code_hash = await hashed(code_id, code)
     async with ctx.pool.acquire() as connection, connection.transaction():
         for key in sorted((f"sign-in:phone:{phone}", f"sign-in:address:{address}")):
             await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
         await _within_limits(connection, phone, address, now)
         await connection.execute(
-            "INSERT INTO notifications.sign_in_codes (id, phone, address, code_hash, expires_at, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            code_id, phone, address, code_hash, now + VALIDITY, now,
+            "INSERT INTO notifications.sign_in_codes (id, phone, address, code_hash, link_hash, expires_at, "
+            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            code_id, phone, address, code_hash, link_hash(token), now + VALIDITY, now,
         )  # fmt: skip
         await connection.execute("DELETE FROM notifications.sign_in_codes WHERE created_at < $1", now - KEPT)
         contact = await connection.fetchrow(
@@ -86,11 +94,14 @@ async def issue(ctx: ServiceContext, phone: str, address: str) -> None:
         if contact is None:
             return
         recipient = Recipient(**dict(contact))
-        text = Messages(language(recipient.language))("sign_in.code_message", code=code)
+        settings = settings_of(ctx.store)
+        template = settings.whatsapp.templates.get("sign_in") if settings.whatsapp else None
+        message = sign_in_message(
+            recipient.language, code=code, link=settings.sign_in_link(token), token=token, template=template
+        )
         await enqueue(
-            connection, trigger=f"sign-in:{code_id}", contact=recipient, kind="sign_in_code",
-            message=OutboundMessage(text=text), at=now,
-        )  # fmt: skip
+            connection, trigger=f"sign-in:{code_id}", contact=recipient, kind="sign_in_code", message=message, at=now
+        )
 
 
 async def _within_limits(connection: Connection, phone: str, address: str, now: datetime) -> None:
@@ -105,6 +116,13 @@ async def _within_limits(connection: Connection, phone: str, address: str, now: 
             raise TooManyCodes(recent[-1]["created_at"] + WINDOW - now)
 
 
+_LATEST = (
+    "SELECT id, code_hash, attempts FROM notifications.sign_in_codes WHERE phone = $1 AND used_at IS NULL "
+    "AND expires_at > $2 ORDER BY created_at DESC, id DESC LIMIT 1"
+)
+"""The one code of a phone that can still sign in: its latest unused one, if still valid (and within its tries)."""
+
+
 async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
     """Whether ``code`` is the phone's latest code, still valid, unused and within its tries; if so it is used up.
 
@@ -112,12 +130,7 @@ async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
     """
     now = ctx.clock.now()
     async with ctx.pool.acquire() as connection, connection.transaction():
-        row = await connection.fetchrow(
-            "SELECT id, code_hash, attempts FROM notifications.sign_in_codes "
-            "WHERE phone = $1 AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
-            phone,
-            now,
-        )
+        row = await connection.fetchrow(_LATEST + " FOR UPDATE", phone, now)
         if row is None or row["attempts"] >= TRIES:
             return False
         matches = hmac.compare_digest(await hashed(row["id"], code), row["code_hash"])
@@ -127,3 +140,34 @@ async def redeem(ctx: ServiceContext, phone: str, code: str) -> bool:
             now if matches else None,
         )
         return matches
+
+
+async def _link(connection: Connection, token: str, now: datetime, *, lock: bool) -> tuple[UUID, str] | None:
+    """The code row of a link that can still sign in, and its phone: the phone's latest valid code, unused and
+    within its tries (a link, like its code, works only while it is the latest)."""
+    locking = " FOR UPDATE" if lock else ""
+    row = await connection.fetchrow(
+        "SELECT id, phone, attempts FROM notifications.sign_in_codes WHERE link_hash = $1" + locking, link_hash(token)
+    )
+    if row is None or row["attempts"] >= TRIES:
+        return None
+    latest = await connection.fetchrow(_LATEST + locking, row["phone"], now)
+    return (row["id"], row["phone"]) if latest is not None and latest["id"] == row["id"] else None
+
+
+async def link_phone(ctx: ServiceContext, token: str) -> str | None:
+    """The phone a sign-in link would sign in, or None; looking uses nothing up."""
+    async with ctx.pool.acquire() as connection:
+        found = await _link(connection, token, ctx.clock.now(), lock=False)
+    return found[1] if found else None
+
+
+async def redeem_link(ctx: ServiceContext, token: str) -> str | None:
+    """Sign in by link: the phone it was sent to, if it can still sign in, and it (with its code) is used up."""
+    now = ctx.clock.now()
+    async with ctx.pool.acquire() as connection, connection.transaction():
+        found = await _link(connection, token, now, lock=True)
+        if found is None:
+            return None
+        await connection.execute("UPDATE notifications.sign_in_codes SET used_at = $2 WHERE id = $1", found[0], now)
+    return found[1]

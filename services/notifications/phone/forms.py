@@ -14,6 +14,7 @@ REASON_LIMIT = 500
 """Pooling keeps a decline's reason up to 500 characters."""
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _CODE = re.compile(r"^[0-9]{6}$")
+_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _GROUPED = re.compile(r"^[0-9]{1,3}([.,][0-9]{3})+$")
 """1.500 (Indonesian) or 1,500 (English): thousands, not a fraction."""
@@ -48,6 +49,16 @@ def sign_in_code(raw: str) -> str:
     if not _CODE.fullmatch(code):
         raise Invalid("sign_in.bad_code")
     return code
+
+
+def link_token(raw: str) -> str | None:
+    """A sign-in link's token as the page's links carry it (URL-safe base64), or None for anything else."""
+    return raw if _LINK_TOKEN.fullmatch(raw) else None
+
+
+def masked_phone(phone: str) -> str:
+    """``+62••••7001``: enough for the owner of the number to know it, not enough for anyone else."""
+    return f"{phone[:3]}••••{phone[-4:]}"
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,13 @@ CATALOG: dict[str, dict[Language, str]] = {
         "id": "Terlalu banyak permintaan kode. Coba lagi dalam {minutes} menit.",
         "en": "Too many codes asked for. Try again in {minutes} minutes.",
     },
-    "sign_in.code_message": {
-        "id": "Kode masuk Gotong Anda: {code}. Berlaku 10 menit. Jangan berikan kode ini kepada siapa pun.",
-        "en": "Your Gotong sign-in code: {code}. Valid for 10 minutes. Do not share this code with anyone.",
+    "sign_in.link_confirm": {
+        "id": "Masuk ke Gotong sebagai {phone}? Tautan ini hanya bisa dipakai sekali.",
+        "en": "Sign in to Gotong as {phone}? This link works only once.",
+    },
+    "sign_in.link_invalid": {
+        "id": "Tautan masuk ini sudah dipakai atau tidak berlaku lagi. Minta kode baru.",
+        "en": "This sign-in link was used already or is no longer valid. Ask for a new code.",
     },
     "sign_in.no_msme": {
         "id": "Nomor ini belum terhubung dengan UMKM mana pun. Hubungi agregator Anda.",

@@ -99,17 +99,24 @@ def check_form(visitor: Visitor, form: dict[str, str]) -> None:
         raise PermissionDeniedException("the form's CSRF token is missing or wrong")
 
 
+_PREFERRED = (
+    "SELECT language FROM notifications.contacts WHERE phone = $1 AND opted_in AND NOT removed "
+    "ORDER BY contact_id LIMIT 1"
+)
+
+
+async def preferred_language(ctx: ServiceContext, phone: str) -> Language:
+    """The language the phone's contacts asked for (the default if none)."""
+    return language(await ctx.pool.fetchval(_PREFERRED, phone))
+
+
 async def open_session(ctx: ServiceContext, phone: str, chosen: Language | None) -> tuple[str, Session]:
     """A new session for ``phone`` in ``chosen`` language, or else its contacts' preferred one; returns the token
     for the cookie. Expired sessions are deleted on the way."""
     now = ctx.clock.now()
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     async with ctx.pool.acquire() as connection, connection.transaction():
-        preferred = await connection.fetchval(
-            "SELECT language FROM notifications.contacts WHERE phone = $1 AND opted_in AND NOT removed "
-            "ORDER BY contact_id LIMIT 1",
-            phone,
-        )
+        preferred = await connection.fetchval(_PREFERRED, phone)
         session = Session(_digest(token), phone, csrf, chosen or language(preferred))
         await connection.execute("DELETE FROM notifications.sessions WHERE expires_at <= $1", now)
         await connection.execute(

@@ -1,10 +1,15 @@
-"""Signing in by a one-time code, signing out and choosing the language."""
+"""Signing in by a one-time code or link, signing out and choosing the language.
+
+A sign-in link's GET only shows a button; the POST it sends signs in. Link previewers (WhatsApp's own, a
+messenger's, a mail scanner's) fetch URLs with GET, so they can look at a link without using it up.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from services.notifications.phone import codes, forms
@@ -21,6 +26,7 @@ from services.notifications.phone.sessions import (
     cookie,
     forget,
     open_session,
+    preferred_language,
     speak,
     visitor,
 )
@@ -87,6 +93,11 @@ async def check_code(ctx: Context, request: Request[Any, Any, Any]) -> Template 
     if not await codes.redeem(ctx, phone, code):
         error = Invalid("sign_in.wrong_code")
         return render(request, who, "code.html", 422, phone=phone, next=next_page, error=error)
+    return await _enter(ctx, request, phone, next_page)
+
+
+async def _enter(ctx: Context, request: Request[Any, Any, Any], phone: str, next_page: str) -> Redirect:
+    """A session for ``phone`` (in the language this browser chose, else the contact's), then the page asked for."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     token, _ = await open_session(ctx, phone, language(chosen) if chosen in LANGUAGES else None)
     redirect = see(next_page)
@@ -94,6 +105,37 @@ async def check_code(ctx: Context, request: Request[Any, Any, Any]) -> Template 
         [cookie(request, SESSION_COOKIE, token, int(LIFETIME.total_seconds())), forget(request, FORM_COOKIE)]
     )
     return redirect
+
+
+async def _link_page(ctx: Context, request: Request[Any, Any, Any], phone: str | None) -> Template:
+    """The link's page: a button that signs in as ``phone`` (shown masked), or why the link no longer works (410).
+    Before a language is chosen in this browser it speaks the contact's language, as the message did."""
+    who = await visitor(ctx, request)
+    if phone is not None and who.session is None and request.cookies.get(LANGUAGE_COOKIE) not in LANGUAGES:
+        who.language = await preferred_language(ctx, phone)
+    shown = forms.masked_phone(phone) if phone else None
+    page = render(request, who, "link.html", 200 if phone else 410, phone=shown)
+    page.headers["Cache-Control"] = "no-store"
+    return page
+
+
+@get("/sign-in/link/{token:str}", include_in_schema=False)
+async def sign_in_link_page(ctx: Context, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
+    """A sign-in link from a message: a page with one button; looking at it uses nothing up."""
+    valid = forms.link_token(token)
+    return await _link_page(ctx, request, await codes.link_phone(ctx, valid) if valid else None)
+
+
+@post("/sign-in/link/{token:str}", include_in_schema=False, status_code=303)
+async def use_sign_in_link(ctx: Context, request: Request[Any, Any, Any], token: FromPath[str]) -> Template | Redirect:
+    """The link page's button: the link (and its code) used up, a session, and on to the inbox."""
+    who = await visitor(ctx, request)
+    check_form(who, await posted(request))
+    valid = forms.link_token(token)
+    phone = await codes.redeem_link(ctx, valid) if valid else None
+    if phone is None:
+        return await _link_page(ctx, request, None)
+    return await _enter(ctx, request, phone, "/m/")
 
 
 @post("/sign-out", include_in_schema=False)

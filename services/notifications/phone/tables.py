@@ -16,6 +16,7 @@ sign_in_codes = sa.Table(
     sa.Column("phone", sa.Text, nullable=False),
     sa.Column("address", sa.Text, nullable=False),
     sa.Column("code_hash", sa.LargeBinary, nullable=False),
+    sa.Column("link_hash", sa.LargeBinary),  # the sign-in link's token, SHA-256
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("used_at", sa.DateTime(timezone=True)),
@@ -23,6 +24,7 @@ sign_in_codes = sa.Table(
     sa.Index("sign_in_codes_phone", "phone", "created_at"),
     sa.Index("sign_in_codes_address", "address", "created_at"),
     sa.Index("sign_in_codes_created", "created_at"),
+    sa.Index("sign_in_codes_link", "link_hash", unique=True),
 )
 
 sessions = sa.Table(
@@ -37,4 +39,13 @@ sessions = sa.Table(
     sa.Index("sessions_expiry", "expires_at"),
 )
 
-MIGRATION = Migration("0100_phone_page", lambda schema: tables_ddl(metadata))
+MIGRATIONS = [
+    Migration("0100_phone_page", lambda schema: tables_ddl(metadata)),
+    Migration(
+        "0101_sign_in_links",
+        lambda schema: [
+            f"ALTER TABLE {schema}.sign_in_codes ADD COLUMN IF NOT EXISTS link_hash bytea",
+            f"CREATE UNIQUE INDEX IF NOT EXISTS sign_in_codes_link ON {schema}.sign_in_codes (link_hash)",
+        ],
+    ),
+]

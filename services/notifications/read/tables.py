@@ -160,6 +160,7 @@ deliveries = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     _time("next_attempt_at", nullable=False),
     _time("lease_until"),
+    sa.Column("claimed_by", sa.BigInteger),  # the advisory lock key of the sender that leased it
     sa.Column("provider_message_id", sa.Text, unique=True),
     sa.Column("last_error", sa.Text),
     _time("created_at", nullable=False),
@@ -201,6 +202,10 @@ MIGRATIONS = [
             f"CREATE INDEX IF NOT EXISTS events_contacts_of_msme ON {schema}.events ((data->>'msme_id'), stream_id)"
             " WHERE event_type = 'ContactAdded'"
         ],
+    ),
+    Migration(
+        "0003_deliveries_claimed_by",
+        lambda schema: [f"ALTER TABLE {schema}.deliveries ADD COLUMN IF NOT EXISTS claimed_by bigint"],
     ),
 ]
 """The phone page's tables (sign-in codes, sessions) come in a migration of their own."""

@@ -15,8 +15,7 @@ from shared import bus
 from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.flow.marketplace import Marketplace, eventually
-from tests.integration.flow.test_shortfalls import pooled_order, two_workshops
-from tests.integration.notifications.whatsapp_flow import JEPARA_PHONE, add_contact, messages_to, post_webhook
+from tests.integration.notifications.whatsapp_flow import JEPARA_PHONE, jepara_asked_for_500, messages_to, post_webhook
 from tests.support.app import serve, settings_for
 from tests.support.whatsapp import FakeWhatsApp, template_button
 
@@ -63,12 +62,7 @@ async def test_two_replicas_and_a_redelivered_event_send_one_message_and_record_
     pool: asyncpg.Pool,
 ) -> None:
     async with second_replica(market, database_url, servers, nats_prefix):
-        standard, jepara, _, pool_id = await two_workshops(market)
-        await add_contact(market, jepara, JEPARA_PHONE)
-        await pooled_order(market, standard, pool_id, 500)
-        await market.allocate(pool_id, msmes=2)
-        request = await market.request_for(jepara)
-        await messages_to(whatsapp, JEPARA_PHONE)
+        jepara, request = await jepara_asked_for_500(market, whatsapp)
 
         await redeliver(servers, nats_prefix, "AllocationRequested")
 

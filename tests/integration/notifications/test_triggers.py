@@ -1,10 +1,12 @@
-"""What else an MSME is told: a reminder before its request expires (only if still unanswered), its lots'
-verdicts with the reasons, and the shipment its lots went with."""
+"""What else an MSME is told: a reminder before its request expires (only if still unanswered; halfway for a
+request given less time, none for a very short one), its lots' verdicts with the reasons, and the shipment its
+lots went with."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import asyncpg
 import pytest
 
 from tests.integration.flow.marketplace import Marketplace, Producer, eventually
@@ -14,6 +16,7 @@ from tests.integration.notifications.whatsapp_flow import (
     REMBANG_PHONE,
     add_contact,
     deliveries,
+    jepara_asked_for_500,
     messages_to,
 )
 from tests.support.whatsapp import FakeWhatsApp
@@ -42,6 +45,32 @@ async def test_a_reminder_goes_out_twelve_hours_before_expiry_only_while_the_req
     market.clock.advance(timedelta(hours=1))
     await eventually(lambda: _count(whatsapp, REMBANG_PHONE, 1), timeout=3)
     assert [d["kind"] for d in await deliveries(market, jepara)] == ["request", "reminder"]
+
+
+async def _reminders(pool: asyncpg.Pool) -> list[tuple[str, object]]:
+    rows = await pool.fetch(
+        "SELECT subject, due_at FROM notifications.due_actions WHERE kind = 'request-reminder' ORDER BY due_at"
+    )
+    return [(row["subject"], row["due_at"]) for row in rows]
+
+
+async def test_a_request_given_less_than_twelve_hours_is_reminded_halfway_if_an_hour_is_left_then(
+    market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
+) -> None:
+    _, request = await jepara_asked_for_500(market, whatsapp, expires_in=6 * 3600)
+    sent_at = datetime.fromisoformat(request["expires_at"]) - timedelta(hours=6)
+    assert await _reminders(pool) == [(request["id"], sent_at + timedelta(hours=3))]
+
+    market.clock.advance(timedelta(hours=3, minutes=1))
+    (_, reminder) = await messages_to(whatsapp, JEPARA_PHONE, 2, "the reminder halfway")
+    assert reminder.body["template"]["name"] == "gotong_request_reminder"
+
+
+async def test_a_request_given_less_than_two_hours_gets_no_reminder(
+    market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
+) -> None:
+    await jepara_asked_for_500(market, whatsapp, expires_in=90 * 60)  # sent: the handler that would schedule it ran
+    assert await _reminders(pool) == []
 
 
 async def _count(whatsapp: FakeWhatsApp, phone: str, count: int) -> bool:

@@ -17,6 +17,7 @@ from tests.integration.notifications.whatsapp_flow import (
     WEBHOOK,
     add_contact,
     deliveries,
+    jepara_asked_for_500,
     messages_to,
     post_webhook,
 )
@@ -52,12 +53,7 @@ async def test_the_verification_handshake_answers_the_challenge_only_with_the_ve
 async def test_unsigned_or_wrongly_signed_notifications_are_refused_and_change_nothing(
     market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
 ) -> None:
-    standard, jepara, _, pool_id = await two_workshops(market)
-    await add_contact(market, jepara, JEPARA_PHONE)
-    await pooled_order(market, standard, pool_id, 500)
-    await market.allocate(pool_id, msmes=2)
-    request = await market.request_for(jepara)
-    await messages_to(whatsapp, JEPARA_PHONE)
+    jepara, request = await jepara_asked_for_500(market, whatsapp)
     reply = template_button(JEPARA_PHONE, f"accept:{request['id']}")
 
     body, headers = signed(reply)
@@ -79,12 +75,7 @@ async def test_unsigned_or_wrongly_signed_notifications_are_refused_and_change_n
 async def test_a_redelivered_notification_changes_nothing_and_statuses_only_move_forward(
     market: Marketplace, whatsapp: FakeWhatsApp, pool: asyncpg.Pool
 ) -> None:
-    standard, jepara, _, pool_id = await two_workshops(market)
-    await add_contact(market, jepara, JEPARA_PHONE)
-    await pooled_order(market, standard, pool_id, 500)
-    await market.allocate(pool_id, msmes=2)
-    request = await market.request_for(jepara)
-    await messages_to(whatsapp, JEPARA_PHONE)
+    jepara, request = await jepara_asked_for_500(market, whatsapp)
 
     reply = template_button(JEPARA_PHONE, f"accept:{request['id']}")
     assert (await post_webhook(market, reply))["stored"] == 1

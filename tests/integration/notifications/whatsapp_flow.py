@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.flow.marketplace import Marketplace, Producer, eventually
+from tests.integration.flow.test_shortfalls import pooled_order, two_workshops
 from tests.support.whatsapp import FakeWhatsApp, Sent, signed
 
 PUBLIC_URL = "https://gotong.example.id"
@@ -53,3 +54,17 @@ async def deliveries(market: Marketplace, producer: Producer) -> list[dict[str, 
     page = await market.get(f"/v1/deliveries?msme_id={producer.msme_id}", producer.headers)
     items: list[dict[str, Any]] = page["items"]
     return items
+
+
+async def jepara_asked_for_500(
+    market: Marketplace, whatsapp: FakeWhatsApp, *, expires_in: int = 48 * 3600
+) -> tuple[Producer, dict[str, Any]]:
+    """Jepara's production lead is a contact; a 500-chair order is allocated to Jepara, and the request's message
+    has reached WhatsApp. The workshop and its request."""
+    standard, jepara, _, pool_id = await two_workshops(market)
+    await add_contact(market, jepara, JEPARA_PHONE)
+    await pooled_order(market, standard, pool_id, 500)
+    await market.allocate(pool_id, msmes=2, expires_in=expires_in)
+    request = await market.request_for(jepara)
+    await messages_to(whatsapp, JEPARA_PHONE, what="the request reaches Jepara's production lead")
+    return jepara, request

@@ -1,5 +1,5 @@
-"""The notifications service alone, on a clock the test moves, with MSMEs its mirrors know and a client of the
-phone page (plain HTTP, no browser)."""
+"""The notifications service alone, on a clock the test moves, with MSMEs its mirrors know, a client of the phone
+page (plain HTTP, no browser) and its WhatsApp number pointed at the fake Graph API, where the codes arrive."""
 
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from shared.kernel.clock import ManualClock
 from shared.kernel.ids import new_id
 from shared.service import load_services
 from tests.conftest import Servers
+from tests.integration.notifications.conftest import whatsapp
 from tests.support.app import serve, settings_for
+from tests.support.whatsapp import FakeWhatsApp
 
 START = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+__all__ = ["PhonePage", "whatsapp"]
 
 
 @dataclass
@@ -27,6 +30,7 @@ class PhonePage:
     client: AsyncTestClient[Litestar]
     pool: asyncpg.Pool
     clock: ManualClock
+    whatsapp: FakeWhatsApp
 
     async def msme(self, org: str, name: str = "Rotan Cirebon") -> UUID:
         """An MSME as the mirror of catalog's events holds it."""
@@ -60,9 +64,11 @@ class PhonePage:
 
 
 @pytest.fixture
-async def page(servers: Servers, database_url: str, nats_prefix: str, pool: asyncpg.Pool) -> AsyncIterator[PhonePage]:
+async def page(
+    servers: Servers, database_url: str, nats_prefix: str, pool: asyncpg.Pool, whatsapp: FakeWhatsApp
+) -> AsyncIterator[PhonePage]:
     clock = ManualClock(START)
     settings = settings_for(database_url, servers.nats_url, nats_prefix)
     async with serve(load_services(["notifications"]), settings, clock=clock) as (client, _):
         client.follow_redirects = False  # the page's redirects (POST, redirect, GET) are what is tested
-        yield PhonePage(client, pool, clock)
+        yield PhonePage(client, pool, clock, whatsapp)

@@ -20,7 +20,7 @@ async def _signed_in(page: PhonePage) -> tuple[str, str]:
     msme = await page.msme("rotan-cirebon")
     contact_id = await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
     request_id = await page.request(msme)
-    assert (await sign_in(page.client, page.pool, SARI)).status_code == 303
+    assert (await sign_in(page.client, page.pool, page.whatsapp, SARI)).status_code == 303
     return str(request_id), contact_id
 
 

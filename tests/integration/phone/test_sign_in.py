@@ -21,7 +21,7 @@ async def test_a_contact_signs_in_by_code_into_a_session_cookie_that_scripts_and
     await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
     await page.request(msme)
 
-    entered = await sign_in(page.client, page.pool, SARI)
+    entered = await sign_in(page.client, page.pool, page.whatsapp, SARI)
 
     assert entered.status_code == 303 and entered.headers["location"] == "/m/"
     session = next(c for c in entered.headers.get_list("set-cookie") if c.startswith("gotong_m="))
@@ -38,7 +38,7 @@ async def test_over_tls_the_session_cookie_is_secure(page: PhonePage) -> None:
     msme = await page.msme("rotan-cirebon")
     await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
     page.client.base_url = httpx.URL("https://phone.example")  # as if the request came over TLS
-    entered = await sign_in(page.client, page.pool, SARI)
+    entered = await sign_in(page.client, page.pool, page.whatsapp, SARI)
     assert entered.status_code == 303
     session = next(c for c in entered.headers.get_list("set-cookie") if c.startswith("gotong_m="))
     assert "Secure" in session
@@ -89,14 +89,14 @@ async def test_a_code_is_single_use_and_expires_after_ten_minutes(page: PhonePag
     msme = await page.msme("rotan-cirebon")
     await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
     asked = await ask_code(page.client, SARI)
-    code, form = await latest_code(page.pool, SARI), {"csrf": csrf_of(asked.text), "phone": SARI}
+    code, form = await latest_code(page.pool, page.whatsapp, SARI), {"csrf": csrf_of(asked.text), "phone": SARI}
 
     page.clock.advance(timedelta(minutes=10, seconds=1))
     late = await page.client.post("/m/sign-in/code", data=form | {"code": code})
     assert late.status_code == 422 and "Kode salah atau sudah tidak berlaku" in late.text
 
     asked = await ask_code(page.client, SARI)
-    code = await latest_code(page.pool, SARI)
+    code = await latest_code(page.pool, page.whatsapp, SARI)
     first = await page.client.post("/m/sign-in/code", data=form | {"code": code, "csrf": csrf_of(asked.text)})
     assert first.status_code == 303
     page.client.cookies.clear()
@@ -109,7 +109,7 @@ async def test_a_code_survives_five_wrong_tries_and_no_more(page: PhonePage) -> 
     msme = await page.msme("rotan-cirebon")
     await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
     asked = await ask_code(page.client, SARI)
-    code, form = await latest_code(page.pool, SARI), {"csrf": csrf_of(asked.text), "phone": SARI}
+    code, form = await latest_code(page.pool, page.whatsapp, SARI), {"csrf": csrf_of(asked.text), "phone": SARI}
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(5):
         assert (await page.client.post("/m/sign-in/code", data=form | {"code": wrong})).status_code == 422
@@ -143,7 +143,7 @@ async def test_bad_phone_numbers_and_codes_show_the_form_again(page: PhonePage) 
 async def test_signing_out_ends_the_session(page: PhonePage) -> None:
     msme = await page.msme("rotan-cirebon")
     await add_contact(page.client, page.pool, msme, "rotan-cirebon", SARI)
-    await sign_in(page.client, page.pool, SARI)
+    await sign_in(page.client, page.pool, page.whatsapp, SARI)
     cookie = page.client.cookies.get("gotong_m")
     inbox = await page.client.get("/m/")
     out = await page.client.post("/m/sign-out", data={"csrf": csrf_of(inbox.text)})

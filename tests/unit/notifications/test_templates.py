@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from demo.whatsapp import approved, template_problem
+from services.notifications.channels import Outgoing
+from services.notifications.channels.whatsapp import message_payload
 from services.notifications.domain import messages
 from services.notifications.settings import TEMPLATES
-from tests.unit.notifications.test_messages import FACTS, LINK
+from tests.unit.notifications.test_messages import FACTS, LINK, RID
 
 pytestmark = pytest.mark.unit
 SHIPPED = Path(__file__).parents[3] / "services" / "notifications" / "channels" / "whatsapp_templates.json"
@@ -39,6 +42,7 @@ def test_every_template_gotong_sends_is_shipped_with_matching_parameters_and_but
         "reminder": messages.reminder_message(FACTS, language, link=LINK, template=TEMPLATES["reminder"]),
         "update": messages.update_message("Diterima 300 dari 500.", language, template=TEMPLATES["update"]),
     }
+    assert set(built) | {"sign_in"} == set(TEMPLATES)
     for kind, message in built.items():
         call = message.template
         assert call is not None
@@ -47,3 +51,40 @@ def test_every_template_gotong_sends_is_shipped_with_matching_parameters_and_but
         assert _parameters(template) == len(call.parameters), kind
         assert _buttons(template) == [b.title for b in message.buttons], kind
         assert len(call.button_payloads) == len(_buttons(template))
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_sign_in_template_is_an_authentication_template_with_a_copy_code_button(language: str) -> None:
+    template = shipped()[(TEMPLATES["sign_in"], language)]
+    call = messages.sign_in_message(
+        language, code="142857", link=LINK, token="t" * 43, template=TEMPLATES["sign_in"]
+    ).template
+    assert call is not None and call.parameters == ["142857"] and call.copy_code == "142857"
+    assert template["category"] == "AUTHENTICATION" and template["message_send_ttl_seconds"] == 600
+    components = {c["type"]: c for c in template["components"]}  # type: ignore[attr-defined]
+    assert "text" not in components["BODY"], "Meta writes an authentication template's text"
+    assert components["BODY"]["add_security_recommendation"] is True
+    assert components["FOOTER"] == {"type": "FOOTER", "code_expiration_minutes": 10}
+    (button,) = components["BUTTONS"]["buttons"]
+    assert (button["type"], button["otp_type"]) == ("OTP", "COPY_CODE") and len(button["text"]) <= 25
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_the_fake_graph_api_takes_what_gotong_sends_outside_the_window_and_refuses_a_wrong_fill(
+    language: str,
+) -> None:
+    templates = approved(SHIPPED)
+    built = [
+        messages.request_message(FACTS, language, link=LINK, template=TEMPLATES["request"]),
+        messages.reminder_message(FACTS, language, link=LINK, template=TEMPLATES["reminder"]),
+        messages.update_message("Diterima 300 dari 500.", language, template=TEMPLATES["update"]),
+        messages.sign_in_message(language, code="142857", link=LINK, token="t" * 43, template=TEMPLATES["sign_in"]),
+    ]
+    for message in built:
+        payload = message_payload(Outgoing(RID, "+6281234567001", language, message, in_window=False), {})
+        assert payload["type"] == "template" and template_problem(payload["template"], templates) is None
+        emptied = payload["template"] | {"components": payload["template"]["components"][1:]}
+        assert template_problem(emptied, templates) is not None
+    unknown = {"name": "gotong_allocation_request", "language": {"code": "fr"}, "components": []}
+    refused = template_problem(unknown, templates)
+    assert refused is not None and refused[0] == 404 and refused[1]["error"]["code"] == 132001
