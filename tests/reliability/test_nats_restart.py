@@ -65,7 +65,7 @@ async def test_messages_held_across_a_nats_restart_are_acknowledged_and_handled_
         back = asyncio.get_running_loop().time()
         client = await bus.connect(settings.nats_url or "")
         js = client.jetstream()
-        (consumer,) = runtime.consumers
+        consumer = next(c for c in runtime.consumers if c.subscription is subscription)  # not the mirrors'
 
         async def handled_and_acknowledged() -> bool:
             seen = await pool.fetchval("SELECT count(DISTINCT event_id) FROM audit.seen")
