@@ -131,12 +131,13 @@ async def create_api_key(
 async def list_api_keys(
     org: OrgPath, principal: Caller, ctx: Context, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[ApiKeyView]:
-    """The organisation's keys (never their secrets), with status and last use."""
+    """The organisation's keys (never their secrets), with status and their last use in any service."""
     state = await _managed(ctx, principal, org)
+    page = queries.page_of([(k, k) for k in state.keys], limit, cursor)
+    used = await queries.last_uses(ctx, page.items)  # of this page's keys only
     now = ctx.clock.now()
-    used = await queries.last_uses(ctx, list(state.keys))
-    items = [(k, api_key_view(org, key, now, used.get(k))) for k, key in state.keys.items()]
-    return queries.page_of(items, limit, cursor)
+    views = [api_key_view(org, state.keys[k], now, used.get(k)) for k in page.items]
+    return Page(items=views, next_cursor=page.next_cursor)
 
 
 @post("/organisations/{org:str}/api-keys/{key_id:str}/revoke", guards=PEOPLE, status_code=200)
