@@ -71,10 +71,14 @@ class Gotong:
     @classmethod
     async def of(cls, client: httpx.AsyncClient, urls: Mapping[str, str]) -> Gotong:
         routes: list[tuple[re.Pattern[str], str]] = []
-        for url in urls.values():
+        for name, url in urls.items():
             document = (await client.get(f"{url}/schema/openapi.json")).json()
-            for path in document["paths"]:
-                if path.startswith("/v1/"):
+            for path, item in document["paths"].items():
+                # every process documents the whole API: its own routes are those tagged with its service
+                own = any(
+                    name in operation.get("tags", []) for operation in item.values() if isinstance(operation, dict)
+                )
+                if path.startswith("/v1/") and own:
                     routes.append((re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"), url))
         return cls(client, routes)
 

@@ -13,15 +13,12 @@ import io
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -33,11 +30,11 @@ from services.pooling.app import service as pooling
 from services.quality.app import service as quality
 from shared import tracing
 from shared.auth import Role, TokenAuthority
-from shared.dev import free_port
 from shared.http import create_app
 from shared.logs import configure_logging
 from tests.conftest import Servers
 from tests.integration.catalog.conftest import msme_body
+from tests.integration.pooling.harness import http_server
 from tests.support.app import settings_for
 from tests.support.waiting import eventually
 
@@ -96,26 +93,6 @@ def with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}:{password}@{host}"))
 
 
-@asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """``app`` under a real uvicorn server (its lifespan starts the runtime), with uvicorn's access log."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=True, lifespan="on")
-    server = uvicorn.Server(config)
-    running = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        assert not running.done(), "uvicorn stopped while starting"
-        return server.started
-
-    await eventually(started, timeout=60)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(running, 30)
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -140,7 +117,7 @@ async def test_no_secret_is_logged_and_every_line_says_where_it_belongs(
     basic = {"Authorization": "Basic " + base64.b64encode(f"dewi:{basic_password}".encode()).decode()}
 
     app = create_app(settings, [accounts, catalog, orders, pooling, quality])
-    async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with http_server(app, access_log=True) as client:
         body = {
             "org": "cirebon-trading",
             "kind": "aggregator",
