@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from shared import tracing
+from shared import bus, tracing
 from tests.integration.flow.marketplace import Marketplace, eventually
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture
-def market(spans: InMemorySpanExporter, market: Marketplace) -> Marketplace:
+def traced(spans: InMemorySpanExporter, market: Marketplace) -> Marketplace:
     """The flow's marketplace, started once tracing is on."""
     return market
 
@@ -62,8 +62,9 @@ def child(spans: list[ReadableSpan], parent: ReadableSpan, name: str, service: s
 
 
 async def test_a_confirmed_order_and_pooling_taking_it_up_are_one_trace(
-    market: Marketplace, spans: InMemorySpanExporter, pool: asyncpg.Pool
+    traced: Marketplace, spans: InMemorySpanExporter, pool: asyncpg.Pool
 ) -> None:
+    market = traced
     standard = await market.publish_standard()
     await market.register_buyer()
     pool_id = await market.open_pool(standard)
@@ -119,3 +120,26 @@ async def test_a_confirmed_order_and_pooling_taking_it_up_are_one_trace(
             "SELECT metadata::text AS metadata FROM pooling.events WHERE event_type = 'DemandAdded'"
         )
         assert msgspec.json.decode(demand["metadata"])["traceparent"].split("-")[1] == f"{append.trace_id:032x}"
+
+
+async def test_with_tracing_off_no_event_or_message_carries_a_trace_context(
+    market: Marketplace, pool: asyncpg.Pool
+) -> None:
+    assert not tracing.enabled()
+    standard = await market.publish_standard()
+    await market.register_buyer()
+    pool_id = await market.open_pool(standard)
+    await market.confirmed_order(standard, [300])
+    await market.pool_where(pool_id, lambda p: p["demand"] == 300, "the order line joins the pool")
+
+    async with pool.acquire() as connection:
+        for service in ("quality", "orders", "pooling"):
+            rows = await connection.fetch(f"SELECT metadata::text AS metadata FROM {service}.events")
+            keys = set().union(*(msgspec.json.decode(row["metadata"]).keys() for row in rows))
+            assert rows and "correlation_id" in keys and not {"traceparent", "tracestate"} & keys, service
+    js = market.runtime.js
+    assert js is not None
+    prefix = market.runtime.settings.nats_prefix
+    for service, event in (("orders", "OrderConfirmed"), ("pooling", "DemandAdded")):
+        message = await js.get_last_msg(bus.stream_name(prefix, service), bus.subject(prefix, service, event))
+        assert message.headers and bus.EVENT_ID in message.headers and "traceparent" not in message.headers
