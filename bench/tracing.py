@@ -1,17 +1,18 @@
 """What tracing costs a simple command: the code before tracing, tracing off, and tracing on into memory.
 
-    python bench/tracing.py                          # 9 rounds of 300 commands each, baseline = merge base with main
+    python bench/tracing.py                          # 15 rounds of 300 commands, baseline = merge base with main
     python bench/tracing.py --quick                  # 3 rounds of 100
     python bench/tracing.py --baseline-ref 4f03866   # the code before tracing, once main has it
 
-The command is an inspector drafting a quality standard (``POST /v1/standards``: one event appended, relayed to
-NATS and projected), sent one after another through the ASGI app (no network) with JSON logs written as in
-production (to /dev/null). Three worker processes run at once on the same PostgreSQL and NATS, each on a database
-and prefix of its own: "before" runs the baseline's code (``git archive`` of ``--baseline-ref``), "off" this tree
-with no exporter configured, "on" this tree with tracing enabled and a ``BatchSpanProcessor`` into an
-``InMemorySpanExporter`` (so every span is made and exported: HTTP, append, relay publish and projection; the
-relay's and the projector's run on the same event loop between commands). Rounds are interleaved, rotating who
-goes first; ratios are per round, paired.
+The command is an inspector drafting a quality standard (``POST /v1/standards``: one stream, its events appended,
+relayed to NATS and projected). Three servers run at once, each quality served by uvicorn in a process of its own
+as ``gotong serve`` runs it (JSON logs at INFO, written to /dev/null), on the same PostgreSQL and NATS with a
+database and prefix each: "before" runs the baseline's code (``git archive`` of ``--baseline-ref``), "off" this
+tree with no exporter configured, "on" this tree with tracing enabled and a ``BatchSpanProcessor`` into an
+``InMemorySpanExporter`` (every span made and exported: HTTP, append, relay publish, projection). This process
+is the client: it sends the commands one after another over keep-alive HTTP and takes each round's median
+latency, and reads each server's CPU time (all its threads, from /proc) around the round, after its relay and
+projector have caught up. Rounds are interleaved, rotating who goes first; ratios are per round, paired.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -28,14 +30,18 @@ import tarfile
 import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+import httpx
 from _servers import bench_servers, interleaved, load, machine, markdown_table, median, ratios, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ("before", "off", "on")
+SECRET = "bench-secret-long-enough-for-hs256-signing"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SETTLE_SECONDS = 0.5  # after a round, for the relay and projector to finish its events (their CPU counts)
 DRAFT = {
     "name": "Rattan basket, export grade",
     "attributes": [{"name": "diameter", "unit": "cm", "nominal": "30", "lower_tolerance": "1", "upper_tolerance": "1"}],
@@ -44,108 +50,111 @@ DRAFT = {
 }
 
 
-# --- a worker: one configuration, serving quality in its own process -------------------------------------------
+# --- a server: one configuration, quality alone, as `gotong serve quality` runs it --------------------------------
 
 
-def log_as_deployed() -> None:
-    """JSON lines at INFO, as `gotong serve` writes them, into /dev/null."""
+def serve(config: str, database_url: str, nats_url: str, prefix: str, port: int) -> None:
+    import uvicorn
+
+    import shared
+    from services.quality.app import service as quality
+    from shared.config import Settings
+    from shared.http import create_app
     from shared.logs import configure_logging
 
     configure_logging("INFO", as_json=True)
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # type: ignore[attr-defined]  # noqa: SIM115
-
-
-async def work(config: str, database_url: str, nats_url: str, prefix: str) -> None:
-    from litestar.testing import AsyncTestClient
-
-    from services.quality.app import service as quality
-    from shared.auth import Role, TokenAuthority
-    from shared.config import Settings
-    from shared.http import create_app
-
-    exporter = None
+    spans: Counter[str] = Counter()
     if config == "on":
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
         from shared import tracing
 
-        exporter = InMemorySpanExporter()
+        class Counted(InMemorySpanExporter):
+            """Keeps a count of what it was sent, by the first word of the span's name."""
+
+            def export(self, batch: Any) -> SpanExportResult:
+                spans.update(span.name.split(" ")[0] for span in batch if isinstance(span, ReadableSpan))
+                return super().export(batch)
+
         provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BatchSpanProcessor(Counted()))
         tracing.enable(provider)
-    secret = "bench-secret-long-enough-for-hs256-signing"
     settings = replace(
-        Settings(), database_url=database_url, nats_url=nats_url, nats_prefix=prefix, jwt_secret=secret, pool_size=5
+        Settings(), database_url=database_url, nats_url=nats_url, nats_prefix=prefix, jwt_secret=SECRET, pool_size=5
     )
-    headers = {
-        "Authorization": f"Bearer {TokenAuthority(secret=secret).issue(sub='rini', role=Role.INSPECTOR, org='qc')}"
-    }
-    app = create_app(settings, [quality])
-    async with AsyncTestClient(app=app) as client:
-        import shared
-
-        print(json.dumps({"ready": True, "code": str(Path(shared.__file__).parent.parent)}), flush=True)
-        loop = asyncio.get_running_loop()
-        while line := await loop.run_in_executor(None, sys.stdin.readline):
-            count, took, cpu = int(line), [], time.process_time()
-            for _ in range(count):
-                started = time.perf_counter()
-                response = await client.post("/v1/standards", json=DRAFT, headers=headers)
-                took.append(time.perf_counter() - started)
-                assert response.status_code == 201, response.text
-            await asyncio.sleep(0.2)  # the relay and projector finish this round's events (their CPU counts)
-            cpu = (time.process_time() - cpu) / count
-            spans: Counter[str] = Counter()
-            if exporter is not None:
-                spans.update(span.name.split(" ")[0] for span in exporter.get_finished_spans())
-                exporter.clear()
-            answer = {"median": statistics.median(took), "mean": statistics.mean(took), "cpu": cpu, "spans": spans}
-            print(json.dumps(answer), flush=True)
+    print(json.dumps({"code": str(Path(shared.__file__).parent.parent)}), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: None)  # uvicorn raises it again once stopped: carry on and report
+    uvicorn.run(create_app(settings, [quality]), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    if config == "on":
+        provider.shutdown()
+    print(json.dumps({"spans": spans}), flush=True)
 
 
-# --- the conductor ---------------------------------------------------------------------------------------------
+# --- the client ------------------------------------------------------------------------------------------------
 
 
-class Worker:
-    def __init__(self, config: str, root: Path, database_url: str, nats_url: str) -> None:
-        self.config = config
-        self.spans: Counter[str] = Counter()
-        self.means: list[float] = []
-        self.cpu: list[float] = []
-        self.commands = 0
-        arguments = [sys.executable, str(Path(__file__).resolve()), "--worker", config, "--root", str(root)]
-        arguments += ["--database-url", database_url, "--nats-url", nats_url, "--prefix", f"bench{config}"]
-        self.process = subprocess.Popen(arguments, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
+@dataclass
+class Server:
+    config: str
+    process: subprocess.Popen[str]
+    url: str
+    cpu: list[float] = field(default_factory=list)
+    means: list[float] = field(default_factory=list)
+    commands: int = 0
 
-    def answer(self) -> dict[str, Any]:
+    def cpu_seconds(self) -> float:
+        """User and system time of every thread of the server so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def line(self) -> dict[str, Any]:
         assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"worker {self.config} stopped")
-        answer: dict[str, Any] = json.loads(line)
+        text = self.process.stdout.readline()
+        if not text:
+            raise RuntimeError(f"server {self.config} stopped")
+        answer: dict[str, Any] = json.loads(text)
         return answer
 
-    def run(self, count: int) -> float:
-        stdin: IO[str] | None = self.process.stdin
-        assert stdin is not None
-        stdin.write(f"{count}\n")
-        stdin.flush()
-        answer = self.answer()
-        self.spans.update(answer["spans"])
-        self.commands += count
-        self.means.append(float(answer["mean"]))
-        self.cpu.append(float(answer["cpu"]))
-        return float(answer["median"])
 
-    def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+def start(config: str, root: Path, database_url: str, nats_url: str) -> Server:
+    from shared.dev import free_port
+
+    port = free_port()
+    arguments = [sys.executable, str(Path(__file__).resolve()), "--serve", config, "--root", str(root), "--port"]
+    arguments += [str(port), "--database-url", database_url, "--nats-url", nats_url, "--prefix", f"bench{config}"]
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, text=True, cwd=root)
+    return Server(config, process, f"http://127.0.0.1:{port}")
+
+
+async def ready(client: httpx.AsyncClient, server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+            if (await client.get(f"{server.url}/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"server {server.config} did not become ready")
+        await asyncio.sleep(0.2)
+
+
+async def commands(client: httpx.AsyncClient, server: Server, count: int, headers: dict[str, str]) -> float:
+    """``count`` commands one after another; the median latency. Counts the server's CPU time per command."""
+    cpu, took = server.cpu_seconds(), []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = await client.post(f"{server.url}/v1/standards", json=DRAFT, headers=headers)
+        took.append(time.perf_counter() - started)
+        assert response.status_code == 201, response.text
+    await asyncio.sleep(SETTLE_SECONDS)
+    server.cpu.append((server.cpu_seconds() - cpu) / count)
+    server.means.append(statistics.mean(took))
+    server.commands += count
+    return statistics.median(took)
 
 
 def baseline_tree(ref: str, into: Path) -> str:
@@ -160,56 +169,66 @@ def baseline_tree(ref: str, into: Path) -> str:
 
 
 async def conduct(args: argparse.Namespace) -> None:
-    ref = args.baseline_ref
+    from shared.auth import Role, TokenAuthority
+
+    headers = {
+        "Authorization": f"Bearer {TokenAuthority(secret=SECRET).issue(sub='rini', role=Role.INSPECTOR, org='qc')}"
+    }
     print(machine(), file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="gotong-bench-tracing-") as scratch, bench_servers() as servers:
-        commit = baseline_tree(ref, Path(scratch))
+        commit = baseline_tree(args.baseline_ref, Path(scratch))
         roots = {"before": Path(scratch) / "tree", "off": ROOT, "on": ROOT}
         async with (
             scratch_database(servers.postgres_url) as before_db,
             scratch_database(servers.postgres_url) as off_db,
             scratch_database(servers.postgres_url) as on_db,
+            httpx.AsyncClient(timeout=30) as client,
         ):
             databases = {"before": before_db, "off": off_db, "on": on_db}
-            workers = {c: Worker(c, roots[c], databases[c], servers.nats_url) for c in CONFIGS}
+            running = {c: start(c, roots[c], databases[c], servers.nats_url) for c in CONFIGS}
+            spans: Counter[str] = Counter()
             try:
-                for name, worker in workers.items():
-                    assert Path(worker.answer()["code"]) == roots[name], f"{name} runs the wrong code"
-                for worker in workers.values():
-                    worker.run(args.warmup)
-                    worker.spans.clear()
-                    worker.means.clear()
-                    worker.cpu.clear()
-                    worker.commands = 0
+                for config, server in running.items():
+                    assert Path(server.line()["code"]) == roots[config], f"{config} runs the wrong code"
+                    await ready(client, server)
+                    await commands(client, server, args.warmup, headers)
+                    server.cpu.clear()
+                    server.means.clear()
+                    server.commands = 0
 
-                def measure(worker: Worker) -> Any:
+                def measure(server: Server) -> Any:
                     async def timed() -> float:
-                        return worker.run(args.commands)
+                        return await commands(client, server, args.commands, headers)
 
                     return timed
 
-                results = await interleaved(args.rounds, [(c, measure(workers[c])) for c in CONFIGS])
+                results = await interleaved(args.rounds, [(c, measure(running[c])) for c in CONFIGS])
             finally:
-                for worker in workers.values():
-                    worker.stop()
-    report(results, workers, args, commit)
+                for server in running.values():
+                    server.process.send_signal(signal.SIGTERM)
+                for server in running.values():
+                    server.process.wait(timeout=30)
+            spans = Counter(running["on"].line()["spans"])
+    report(results, running, spans, args, commit)
 
 
-def report(results: dict[str, list[float]], workers: dict[str, Worker], args: argparse.Namespace, commit: str) -> None:
-    """Per configuration: each round's median latency of a command and the process's CPU time per command (the
-    relay's and projector's work included); ratios paired by round."""
-
+def report(
+    results: dict[str, list[float]],
+    servers: dict[str, Server],
+    spans: Counter[str],
+    args: argparse.Namespace,
+    commit: str,
+) -> None:
     def ms(values: list[float]) -> str:
         return f"{median(values) * 1000:.2f}"
 
     def spread(values: list[float]) -> str:
         return f"{min(values) * 1000:.2f}–{max(values) * 1000:.2f}"
 
-    cpu = {c: w.cpu for c, w in workers.items()}
-    rows = [[c, ms(results[c]), spread(results[c]), ms(workers[c].means), ms(cpu[c]), spread(cpu[c])] for c in CONFIGS]
+    cpu = {c: s.cpu for c, s in servers.items()}
+    rows = [[c, ms(results[c]), spread(results[c]), ms(servers[c].means), ms(cpu[c]), spread(cpu[c])] for c in CONFIGS]
     print(f"\n{args.rounds} rounds of {args.commands} commands (POST /v1/standards), baseline {commit}, load {load()}")
-    headers = ["code", "latency ms (median)", "rounds", "mean ms", "CPU ms/command", "rounds"]
-    print(markdown_table(headers, rows))
+    print(markdown_table(["code", "latency ms (median)", "rounds", "mean ms", "server CPU ms/command", "rounds"], rows))
     print()
     ratio_rows = []
     for subject, baseline in (("off", "before"), ("on", "before"), ("on", "off")):
@@ -224,9 +243,9 @@ def report(results: dict[str, list[float]], workers: dict[str, Worker], args: ar
             ]
         )
     print(markdown_table(["ratio", "latency", "rounds", "CPU", "rounds"], ratio_rows))
-    on = workers["on"]
-    made = ", ".join(f"{name} {count / on.commands:.2f}" for name, count in sorted(on.spans.items()))
-    print(f"\nspans per command with tracing on: {sum(on.spans.values()) / on.commands:.2f} ({made})")
+    total = servers["on"].commands + args.warmup
+    made = ", ".join(f"{name} {count / total:.2f}" for name, count in sorted(spans.items()))
+    print(f"\nspans per command with tracing on: {sum(spans.values()) / total:.2f} ({made})")
 
 
 def main() -> None:
@@ -234,27 +253,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--commands", type=int)
-    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--baseline-ref", help="the code before tracing (default: the merge base with main)")
-    parser.add_argument("--worker", choices=CONFIGS, help=argparse.SUPPRESS)
-    parser.add_argument("--root", help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
-    parser.add_argument("--nats-url", help=argparse.SUPPRESS)
-    parser.add_argument("--prefix", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=CONFIGS, help=argparse.SUPPRESS)
+    for hidden in ("--root", "--database-url", "--nats-url", "--prefix", "--port"):
+        parser.add_argument(hidden, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
+    if args.serve:
         sys.path.insert(0, args.root)  # the baseline's code, or this tree's, ahead of the installed package
         for name in [m for m in sys.modules if m.split(".")[0] in ("shared", "services", "events")]:
             del sys.modules[name]
-        log_as_deployed()
-        asyncio.run(work(args.worker, args.database_url, args.nats_url, args.prefix))
+        serve(args.serve, args.database_url, args.nats_url, args.prefix, int(args.port))
         return
     if not args.baseline_ref:
         merge_base = ["git", "merge-base", "HEAD", "main"]
         args.baseline_ref = subprocess.run(
             merge_base, cwd=ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
-    args.rounds = args.rounds or (3 if args.quick else 9)
+    args.rounds = args.rounds or (3 if args.quick else 15)
     args.commands = args.commands or (100 if args.quick else 300)
     asyncio.run(conduct(args))
 

@@ -165,7 +165,9 @@ async def test_no_secret_is_logged_and_every_line_says_where_it_belongs(
         leaked = [secret for secret in told if secret in said]
         assert not leaked, f"{record.name} was asked to log a secret: {said}"
     for span in captured.spans.get_finished_spans():
-        shown = span.name + json.dumps(dict(span.attributes or {}), default=str)
+        events = [dict(event.attributes or {}) for event in span.events]
+        shown = span.name + json.dumps([dict(span.attributes or {}), events], default=str)
+        shown += span.status.description or ""
         assert not [secret for secret in told if secret in shown], shown
 
     lines = captured.lines()
