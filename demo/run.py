@@ -22,6 +22,7 @@ import httpx
 from demo.client import DemoError, Json, Marketplace, eventually
 from demo.data import RATTAN, months_ahead, producers
 from demo.flow import PoolWork
+from demo.messages import add_contacts, serve_fake, show_messages
 from demo.report import other_orders, print_provenance
 from demo.seed import (
     CAPACITY_MONTHS,
@@ -98,6 +99,10 @@ async def run(market: Marketplace, msmes: int, out: TextIO) -> None:
     approved, rejected = await qualify_weavers(market, cast)
     story.say(f"{len(approved)} qualified; not qualified: {', '.join(w.producer.name for w in rejected)}")
 
+    story.heading("The weavers' production leads agree to get allocation requests on WhatsApp")
+    await add_contacts(market, approved)
+    story.say(f"{len(approved)} contacts, opted in, in Bahasa Indonesia")
+
     story.heading("Rotterdam Living asks for rattan baskets; the aggregator opens a pool, quotes, the buyer confirms")
     order, pool = await place_order(story, approved)
     await other_orders(market, cast, today, story.say)
@@ -122,6 +127,9 @@ async def run(market: Marketplace, msmes: int, out: TextIO) -> None:
 
     story.heading("What the buyer sees: the order's history and the provenance of what shipped")
     await print_provenance(market, cast, order["id"], story.say)
+
+    story.heading("What the weavers were told on WhatsApp (the delivery log)")
+    await show_messages(market, approved, story.say)
     elapsed = time.monotonic() - story.started
     print(f"\nDone in {elapsed:.1f} s with {market.calls:,} API calls.", file=out, flush=True)
 
@@ -245,8 +253,12 @@ async def allocate(story: Story, pool_id: str, order: Json, approved: list[Suppl
     story.say(f"{len(approved_proposal['request_ids'])} allocation requests sent, answer within 48 h")
 
 
-def main(settings_url: str, tokens: TokenAuthority, msmes: int, out: TextIO = sys.stdout) -> int:
-    """Run the demo against ``settings_url``; 0 when the order shipped, 1 when the marketplace stopped it."""
+def main(
+    settings_url: str, tokens: TokenAuthority, msmes: int, out: TextIO = sys.stdout, whatsapp_url: str | None = None
+) -> int:
+    """Run the demo against ``settings_url``; 0 when the order shipped, 1 when the marketplace stopped it.
+
+    With ``whatsapp_url``, a stand-in Graph API is served there for the run and prints what Gotong sends it."""
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -255,9 +267,15 @@ def main(settings_url: str, tokens: TokenAuthority, msmes: int, out: TextIO = sy
         async with httpx.AsyncClient(base_url=settings_url, timeout=60, limits=limits) as client:
             await run(Marketplace(client, tokens), msmes, out)
 
+    fake = None
     try:
+        fake = serve_fake(whatsapp_url, out) if whatsapp_url else None
         asyncio.run(go())
     except DemoError as error:
         print(f"\ngotong demo stopped: {error}", file=sys.stderr)
         return 1
+    finally:
+        if fake is not None:
+            fake.stop()
+            print(f"The stand-in WhatsApp API at {whatsapp_url} received {len(fake.sent)} messages.", file=out)
     return 0

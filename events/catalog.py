@@ -7,8 +7,11 @@ Events other services rely on carry full state, so a consumer needs no history:
 - ``MsmeRegistered`` / ``MsmeUpdated``: the owning organisation (the ``org`` claim of the MSME's users), name,
   NIB, province, city, contact, size class and status (``active`` or ``suspended``; suspension and
   reinstatement are an ``MsmeUpdated`` whose ``changed`` names ``status``).
-- ``CertificationAdded``: MSME, kind, number, issuer and validity dates; it counts on a day
-  ``valid_from <= day <= valid_until``, so an expired certification stops counting without any event.
+- ``CertificationAdded``: MSME, kind, number, issuer, validity dates and scope (the products it covers, by id or
+  HS-code prefix; none means all of the MSME's products); it counts on a day ``valid_from <= day <= valid_until``,
+  so an expired certification stops counting without any event.
+- ``CertificationExpiring``: 30 and 7 days before a certificate's last valid day, once each, with the MSME's
+  owning organisation and the organisation that registered it, so they can be told.
 - ``ProductListed`` / ``ProductUpdated``: the whole product, its price tiers in one currency, the standards it
   is produced to as ``{standard_id, version}`` pairs (the quality service's versioned standards), and any
   origin plots (GeoJSON ``Point`` or ``Polygon`` with the plot's area in hectares).
@@ -170,8 +173,19 @@ class NibClaimed(Event, frozen=True, kw_only=True, tag="catalog.NibClaimed.v1"):
     at: datetime
 
 
+class CertificationScope(msgspec.Struct, frozen=True, kw_only=True):
+    """The products a certificate covers: those named, and those whose HS code starts with one of the prefixes."""
+
+    product_ids: list[UUID] = msgspec.field(default_factory=list)
+    hs_prefixes: list[str] = msgspec.field(default_factory=list)
+
+    def covers(self, product_id: UUID, hs_code: str) -> bool:
+        return product_id in self.product_ids or any(hs_code.startswith(p) for p in self.hs_prefixes)
+
+
 class CertificationAdded(Event, frozen=True, kw_only=True, tag="catalog.CertificationAdded.v1"):
-    """A certificate the MSME holds; ``name`` is the scheme's name (given by the MSME for kind ``other``)."""
+    """A certificate the MSME holds; ``name`` is the scheme's name (given by the MSME for kind ``other``).
+    ``scope`` ``None`` (as in events stored before scopes existed) covers all of the MSME's products."""
 
     certification_id: UUID
     msme_id: UUID
@@ -181,6 +195,24 @@ class CertificationAdded(Event, frozen=True, kw_only=True, tag="catalog.Certific
     issuer: str
     valid_from: date
     valid_until: date
+    scope: CertificationScope | None = None
+    at: datetime
+
+
+class CertificationExpiring(Event, frozen=True, kw_only=True, tag="catalog.CertificationExpiring.v1"):
+    """A certificate's last valid day is near: sent once at each notice (``notice_days`` 30, then 7) unless the
+    MSME holds a renewal by then. ``org`` owns the MSME; ``registered_by`` onboarded it (often its aggregator)."""
+
+    certification_id: UUID
+    msme_id: UUID
+    kind: CertificationKind
+    name: str
+    number: str
+    valid_until: date
+    days_left: int
+    notice_days: int
+    org: str
+    registered_by: str
     at: datetime
 
 
@@ -264,6 +296,7 @@ CatalogEvent = (
     | MsmeUpdated
     | NibClaimed
     | CertificationAdded
+    | CertificationExpiring
     | SkuClaimed
     | SkuReleased
     | ProductListed

@@ -71,11 +71,43 @@ def asyncapi(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def webhooks_schema() -> dict[str, Any]:
+    """JSON Schema of every webhook message type: ``{"type": <name>, "timestamp": ..., "data": <event>}``."""
+    from events.webhooks import EVENT_TYPES
+
+    classes = list(dict.fromkeys(cls for event_type in EVENT_TYPES for cls in event_type.events))
+    refs, components = msgspec.json.schema_components(classes, ref_template="#/components/schemas/{name}")
+    ref_of = dict(zip(classes, refs, strict=True))
+    messages = {}
+    for event_type in EVENT_TYPES:
+        data = [ref_of[cls] for cls in event_type.events]
+        messages[event_type.name] = {
+            "type": "object",
+            "description": f"{event_type.description}; sent to {' and '.join(sorted(event_type.audiences))}s",
+            "properties": {
+                "type": {"const": event_type.name},
+                "timestamp": {"type": "string", "format": "date-time", "description": "when the event was stored"},
+                "data": data[0] if len(data) == 1 else {"oneOf": data},
+            },
+            "required": ["type", "timestamp", "data"],
+        }
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Gotong webhook messages",
+        "description": "POSTed as JSON with the Standard Webhooks headers webhook-id, webhook-timestamp and "
+        "webhook-signature (v1, HMAC-SHA256 of id.timestamp.body under the subscription's whsec_ secret)",
+        "messages": messages,
+        "components": {"schemas": components},
+    }
+    normalised: dict[str, Any] = json.loads(json.dumps(document))
+    return normalised
+
+
 def write_documents(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     schema = json_schema()
-    paths = [directory / "events.schema.json", directory / "asyncapi.json"]
-    for path, document in zip(paths, (schema, asyncapi(schema)), strict=True):
+    paths = [directory / "events.schema.json", directory / "asyncapi.json", directory / "webhooks.schema.json"]
+    for path, document in zip(paths, (schema, asyncapi(schema), webhooks_schema()), strict=True):
         path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     return paths
 

@@ -168,7 +168,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from demo.run import main as demo
 
     settings = _secret(settings, create=False)
-    return demo(args.url, TokenAuthority.from_settings(settings), args.msmes)
+    return demo(args.url, TokenAuthority.from_settings(settings), args.msmes, whatsapp_url=args.whatsapp_url)
 
 
 def cmd_events_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -257,6 +257,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--url", default="http://127.0.0.1:8000", help="a running Gotong (default %(default)s)")
     demo.add_argument("--msmes", type=int, default=300, help="how many MSMEs to register (default %(default)s)")
     demo.add_argument("--data-dir", help="where `gotong dev` keeps the development token secret (default ./.gotong)")
+    demo.add_argument(
+        "--whatsapp-url",
+        help="serve a stand-in WhatsApp Graph API at this http://host:port for the run and print the messages it "
+        "receives (start Gotong with GOTONG_WHATSAPP_API_URL=<it>/v21.0 and the other GOTONG_WHATSAPP_* set)",
+    )
     demo.set_defaults(run=cmd_demo)
 
     events = commands.add_parser("events", help="the event contract")

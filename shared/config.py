@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -87,6 +88,25 @@ def _leeway(env: Mapping[str, str]) -> int:
     return leeway
 
 
+EVERY_ADDRESS = ("0.0.0.0/0", "::/0")
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """`1`/`on` (every address), `off` (none), or CIDRs separated by commas, such as `127.0.0.0/8,::1/128`."""
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "off", "false"):
+        return ()
+    if raw in ("1", "on", "true", "*"):
+        return EVERY_ADDRESS
+    networks = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as error:
+            raise SettingsError(f"{name} must be on, off or CIDRs separated by commas; {part!r}: {error}") from error
+    return tuple(networks)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything a Gotong process needs to know about its surroundings."""
@@ -126,6 +146,14 @@ class Settings:
     oidc_refresh_seconds: int = 30
     """At most one JWKS refetch per this many seconds for a token with an unknown key id."""
     oidc_leeway_seconds: int = 30
+    webhooks_allow_private: tuple[str, ...] = ()
+    """Networks (CIDRs) webhook endpoints may resolve into although they are private, loopback, link-local…"""
+    webhooks_allow_http: bool = False
+    """Whether webhook endpoints may be plain http:// (otherwise https:// only)."""
+    webhooks_disable_after_hours: int = 24
+    """A webhook subscription failing without a success for this long is disabled."""
+    webhooks_disable_after_failures: int = 0
+    """…or after this many failed attempts in a row (0: only the streak's length counts)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +187,10 @@ class Settings:
             oidc_role_claim=env.get("GOTONG_OIDC_ROLE_CLAIM") or None,
             oidc_refresh_seconds=_integer(env, "GOTONG_OIDC_REFRESH_SECONDS", 30, minimum=1),
             oidc_leeway_seconds=_leeway(env),
+            webhooks_allow_private=_networks(env, "GOTONG_WEBHOOKS_ALLOW_PRIVATE"),
+            webhooks_allow_http=_switch(env, "GOTONG_WEBHOOKS_ALLOW_HTTP") or False,
+            webhooks_disable_after_hours=_integer(env, "GOTONG_WEBHOOKS_DISABLE_AFTER_HOURS", 24, minimum=1),
+            webhooks_disable_after_failures=_integer(env, "GOTONG_WEBHOOKS_DISABLE_AFTER_FAILURES", 0, minimum=0),
         )
 
     def with_servers(self, database_url: str, nats_url: str) -> Settings:

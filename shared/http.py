@@ -18,6 +18,8 @@ from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import logs, metrics, tracing
@@ -57,6 +59,12 @@ async def _authenticate(connection: ASGIConnection[Any, Any, Any, Any], handler:
     limits.admit(principal)
     admit_route(principal, handler)
     connection.state.principal = principal
+
+
+async def _admit_address(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An open route (no bearer token) is still limited per client address."""
+    limits: RateLimits = connection.app.state.rate_limits
+    limits.admit_address(connection.client.host if connection.client else "unknown")
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -190,7 +198,7 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
         return runtime.contexts[service.name]
 
     admin_handlers = admin_routes()
-    document_problems([*service.routes, *admin_handlers])
+    document_problems([*service.routes, *service.open_routes, *admin_handlers])
     admin = Router(path=f"/admin/{service.name}", route_handlers=admin_handlers)
     return Router(
         path="/v1",
@@ -203,7 +211,7 @@ def _service_router(service: Service, runtime: Runtime) -> Router:
 
 
 def _openapi(services: Sequence[Service], document: Document | None = None) -> OpenAPIConfig:
-    closed = closed_bodies(h for s in services for h in s.routes)
+    closed = closed_bodies(h for s in services for h in (*s.routes, *s.open_routes))
     return OpenAPIConfig(
         title="Gotong",
         version="1",
@@ -220,6 +228,7 @@ def _whole_api(services: Sequence[Service], runtime: Runtime) -> Document:
     @functools.cache
     def document() -> dict[str, Any]:
         routers = [_service_router(s, runtime) for s in services]
+        routers += [_open_router(s, runtime) for s in services if s.open_routes]
         app = Litestar(
             route_handlers=[health, ready, *routers],
             dependencies={"principal": Provide(_principal, sync_to_thread=False)},
@@ -230,6 +239,22 @@ def _whole_api(services: Sequence[Service], runtime: Runtime) -> Document:
         return whole
 
     return document
+
+
+def _open_router(service: Service, runtime: Runtime) -> Router:
+    """The service's routes that need no bearer token, at their own paths, limited per client address."""
+
+    def context() -> ServiceContext:
+        return runtime.contexts[service.name]
+
+    return Router(
+        path="/",
+        route_handlers=list(service.open_routes),
+        dependencies={"ctx": Provide(context, sync_to_thread=False)},
+        guards=[_admit_address],
+        tags=[service.name],
+        opt={"service": service.name},  # the service its log lines and spans name
+    )
 
 
 def create_app(
@@ -256,6 +281,8 @@ def create_app(
     served = {s.name for s in services}
     whole = documented if documented is not None and {s.name for s in documented} != served else None
     openapi = _openapi(whole or services, _whole_api(whole, runtime) if whole else None)
+
+    templates: list[Any] = [directory for s in services for directory in s.templates]
     return Litestar(
         route_handlers=[
             health,
@@ -263,12 +290,14 @@ def create_app(
             prometheus_metrics,
             *docs_routes(),
             *(_service_router(s, runtime) for s in services),
+            *(_open_router(s, runtime) for s in services if s.open_routes),
         ],
         dependencies={"principal": Provide(_principal, sync_to_thread=False)},
         exception_handlers={Exception: handle_exception},
         before_request=_check_body,
         middleware=[_request_context],
         openapi_config=openapi,
+        template_config=TemplateConfig(directory=templates, engine=JinjaTemplateEngine) if templates else None,
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         state=State({"runtime": runtime, "rate_limits": RateLimits(settings)}),

@@ -36,8 +36,11 @@ _CONTEXT = (
 REDACTED = "[redacted]"
 _SECRET_NAME = r"[\w.-]*(?:token|secret|passw(?:or)?d|pwd|pepper|api[_-]?key|credential|private[_-]?key)[\w.-]*"
 _REDACTIONS: list[tuple[re.Pattern[str], str]] = [
-    # "Authorization: Bearer x", ('authorization', b'Basic x'), "Proxy-Authorization=x"
-    (re.compile(r"(?i)((?:proxy-)?authorization['\"]?\s*[:=,]\s*b?['\"]?)[^'\"\r\n]+"), rf"\1{REDACTED}"),
+    # "Authorization: Bearer x", ('authorization', b'Basic x'), "Proxy-Authorization=x", (b'set-cookie', b's=x')
+    (
+        re.compile(r"(?i)((?:proxy-)?authorization|(?:set-)?cookie)(['\"]?\s*[:=,]\s*(?:(?-i:b)?['\"])?)[^'\"\r\n]+"),
+        rf"\1\2{REDACTED}",
+    ),
     (re.compile(r"(?i)\b(bearer|basic|digest)(\s+)[\w.~+/=-]+"), rf"\1\2{REDACTED}"),
     # user:password@ and token@ in any URL (database, NATS, OTLP endpoints)
     (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@"), rf"\1{REDACTED}@"),
@@ -54,7 +57,7 @@ _REDACTIONS: list[tuple[re.Pattern[str], str]] = [
 
 
 _SUSPECT = re.compile(
-    r"(?i)auth|bearer|basic|digest|@|gk_|eyJ|token|secret|passw|pwd|pepper|api.?key|credential|private"
+    r"(?i)auth|cookie|bearer|basic|digest|@|gk_|eyJ|token|secret|passw|pwd|pepper|api.?key|credential|private"
 )
 """A word every pattern above needs: a line without one is kept as it is, at the cost of one scan."""
 
@@ -122,3 +125,4 @@ def configure_logging(level: str = "INFO", *, as_json: bool = True, stream: Text
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)  # the middleware logs each request once
+    logging.getLogger("httpcore").setLevel(logging.INFO)  # its DEBUG is a wire trace, headers and all

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -33,6 +34,11 @@ class Service:
     projections: Sequence[Projection] = ()
     subscriptions: Sequence[Subscription] = ()
     workers: Sequence[Callable[[ServiceContext], Awaitable[None]]] = ()
+    open_routes: Sequence[Any] = ()
+    """Routes served without a bearer token, at their own absolute paths (a provider's signed webhook, a page
+    with its own sign-in); each checks its caller itself."""
+    templates: Sequence[Path] = ()
+    """Directories of the Jinja2 templates its pages render (through Litestar's template engine)."""
 
 
 class ServiceContext:

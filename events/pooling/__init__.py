@@ -2,8 +2,10 @@
 
 Streams: ``pool-<pool_id>`` (demand, proposals, the supply booked into the pool, lots, shipment),
 ``allocation-request-<request_id>`` (one request to one MSME), ``capacity:<product_id>:<YYYY-MM>`` (the
-capacity ledger of a product's month) and ``order-demand-<order_id>`` (which pool each confirmed line joined,
-or that none matched). Capacity ledger events carry the month's totals after the change.
+capacity ledger of a product's month), ``order-demand-<order_id>`` (which pool each confirmed line joined,
+or that none matched), ``answer-<answer_id>`` (an answer given on WhatsApp or the phone page, settled) and
+``exporter-<org>`` (an aggregator's exporter profile). Capacity ledger events carry the month's totals after the
+change.
 
 Every event that changes quantities names the order lines it affects (``lines``: order, line, quantity),
 and the pool's events carry ``progress``, each affected line's totals after the change, so orders can follow
@@ -21,11 +23,13 @@ from events.pooling.allocation_requests import (
     AllocationRequested,
     AllocationWithdrawn,
 )
+from events.pooling.answers import AnswerOutcome, AnswerSettled
 from events.pooling.capacity_ledger import (
     CapacityCommitted,
     CapacityRecorded,
     CapacityReleased,
 )
+from events.pooling.exporter import ExporterProfileSet
 from events.pooling.lots import (
     ConsignmentShipped,
     LotPassed,
@@ -56,6 +60,7 @@ from events.pooling.values import (
     LineProgress,
     LineQuantity,
     MonthQuantity,
+    Packages,
     ProposalExclusion,
     ProposedSupply,
     RequestEnd,
@@ -91,6 +96,8 @@ PoolingEvent = (
     | DemandUnmatched
     | DemandPooled
     | DemandCancelled
+    | AnswerSettled
+    | ExporterProfileSet
 )
 CODEC = EventCodec("pooling", PoolingEvent)
 
@@ -104,6 +111,8 @@ __all__ = [
     "AllocationReleased",
     "AllocationRequested",
     "AllocationWithdrawn",
+    "AnswerOutcome",
+    "AnswerSettled",
     "CapacityCommitted",
     "CapacityRecorded",
     "CapacityReleased",
@@ -115,12 +124,14 @@ __all__ = [
     "DemandRemoved",
     "DemandUnmatched",
     "ExchangeRate",
+    "ExporterProfileSet",
     "LineProgress",
     "LineQuantity",
     "LotPassed",
     "LotReceived",
     "LotReturned",
     "MonthQuantity",
+    "Packages",
     "PoolFilled",
     "PoolOpened",
     "PoolingEvent",

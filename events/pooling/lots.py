@@ -8,7 +8,8 @@ from uuid import UUID
 import msgspec
 
 from events.base import Event
-from events.pooling.values import LineProgress, LineQuantity, ShippedLot
+from events.common import Money
+from events.pooling.values import LineProgress, LineQuantity, Packages, ShippedLot
 
 
 class LotReceived(Event, frozen=True, kw_only=True, tag="pooling.LotReceived.v1"):
@@ -74,7 +75,9 @@ class PoolFilled(Event, frozen=True, kw_only=True, tag="pooling.PoolFilled.v1"):
 
 
 class ConsignmentShipped(Event, frozen=True, kw_only=True, tag="pooling.ConsignmentShipped.v1"):
-    """The consolidated consignment left with its lots; ``partial`` when the buyers consented to less."""
+    """The consolidated consignment left with its lots; ``partial`` when the buyers consented to less.
+    ``packages``, ``freight`` and ``insurance`` (in the pool's currency) are what the aggregator stated on shipping,
+    for the export declaration; None when not stated (and in events stored before they existed)."""
 
     pool_id: UUID
     aggregator_org: str
@@ -86,4 +89,7 @@ class ConsignmentShipped(Event, frozen=True, kw_only=True, tag="pooling.Consignm
     lines: list[LineQuantity]
     progress: list[LineProgress]
     shipped_by: str
+    packages: list[Packages] | None = None
+    freight: Money | None = None
+    insurance: Money | None = None
     at: datetime

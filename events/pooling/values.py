@@ -108,6 +108,16 @@ class AllocationPolicy(msgspec.Struct, frozen=True, kw_only=True):
     time_limit_s: float = 10.0
     mip_gap: float = 0.01
     expires_in_s: int = 48 * 3600
+    require_halal_for_food: bool = False
+    """Food (HS chapters 01–24) needs a halal certificate too, as Indonesia requires of food makers."""
+
+
+class Packages(msgspec.Struct, frozen=True, kw_only=True):
+    """Packages of one kind in a consignment: how many, and their UN/ECE Recommendation 21 code (BG bag, CT carton,
+    BX box, PK package, PX pallet…)."""
+
+    count: int
+    kind: str
 
 
 class ShippedLot(msgspec.Struct, frozen=True, kw_only=True):

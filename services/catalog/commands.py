@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 from uuid import UUID
 
 from events.catalog import StandardRef
+from services.catalog.domain.certification import notice_days_of
 from services.catalog.domain.msme import (
     MSME,
     AddCertification,
     ClaimSku,
     Msme,
+    NoticeExpiry,
     RegisterMsme,
     ReleaseSku,
     UpdateMsme,
@@ -46,8 +48,12 @@ from shared.decider import UnitOfWork, fold_stream
 from shared.eventstore import EventStore
 from shared.kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.published_standards import StandardUse
+from shared.schedule import schedule
 
 OWNER_ROLES = (Role.MSME, Role.AGGREGATOR)
+SCHEMA = "catalog"
+CERTIFICATE_EXPIRY = "certificate-expiry"
+"""The due action of a certificate's expiry notice; its subject is ``<certification id>:<days before>``."""
 PROFILE_FIELDS = ("name", "province", "city", "contact", "size_class")
 
 
@@ -155,7 +161,20 @@ async def add_certification(
     state = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     require_owner(principal, state.org, "MSME's certifications")
     state, events = await unit.execute(MSME, stream, command)
+    for notice_days, day in notice_days_of(command.valid_until).items():
+        if day >= command.at.date():  # a notice whose day has passed is not sent late for a new certificate
+            due = datetime.combine(day, time(), tzinfo=UTC)
+            payload = {"msme_id": str(msme_id), "certification_id": str(command.certification_id),
+                       "notice_days": notice_days}  # fmt: skip
+            subject = f"{command.certification_id}:{notice_days}"
+            await schedule(unit.connection, CERTIFICATE_EXPIRY, subject, due, payload, schema=SCHEMA)
     return MsmeOutcome(state, await unit.version(stream) + len(events))
+
+
+async def notice_expiry(unit: UnitOfWork, msme_id: UUID, command: NoticeExpiry) -> int:
+    """Give a certificate's expiry notice if it is still due; returns how many events that took (0 or 1)."""
+    _, events = await unit.execute(MSME, msme_stream(msme_id), command)
+    return len(events)
 
 
 async def list_product(
@@ -224,9 +243,13 @@ async def register_plot(
     msme = _found_msme(await unit.load(MSME, msme_stream(msme_id)), msme_id)
     if not may_manage_plots(principal, msme):
         raise Forbidden("only the MSME's organisation, the aggregator that registered it, or an admin manage its plots")
-    command = RegisterPlot(
-        plot_id=plot_id, msme_id=msme_id, org=msme.org, spec=spec, by=principal.org, today=at.date(), at=at
+    active = await unit.connection.fetchval(
+        f"SELECT count(*) FROM {SCHEMA}.plots WHERE msme_id = $1 AND status = 'active'", msme_id
     )
+    command = RegisterPlot(
+        plot_id=plot_id, msme_id=msme_id, org=msme.org, spec=spec, by=principal.org, today=at.date(), at=at,
+        active_plots=int(active),
+    )  # fmt: skip
     plot, events = await unit.execute(PLOT, plot_stream(plot_id), command)
     return PlotOutcome(plot, await unit.version(plot_stream(plot_id)) + len(events))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events.pooling import CODEC
 from services.pooling.api import ROUTES
-from services.pooling.handlers import CATALOG_MIRROR, ORDERS_SAGA, QUALITY_MIRROR
+from services.pooling.handlers import CATALOG_MIRROR, CHANNEL_ANSWERS, ORDERS_SAGA, QUALITY_MIRROR
 from services.pooling.read.projections import POOLING_VIEWS
 from services.pooling.read.tables import MIGRATIONS, PUBLISHED_STANDARDS
 from services.pooling.workers import expiry_worker, reallocation_worker
@@ -16,6 +16,12 @@ service = Service(
     routes=ROUTES,
     migrations=[*MIGRATIONS, PUBLISHED_STANDARDS.migration],
     projections=[POOLING_VIEWS],
-    subscriptions=[CATALOG_MIRROR, ORDERS_SAGA, QUALITY_MIRROR, PUBLISHED_STANDARDS.subscription],
+    subscriptions=[
+        CATALOG_MIRROR,
+        ORDERS_SAGA,
+        QUALITY_MIRROR,
+        PUBLISHED_STANDARDS.subscription,
+        CHANNEL_ANSWERS,
+    ],
     workers=[expiry_worker, reallocation_worker],
 )

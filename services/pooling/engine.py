@@ -15,10 +15,17 @@ import asyncpg
 import msgspec
 import sqlalchemy as sa
 
+from events.catalog import CertificationScope
 from events.common import Money
 from events.pooling import AllocationPolicy, CostTerms, MonthQuantity, ProposalExclusion, ProposedSupply
 from services.pooling.domain.allocation import Candidate, Demand, Policy, Proposal, Weights, allocate
-from services.pooling.domain.candidates import Certificate, Offering, QualityRecord, candidate
+from services.pooling.domain.candidates import (
+    Certificate,
+    Offering,
+    QualityRecord,
+    candidate,
+    required_certifications,
+)
 from services.pooling.domain.pool_commands import ProposalDraft
 from services.pooling.domain.pool_state import Pool
 from services.pooling.read.tables import capacity, certifications, msmes, product_standards, products, quality_records
@@ -28,6 +35,7 @@ from shared.kernel.months import month_of
 from shared.sql import fetch
 
 _tiers = msgspec.json.Decoder(list[tuple[int, Decimal]])
+_scope = msgspec.json.Decoder(CertificationScope)
 
 
 def engine_policy(policy: AllocationPolicy) -> Policy:
@@ -82,7 +90,8 @@ async def load_candidates(
     }
     certificates: dict[Any, list[Certificate]] = defaultdict(list)
     for r in await fetch(db, sa.select(certifications).where(certifications.c.msme_id.in_(msme_ids))):
-        certificates[r["msme_id"]].append(Certificate(r["kind"], r["valid_from"], r["valid_until"]))
+        scope = None if r["scope"] is None else _scope.decode(r["scope"])
+        certificates[r["msme_id"]].append(Certificate(r["kind"], r["valid_from"], r["valid_until"], r["number"], scope))
     available: dict[Any, dict[str, int]] = defaultdict(dict)
     for r in await fetch(
         db, sa.select(capacity).where(capacity.c.product_id.in_(product_ids), capacity.c.month >= month_of(today))
@@ -100,6 +109,7 @@ async def load_candidates(
             price_tiers=tuple(_tiers.decode(r["price_tiers"])),
             currency=r["currency"],
             lead_time_days=r["lead_time_days"],
+            hs_code=r["hs_code"],
         )
         result.append(
             candidate(
@@ -187,7 +197,10 @@ async def run_engine(
     candidates = [_in_pool(c, state) for c in await load_candidates(db, state, today, required_by)]
     names = {c.msme_id: c.msme_name for c in candidates}
     # Share caps are shares of the pool's whole demand, less what each MSME already holds in it.
-    demand = Demand(open_quantity, state.currency, frozenset(policy.required_certifications), share_base=state.demand)
+    required = required_certifications(
+        policy.required_certifications, halal_for_food=policy.require_halal_for_food, hs_code=state.hs_code
+    )
+    demand = Demand(open_quantity, state.currency, required, share_base=state.demand)
     proposal = await asyncio.to_thread(allocate, demand, candidates, engine_policy(policy))
     metrics.allocation_solved(proposal.solve_seconds, proposal.mip_gap)
     draft = draft_of(proposal)

@@ -1,4 +1,5 @@
-"""Pooling's subscriptions: what it keeps of catalog and quality, and the sagas on orders and lot verdicts."""
+"""Pooling's subscriptions: what it keeps of catalog and quality, the sagas on orders and lot verdicts, and the
+answers MSMEs give through notifications."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from events.catalog import (
     ProductListed,
     ProductUpdated,
 )
+from events.notifications import CODEC as NOTIFICATIONS
 from events.orders import CODEC as ORDERS
 from events.orders import BuyerRegistered, OrderCancelled, OrderConfirmed
 from events.pooling import PoolOpened
@@ -42,6 +44,7 @@ from services.pooling.read.tables import (
     quality_records,
 )
 from services.pooling.use_cases.allocation_requests import reallocate_later, withdraw
+from services.pooling.use_cases.answers import settle
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.inbox import Delivery, HandlerContext, Subscription
@@ -98,6 +101,8 @@ async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
                 "kind": event.kind,
                 "valid_from": event.valid_from,
                 "valid_until": event.valid_until,
+                "number": event.number,
+                "scope": None if event.scope is None else encode(event.scope),
             }
             await _upsert(hctx, certifications, ["certification_id"], row)
         case PlotRegistered():
@@ -310,3 +315,5 @@ async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) 
 CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=keep_quality)
 ORDERS_SAGA = Subscription("orders", source="orders", codec=ORDERS, handle=follow_orders)
+CHANNEL_ANSWERS = Subscription("channel-answers", source="notifications", codec=NOTIFICATIONS, handle=settle)
+"""Answers MSMEs gave on WhatsApp or the phone page, run as their accept or decline."""

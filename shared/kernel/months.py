@@ -35,3 +35,9 @@ def months_from(first: str, last: str) -> list[str]:
         months.append(current)
         current = next_month(current)
     return months
+
+
+def last_day_of(month: str) -> date:
+    """The month's last day."""
+    following = next_month(month)
+    return date.fromordinal(date(int(following[:4]), int(following[5:7]), 1).toordinal() - 1)

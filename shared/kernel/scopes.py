@@ -22,7 +22,11 @@ class Scope(StrEnum):
     REQUESTS_ANSWER = "requests:answer"
     QUALITY_READ = "quality:read"
     QUALITY_WRITE = "quality:write"
+    CONTACTS_READ = "contacts:read"
+    CONTACTS_WRITE = "contacts:write"
     AUDIT_READ = "audit:read"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 _EVERYONE = frozenset({"buyer", "aggregator", "msme", "inspector"})
@@ -39,7 +43,11 @@ SCOPE_ROLES: dict[Scope, frozenset[str]] = {
     Scope.REQUESTS_ANSWER: frozenset({"msme"}),
     Scope.QUALITY_READ: _EVERYONE,
     Scope.QUALITY_WRITE: frozenset({"inspector"}),
+    Scope.CONTACTS_READ: frozenset({"msme", "aggregator"}),
+    Scope.CONTACTS_WRITE: frozenset({"msme", "aggregator"}),
     Scope.AUDIT_READ: _EVERYONE,
+    Scope.WEBHOOKS_READ: frozenset({"buyer", "aggregator"}),
+    Scope.WEBHOOKS_WRITE: frozenset({"buyer", "aggregator"}),
 }
 
 

@@ -58,6 +58,11 @@ async def test_the_demo_runs_an_order_from_request_to_shipment_and_can_run_again
         ", returned",
         "made by ",
         "Done in",
+        "production leads agree to get allocation requests on WhatsApp",
+        "What the weavers were told on WhatsApp",
+        "(request, sent): Permintaan alokasi baru untuk",
+        "(request_resent, sent): Permintaan ulang setelah alokasi ulang untuk",
+        "(lot_rejected, sent): Lot ",
     ):
         assert told in out, f"{told!r} missing from:\n{out}"
 

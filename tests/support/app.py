@@ -18,6 +18,7 @@ from shared.service import Service
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 TOKENS = TokenAuthority(secret=SECRET)
 PEPPER = "test-pepper-for-api-key-hashes"
+LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 def token(role: Role | str, org: str = "org-1", sub: str = "user-1") -> dict[str, str]:
@@ -36,6 +37,8 @@ def settings_for(database_url: str, nats_url: str, prefix: str) -> Settings:
         pool_size=10,
         max_deliveries=3,
         log_json=False,
+        webhooks_allow_private=LOOPBACK,  # the tests' webhook receivers listen on loopback, over plain http
+        webhooks_allow_http=True,
     )
 
 

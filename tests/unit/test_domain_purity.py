@@ -44,6 +44,7 @@ def test_there_are_pure_modules_of_every_kind() -> None:
     assert {m.split(".")[1] for m in PURE if m.startswith("services.")} >= {
         "accounts",
         "catalog",
+        "notifications",
         "orders",
         "pooling",
         "quality",

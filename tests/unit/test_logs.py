@@ -24,6 +24,8 @@ LEAKS = [
     (f"GET /v1/msmes Authorization: Bearer {JWT}", JWT),
     ("headers=[(b'authorization', b'Basic ZGV3aTpodW50ZXIy'), (b'host', b'x')]", "ZGV3aTpodW50ZXIy"),
     ("Proxy-Authorization=Digest username-and-response", "username-and-response"),
+    ("return_value=(b'HTTP/1.1', 200, [(b'set-cookie', b'gotong_m=s3ss10n-value; HttpOnly')])", "s3ss10n-value"),
+    ("Cookie: gotong_m=s3ss10n-value; lang=id", "s3ss10n-value"),
     ("bearer opaque-access-token-123", "opaque-access-token-123"),
     ("could not connect to postgresql://gotong:hunter2-pw@db:5432/gotong", "hunter2-pw"),
     ("nats: connecting to nats://s3cr3t-nats-token@nats-0:4222", "s3cr3t-nats-token"),

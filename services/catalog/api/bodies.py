@@ -12,6 +12,7 @@ from msgspec import UNSET, UnsetType
 
 from events.catalog import (
     CertificationKind,
+    CertificationScope,
     Contact,
     DeforestationFreeEvidence,
     HarvestPeriod,
@@ -98,8 +99,21 @@ def _given(value: Any) -> Any:
     return None if value is UNSET else value
 
 
+HsPrefix = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9.]{2,13}$", max_length=13, description="HS code prefix"), documented(max_length=13)
+]
+
+
+class CertificationScopeBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The products a certificate covers: the MSME's products named, and any whose HS code starts with a prefix."""
+
+    product_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] = []
+    hs_prefixes: Annotated[list[HsPrefix], msgspec.Meta(max_length=50)] = []
+
+
 class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A certificate; ``name`` is required for kind ``other`` (e.g. "Rainforest Alliance")."""
+    """A certificate; ``name`` is required for kind ``other`` (e.g. "Rainforest Alliance"). Without ``scope`` it
+    covers all of the MSME's products."""
 
     kind: CertificationKind
     number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -107,6 +121,7 @@ class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     valid_from: date
     valid_until: date
     name: Text | None = None
+    scope: CertificationScopeBody | None = None
 
     def command(self, certification_id: UUID, at: datetime) -> AddCertification:
         return AddCertification(
@@ -117,6 +132,9 @@ class CertificationBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
             issuer=self.issuer,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
+            scope=None
+            if self.scope is None
+            else CertificationScope(product_ids=self.scope.product_ids, hs_prefixes=self.scope.hs_prefixes),
             at=at,
         )
 

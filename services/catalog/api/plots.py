@@ -57,7 +57,8 @@ async def register_plot(
     principal: Caller,
     ctx: Context,
 ) -> Response[PlotView]:
-    """Register a production place of the MSME (its organisation, the aggregator that registered it, or an admin)."""
+    """Register a production place of the MSME (its organisation, the aggregator that registered it, or an admin);
+    an MSME holds at most 10,000 active plots (409 ``too-many-plots`` beyond)."""
     now, plot_id, spec = ctx.clock.now(), new_id(), data.spec()
 
     async def work(connection: Connection | None) -> tuple[int, PlotView]:

@@ -1,4 +1,4 @@
-"""The MSME aggregate (profile, status, certifications, the SKUs it uses) and the NIB registry."""
+"""The MSME aggregate (profile, status, certifications and their expiry notices, the SKUs it uses)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import msgspec
 
 from events.catalog import (
     CertificationAdded,
+    CertificationExpiring,
     CertificationKind,
+    CertificationScope,
     Contact,
     MsmeRegistered,
     MsmeStatus,
@@ -21,6 +23,7 @@ from events.catalog import (
     SkuReleased,
 )
 from services.catalog.domain import rules
+from services.catalog.domain.certification import Certification, normalised, notice_due, scope_errors
 from shared.kernel.decider import Decider
 from shared.kernel.errors import Conflict, FieldError, InvalidInput, NotFound
 
@@ -34,22 +37,7 @@ CERTIFICATION_NAMES: dict[str, str] = {
     "fair_trade": "Fair trade",
 }
 
-MsmeEvent = MsmeRegistered | MsmeUpdated | CertificationAdded | SkuClaimed | SkuReleased
-
-
-@dataclass(frozen=True)
-class Certification:
-    certification_id: UUID
-    kind: CertificationKind
-    name: str
-    number: str
-    issuer: str
-    valid_from: date
-    valid_until: date
-
-    def valid_on(self, day: date) -> bool:
-        """Counts on ``day``: an expired certificate stops counting on its own."""
-        return self.valid_from <= day <= self.valid_until
+MsmeEvent = MsmeRegistered | MsmeUpdated | CertificationAdded | CertificationExpiring | SkuClaimed | SkuReleased
 
 
 @dataclass(frozen=True)
@@ -110,6 +98,16 @@ class AddCertification(msgspec.Struct, frozen=True, kw_only=True):
     issuer: str
     valid_from: date
     valid_until: date
+    scope: CertificationScope | None = None
+    at: datetime
+
+
+class NoticeExpiry(msgspec.Struct, frozen=True, kw_only=True):
+    """A certificate's expiry notice is due (``notice_days`` before its last valid day); ``today`` is the day."""
+
+    certification_id: UUID
+    notice_days: int
+    today: date
     at: datetime
 
 
@@ -127,7 +125,7 @@ class ReleaseSku(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
 
 
-MsmeCommand = RegisterMsme | UpdateMsme | AddCertification | ClaimSku | ReleaseSku
+MsmeCommand = RegisterMsme | UpdateMsme | AddCertification | NoticeExpiry | ClaimSku | ReleaseSku
 _PROFILE = ("name", "province", "city", "contact", "size_class", "status")
 
 
@@ -208,6 +206,7 @@ def _certify(command: AddCertification, state: Msme) -> list[MsmeEvent]:
     for label in ("number", "issuer"):
         if not str(getattr(command, label)).strip():
             errors.append(FieldError(label, "must not be blank"))
+    errors += scope_errors(command.scope, set(state.skus.values()))
     if errors:
         raise InvalidInput(errors)
     number = command.number.strip()
@@ -225,6 +224,32 @@ def _certify(command: AddCertification, state: Msme) -> list[MsmeEvent]:
             issuer=command.issuer.strip(),
             valid_from=command.valid_from,
             valid_until=command.valid_until,
+            scope=normalised(command.scope),
+            at=command.at,
+        )
+    ]
+
+
+def _notice(command: NoticeExpiry, state: Msme) -> list[MsmeEvent]:
+    """The expiry notice, unless given already, out of date (the certificate expired, or a nearer notice is due
+    too), or needless (a renewal is held)."""
+    held = next((c for c in state.certifications if c.certification_id == command.certification_id), None)
+    days_left = None if held is None else notice_due(held, state.certifications, command.notice_days, command.today)
+    if held is None or days_left is None:
+        return []
+    assert state.msme_id is not None
+    return [
+        CertificationExpiring(
+            certification_id=held.certification_id,
+            msme_id=state.msme_id,
+            kind=held.kind,
+            name=held.name,
+            number=held.number,
+            valid_until=held.valid_until,
+            days_left=days_left,
+            notice_days=command.notice_days,
+            org=state.org,
+            registered_by=state.registered_by,
             at=command.at,
         )
     ]
@@ -252,6 +277,8 @@ def decide(command: MsmeCommand, state: Msme) -> Sequence[MsmeEvent]:
             return _update(command, state)
         case AddCertification():
             return _certify(command, state)
+        case NoticeExpiry():
+            return _notice(command, state)
         case ClaimSku():
             return _claim(command, state)
         case ReleaseSku(product_id=product_id, sku=sku, at=at):
@@ -287,8 +314,15 @@ def evolve(state: Msme, event: MsmeEvent) -> Msme:
                 event.issuer,
                 event.valid_from,
                 event.valid_until,
+                event.scope,
             )
             return replace(state, certifications=(*state.certifications, held))
+        case CertificationExpiring(certification_id=certification_id, notice_days=days):
+            noticed = tuple(
+                replace(c, notices=c.notices | {days}) if c.certification_id == certification_id else c
+                for c in state.certifications
+            )
+            return replace(state, certifications=noticed)
         case SkuClaimed(product_id=product_id, sku=sku):
             return replace(state, skus={**state.skus, rules.sku_key(sku): product_id})
         case SkuReleased(sku=sku):

@@ -34,6 +34,9 @@ from shared.kernel.geography import PROVINCES, province_refusal
 
 PlotEvent = PlotRegistered | PlotWithdrawn
 AREA_TOLERANCE = Decimal("0.05")
+MAX_PLOTS_PER_MSME = 10_000
+"""Active plots an MSME may hold: far above a cooperative's members' farms, and a bound on what one MSME's lots
+put into an EUDR statement (whose GeoJSON is limited to 25 MB)."""
 
 
 class PlotSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,6 +65,8 @@ class RegisterPlot(msgspec.Struct, frozen=True, kw_only=True):
     by: str
     today: date
     at: datetime
+    active_plots: int = 0
+    """How many active plots the MSME holds already."""
 
 
 class WithdrawPlot(msgspec.Struct, frozen=True, kw_only=True):
@@ -120,6 +125,12 @@ def _area(spec: PlotSpec) -> tuple[Decimal, AreaSource, list[FieldError]]:
 def _register(command: RegisterPlot, state: Plot) -> list[PlotEvent]:
     if state.registered is not None:
         return []  # registration is idempotent per plot id
+    if command.active_plots >= MAX_PLOTS_PER_MSME:
+        raise Conflict(
+            f"the MSME holds {command.active_plots} active plots, the most it may; withdraw one it no longer uses",
+            problem="too-many-plots",
+            limit=MAX_PLOTS_PER_MSME,
+        )
     spec = command.spec
     errors: list[FieldError] = []
     if not spec.name.strip():

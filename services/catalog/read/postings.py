@@ -46,9 +46,18 @@ def key(kind: str, value: str) -> str:
 
 
 def _held(tables: Tables) -> sa.Join:
-    """Each product with each certification its MSME holds or held."""
+    """Each product with each certification its MSME holds or held that covers it (a certificate with no scope
+    covers all of its MSME's products)."""
     listed, held = tables["products"], tables["certifications"]
-    return listed.join(held, held.c.msme_id == listed.c.msme_id)
+    prefix = sa.func.unnest(held.c.scope_hs_prefixes).table_valued("prefix").render_derived("scope")
+    starts = sa.func.starts_with(listed.c.hs_code, prefix.c.prefix)
+    by_prefix = sa.exists(sa.select(1).select_from(prefix).where(starts))
+    covers = sa.or_(
+        sa.and_(held.c.scope_product_ids.is_(None), held.c.scope_hs_prefixes.is_(None)),
+        listed.c.id == sa.any_(held.c.scope_product_ids),
+        by_prefix,
+    )
+    return listed.join(held, sa.and_(held.c.msme_id == listed.c.msme_id, covers))
 
 
 def _kinds_held(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Select[tuple[str, object]]:

@@ -130,6 +130,8 @@ async def _apply_msme(connection: Connection, tables: Tables, event: Event, reco
                 "valid_from": event.valid_from,
                 "valid_until": event.valid_until,
                 "added_at": event.at,
+                "scope_product_ids": None if event.scope is None else event.scope.product_ids,
+                "scope_hs_prefixes": None if event.scope is None else event.scope.hs_prefixes,
             }
             await execute(connection, insert(held).values(**values).on_conflict_do_nothing())
             await post_certifications(connection, tables, held.c.id == event.certification_id)
@@ -176,6 +178,10 @@ async def _apply_product(connection: Connection, tables: Tables, event: Event, r
                 table.update().where(table.c.id == event.product_id).values(**_product_values(event, record)),
             )
             await repost(connection, tables, table.c.id == event.product_id)
+            if "hs_code" in event.changed:  # a certificate scoped by HS prefix may cover it now, or no longer
+                days = tables["product_certifications"]
+                await execute(connection, days.delete().where(days.c.product_id == event.product_id))
+                await add_certified_days(connection, tables, table.c.id == event.product_id)
         case CapacityDeclared():
             months, booked = tables["capacity"], commitments
             committed = (

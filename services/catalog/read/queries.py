@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 import sqlalchemy as sa
 
-from events.catalog import Contact
+from events.catalog import CertificationScope, Contact
 from services.catalog.commands import ProductOutcome
 from services.catalog.domain.rules import (
     canonical_province,
@@ -41,6 +41,12 @@ from shared.pages import BY_ID, Keyset, Page
 from shared.sql import fetch, fetchrow
 
 _contact = msgspec.json.Decoder(Contact)
+
+
+def _scope(product_ids: list[UUID] | None, hs_prefixes: list[str] | None) -> CertificationScope | None:
+    if product_ids is None and hs_prefixes is None:
+        return None
+    return CertificationScope(product_ids=product_ids or [], hs_prefixes=hs_prefixes or [])
 
 
 async def read_msme(pool: asyncpg.Pool, msme_id: UUID, *, today: date, principal: Principal) -> MsmeView:
@@ -74,6 +80,7 @@ async def read_msme(pool: asyncpg.Pool, msme_id: UUID, *, today: date, principal
                 valid_from=c["valid_from"],
                 valid_until=c["valid_until"],
                 valid=c["valid_from"] <= today <= c["valid_until"],
+                scope=_scope(c["scope_product_ids"], c["scope_hs_prefixes"]),
             )
             for c in held
         ],

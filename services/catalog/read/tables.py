@@ -60,6 +60,9 @@ certifications = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    # The products it covers (by id, or HS-code prefix); both null when it covers all of the MSME's products.
+    sa.Column("scope_product_ids", ARRAY(sa.Uuid)),
+    sa.Column("scope_hs_prefixes", ARRAY(sa.Text)),
     sa.Index("certifications_holder", "msme_id", "key", "valid_until", "valid_from"),
     sa.Index("certifications_key", "key", "valid_until", "valid_from", "msme_id"),
 )
@@ -184,6 +187,13 @@ MIGRATIONS = [
         lambda schema: [
             *tables_ddl(metadata),
             f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
+    Migration(
+        "0004_certification_scopes",
+        lambda schema: [
+            f"ALTER TABLE {schema}.certifications ADD COLUMN IF NOT EXISTS scope_product_ids uuid[], "
+            "ADD COLUMN IF NOT EXISTS scope_hs_prefixes text[]",
         ],
     ),
 ]

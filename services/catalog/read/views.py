@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from events.catalog import Contact, OriginPlot, StandardRef
+from events.catalog import CertificationScope, Contact, OriginPlot, StandardRef
 from events.common import PriceTier
 from services.catalog.commands import is_owner
 from services.catalog.domain.msme import Msme
@@ -27,6 +27,8 @@ class CertificationView(msgspec.Struct, frozen=True, kw_only=True):
     valid_from: date
     valid_until: date
     valid: bool
+    scope: CertificationScope | None = None
+    """The products it covers (by id or HS-code prefix); null when it covers all of the MSME's products."""
 
 
 class MsmeView(msgspec.Struct, frozen=True, kw_only=True):
@@ -140,6 +142,7 @@ def msme_from_state(state: Msme, *, today: date, principal: Principal, version: 
             valid_from=c.valid_from,
             valid_until=c.valid_until,
             valid=c.valid_on(today),
+            scope=c.scope,
         )
         for c in state.certifications
     ]

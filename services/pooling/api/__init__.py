@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from services.pooling.api import allocation_requests, exports, pools, proposals
+from services.pooling.api import allocation_requests, exporters, exports, pools, proposals
 
-ROUTES = [*pools.ROUTES, *proposals.ROUTES, *allocation_requests.ROUTES, *exports.ROUTES]
+ROUTES = [*pools.ROUTES, *proposals.ROUTES, *allocation_requests.ROUTES, *exports.ROUTES, *exporters.ROUTES]

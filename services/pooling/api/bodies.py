@@ -9,8 +9,9 @@ from uuid import UUID
 
 import msgspec
 
-from events.pooling import AllocationPolicy, ExchangeRate
-from shared.bounds import Amount, Currency, Quantity, Rate, Version, documented
+from events.common import Money
+from events.pooling import AllocationPolicy, ExchangeRate, Packages
+from shared.bounds import Amount, Count, Currency, Quantity, Rate, Version, documented
 from shared.kernel.errors import FieldError, InvalidInput
 
 DEFAULT_EXPIRY = 48 * 3600
@@ -55,9 +56,43 @@ class LotBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     plot_ids: Annotated[list[UUID], msgspec.Meta(max_length=1_000)] | None = None
 
 
+class MoneyBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    amount: Amount
+    currency: Currency
+
+
+class PackagesBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    count: Count
+    kind: Annotated[
+        str, msgspec.Meta(pattern=r"^[A-Z0-9]{2}$", max_length=2, description="UN/ECE Rec. 21 code: BG, CT, BX, PX…")
+    ]
+
+
 class ShipBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ship what passed inspection. ``packages`` (by kind), ``freight`` and ``insurance`` (in the pool's currency,
+    as paid for this consignment) are optional; the export declaration (PEB) uses them when given."""
+
     partial: bool = False
     consent_reference: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    packages: Annotated[list[PackagesBody], msgspec.Meta(max_length=20)] | None = None
+    freight: MoneyBody | None = None
+    insurance: MoneyBody | None = None
+
+    def costs(self) -> tuple[tuple[Packages, ...] | None, Money | None, Money | None]:
+        """The packages, freight and insurance stated, refusing (422) a negative cost or a kind named twice."""
+        errors = [
+            FieldError(f"{name}.amount", "must not be negative")
+            for name in ("freight", "insurance")
+            if (cost := getattr(self, name)) is not None and cost.amount < 0
+        ]
+        kinds = [p.kind for p in self.packages or []]
+        errors += [FieldError(f"packages[{i}].kind", "is named twice") for i, k in enumerate(kinds) if k in kinds[:i]]
+        if errors:
+            raise InvalidInput(errors)
+        packages = None if self.packages is None else tuple(Packages(count=p.count, kind=p.kind) for p in self.packages)
+        freight, insurance = (None if m is None else Money(amount=m.amount, currency=m.currency)
+                              for m in (self.freight, self.insurance))  # fmt: skip
+        return packages, freight, insurance
 
 
 # --- allocation ---
@@ -71,7 +106,9 @@ class WeightsBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The aggregator's rules for this run; money in the pool's currency."""
+    """The aggregator's rules for this run; money in the pool's currency. ``required_certifications`` (kinds such
+    as ``halal``, ``bpom``, ``svlk``) must be valid through each candidate's delivery month and cover its product;
+    ``require_halal_for_food`` adds halal when the pool's goods are food (HS chapters 01–24)."""
 
     weights: WeightsBody = WeightsBody()
     max_share: Rate | None = None
@@ -80,6 +117,7 @@ class AllocateBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         list[Annotated[str, msgspec.Meta(min_length=1, max_length=40), documented(max_length=40)]],
         msgspec.Meta(max_length=20),
     ] = []
+    require_halal_for_food: bool = False
     allow_probation: bool = False
     exchange_rates: Annotated[dict[Currency, Rate], msgspec.Meta(max_length=50)] = {}
     rejection_penalty_per_unit: Amount = Decimal(0)
@@ -117,6 +155,7 @@ def policy_of(body: AllocateBody) -> AllocationPolicy:
         max_share=body.max_share,
         min_msmes=body.min_msmes,
         required_certifications=sorted(set(body.required_certifications)),
+        require_halal_for_food=body.require_halal_for_food,
         allow_probation=body.allow_probation,
         exchange_rates=[ExchangeRate(currency=c, rate=r) for c, r in sorted(body.exchange_rates.items())],
         rejection_penalty_per_unit=body.rejection_penalty_per_unit,
@@ -139,3 +178,16 @@ class AcceptBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 class DeclineBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+# --- exporter profiles ---
+
+
+class ExporterProfileBody(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The aggregator as customs knows it: registered name, NIB (13 digits), NPWP (15 or 16 digits; dots and dashes
+    allowed) and address."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    nib: Annotated[str, msgspec.Meta(min_length=1, max_length=20, description="NIB, 13 digits")]
+    npwp: Annotated[str, msgspec.Meta(min_length=1, max_length=25, description="NPWP, 15 or 16 digits")]
+    address: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]

@@ -17,6 +17,7 @@ from services.pooling.use_cases.exports import eudr_statement
 from shared.api import Caller, Context
 from shared.auth import Role
 from shared.guards import allow
+from shared.kernel.errors import InvalidInput
 from shared.kernel.scopes import Scope
 from shared.problems import problem_responses
 
@@ -34,7 +35,7 @@ async def get_eudr_statement(pool_id: FromPath[UUID], principal: Caller, ctx: Co
     return await eudr_statement(ctx, principal, pool_id)
 
 
-DocumentKind = Literal["commercial-invoice", "packing-list", "certificate-of-origin"]
+DocumentKind = Literal["commercial-invoice", "packing-list", "certificate-of-origin", "peb"]
 Format = Annotated[Literal["json", "pdf"] | None, QueryParameter(name="format")]
 PDF = "application/pdf"
 
@@ -55,7 +56,13 @@ async def get_trade_document(
 ) -> Response[bytes]:
     """A shipped pool's ``commercial-invoice`` (one per order), ``packing-list`` (per lot) or
     ``certificate-of-origin`` (e-SKA request data per order: form by destination, origin criterion), as JSON or as
-    PDF (``?format=pdf`` or ``Accept: application/pdf``)."""
+    PDF (``?format=pdf`` or ``Accept: application/pdf``); or ``peb``, the export declaration's data per order in
+    the fields CEISA asks for (JSON only), with the gaps the exporter completes before filing."""
+    if kind == "peb":
+        if output == "pdf":
+            raise InvalidInput.of("format", "the PEB is data for CEISA, given as JSON only")
+        declared = await documents.export_declaration(ctx, principal, pool_id)
+        return Response(msgspec.json.encode(declared), media_type="application/json")
     document: CommercialInvoices | PackingList | OriginRequests
     if kind == "commercial-invoice":
         document = await documents.commercial_invoices(ctx, principal, pool_id)

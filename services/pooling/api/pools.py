@@ -155,8 +155,12 @@ async def ship_pool(
     principal: Caller,
     ctx: Context,
 ) -> Response[ConsignmentView]:
-    """Ship the consignment: every lot that passed inspection and is not shipped yet."""
-    command = Ship(new_id(), data.partial, data.consent_reference, _actor(principal), ctx.clock.now())
+    """Ship the consignment: every lot that passed inspection and is not shipped yet, with its packages, freight
+    and insurance if stated."""
+    packages, freight, insurance = data.costs()
+    command = Ship(
+        new_id(), data.partial, data.consent_reference, _actor(principal), ctx.clock.now(), packages, freight, insurance
+    )
     outcome = await pools.ship(
         ctx, principal, pool_id, command, expected=if_match(request), metadata=command_metadata(request, principal)
     )
@@ -167,6 +171,9 @@ async def ship_pool(
         quantity=shipped.quantity,
         partial=shipped.partial,
         lots=shipped.lots,
+        packages=shipped.packages,
+        freight=shipped.freight,
+        insurance=shipped.insurance,
         pool=pool_view(after, outcome.versions[pool_stream(pool_id)], outcome.position),
     )
     return Response(view, status_code=201)

@@ -71,6 +71,7 @@ class Candidate:
     suspended: bool = False
     discontinued: bool = False
     certifications: frozenset[str] = frozenset()  # the valid ones
+    certification_notes: tuple[tuple[str, str], ...] = ()  # (kind, why the MSME's certificate of it falls short)
     distance_km: float = 0.0  # to the pool's consolidation point
     held: int = 0  # units the MSME already holds in the pool (accepted or requested), counted against its share
 

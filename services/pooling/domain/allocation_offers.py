@@ -95,7 +95,10 @@ def _screen_one(candidate: Candidate, demand: Demand, policy: Policy) -> tuple[E
         return ExclusionReason.NOT_QUALIFIED, "not qualified for the pool's standard"
     missing = demand.required_certifications - candidate.certifications
     if missing:
-        return ExclusionReason.MISSING_CERTIFICATION, "missing " + ", ".join(sorted(missing))
+        notes = dict(candidate.certification_notes)
+        return ExclusionReason.MISSING_CERTIFICATION, "; ".join(
+            notes.get(k, f"no {k} certificate") for k in sorted(missing)
+        )
     if candidate.currency != demand.currency and candidate.currency not in policy.exchange_rates:
         return ExclusionReason.CURRENCY, f"priced in {candidate.currency}, no rate to {demand.currency} given"
     capacity = candidate.window_capacity

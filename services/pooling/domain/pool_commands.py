@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from events.pooling import AllocationPolicy, ProposalExclusion, ProposedSupply, RequestEnd
+from events.common import Money
+from events.pooling import AllocationPolicy, Packages, ProposalExclusion, ProposedSupply, RequestEnd
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ class Ship:
     consent_reference: str | None
     by: str
     at: datetime
+    packages: tuple[Packages, ...] | None = None
+    freight: Money | None = None
+    insurance: Money | None = None
 
 
 PoolCommand = (

@@ -169,6 +169,13 @@ def ship(command: Ship, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:
         )
     if command.partial and not command.consent_reference:
         raise InvalidInput.of("consent_reference", "is required for a partial shipment")
+    errors = [
+        FieldError(f"{name}.currency", f"must be the pool's currency, {state.currency}")
+        for name in ("freight", "insurance")
+        if (cost := getattr(command, name)) is not None and cost.currency != state.currency
+    ]
+    if errors:
+        raise InvalidInput(errors)
     shipped = ConsignmentShipped(
         pool_id=pool_id,
         aggregator_org=state.aggregator_org,
@@ -183,6 +190,9 @@ def ship(command: Ship, state: Pool, pool_id: UUID) -> Sequence[PoolingEvent]:
         lines=spread(state.lines.values(), quantity, lambda line: line.passed - line.shipped),
         progress=[],
         shipped_by=command.by,
+        packages=None if command.packages is None else list(command.packages),
+        freight=command.freight,
+        insurance=command.insurance,
         at=command.at,
     )
     return [with_progress(state, shipped)]

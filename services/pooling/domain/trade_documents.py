@@ -25,6 +25,7 @@ class Party(msgspec.Struct, frozen=True, kw_only=True):
     org: str
     name: str
     country: str
+    address: str | None = None
 
 
 class InvoiceLine(msgspec.Struct, frozen=True, kw_only=True):

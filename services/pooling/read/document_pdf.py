@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from services.pooling.domain.trade_documents import CommercialInvoices, OriginRequests, PackingList
+from services.pooling.domain.trade_documents import CommercialInvoices, OriginRequests, PackingList, Party
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class Section:
     header: Sequence[str]
     rows: Sequence[Sequence[str]]
     totals: Sequence[tuple[str, str]]
+
+
+def _party(party: Party) -> str:
+    return f"{party.name}, {party.address} ({party.country})" if party.address else f"{party.name} ({party.country})"
 
 
 def _number(value: Decimal | int | None) -> str:
@@ -74,8 +78,8 @@ def origin_pdf(document: OriginRequests) -> bytes:
             Section(
                 title=f"Certificate of origin request ({request.form})",
                 facts=[
-                    ("Exporter", f"{request.exporter.name} ({request.exporter.country})"),
-                    ("Consignee", f"{request.consignee.name} ({request.consignee.country})"),
+                    ("Exporter", _party(request.exporter)),
+                    ("Consignee", _party(request.consignee)),
                     (
                         "Route",
                         f"{request.loading_port or '-'} to {request.destination_port or request.destination_country}",
@@ -97,8 +101,8 @@ def invoices_pdf(document: CommercialInvoices) -> bytes:
             Section(
                 title=f"Commercial invoice {invoice.number}",
                 facts=[
-                    ("Seller", f"{invoice.seller.name} ({invoice.seller.country})"),
-                    ("Buyer", f"{invoice.buyer.name} ({invoice.buyer.country})"),
+                    ("Seller", _party(invoice.seller)),
+                    ("Buyer", _party(invoice.buyer)),
                     ("Order", str(invoice.order_id)),
                     ("Incoterms 2020", f"{invoice.incoterm} {invoice.incoterm_place}"),
                     ("Currency", invoice.currency),
@@ -128,7 +132,7 @@ def packing_list_pdf(document: PackingList) -> bytes:
             Section(
                 title="Packing list",
                 facts=[
-                    ("Exporter", f"{document.exporter.name} ({document.exporter.country})"),
+                    ("Exporter", _party(document.exporter)),
                     ("Pool", str(document.pool_id)),
                 ],
                 header=["Lot", "MSME", "Product", "HS code", "Quantity", "Net kg", "Gross kg"],

@@ -155,6 +155,8 @@ certifications = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=False),
+    sa.Column("number", sa.Text, nullable=False, server_default=""),
+    sa.Column("scope", sa.Text),  # the CertificationScope as JSON; null covers all of the MSME's products
     sa.Index("certifications_msme", "msme_id"),
 )
 
@@ -242,6 +244,13 @@ MIGRATIONS = [
         lambda schema: [
             *tables_ddl(metadata),
             f"ALTER TABLE {schema}.products ADD COLUMN IF NOT EXISTS net_mass_kg numeric",
+        ],
+    ),
+    Migration(
+        "0004_certificate_scopes",
+        lambda schema: [
+            f"ALTER TABLE {schema}.certifications ADD COLUMN IF NOT EXISTS number text NOT NULL DEFAULT '', "
+            "ADD COLUMN IF NOT EXISTS scope text",
         ],
     ),
 ]

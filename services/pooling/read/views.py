@@ -7,7 +7,9 @@ from uuid import UUID
 
 import msgspec
 
+from events.common import Money
 from events.pooling import (
+    Packages,
     SetAside,
     ShippedLot,
 )
@@ -174,3 +176,6 @@ class ConsignmentView(msgspec.Struct, frozen=True, kw_only=True):
     partial: bool
     lots: list[ShippedLot]
     pool: PoolView
+    packages: list[Packages] | None = None
+    freight: Money | None = None
+    insurance: Money | None = None

@@ -1,4 +1,5 @@
-"""Trade documents of a shipped pool, from what pooling keeps of its lots, orders, buyers, MSMEs and products."""
+"""Trade documents of a shipped pool, from what pooling keeps of its lots, orders, buyers, MSMEs and products, and
+the aggregator's exporter profile."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ import msgspec
 import sqlalchemy as sa
 
 from events.orders import ConfirmedLine
+from events.pooling import ConsignmentShipped
+from services.pooling.domain.export_declaration import MadeLot, ShipmentCosts, declarations
+from services.pooling.domain.exporter_profile import ExporterProfile
+from services.pooling.domain.peb_fields import ExportDeclarations
+from services.pooling.domain.pool import pool_stream
 from services.pooling.domain.pool_state import Pool
 from services.pooling.domain.trade_documents import (
     CommercialInvoices,
@@ -26,6 +32,7 @@ from services.pooling.domain.trade_documents import (
 )
 from services.pooling.read.tables import buyers, msmes, orders, products
 from services.pooling.use_cases.access import visible_pool
+from services.pooling.use_cases.exporters import exporter_profile
 from shared.auth import Principal
 from shared.kernel.errors import Conflict
 from shared.service import ServiceContext
@@ -44,24 +51,57 @@ async def _shipped_pool(ctx: ServiceContext, principal: Principal, pool_id: UUID
     return state
 
 
-def _exporter(state: Pool) -> Party:
-    return Party(org=state.aggregator_org, name=state.aggregator_org, country=EXPORTER_COUNTRY)
+def _exporter(state: Pool, profile: ExporterProfile) -> Party:
+    """The aggregator as its exporter profile names it, or by its organisation id before it has one."""
+    if not profile.exists:
+        return Party(org=state.aggregator_org, name=state.aggregator_org, country=EXPORTER_COUNTRY)
+    return Party(org=state.aggregator_org, name=profile.name, country=EXPORTER_COUNTRY, address=profile.address)
 
 
 async def commercial_invoices(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> CommercialInvoices:
-    return (await _invoiced(ctx, principal, pool_id))[0]
+    state = await _shipped_pool(ctx, principal, pool_id)
+    return (await _invoiced(ctx, state, await exporter_profile(ctx, state.aggregator_org)))[0]
 
 
 async def certificate_of_origin(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> OriginRequests:
     """The e-SKA request data per order, from the same figures as its invoice."""
-    invoiced, terms = await _invoiced(ctx, principal, pool_id)
+    state = await _shipped_pool(ctx, principal, pool_id)
+    invoiced, terms = await _invoiced(ctx, state, await exporter_profile(ctx, state.aggregator_org))
     return origin_requests(invoiced, terms)
 
 
-async def _invoiced(
-    ctx: ServiceContext, principal: Principal, pool_id: UUID
-) -> tuple[CommercialInvoices, dict[UUID, OrderTerms]]:
+async def export_declaration(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> ExportDeclarations:
+    """The PEB data per order, from the same figures as its invoice, the shipped lots' makers and what the
+    aggregator stated when shipping."""
     state = await _shipped_pool(ctx, principal, pool_id)
+    profile = await exporter_profile(ctx, state.aggregator_org)
+    invoiced, terms = await _invoiced(ctx, state, profile)
+    lots = [lot for lot in state.lots.values() if lot.shipped]
+    p, m = products.c, msmes.c
+    masses = await fetch(
+        ctx.pool, sa.select(p.product_id, p.net_mass_kg).where(p.product_id.in_({lot.product_id for lot in lots}))
+    )
+    places = await fetch(ctx.pool, sa.select(m.msme_id, m.province).where(m.msme_id.in_({lot.msme_id for lot in lots})))
+    mass = {r["product_id"]: r["net_mass_kg"] for r in masses}
+    province = {r["msme_id"]: r["province"] for r in places}
+    made = [
+        MadeLot(lot.lot_code, province.get(lot.msme_id, ""), mass.get(lot.product_id), lot.lines)
+        for lot in sorted(lots, key=lambda lot: lot.lot_code)
+    ]
+    records = await ctx.store.read_stream(pool_stream(pool_id))
+    costs = [
+        ShipmentCosts(None if e.packages is None else tuple(e.packages), e.freight, e.insurance)
+        for e in (ctx.store.decode(r) for r in records)
+        if isinstance(e, ConsignmentShipped)
+    ]
+    return declarations(pool_id, profile, invoiced, terms, made, costs, state.consolidation_point)
+
+
+async def _invoiced(
+    ctx: ServiceContext, state: Pool, profile: ExporterProfile
+) -> tuple[CommercialInvoices, dict[UUID, OrderTerms]]:
+    pool_id = state.pool_id
+    assert pool_id is not None
     shipped = [ShippedLine(line.order_id, line.line_id, line.shipped) for line in state.lines.values()]
     order_ids = sorted({line.order_id for line in shipped})
     rows = await fetch(ctx.pool, sa.select(orders).where(orders.c.order_id.in_(order_ids)))
@@ -94,7 +134,7 @@ async def _invoiced(
             row["loading_port"],
             quoted,
         )
-    return invoices(pool_id, _exporter(state), state.consolidation_point, shipped, terms), terms
+    return invoices(pool_id, _exporter(state, profile), state.consolidation_point, shipped, terms), terms
 
 
 async def packing(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> PackingList:
@@ -118,7 +158,8 @@ async def packing(ctx: ServiceContext, principal: Principal, pool_id: UUID) -> P
         )
         for lot in lots
     ]
-    return packing_list(pool_id, _exporter(state), state.hs_code, state.unit, packed)
+    profile = await exporter_profile(ctx, state.aggregator_org)
+    return packing_list(pool_id, _exporter(state, profile), state.hs_code, state.unit, packed)
 
 
 def _mass(row: Any) -> Decimal | None:

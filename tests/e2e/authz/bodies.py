@@ -115,3 +115,15 @@ def first_article_body(msme_id: str, product_id: str, standard_id: str) -> dict[
         "standard_version": 1,
         "sample_size": 5,
     }
+
+
+def plot_body(name: str) -> dict[str, Any]:
+    """A small coffee plot near Cirebon, as a Point with its declared area."""
+    return {
+        "name": name,
+        "country": "ID",
+        "region": "Jawa Barat",
+        "commodity": "coffee",
+        "geometry": {"type": "Point", "coordinates": [108.55, -6.73]},
+        "area_hectares": "1.5",
+    }

@@ -74,11 +74,13 @@ class Expected:
 
 def expected(rule: Rule, case: Case) -> Expected:
     role = case.caller
+    if rule.open:
+        return Expected("allowed", rule.settled)
     if role is None:
         return Expected("unauthenticated", frozenset({401}))
     allowed = Expected("allowed", rule.settled | ({404} if rule.absent else set()))
     if role not in rule.roles and role is not Role.ADMIN:
-        return Expected("denied", frozenset({rule.denied}))
+        return Expected("denied", frozenset({rule.denied_by_role.get(role, rule.denied)}))
     if case.side == "mixed":
         return Expected("hidden", frozenset({404}))
     if role is Role.ADMIN:

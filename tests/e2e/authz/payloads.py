@@ -17,11 +17,13 @@ from tests.e2e.authz.bodies import (
     first_article_body,
     msme_body,
     order_body,
+    plot_body,
     pool_body,
     product_body,
     quote_body,
     version_body,
 )
+from tests.e2e.authz.webhooks import webhook_body
 from tests.e2e.authz.world import World
 
 UNLISTED_HS = "460290"  # what the matrix lists, orders and pools never meets the seeded pools and products
@@ -78,6 +80,14 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
         "delivered_on": _today(),
     },
     ("POST", "/v1/pools/{pool_id}/ship"): lambda t: {"partial": False},
+    ("POST", "/v1/msmes/{msme_id}/plots"): lambda t: plot_body(f"Kebun {t.serial}"),
+    ("POST", "/v1/plots/{plot_id}/withdraw"): lambda t: {"reason": "the land was sold"},
+    ("PUT", "/v1/aggregators/{org}/exporter-profile"): lambda t: {
+        "name": f"PT {t.org}",
+        "nib": "8120301234567",
+        "npwp": "012345678503000",
+        "address": "Jl. Pemuda 150, Semarang",
+    },
     ("POST", "/v1/pools/{pool_id}/proposals/{proposal_id}/approve"): lambda t: {},
     ("POST", "/v1/allocation-requests/{request_id}/accept"): lambda t: {},
     ("POST", "/v1/allocation-requests/{request_id}/decline"): lambda t: {"reason": "the loom is being repaired"},
@@ -89,6 +99,19 @@ PAYLOADS: dict[tuple[str, str], Payload] = {
     ("POST", "/v1/msmes/{msme_id}/quality/{standard_id}/resume"): lambda t: {
         "corrective_action": "weavers retrained; moisture checked before packing"
     },
+    ("POST", "/v1/msmes/{msme_id}/contacts"): lambda t: {
+        "name": "Bu Siti",
+        "role": "owner",
+        "phone": f"+62813{t.serial:08d}",
+        "opted_in": True,
+        "opt_in_evidence": "agreed at the cooperative's meeting",
+    },
+    ("PATCH", "/v1/contacts/{contact_id}"): lambda t: {"role": "production lead"},
+    ("POST", "/v1/contacts/{contact_id}/opt-in"): lambda t: {"evidence": "agreed again by phone"},
+    ("POST", "/v1/webhooks"): lambda t: (
+        webhook_body(t.org) | ({"org": t.home.orgs.buyer, "audience": "buyer"} if t.role is Role.ADMIN else {})
+    ),
+    ("PATCH", "/v1/webhooks/{webhook_id}"): lambda t: {"description": f"ERP {t.serial}"},
 }
 
 

@@ -48,6 +48,11 @@ class Rule:
     """For a list: what of the caller's own world its answer must contain."""
     absent: bool = False
     """No such object can be seeded (a dead letter): an admin's call answers 404."""
+    denied_by_role: Mapping[Role, int] = field(default_factory=dict)
+    """A role's own ``denied`` status where it differs (a role that passes the guard but manages no such object)."""
+    open: bool = False
+    """A route that takes no bearer token (a provider's signed webhook): every caller, token or not, gets the
+    same answer, one of ``settled`` for the request the matrix sends."""
 
     def access(self, role: Role) -> Access:
         return self.foreign_by_role.get(role, self.foreign)
@@ -55,7 +60,7 @@ class Rule:
 
 def _admin_routes() -> dict[tuple[str, str], Rule]:
     rules: dict[tuple[str, str], Rule] = {}
-    for service in ("catalog", "orders", "pooling", "quality"):
+    for service in ("catalog", "notifications", "orders", "pooling", "quality"):
         rules["GET", f"/v1/admin/{service}/dead-letters"] = Rule(ADMINS_ONLY)
         replay = f"/v1/admin/{service}/dead-letters/{{letter_id}}/replay"
         rules["POST", replay] = Rule(ADMINS_ONLY, absent=True)
@@ -154,4 +159,79 @@ QUALITY: dict[tuple[str, str], Rule] = {
     ),
 }
 
-RULES: dict[tuple[str, str], Rule] = {**_admin_routes(), **CATALOG, **ORDERS, **POOLING, **QUALITY}
+# an MSME's contacts and their messages are managed by the MSME's own users (and the aggregator that registered it,
+# which the seeded worlds have none of: the home aggregator passes the guard and finds no such MSME)
+_CONTACTS = Rule(frozenset({MSME}), denied_by_role={AGGREGATOR: 404})
+NOTIFICATIONS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/contacts"): _CONTACTS,
+    ("GET", "/v1/msmes/{msme_id}/contacts"): _CONTACTS,
+    ("GET", "/v1/contacts/{contact_id}"): _CONTACTS,
+    ("PATCH", "/v1/contacts/{contact_id}"): _CONTACTS,
+    ("POST", "/v1/contacts/{contact_id}/opt-in"): _CONTACTS,
+    ("POST", "/v1/contacts/{contact_id}/opt-out"): _CONTACTS,
+    # the spare contact is removed by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/contacts/{contact_id}"): Rule(
+        frozenset({MSME}),
+        denied_by_role={AGGREGATOR: 404},
+        settled=frozenset({404}),
+        objects={"contact_id": "spare_contact_id"},
+    ),
+    ("GET", "/v1/deliveries"): Rule(frozenset({MSME, AGGREGATOR}), foreign_filter=lambda w: {"msme_id": w.msme_id}),
+    ("GET", "/v1/deliveries/{delivery_id}"): _CONTACTS,
+    # Meta calls the webhook with no token: the handshake needs the verify token, a notification the signature
+    ("GET", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({403})),
+    ("POST", "/v1/channels/whatsapp/webhook"): Rule(EVERYONE, open=True, settled=frozenset({401})),
+}
+
+# Exports. Plots are managed by the MSME's organisation (or the aggregator that registered it, which the seeded
+# worlds have none of) and read by aggregators too; the seeded plot is withdrawn by the first caller allowed to.
+# A pool's statement and documents are its aggregator's: the seeded pool has not shipped (409), and its rattan is
+# not covered by the EUDR (200, "covered": false). ``kind`` names no object, so there is no mixed case. An
+# aggregator's exporter profile is set and read by its own aggregators; the worlds are seeded without one, so a
+# permitted read (made before any command) finds none.
+_PLOT_READERS = Rule(frozenset({MSME, AGGREGATOR}), foreign="refused", foreign_by_role={AGGREGATOR: "visible"})
+EXPORTS: dict[tuple[str, str], Rule] = {
+    ("POST", "/v1/msmes/{msme_id}/plots"): Rule(frozenset({MSME}), foreign="refused"),
+    ("GET", "/v1/msmes/{msme_id}/plots"): _PLOT_READERS,
+    ("GET", "/v1/plots/{plot_id}"): _PLOT_READERS,
+    ("POST", "/v1/plots/{plot_id}/withdraw"): Rule(frozenset({MSME}), foreign="refused", settled=CONFLICT),
+    ("GET", "/v1/pools/{pool_id}/eudr"): Rule(frozenset({AGGREGATOR}), settled=CONFLICT),
+    ("GET", "/v1/pools/{pool_id}/documents/{kind}"): Rule(
+        frozenset({AGGREGATOR}), settled=CONFLICT, foreign_by_role={AGGREGATOR: "hidden"}
+    ),
+    ("PUT", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}), foreign="refused", objects={"org": "aggregator_org"}
+    ),
+    ("GET", "/v1/aggregators/{org}/exporter-profile"): Rule(
+        frozenset({AGGREGATOR}), foreign="refused", settled=frozenset({404}), objects={"org": "aggregator_org"}
+    ),
+}
+
+# Webhook subscriptions belong to one organisation: the seeded ones to the world's buyer, whose people are its
+# admins. An aggregator passes the guard (it has subscriptions of its own) and finds no such subscription.
+_BUYERS_WEBHOOK = Rule(frozenset({BUYER}), denied_by_role={AGGREGATOR: 404})
+WEBHOOKS: dict[tuple[str, str], Rule] = {
+    ("GET", "/v1/admin/webhooks/dead-letters"): Rule(ADMINS_ONLY),
+    ("POST", "/v1/admin/webhooks/dead-letters/{letter_id}/replay"): Rule(ADMINS_ONLY, absent=True),
+    ("GET", "/v1/webhook-event-types"): Rule(frozenset({BUYER, AGGREGATOR})),
+    ("POST", "/v1/webhooks"): Rule(frozenset({BUYER, AGGREGATOR})),
+    ("GET", "/v1/webhooks"): Rule(frozenset({BUYER, AGGREGATOR}), foreign_filter=lambda w: {"org": w.orgs.buyer}),
+    ("GET", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK,
+    ("PATCH", "/v1/webhooks/{webhook_id}"): _BUYERS_WEBHOOK,
+    # the spare is deleted by the first caller allowed to; later ones find it gone
+    ("DELETE", "/v1/webhooks/{webhook_id}"): Rule(
+        frozenset({BUYER}),
+        denied_by_role={AGGREGATOR: 404},
+        settled=frozenset({404}),
+        objects={"webhook_id": "spare_webhook_id"},
+    ),
+    ("POST", "/v1/webhooks/{webhook_id}/rotate-secret"): _BUYERS_WEBHOOK,
+    ("POST", "/v1/webhooks/{webhook_id}/ping"): _BUYERS_WEBHOOK,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): _BUYERS_WEBHOOK,
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries/{message_id}"): _BUYERS_WEBHOOK,
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{message_id}/redeliver"): _BUYERS_WEBHOOK,
+}
+
+RULES: dict[tuple[str, str], Rule] = {
+    **_admin_routes(), **CATALOG, **NOTIFICATIONS, **ORDERS, **POOLING, **QUALITY, **EXPORTS, **WEBHOOKS,
+}  # fmt: skip

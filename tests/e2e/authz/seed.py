@@ -12,11 +12,13 @@ from tests.e2e.authz.bodies import (
     months_ahead,
     msme_body,
     order_body,
+    plot_body,
     pool_body,
     product_body,
     quote_body,
     standard_body,
 )
+from tests.e2e.authz.webhooks import seed_webhooks
 from tests.e2e.authz.world import Client, Orgs, World, call, eventually
 
 UNPOOLED_HS = "460290"  # a line no pool takes: it waits as unmatched demand
@@ -35,6 +37,9 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     standard = await call(client, "POST", "/v1/standards", inspector, standard_body(f"Rattan basket, grade {name}"))
     email = f"siti@{orgs.msme}.example"
     msme = await call(client, "POST", "/v1/msmes", msme_user, msme_body(f"Rotan {orgs.msme}", nib, email, orgs.msme))
+    contact_phone = f"+62812{int(nib[-8:]):08d}"
+    contact, spare_contact = await _contacts(client, msme["id"], msme_user, contact_phone, f"world {name}'s contacts")
+    plot = await call(client, "POST", f"/v1/msmes/{msme['id']}/plots", msme_user, plot_body(f"Kebun {name}"))
     products = f"/v1/msmes/{msme['id']}/products"
     product = await call(client, "POST", products, msme_user, product_body("BSK-30", RATTAN, standard["id"]))
     capacity = dict.fromkeys(months_ahead(3), 500)
@@ -71,6 +76,8 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
     answered = f"/v1/allocation-requests/{request_id}?wait_for_position={pooling}"
     await call(client, "GET", answered, aggregator, expect=200)
     await _owned(client, inspection["id"], msme_user, f"quality learning who owns world {name}'s MSME")
+    delivery_id = await _queued(client, msme["id"], msme_user, f"world {name}'s request queued for its contact")
+    webhooks = await seed_webhooks(client, name, orgs)
     return World(
         name=name,
         orgs=orgs,
@@ -89,6 +96,15 @@ async def seed_world(client: Client, name: str, orgs: Orgs, nib: str) -> World:
         proposal_id=proposal["id"],
         request_id=request_id,
         inspection_id=inspection["id"],
+        contact_id=contact,
+        spare_contact_id=spare_contact,
+        contact_phone=contact_phone,
+        delivery_id=delivery_id,
+        plot_id=plot["id"],
+        webhook_id=webhooks.webhook_id,
+        spare_webhook_id=webhooks.spare_webhook_id,
+        message_id=webhooks.message_id,
+        webhook_url=webhooks.webhook_url,
     )
 
 
@@ -136,3 +152,30 @@ async def _accept(client: Client, request_id: str, msme_user: dict[str, str]) ->
         return position
 
     return await eventually(answered, "the MSME accepting its allocation request")
+
+
+async def _contacts(client: Client, msme_id: str, msme_user: dict[str, str], phone: str, what: str) -> tuple[str, str]:
+    """The MSME's opted-in WhatsApp contact and a spare one, once notifications knows the MSME from catalog."""
+    path = f"/v1/msmes/{msme_id}/contacts"
+
+    async def added(phone: str) -> str | None:
+        body = {"name": "Bu Siti", "role": "owner", "phone": phone, "opted_in": True, "opt_in_evidence": "signed form"}
+        response = await client.post(path, json=body, headers=msme_user)
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    contact = await eventually(lambda: added(phone), what)
+    spare = await eventually(lambda: added(phone.replace("+62812", "+62819")), what)
+    return contact, spare
+
+
+async def _queued(client: Client, msme_id: str, msme_user: dict[str, str], what: str) -> str:
+    """The message the allocation request queued for the MSME's contacts."""
+
+    async def queued() -> str | None:
+        page = await call(client, "GET", f"/v1/deliveries?msme_id={msme_id}", msme_user, expect=200)
+        return str(page["items"][0]["id"]) if page["items"] else None
+
+    return await eventually(queued, what)

@@ -1,7 +1,9 @@
 """Two marketplaces seeded through the public API: world A, where every caller of the matrix works, and world B,
 whose objects are foreign to them. Each world has a buyer, an aggregator, an MSME and an inspector organisation,
 and between them every kind of object a route can name: standard, MSME, product with capacity, buyer, orders,
-a pool with its proposal, an accepted allocation request and a judged first-article inspection."""
+a pool with its proposal, an accepted allocation request, a judged first-article inspection, the MSME's
+WhatsApp contacts and the message the request queued for them, and the buyer's webhook subscriptions with
+a message in their log."""
 
 from __future__ import annotations
 
@@ -56,6 +58,15 @@ class World:
     proposal_id: str
     request_id: str
     inspection_id: str
+    contact_id: str
+    spare_contact_id: str
+    contact_phone: str
+    delivery_id: str
+    plot_id: str
+    webhook_id: str
+    spare_webhook_id: str
+    message_id: str
+    webhook_url: str
 
     @staticmethod
     def caller(orgs: Orgs, name: str, role: Role) -> dict[str, str]:
@@ -73,6 +84,7 @@ class World:
             "standard_id": self.standard_id,
             "number": "1",
             "org": self.orgs.buyer,
+            "aggregator_org": self.orgs.aggregator,
             "order_id": self.order_id,
             "spare_order_id": self.spare_order_id,
             "pool_id": self.pool_id,
@@ -80,6 +92,14 @@ class World:
             "request_id": self.request_id,
             "inspection_id": self.inspection_id,
             "letter_id": "1",
+            "contact_id": self.contact_id,
+            "spare_contact_id": self.spare_contact_id,
+            "delivery_id": self.delivery_id,
+            "plot_id": self.plot_id,
+            "kind": "peb",  # a trade document's kind, not an object: the same in both worlds
+            "webhook_id": self.webhook_id,
+            "spare_webhook_id": self.spare_webhook_id,
+            "message_id": self.message_id,
         }
 
     def secrets(self) -> dict[str, frozenset[Role]]:
@@ -99,6 +119,12 @@ class World:
             self.proposal_id: private,
             self.request_id: private,
             self.inspection_id: private,
+            self.contact_phone: private,
+            self.delivery_id: private,
+            self.webhook_id: private,
+            self.spare_webhook_id: private,
+            self.message_id: private,
+            self.webhook_url: private,
         }
 
 

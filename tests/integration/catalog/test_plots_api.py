@@ -112,3 +112,21 @@ async def test_bad_geometry_is_refused_naming_the_ring_and_its_problem(catalog: 
     assert (
         "6 decimals" in problems(await catalog.client.post(url, json=precise, headers=WEAVERS))["geometry.coordinates"]
     )
+
+
+async def test_an_msme_holds_a_bounded_number_of_active_plots(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("services.catalog.domain.plot.MAX_PLOTS_PER_MSME", 2)  # 10,000 in service
+    msme = await catalog.register(WEAVERS)
+    url = f"/v1/msmes/{msme['id']}/plots"
+    made = [(await catalog.client.post(url, json=plot_body(name=f"Kebun {n}"), headers=WEAVERS)).json() for n in (1, 2)]
+    await catalog.client.get(f"{url}?wait_for_position={made[-1]['position']}", headers=WEAVERS)
+    refused = await catalog.client.post(url, json=plot_body(name="Kebun 3"), headers=WEAVERS)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "/problems/too-many-plots" and refused.json()["limit"] == 2
+    withdrawn = await catalog.client.post(
+        f"/v1/plots/{made[0]['id']}/withdraw", json={"reason": "sold"}, headers=WEAVERS
+    )
+    await catalog.client.get(f"{url}?wait_for_position={withdrawn.json()['position']}", headers=WEAVERS)
+    assert (await catalog.client.post(url, json=plot_body(name="Kebun 3"), headers=WEAVERS)).status_code == 201

@@ -36,21 +36,29 @@ EVIDENCE = {"document_reference": "Citra Sentinel-2 KLHK 2024/118", "as_of": "20
 
 
 async def coffee_producer(
-    market: Marketplace, org: str, standard_id: str, name: str, plots: list[dict[str, Any]]
+    market: Marketplace,
+    org: str,
+    standard_id: str,
+    name: str,
+    plots: list[dict[str, Any]],
+    *,
+    province: str = "Aceh",
+    city: str = "Aceh Tengah",
+    hs_code: str = ARABICA,
 ) -> tuple[Producer, list[dict[str, Any]]]:
     headers = token(Role.MSME, org=org, sub=f"owner-{org}")
     nib = f"{9130000000000 + len(market.nibs) + 1}"
     market.nibs.append(nib)
     msme = await market.post(
         "/v1/msmes",
-        {"name": name, "nib": nib, "province": "Aceh", "city": "Aceh Tengah",
+        {"name": name, "nib": nib, "province": province, "city": city,
          "contact": {"name": "Ibu Rahmah", "phone": "+62 643 555 0100"}, "size_class": "micro"},
         headers,
     )  # fmt: skip
     registered = [await market.post(f"/v1/msmes/{msme['id']}/plots", plot, headers) for plot in plots]
     product = await market.post(
         f"/v1/msmes/{msme['id']}/products",
-        {"sku": "GAYO-G1", "name": "Gayo Arabica green beans, 60 kg bag", "hs_code": ARABICA, "category": "coffee",
+        {"sku": "GAYO-G1", "name": "Gayo Arabica green beans, 60 kg bag", "hs_code": hs_code, "category": "coffee",
          "unit": "BG", "moq": 10, "lead_time_days": 14, "net_mass_kg": "60",
          "price_tiers": [{"min_quantity": 10, "unit_price": {"amount": "390.00", "currency": "USD"}}],
          "standards": [{"standard_id": standard_id, "version": 1}]},
@@ -66,11 +74,13 @@ def plot(name: str, geometry: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"name": name, "geometry": geometry, "country": "ID", "region": "Aceh", "commodity": "coffee", **extra}
 
 
-async def coffee_order(market: Marketplace, standard_id: str, bags: int) -> dict[str, Any]:
-    line = {"hs_code": "090111", "category": "coffee", "description": "Gayo Arabica grade 1, green",
+async def coffee_order(
+    market: Marketplace, standard_id: str, bags: int, *, hs_code: str = "090111", incoterm: str = "FOB"
+) -> dict[str, Any]:
+    line = {"hs_code": hs_code, "category": "coffee", "description": "Gayo Arabica grade 1, green",
             "standard_id": standard_id, "standard_version": 1, "quantity": bags, "unit": "BG",
             "target_unit_price": {"amount": "420.00", "currency": "USD"}}  # fmt: skip
-    body = {"lines": [line], "incoterm": "FOB", "destination_country": "DE", "destination_port": "DEHAM",
+    body = {"lines": [line], "incoterm": incoterm, "destination_country": "DE", "destination_port": "DEHAM",
             "loading_port": "IDBLW", "required_by": "2027-04-30"}  # fmt: skip
     order = await market.post("/v1/orders", body, BUYER)
     price = {"amount": "415.00", "currency": "USD"}
@@ -190,7 +200,9 @@ async def trade_documents_add_up(market: Marketplace, pool_id: str, order_id: st
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(origin_pdf.content)).pages)
     assert "090111" in text and "WO" in text and "Rotterdam Home B.V." in text
     unknown = await market.client.get(f"{documents}/bill-of-lading", headers=AGGREGATOR)
-    assert unknown.status_code in (400, 404, 422)
+    assert unknown.status_code == 422 and unknown.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in unknown.json()["errors"]] == ["kind"]
+    assert "commercial-invoice, packing-list, certificate-of-origin, peb" in unknown.json()["errors"][0]["message"]
 
 
 async def test_seagrass_baskets_are_not_covered(market: Marketplace) -> None:

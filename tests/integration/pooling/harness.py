@@ -109,8 +109,10 @@ class Pooling:
         qualified: bool = True,
         score: float = 0.9,
         lead_time_days: int = 14,
+        hs_code: str = RATTAN,
     ) -> tuple[UUID, UUID]:
-        """Register an MSME with one rattan product, its monthly capacity and (if qualified) its quality record."""
+        """Register an MSME with one product (rattan baskets unless ``hs_code`` says otherwise), its monthly
+        capacity and (if qualified) its quality record."""
         msme_id, product_id, at = new_id(), new_id(), self.clock.now()
         await self.catalog.publish(
             f"msme-{msme_id}",
@@ -121,7 +123,7 @@ class Pooling:
         )  # fmt: skip
         listed = catalog.ProductListed(
             product_id=product_id, msme_id=msme_id, org=org, sku="BSK-01", name="Rattan basket", description="",
-            hs_code=RATTAN, category="handicraft", unit="PCE", moq=moq,
+            hs_code=hs_code, category="handicraft", unit="PCE", moq=moq,
             price_tiers=[PriceTier(min_quantity=1, unit_price=Money(amount=Decimal(price), currency="USD"))],
             currency="USD", lead_time_days=lead_time_days,
             standards=[catalog.StandardRef(standard_id=self.standard_id, version=1)], at=at,
@@ -147,12 +149,17 @@ class Pooling:
         )  # fmt: skip
 
     async def confirm_order(
-        self, quantities: list[int], *, required_by: date = date(2027, 4, 1), aggregator: str = AGGREGATOR_ORG
+        self,
+        quantities: list[int],
+        *,
+        required_by: date = date(2027, 4, 1),
+        aggregator: str = AGGREGATOR_ORG,
+        hs_code: str = RATTAN,
     ) -> tuple[UUID, list[UUID]]:
         order_id = new_id()
         lines = [
             orders.ConfirmedLine(
-                line_id=new_id(), hs_code=RATTAN, category="handicraft", description="basket",
+                line_id=new_id(), hs_code=hs_code, category="handicraft", description="basket",
                 standard_id=self.standard_id, standard_version=1, quantity=q, unit="PCE",
                 target_unit_price=Money(amount=Decimal("5"), currency="USD"),
                 quoted_unit_price=Money(amount=Decimal("6"), currency="USD"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 
 from events.catalog import (
@@ -19,7 +20,7 @@ from events.catalog import (
     PolygonGeometry,
 )
 from services.catalog.domain.geometry import geodesic_hectares
-from services.catalog.domain.plot import PLOT, PlotSpec, RegisterPlot, WithdrawPlot
+from services.catalog.domain.plot import MAX_PLOTS_PER_MSME, PLOT, PlotSpec, RegisterPlot, WithdrawPlot
 from shared.kernel.errors import Conflict, InvalidInput
 from tests.support.given import invalid_fields, then, then_raises
 from tests.unit.catalog.given import MSME_ID, NOW
@@ -160,3 +161,10 @@ def test_a_plot_is_withdrawn_once_with_a_reason() -> None:
     again = WithdrawPlot(reason="again", by="gayo-farmers", at=NOW)
     then_raises(PLOT, [*given, withdrawn], again, Conflict)
     assert then(PLOT, given, register()) == []  # registering the same id again changes nothing
+
+
+def test_an_msme_holds_at_most_ten_thousand_active_plots() -> None:
+    assert len(then(PLOT, [], msgspec.structs.replace(register(), active_plots=MAX_PLOTS_PER_MSME - 1))) == 1
+    full = msgspec.structs.replace(register(), active_plots=MAX_PLOTS_PER_MSME)
+    error = then_raises(PLOT, [], full, Conflict)
+    assert error.problem == "too-many-plots" and error.extensions["limit"] == 10_000
