@@ -118,7 +118,8 @@ def _request_context(app: ASGIApp) -> ASGIApp:
         rid = headers.get("x-request-id") or str(new_id())
         cid = headers.get("x-correlation-id") or rid
         method, route = scope.get("method", ""), scope.get("path_template") or "unmatched"
-        service = getattr(scope.get("route_handler"), "opt", {}).get("service")  # routed before middleware runs
+        opt = getattr(scope.get("route_handler"), "opt", {})  # routed before middleware runs
+        service = opt.get("service") or opt.get("open_service")
         started = time.perf_counter()
         status = 500
 
@@ -253,7 +254,7 @@ def _open_router(service: Service, runtime: Runtime) -> Router:
         dependencies={"ctx": Provide(context, sync_to_thread=False)},
         guards=[_admit_address],
         tags=[service.name],
-        opt={"service": service.name},  # the service its log lines and spans name
+        opt={"open_service": service.name},  # what its log lines and spans name ("service" would ask for a scope)
     )
 
 

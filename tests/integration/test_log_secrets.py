@@ -307,6 +307,10 @@ async def test_no_secret_is_logged_and_every_line_says_where_it_belongs(
         assert request["service"] == "catalog" and request["status"] == 201
         assert {"request_id", "correlation_id", "trace_id", "span_id"} <= request.keys()
     traces = {request["trace_id"] for request in registrations}
+    webhooks = [
+        line for line in lines if line["logger"] == "gotong.http" and line["message"].startswith(f"POST {WEBHOOK}")
+    ]
+    assert webhooks and all(line.get("service") == "notifications" for line in webhooks)  # an open route's too
     taken = [line for line in lines if line["logger"] == "gotong.consumer" and line.get("service") == "pooling"]
     assert any(line.get("correlation_id") and line.get("event_id") and line.get("trace_id") for line in taken)
     projected = [line for line in lines if line["logger"] == "gotong.projection" and line.get("service") == "catalog"]
