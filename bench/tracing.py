@@ -1,18 +1,19 @@
-"""What tracing costs a simple command: the code before tracing, tracing off, and tracing on into memory.
+"""What tracing costs a simple command: the code before tracing, tracing off, and tracing on (all or one in ten).
 
     python bench/tracing.py                          # 15 rounds of 300 commands, baseline = merge base with main
     python bench/tracing.py --quick                  # 3 rounds of 100
     python bench/tracing.py --baseline-ref 4f03866   # the code before tracing, once main has it
 
 The command is an inspector drafting a quality standard (``POST /v1/standards``: one stream, its events appended,
-relayed to NATS and projected). Three servers run at once, each quality served by uvicorn in a process of its own
+relayed to NATS and projected). Four servers run at once, each quality served by uvicorn in a process of its own
 as ``gotong serve`` runs it (JSON logs at INFO, written to /dev/null), on the same PostgreSQL and NATS with a
 database and prefix each: "before" runs the baseline's code (``git archive`` of ``--baseline-ref``), "off" this
 tree with no exporter configured, "on" this tree with tracing enabled and a ``BatchSpanProcessor`` into an
-``InMemorySpanExporter`` (every span made and exported: HTTP, append, relay publish, projection). This process
-is the client: it sends the commands one after another over keep-alive HTTP and takes each round's median
-latency, and reads each server's CPU time (all its threads, from /proc) around the round, after its relay and
-projector have caught up. Rounds are interleaved, rotating who goes first; ratios are per round, paired.
+``InMemorySpanExporter`` (every span made and exported: HTTP, append, relay publish, projection), "sampled" the
+same keeping one trace in ten (``parentbased_traceidratio`` 0.1, as ``deploy/k8s/components/tracing`` sets).
+This process is the client: it sends the commands one after another over keep-alive HTTP and takes each round's
+median latency, and reads each server's CPU time (all its threads, from /proc) around the round, after its relay
+and projector have caught up. Rounds are interleaved, rotating who goes first; ratios are per round, paired.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import httpx
 from _servers import bench_servers, interleaved, load, machine, markdown_table, median, ratios, scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIGS = ("before", "off", "on")
+CONFIGS = ("before", "off", "on", "sampled")
 SECRET = "bench-secret-long-enough-for-hs256-signing"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SETTLE_SECONDS = 0.5  # after a round, for the relay and projector to finish its events (their CPU counts)
@@ -65,10 +66,11 @@ def serve(config: str, database_url: str, nats_url: str, prefix: str, port: int)
     configure_logging("INFO", as_json=True)
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # type: ignore[attr-defined]  # noqa: SIM115
     spans: Counter[str] = Counter()
-    if config == "on":
+    if config in ("on", "sampled"):
         from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
         from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+        from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, TraceIdRatioBased
 
         from shared import tracing
 
@@ -79,7 +81,7 @@ def serve(config: str, database_url: str, nats_url: str, prefix: str, port: int)
                 spans.update(span.name.split(" ")[0] for span in batch if isinstance(span, ReadableSpan))
                 return super().export(batch)
 
-        provider = TracerProvider()
+        provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.1) if config == "sampled" else ALWAYS_ON))
         provider.add_span_processor(BatchSpanProcessor(Counted()))
         tracing.enable(provider)
     settings = replace(
@@ -88,7 +90,7 @@ def serve(config: str, database_url: str, nats_url: str, prefix: str, port: int)
     print(json.dumps({"code": str(Path(shared.__file__).parent.parent)}), flush=True)
     signal.signal(signal.SIGTERM, lambda *_: None)  # uvicorn raises it again once stopped: carry on and report
     uvicorn.run(create_app(settings, [quality]), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    if config == "on":
+    if config in ("on", "sampled"):
         provider.shutdown()
     print(json.dumps({"spans": spans}), flush=True)
 
@@ -177,14 +179,15 @@ async def conduct(args: argparse.Namespace) -> None:
     print(machine(), file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="gotong-bench-tracing-") as scratch, bench_servers() as servers:
         commit = baseline_tree(args.baseline_ref, Path(scratch))
-        roots = {"before": Path(scratch) / "tree", "off": ROOT, "on": ROOT}
+        roots = {"before": Path(scratch) / "tree", "off": ROOT, "on": ROOT, "sampled": ROOT}
         async with (
             scratch_database(servers.postgres_url) as before_db,
             scratch_database(servers.postgres_url) as off_db,
             scratch_database(servers.postgres_url) as on_db,
+            scratch_database(servers.postgres_url) as sampled_db,
             httpx.AsyncClient(timeout=30) as client,
         ):
-            databases = {"before": before_db, "off": off_db, "on": on_db}
+            databases = {"before": before_db, "off": off_db, "on": on_db, "sampled": sampled_db}
             running = {c: start(c, roots[c], databases[c], servers.nats_url) for c in CONFIGS}
             spans: Counter[str] = Counter()
             try:
@@ -231,7 +234,7 @@ def report(
     print(markdown_table(["code", "latency ms (median)", "rounds", "mean ms", "server CPU ms/command", "rounds"], rows))
     print()
     ratio_rows = []
-    for subject, baseline in (("off", "before"), ("on", "before"), ("on", "off")):
+    for subject, baseline in (("off", "before"), ("on", "before"), ("sampled", "before"), ("on", "off")):
         latency, used = ratios(results[subject], results[baseline]), ratios(cpu[subject], cpu[baseline])
         ratio_rows.append(
             [
