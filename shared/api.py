@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from shared import tracing
 from shared.auth import Principal
 from shared.eventstore import Connection, Metadata
 from shared.kernel.digits import is_digits
@@ -36,12 +37,15 @@ WaitFor = Annotated[int | None, QueryParameter(name="wait_for_position", ge=1, l
 
 def command_metadata(request: Request[Any, Any, Any], principal: Principal) -> Metadata:
     """Who issued this command (``key:<id>`` for an API key), for which organisation and in which flow; the
-    command id is the idempotency key if given."""
+    command id is the idempotency key if given; while tracing, the request's span is the events' cause."""
+    traced = tracing.current()
     return Metadata(
         correlation_id=correlation_id.get() or str(new_id()),
         actor=principal.actor,
         org=principal.org,
         command_id=request.headers.get(IDEMPOTENCY_KEY) or str(new_id()),
+        traceparent=traced.traceparent if traced else None,
+        tracestate=traced.tracestate if traced else None,
     )
 
 

@@ -66,10 +66,12 @@ def _check_settings(settings: Settings, service_names: Sequence[str] | None) -> 
 def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     import uvicorn
 
+    from shared import tracing
     from shared.http import create_app
     from shared.service import load_services
 
     services = load_services(service_names)
+    traces = tracing.configure([s.name for s in services])  # off unless OTEL_* names an exporter
     app = create_app(settings, services, documented=load_services())  # /schema: the whole API, as behind the proxy
     names = ", ".join(s.name for s in services) or "no services"
     print(f"gotong: serving {names} on http://{settings.host}:{settings.port} (docs at /schema)", file=sys.stderr)
@@ -77,14 +79,18 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
         limits = (settings.rate_per_principal, settings.rate_per_address, settings.rate_failed_auth)
         shown = ", ".join(str(rate or "off") for rate in limits)
         print(f"gotong: rate limits per caller, per address, failed sign-ins per address: {shown}", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        timeout_graceful_shutdown=5,
-        forwarded_allow_ips=settings.trusted_proxies,  # the client address the rate limits count by
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            timeout_graceful_shutdown=5,
+            forwarded_allow_ips=settings.trusted_proxies,  # the client address the rate limits count by
+        )
+    finally:
+        if traces is not None:
+            traces.shutdown()  # sends the spans still waiting in the batch
 
 
 def _exit_on_stop_signals() -> None:

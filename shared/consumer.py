@@ -26,7 +26,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from events.base import EventCodec
-from shared import bus, metrics
+from shared import bus, logs, metrics
 from shared.eventstore import EventStore
 from shared.inbox import Delivery, Early, Subscription, dead_letter, handle_batch, handle_once, parse_parts
 from shared.outages import Backoff, is_outage
@@ -76,6 +76,7 @@ class Consumer:
     async def run(self) -> None:
         """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
         on reconnect), so what the server sends it in answer to fetches made meanwhile is not lost."""
+        logs.service.set(self.store.schema)  # this task's log lines
         backoff = Backoff(f"consumer {self.durable}", log)
         subscription: Any = None
         try:
@@ -199,14 +200,22 @@ class Consumer:
                 self._failures.clear()  # events retried by other replicas meanwhile; forgetting costs retries
             failures = self._failures[sequence] = self._failures.get(sequence, 0) + 1
             metrics.HANDLER_FAILURES.labels(self.durable).inc()
+            fields = {"event_id": (msg.headers or {}).get(bus.EVENT_ID)}
             if failures >= self.max_deliveries:
-                log.error("%s: dead-lettering %s after %d failures: %s", self.durable, msg.subject, failures, error)
+                log.error(
+                    "%s: dead-lettering %s after %d failures: %s",
+                    self.durable,
+                    msg.subject,
+                    failures,
+                    error,
+                    extra={"fields": fields},
+                )
                 await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error, failures)
                 metrics.DEAD_LETTERED.labels(self.durable).inc()
                 await self._ack(msg)
                 self._failures.pop(sequence, None)
             else:
-                log.warning("%s: handler failed (try %d): %s", self.durable, failures, error)
+                log.warning("%s: handler failed (try %d): %s", self.durable, failures, error, extra={"fields": fields})
                 await msg.nak(delay=self.backoff(failures))
             return
         self._failures.pop(sequence, None)

@@ -12,7 +12,7 @@ import zlib
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 from uuid import UUID
@@ -21,7 +21,7 @@ import asyncpg
 import msgspec
 
 from events.base import Event, EventCodec
-from shared import metrics
+from shared import metrics, tracing
 from shared.kernel.ids import new_id
 from shared.outages import is_outage
 
@@ -35,6 +35,9 @@ class Metadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     command_id: str | None = None
     org: str | None = None
     """The organisation the actor acted for (the audit trail of an organisation is read by it)."""
+    traceparent: str | None = None
+    """The W3C trace context of the append that stored the event (only while tracing is on); the relay sends it."""
+    tracestate: str | None = None
 
 
 class GlobalPosition(msgspec.Struct, frozen=True, order=True):
@@ -297,6 +300,17 @@ class EventStore(EventStorage):
         self, appends: Sequence[StreamAppend], *, connection: Connection | None = None
     ) -> AppendResult:
         """Append to several streams atomically: all or nothing, each at its expected version."""
+        if not tracing.enabled():
+            return await self._append_many(appends, connection)
+        first = appends[0].metadata if appends else Metadata()
+        streams, count = [a.stream_id for a in appends], sum(len(a.events) for a in appends)
+        with tracing.appending(self.schema, streams, count, first.traceparent, first.tracestate) as traced:
+            if traced is not None:  # the events carry the append's span, which the relay continues
+                stamp = {"traceparent": traced.traceparent, "tracestate": traced.tracestate}
+                appends = [replace(a, metadata=msgspec.structs.replace(a.metadata, **stamp)) for a in appends]
+            return await self._append_many(appends, connection)
+
+    async def _append_many(self, appends: Sequence[StreamAppend], connection: Connection | None) -> AppendResult:
         columns: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
         versions: dict[str, int] = {}
         for append in appends:

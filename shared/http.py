@@ -22,14 +22,13 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import metrics
+from shared import logs, metrics, tracing
 from shared.auth import Principal
 from shared.config import Settings
 from shared.guards import admit_route
 from shared.kernel.clock import Clock
 from shared.kernel.errors import MalformedRequest, Unauthenticated
 from shared.kernel.ids import new_id
-from shared.logs import correlation_id, request_id
 from shared.openapi import DocsPage, Document, OpenAPIDocument, closed_bodies, docs_routes, document_problems
 from shared.operations import admin_routes
 from shared.problems import PROBLEM_JSON, handle_exception, problem_response, problem_responses
@@ -118,7 +117,9 @@ def _request_context(app: ASGIApp) -> ASGIApp:
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         rid = headers.get("x-request-id") or str(new_id())
         cid = headers.get("x-correlation-id") or rid
-        rid_token, cid_token = request_id.set(rid), correlation_id.set(cid)
+        method, route = scope.get("method", ""), scope.get("path_template") or "unmatched"
+        opt = getattr(scope.get("route_handler"), "opt", {})  # routed before middleware runs
+        service = opt.get("service") or opt.get("open_service")
         started = time.perf_counter()
         status = 500
 
@@ -136,20 +137,23 @@ def _request_context(app: ASGIApp) -> ASGIApp:
                 ]
             await send(message)
 
-        try:
-            await app(scope, receive, send_with_ids)
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.observe_request(scope.get("method", ""), scope.get("path_template") or "unmatched", status, elapsed)
-            log.info(
-                "%s %s %s",
-                scope.get("method", ""),
-                scope["path"],
-                status,
-                extra={"fields": {"status": status, "ms": round(elapsed * 1000, 1)}},
-            )
-            request_id.reset(rid_token)
-            correlation_id.reset(cid_token)
+        with (
+            logs.bound(request_id=rid, correlation_id=cid, service=service),
+            tracing.serving(method, route, scope["path"], service, headers) as span,
+        ):
+            try:
+                await app(scope, receive, send_with_ids)
+            finally:
+                elapsed = time.perf_counter() - started
+                metrics.observe_request(method, route, status, elapsed)
+                tracing.answered(span, status)
+                log.info(
+                    "%s %s %s",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={"fields": {"status": status, "ms": round(elapsed * 1000, 1)}},
+                )
 
     return middleware
 
@@ -250,6 +254,7 @@ def _open_router(service: Service, runtime: Runtime) -> Router:
         dependencies={"ctx": Provide(context, sync_to_thread=False)},
         guards=[_admit_address],
         tags=[service.name],
+        opt={"open_service": service.name},  # what its log lines and spans name ("service" would ask for a scope)
     )
 
 

@@ -8,7 +8,8 @@ keeps failing sends the event to the dead-letter table, from which it can be rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -18,7 +19,7 @@ import msgspec
 from nats.aio.msg import Msg
 
 from events.base import Event, EventCodec
-from shared import bus
+from shared import bus, logs, tracing
 from shared.eventstore import Connection, EventStore, Metadata
 
 log = logging.getLogger("gotong.consumer")
@@ -38,14 +39,20 @@ class Delivery:
     metadata: Metadata
     recorded_at: datetime
     source: str
+    traceparent: str | None = None
+    """The W3C trace context the message came with (the publisher's span), if any."""
+    tracestate: str | None = None
 
     def caused(self, actor: str) -> Metadata:
-        """Metadata for what this event causes: same correlation, caused by this event."""
+        """Metadata for what this event causes: same correlation, caused by this event, in the same trace."""
+        traced = tracing.current()
         return Metadata(
             correlation_id=self.metadata.correlation_id or str(self.event_id),
             causation_id=str(self.event_id),
             actor=actor,
             command_id=f"{actor}:{self.event_id}",
+            traceparent=traced.traceparent if traced else self.traceparent,
+            tracestate=traced.tracestate if traced else self.tracestate,
         )
 
 
@@ -85,7 +92,22 @@ def parse_parts(headers: dict[str, str], data: bytes | str, codec: EventCodec) -
         metadata=_metadata.decode(headers.get(bus.METADATA, "{}")),
         recorded_at=datetime.fromisoformat(headers[bus.RECORDED_AT]),
         source=codec.service,
+        traceparent=headers.get(tracing.TRACEPARENT),
+        tracestate=headers.get(tracing.TRACESTATE),
     )
+
+
+@contextmanager
+def handling(service: str, consumer: str, delivery: Delivery) -> Iterator[None]:
+    """While a handler takes ``delivery``: its event and flow in the log lines, and its span (a child of the
+    publisher's) in the trace."""
+    event_id, event = str(delivery.event_id), str(delivery.event.__struct_config__.tag)  # "orders.OrderConfirmed.v1"
+    with (
+        logs.bound(event_id=event_id, correlation_id=delivery.metadata.correlation_id),
+        tracing.consuming(service, consumer, event, event_id, delivery.traceparent, delivery.tracestate),
+    ):
+        yield
+        log.debug("%s took %s", consumer, event)
 
 
 async def handle_once(
@@ -111,7 +133,8 @@ async def handle_once(
             return False
         if ordered and delivery.stream_version > last + 1:
             raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
-        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        with handling(schema, subscription.name, delivery):
+            await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
         await connection.execute(
             f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
             "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
@@ -164,7 +187,8 @@ async def handle_batch(
                 continue
             if ordered and delivery.stream_version > last + 1:
                 raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
-            await subscription.handle(HandlerContext(connection, store, consumer), delivery)
+            with handling(schema, consumer, delivery):
+                await subscription.handle(HandlerContext(connection, store, consumer), delivery)
             progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
             handled.append(True)
         if reached:
@@ -233,7 +257,8 @@ async def replay(pool: asyncpg.Pool, store: EventStore, subscription: Subscripti
             return False
         headers: dict[str, str] = msgspec.json.decode(row["headers"])
         delivery = parse_parts(headers, row["data"], subscription.codec)
-        await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
+        with handling(schema, subscription.name, delivery):
+            await subscription.handle(HandlerContext(connection, store, subscription.name), delivery)
         await connection.execute(f"UPDATE {schema}.dead_letters SET replayed_at = now() WHERE id = $1", letter_id)
     store.committed()
     return True

@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 import sqlalchemy as sa
 
 from events.base import Event
+from shared import logs, tracing
 from shared.eventstore import Connection, EventStore, GlobalPosition, RecordedEvent
 from shared.outages import Backoff, is_outage
 
@@ -62,6 +63,21 @@ class Projection:
 
     def live_tables(self) -> Tables:
         return Tables({t.name: t for t in self.tables})
+
+    def observed(self, service: str) -> Projection:
+        """This projection, naming the event it applies in the log lines and, for an event that carries a
+        trace context, in a span of the event's trace."""
+
+        async def apply(connection: Connection, tables: Tables, event: Event, record: RecordedEvent) -> None:
+            meta, event_id = record.metadata, str(record.event_id)
+            with (
+                logs.bound(event_id=event_id, correlation_id=meta.correlation_id),
+                tracing.projecting(service, self.name, record.event_type, event_id, meta.traceparent, meta.tracestate),
+            ):
+                await self.apply(connection, tables, event, record)
+                log.debug("projection %s.%s applied %s", service, self.name, record.event_type)
+
+        return replace(self, apply=apply)
 
 
 async def read_checkpoint(connection: Connection, schema: str, name: str, *, lock: bool = False) -> GlobalPosition:
@@ -163,6 +179,7 @@ async def park(connection: Connection, schema: str, projection: str, record: Rec
             record.position,
             letter["id"],
             reason,
+            extra={"fields": {"event_id": str(record.event_id)}},
         )
 
 
@@ -227,8 +244,8 @@ class Projector:
         """Apply everything committed so far; returns the number of events applied."""
         total = 0
         async with self.store.pool.acquire() as connection:
-            for projection in self.projections:
-                tables = projection.live_tables()
+            for live in self.projections:
+                projection, tables = live.observed(self.store.schema), live.live_tables()
                 while applied := await apply_batch(
                     self.store, connection, projection, tables, projection.checkpoint, self.batch
                 ):
@@ -240,6 +257,7 @@ class Projector:
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         """Keep the projections current; wait out outages with backoff (anything else is a bug, and raised)."""
+        logs.service.set(self.store.schema)  # this task's log lines
         backoff = Backoff(f"projector of {self.store.schema}", log)
         while True:
             self._wake.clear()

@@ -18,8 +18,8 @@ import asyncpg
 import msgspec
 from nats.js import JetStreamContext
 
-from shared import bus
-from shared.eventstore import EventStore, GlobalPosition, RecordedEvent
+from shared import bus, logs, tracing
+from shared.eventstore import EventStore, GlobalPosition, Metadata, RecordedEvent
 from shared.outages import Backoff, is_outage
 from shared.projection import read_checkpoint, write_checkpoint
 
@@ -46,7 +46,18 @@ def event_headers(record: RecordedEvent) -> dict[str, str]:
         bus.SCHEMA_VERSION: str(record.schema_version),
         bus.METADATA: _encoder.encode(record.metadata).decode(),
         bus.RECORDED_AT: record.recorded_at.isoformat(),
+        **_trace_headers(record.metadata),
     }
+
+
+def _trace_headers(metadata: Metadata) -> dict[str, str]:
+    """The trace context stored with the event, for the consumer to continue (the publish span's, when
+    tracing here, replaces it)."""
+    if metadata.traceparent is None:
+        return {}
+    if metadata.tracestate is None:
+        return {tracing.TRACEPARENT: metadata.traceparent}
+    return {tracing.TRACEPARENT: metadata.traceparent, tracing.TRACESTATE: metadata.tracestate}
 
 
 class Relay:
@@ -87,6 +98,7 @@ class Relay:
 
     async def run(self) -> None:
         """Contend for the relay lock forever; publish while holding it."""
+        logs.service.set(self.store.schema)  # this task's log lines
         self._backoff = Backoff(f"relay of {self.store.schema}", log)
         while True:
             try:
@@ -167,6 +179,15 @@ class Relay:
             if self._held is not None:
                 self._held = reached
             self.published += acknowledged
+            last = records[acknowledged - 1]
+            fields = {"event_id": str(last.event_id)}
+            log.debug(
+                "relay of %s published %d events up to %s",
+                schema,
+                acknowledged,
+                last.event_type,
+                extra={"fields": fields},
+            )
         if acknowledged < len(records):
             raise ConnectionError(f"published {acknowledged} of {len(records)} events; restarting from the first")
         return acknowledged
@@ -178,17 +199,21 @@ class Relay:
             for record in records:
                 if len(acks) >= self.in_flight and not await self._acknowledged(acks[len(acks) - self.in_flight]):
                     break
-                acks.append(
-                    await self.js.publish_async(
-                        bus.subject(self.prefix, self.store.schema, record.event_type),
-                        record.data.encode(),
-                        headers=event_headers(record),
-                    )
-                )
+                subject, headers = bus.subject(self.prefix, self.store.schema, record.event_type), event_headers(record)
+                span = tracing.publishing(self.store.schema, subject, str(record.event_id), record.stream_id, headers)
+                try:
+                    ack = await self.js.publish_async(subject, record.data.encode(), headers=headers)
+                except Exception as error:
+                    tracing.sent(span, error)
+                    raise
+                tracing.sent(span, ack)
+                acks.append(ack)
             if acks:
                 await asyncio.wait(acks, timeout=PUBLISH_TIMEOUT)
         except Exception as error:
-            log.debug("publishing from %s failed: %s", self.store.schema, error)
+            failed = records[len(acks)] if len(acks) < len(records) else None
+            fields = {"event_id": str(failed.event_id)} if failed else {}
+            log.debug("publishing from %s failed: %s", self.store.schema, error, extra={"fields": fields})
         finally:
             for ack in acks:
                 ack.cancel()  # frees its slot in the JetStream context when it never came

@@ -214,12 +214,12 @@ async def _upstream(pool: asyncpg.Pool, js: JetStreamContext, url: str, prefix: 
 
 
 @asynccontextmanager
-async def http_server(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def http_server(app: Any, *, access_log: bool = False) -> AsyncIterator[httpx.AsyncClient]:
     """Serve ``app`` with uvicorn on this event loop and a free port, so requests really run concurrently."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, ws="none", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, ws="none", access_log=access_log))
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         await eventually(lambda: _started(server, task), timeout=30)
