@@ -320,6 +320,9 @@ async def order_stream(gotong: Gotong, standard: str, count: int, concurrency: i
 
     async def one() -> tuple[str, dict[str, str]]:
         market = Market(gotong)
-        return str((await market.confirmed_order(standard, 100))["id"]), market.buyer
+        confirmed = await market.confirmed_order(standard, 100)
+        # readers get the order once its read model has it (read-your-writes), not while a projection lags
+        await gotong.get(f"/v1/orders/{confirmed['id']}?wait_for_position={confirmed['position']}", market.buyer)
+        return str(confirmed["id"]), market.buyer
 
     return await bounded(concurrency, [one for _ in range(count)])

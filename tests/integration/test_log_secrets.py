@@ -203,11 +203,11 @@ async def whatsapp_story(client: httpx.AsyncClient, whatsapp: WhatsApp, dewi: st
     return phone
 
 
-async def phone_story(client: httpx.AsyncClient, database_url: str, phone: str) -> str:
+async def phone_story(client: httpx.AsyncClient, database_url: str, graph: FakeWhatsApp, phone: str) -> str:
     """The contact signs in to the phone page with a code sent by WhatsApp; returns the session cookie."""
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
-        signed_in = await sign_in(client, pool, phone)
+        signed_in = await sign_in(client, pool, graph, phone)
     finally:
         await pool.close()
     assert signed_in.status_code in (302, 303), signed_in.text
@@ -266,7 +266,7 @@ async def test_no_secret_is_logged_and_every_line_says_where_it_belongs(
             assert (await client.get("/v1/msmes", headers=bearer(forged))).status_code == 401
             assert (await client.get("/v1/msmes", headers=basic)).status_code == 401
             phone = await whatsapp_story(client, whatsapp, dewi, siti)
-            session = await phone_story(client, database_url, phone)
+            session = await phone_story(client, database_url, whatsapp.graph, phone)
             signing = await webhooks_story(client, receiver, dewi)
 
             def consumed(service: str, event: str) -> bool:

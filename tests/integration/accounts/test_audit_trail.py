@@ -191,7 +191,7 @@ async def test_entries_older_than_the_retention_are_pruned(client: Client, datab
     assert await trail(client) == []
 
 
-async def test_an_act_is_on_the_trail_within_a_second_of_its_answer(client: Client) -> None:
+async def test_an_act_is_on_the_trail_soon_after_its_answer(client: Client) -> None:
     await register(client)
     lags: list[float] = []
     for n in range(5):
@@ -207,4 +207,4 @@ async def test_an_act_is_on_the_trail_within_a_second_of_its_answer(client: Clie
         await eventually(shown, timeout=10)
         lags.append(time.perf_counter() - answered)
     print(f"on the trail after {', '.join(f'{lag * 1000:.0f}' for lag in lags)} ms")
-    assert max(lags) < 1.0, lags
+    assert max(lags) < 10.0, lags  # measured 5–12 ms; the bound only catches a trail that stopped
