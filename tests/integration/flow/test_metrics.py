@@ -113,6 +113,10 @@ async def test_a_scrape_counts_the_flow_and_shows_each_lag(
             assert any(value > 0 for value in after[family].values()), f"{family}: {after[family]}"
         for family in COUNTED:
             assert total(after[family]) > total(before.get(family, {})), f"{family} did not count: {after[family]}"
+        lag = {dict(labels)["service"]: value for (_, labels), value in after["gotong_relay_lag_seconds"].items()}
+        assert lag["quality"] > 0 and lag["orders"] == 0, lag  # orders' relay may still be publishing a moment
+        pending = {dict(labels)["consumer"]: v for (_, labels), v in after["gotong_consumer_pending_messages"].items()}
+        assert pending[catalog_consumer.durable] > 0, pending
         return after
 
     after = await eventually(lagging, what="every family shows the flow and the lags")
