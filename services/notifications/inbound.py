@@ -10,7 +10,6 @@ identity: only an opted-in contact of the request's MSME can answer for it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -24,17 +23,16 @@ from services.notifications.deliveries import enqueue
 from services.notifications.domain import messages, replies
 from services.notifications.domain.contacts import OptIn, OptOut
 from services.notifications.domain.outbound import OutboundMessage
-from services.notifications.sender import listen
+from services.notifications.sender import work_when_woken
 from services.notifications.use_cases import contacts as contact_use
 from services.notifications.use_cases.answers import answerer_for, give
 from shared.eventstore import Connection, Metadata
 from shared.kernel.errors import NotFound
-from shared.outages import Backoff, is_outage
+from shared.outages import is_outage
 from shared.service import ServiceContext
 
 log = logging.getLogger("gotong.notifications")
 WAKE = "notifications_inbound"
-POLL_SECONDS = 0.5
 S = "notifications"
 _RANK = {"queued": 0, "sending": 0, "sent": 1, "failed": 1, "delivered": 2, "read": 3}
 
@@ -321,17 +319,4 @@ async def process_next(ctx: ServiceContext) -> bool:
 
 
 async def inbound_worker(ctx: ServiceContext) -> None:
-    wake = asyncio.Event()
-    listener = asyncio.create_task(listen(ctx, WAKE, wake), name="notifications:inbound-listener")
-    backoff = Backoff("processing WhatsApp messages", log)
-    try:
-        while True:
-            wake.clear()
-            if await backoff.retry(lambda: process_next(ctx)):
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), POLL_SECONDS)
-    finally:
-        listener.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await listener
+    await work_when_woken(ctx, WAKE, "processing WhatsApp messages", lambda: process_next(ctx))

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -232,15 +233,22 @@ async def listen(ctx: ServiceContext, channel: str, wake: asyncio.Event, presenc
                 connection.terminate()
 
 
-async def sender_worker(ctx: ServiceContext) -> None:
-    channels = Channels(settings_of(ctx.store))
-    wake, presence = asyncio.Event(), Presence()
-    listener = asyncio.create_task(listen(ctx, CHANNEL, wake, presence), name="notifications:outbox-listener")
-    backoff = Backoff("sending messages", log)
+async def work_when_woken(
+    ctx: ServiceContext,
+    channel: str,
+    what: str,
+    step: Callable[[], Awaitable[object]],
+    presence: Presence | None = None,
+) -> None:
+    """Run ``step`` while it finds work (a truthy result), then wait for a NOTIFY on ``channel`` or the next poll;
+    outages are waited out with backoff."""
+    wake = asyncio.Event()
+    listener = asyncio.create_task(listen(ctx, channel, wake, presence), name=f"notifications:{channel}-listener")
+    backoff = Backoff(what, log)
     try:
         while True:
             wake.clear()
-            if await backoff.retry(lambda: send_due(ctx, channels, presence)):
+            if await backoff.retry(step):
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), POLL_SECONDS)
@@ -248,4 +256,13 @@ async def sender_worker(ctx: ServiceContext) -> None:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listener
+
+
+async def sender_worker(ctx: ServiceContext) -> None:
+    channels, presence = Channels(settings_of(ctx.store)), Presence()
+    try:
+        await work_when_woken(
+            ctx, CHANNEL, "sending messages", lambda: send_due(ctx, channels, presence), presence=presence
+        )
+    finally:
         await channels.close()
