@@ -32,7 +32,11 @@ from shared.inbox import Delivery, Early, Subscription, dead_letter, handle_batc
 from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.consumer")
-WAITING_SECONDS = 0.002  # how long a fetch for more messages after the first may linger
+# How long a fetch for messages known to wait may linger for them: they come at once, but a busy machine takes a
+# while to receive a batch, and another replica may have taken them meanwhile.
+WAITING_SECONDS = 0.002
+WAITING_SECONDS_EACH = 0.0001
+ACK_SECONDS = 5  # how long NATS may take to confirm it has a batch's acks
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
 MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
 IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
@@ -71,7 +75,8 @@ class Consumer:
         self.caught_up = asyncio.Event()
         self._target: int | None = None
         self._failures: dict[int, int] = {}  # the handler's own failures, by stream sequence
-        self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd
+        self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd, oldest first
+        self._waiting = 0  # messages JetStream said were waiting after the last one fetched
 
     async def run(self) -> None:
         """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
@@ -116,28 +121,53 @@ class Consumer:
 
     async def _consume(self, subscription: Any, backoff: Backoff) -> None:
         heartbeat = asyncio.create_task(self._report_in_progress(), name=f"in-progress:{self.durable}")
+        fetching = asyncio.ensure_future(self._fetch(subscription))
         try:
             while True:
                 try:
-                    # The first message as soon as it arrives; then those already waiting, without lingering.
-                    messages = await subscription.fetch(1, timeout=1)
+                    messages = await fetching
                 except TimeoutError:
+                    fetching = asyncio.ensure_future(self._fetch(subscription))
                     if self._target is not None and not self.caught_up.is_set():
                         pending = (await subscription.consumer_info()).num_pending
                         if pending == 0:
                             self.caught_up.set()
                     continue
                 backoff.succeeded()
-                if self.batch > 1:
-                    with contextlib.suppress(TimeoutError):
-                        messages += await subscription.fetch(self.batch - 1, timeout=WAITING_SECONDS)
-                self._holding = messages
+                # The next batch comes from NATS while this one is handled in PostgreSQL; it is handled after.
+                fetching = asyncio.ensure_future(self._fetch(subscription))
                 try:
                     await self._process_batch(messages)
                 finally:
-                    self._holding = []
+                    del self._holding[: len(messages)]
         finally:
+            fetching.cancel()  # what it fetched was never handled: JetStream delivers it again after the ack wait
+            await asyncio.gather(fetching, return_exceptions=True)
+            self._holding = []
             heartbeat.cancel()
+
+    async def _fetch(self, subscription: Any) -> list[Msg]:
+        """The next messages: the first as soon as it arrives, with up to a batch of those JetStream said were
+        waiting behind it. Lingering for more is only worth it when some are known to wait; a fetch for more
+        than wait would linger its whole timeout."""
+        messages: list[Msg] = []
+        if waiting := self._waiting:
+            self._waiting = 0
+            with contextlib.suppress(TimeoutError):
+                messages = await self._fetch_waiting(subscription, min(self.batch, waiting))
+        if not messages:
+            messages = await subscription.fetch(1, timeout=1)
+            if (waiting := messages[-1].metadata.num_pending) and self.batch > 1:
+                with contextlib.suppress(TimeoutError):
+                    messages += await self._fetch_waiting(subscription, min(self.batch - 1, waiting))
+        self._waiting = messages[-1].metadata.num_pending
+        self._holding += messages
+        return messages
+
+    @staticmethod
+    async def _fetch_waiting(subscription: Any, count: int) -> list[Msg]:
+        messages: list[Msg] = await subscription.fetch(count, timeout=WAITING_SECONDS + count * WAITING_SECONDS_EACH)
+        return messages
 
     async def _report_in_progress(self) -> None:
         """Keep JetStream from redelivering what this consumer holds while it waits out an outage."""
@@ -162,20 +192,27 @@ class Consumer:
             await self._until_reachable(functools.partial(self._process, msg))
 
     async def _ack_all(self, messages: list[Msg]) -> None:
-        outcomes = await asyncio.gather(*(self._ack(msg) for msg in messages), return_exceptions=True)
-        for msg, outcome in zip(messages, outcomes, strict=True):
-            if outcome is True:
-                self._handled(msg)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome  # the others are acknowledged; trying again acknowledges the rest
+        for msg in await self._acknowledge(messages):
+            self._handled(msg)
 
-    async def _ack(self, msg: Msg) -> bool:
-        """Acknowledge ``msg`` unless it already was (an ack that landed before an outage cut its answer)."""
-        if msg._ackd:
-            return False
-        await msg.ack_sync()
-        return True
+    async def _acknowledge(self, messages: list[Msg]) -> list[Msg]:
+        """Acknowledge what of ``messages`` is not yet; returns those newly acknowledged.
+
+        One publish per ack and one round trip (a flush) for them all: once the server answers it, it has every
+        ack sent before. A message is marked acknowledged (nats-py's ``_ackd``) only then, so when an outage cuts
+        the round trip the next try sends its ack again (a second ack of a message is ignored) rather than leave
+        it to wait out its ack wait.
+        """
+        unacknowledged = [msg for msg in messages if not msg._ackd]
+        if not unacknowledged:
+            return []
+        client = unacknowledged[0]._client
+        for msg in unacknowledged:
+            await client.publish(msg.reply)  # what ``msg.ack()`` sends, without marking it acknowledged yet
+        await client.flush(timeout=ACK_SECONDS)
+        for msg in unacknowledged:
+            msg._ackd = True
+        return unacknowledged
 
     async def _until_reachable(self, attempt: Callable[[], Awaitable[None]]) -> None:
         """Run ``attempt`` until PostgreSQL and NATS let it finish: an outage is waited out, not counted.
@@ -212,15 +249,14 @@ class Consumer:
                 )
                 await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error, failures)
                 metrics.DEAD_LETTERED.labels(self.durable).inc()
-                await self._ack(msg)
+                await self._acknowledge([msg])
                 self._failures.pop(sequence, None)
             else:
                 log.warning("%s: handler failed (try %d): %s", self.durable, failures, error, extra={"fields": fields})
                 await msg.nak(delay=self.backoff(failures))
             return
         self._failures.pop(sequence, None)
-        if await self._ack(msg):
-            self._handled(msg)
+        await self._ack_all([msg])
 
     def _handled(self, msg: Msg) -> None:
         self.handled += 1
