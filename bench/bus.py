@@ -220,7 +220,7 @@ async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: boo
         await asyncio.gather(*tasks, return_exceptions=True)
         await listener.close()
         await bench.js.delete_stream(bus.stream_name(prefix, SOURCE))
-    handled = [(consumer.handled_at[event_id] - due) * 1000 for event_id, due in scheduled.items()]
+    handled = [(consumer.handled_at[str(event_id)] - due) * 1000 for event_id, due in scheduled.items()]
     return Latency([a * 1000 for a in appended], handled, dict(waits))
 
 

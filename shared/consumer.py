@@ -77,6 +77,7 @@ class Consumer:
         self._failures: dict[int, int] = {}  # the handler's own failures, by stream sequence
         self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd, oldest first
         self._waiting = 0  # messages JetStream said were waiting after the last one fetched
+        self._acknowledging: asyncio.Future[None] | None = None  # the acks of the batches committed last
 
     async def run(self) -> None:
         """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
@@ -102,6 +103,9 @@ class Consumer:
                         raise  # a bug: the runtime logs it and starts the consumer again
                     await backoff.wait(error)
         finally:
+            if self._acknowledging is not None:
+                self._acknowledging.cancel()
+                await asyncio.gather(self._acknowledging, return_exceptions=True)
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
@@ -136,10 +140,10 @@ class Consumer:
                 backoff.succeeded()
                 # The next batch comes from NATS while this one is handled in PostgreSQL; it is handled after.
                 fetching = asyncio.ensure_future(self._fetch(subscription))
-                try:
-                    await self._process_batch(messages)
-                finally:
-                    del self._holding[: len(messages)]
+                await self._process_batch(messages)
+                self._holding = [msg for msg in self._holding if not msg._ackd]
+                if self._acknowledging is not None and self._acknowledging.done():
+                    self._acknowledging.result()  # a bug while acknowledging: the runtime starts the consumer again
         finally:
             fetching.cancel()  # what it fetched was never handled: JetStream delivers it again after the ack wait
             await asyncio.gather(fetching, return_exceptions=True)
@@ -173,7 +177,7 @@ class Consumer:
         """Keep JetStream from redelivering what this consumer holds while it waits out an outage."""
         while True:
             await asyncio.sleep(IN_PROGRESS_SECONDS)
-            for msg in list(self._holding):
+            for msg in [msg for msg in self._holding if not msg._ackd]:
                 with contextlib.suppress(Exception):
                     await msg.in_progress()
 
@@ -186,10 +190,25 @@ class Consumer:
             except Exception as error:
                 log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
             else:
-                await self._until_reachable(lambda: self._ack_all(messages))
+                self._acknowledge_meanwhile(messages)
                 return
         for msg in messages:
             await self._until_reachable(functools.partial(self._process, msg))
+
+    def _acknowledge_meanwhile(self, messages: list[Msg]) -> None:
+        """Acknowledge a committed batch while the next one is handled, once the batches before it are.
+
+        Through an outage the acks are sent again until NATS confirms them, even while the consumer subscribes
+        anew; until then the messages count as held.
+        """
+        before = self._acknowledging
+
+        async def acknowledge() -> None:
+            if before is not None:
+                await before
+            await self._until_reachable(lambda: self._ack_all(messages))
+
+        self._acknowledging = asyncio.ensure_future(acknowledge())
 
     async def _ack_all(self, messages: list[Msg]) -> None:
         for msg in await self._acknowledge(messages):

@@ -14,9 +14,8 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -32,6 +31,7 @@ _CONTEXT = (
     ("correlation_id", correlation_id),
     ("event_id", event_id),
 )
+_VARIABLES = dict(_CONTEXT)
 
 REDACTED = "[redacted]"
 _SECRET_NAME = r"[\w.-]*(?:token|secret|passw(?:or)?d|pwd|pepper|api[_-]?key|credential|private[_-]?key)[\w.-]*"
@@ -71,16 +71,26 @@ def redact(text: str) -> str:
     return text
 
 
-@contextmanager
-def bound(**values: str | None) -> Iterator[None]:
+def bound(**values: str | None) -> AbstractContextManager[None]:
     """Set some of the context variables (``service``, ``request_id``, ``correlation_id``, ``event_id``) for the
     block, and restore them after."""
-    variables = dict(_CONTEXT)
-    tokens = [(variables[name], variables[name].set(value)) for name, value in values.items()]
-    try:
-        yield
-    finally:
-        for variable, token in reversed(tokens):
+    return _Bound(values)
+
+
+class _Bound:
+    """``bound``'s block without a generator: consumers enter one for every event they handle."""
+
+    __slots__ = ("_tokens", "_values")
+
+    def __init__(self, values: dict[str, str | None]) -> None:
+        self._values = values
+        self._tokens: list[tuple[ContextVar[str | None], Token[str | None]]] = []
+
+    def __enter__(self) -> None:
+        self._tokens = [(_VARIABLES[name], _VARIABLES[name].set(value)) for name, value in self._values.items()]
+
+    def __exit__(self, *_: object) -> None:
+        for variable, token in reversed(self._tokens):
             variable.reset(token)
 
 
