@@ -125,28 +125,31 @@ class Consumer:
 
     async def _consume(self, subscription: Any, backoff: Backoff) -> None:
         heartbeat = asyncio.create_task(self._report_in_progress(), name=f"in-progress:{self.durable}")
-        fetching = asyncio.ensure_future(self._fetch(subscription))
+        fetching: asyncio.Future[list[Msg]] | None = None
         try:
             while True:
                 try:
-                    messages = await fetching
+                    messages = await (fetching or self._fetch(subscription))
                 except TimeoutError:
-                    fetching = asyncio.ensure_future(self._fetch(subscription))
+                    fetching = None
                     if self._target is not None and not self.caught_up.is_set():
                         pending = (await subscription.consumer_info()).num_pending
                         if pending == 0:
                             self.caught_up.set()
                     continue
                 backoff.succeeded()
-                # The next batch comes from NATS while this one is handled in PostgreSQL; it is handled after.
-                fetching = asyncio.ensure_future(self._fetch(subscription))
+                # With a batch or more waiting, the next batch comes from NATS while this one is handled in
+                # PostgreSQL. With fewer, it is fetched after: it then also holds what arrives meanwhile, which a
+                # fetch made now would leave waiting for the batch after it.
+                fetching = asyncio.ensure_future(self._fetch(subscription)) if self._waiting >= self.batch else None
                 await self._process_batch(messages)
                 self._holding = [msg for msg in self._holding if not msg._ackd]
                 if self._acknowledging is not None and self._acknowledging.done():
                     self._acknowledging.result()  # a bug while acknowledging: the runtime starts the consumer again
         finally:
-            fetching.cancel()  # what it fetched was never handled: JetStream delivers it again after the ack wait
-            await asyncio.gather(fetching, return_exceptions=True)
+            if fetching is not None:
+                fetching.cancel()  # what it fetched was never handled: JetStream delivers it again after the ack wait
+                await asyncio.gather(fetching, return_exceptions=True)
             self._holding = []
             heartbeat.cancel()
 
@@ -279,5 +282,7 @@ class Consumer:
 
     def _handled(self, msg: Msg) -> None:
         self.handled += 1
+        if self.caught_up.is_set():
+            return  # reading the message's metadata (parsing its reply subject) costs more than the rest
         if self._target is not None and msg.metadata.sequence.stream >= self._target:
             self.caught_up.set()

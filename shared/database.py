@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+log = logging.getLogger("gotong.database")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_giving_back: set[asyncio.Task[None]] = set()
 
 
 def quote_identifier(name: str) -> str:
@@ -31,6 +37,28 @@ async def create_pool(url: str, *, size: int = 10, application: str = "gotong") 
     )
     assert pool is not None
     return pool
+
+
+@asynccontextmanager
+async def borrowed(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection from ``pool``, given back at the end of the block without waiting for the pool to reset it.
+
+    asyncpg resets each connection it takes back (advisory locks, listeners, settings): a round trip. A consumer
+    acknowledges its batch and goes on to the next meanwhile, instead of after. ``Pool.close`` still waits for it.
+    """
+    connection = await pool.acquire()
+    try:
+        yield connection
+    finally:
+        task = asyncio.ensure_future(pool.release(connection))
+        _giving_back.add(task)
+        task.add_done_callback(_given_back)
+
+
+def _given_back(task: asyncio.Task[None]) -> None:
+    _giving_back.discard(task)
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.debug("a connection was closed instead of given back: %s", error)  # the pool opens another
 
 
 async def create_database(server_url: str, name: str, *, template: str | None = None) -> str:

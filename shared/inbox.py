@@ -20,6 +20,7 @@ from nats.aio.msg import Msg
 
 from events.base import Event, EventCodec
 from shared import bus, logs, tracing
+from shared.database import borrowed
 from shared.eventstore import Connection, EventStore, Metadata
 
 log = logging.getLogger("gotong.consumer")
@@ -157,7 +158,7 @@ async def handle_once(
 ) -> bool:
     """Handle ``delivery`` exactly once; False when it was a duplicate. Raises ``Early`` when out of order."""
     schema = store.schema
-    async with pool.acquire() as connection, connection.transaction():
+    async with borrowed(pool) as connection, connection.transaction():
         inserted = await connection.fetchval(
             f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
             subscription.name,
@@ -197,24 +198,25 @@ async def handle_batch(
 ) -> list[bool]:
     """``handle_once`` of each delivery in turn, in one transaction: any error (``Early`` too) undoes them all.
 
-    The inbox rows and the streams' progress are written and read once for the whole batch.
+    The inbox rows are written and the streams' progress read in one statement, and the progress written in
+    another, for the whole batch: on a busy machine each round trip to PostgreSQL costs a batch a millisecond.
     """
     schema, consumer = store.schema, subscription.name
-    async with pool.acquire() as connection, connection.transaction():
+    async with borrowed(pool) as connection, connection.transaction():
+        # Inbox rows first, then the progress rows, each locked in one order by every replica.
         rows = await connection.fetch(
-            f"INSERT INTO {schema}.inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
-            "ON CONFLICT DO NOTHING RETURNING event_id",
+            f"WITH new AS (INSERT INTO {schema}.inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_id), "
+            f"progress AS (SELECT stream_id, version FROM {schema}.stream_progress "
+            "WHERE consumer = $1 AND stream_id = ANY($3) ORDER BY stream_id FOR UPDATE) "
+            "SELECT event_id, NULL AS stream_id, NULL AS version FROM new "
+            "UNION ALL SELECT NULL, stream_id, version FROM progress",
             consumer,
-            sorted({delivery.event_id for delivery in deliveries}),  # rows locked in one order by every replica
-        )
-        new = {row["event_id"] for row in rows}
-        rows = await connection.fetch(
-            f"SELECT stream_id, version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = ANY($2) "
-            "ORDER BY stream_id FOR UPDATE",
-            consumer,
+            sorted({delivery.event_id for delivery in deliveries}),
             sorted({delivery.stream_id for delivery in deliveries}),
         )
-        progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows}
+        new = {row["event_id"] for row in rows if row["event_id"] is not None}
+        progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows if row["stream_id"] is not None}
         context = HandlerContext(connection, store, consumer)
         reached: dict[str, int] = {}
         handled: list[bool] = []

@@ -113,9 +113,10 @@ class Relay:
                 self.active = False
 
     async def _hold_and_publish(self) -> None:
-        connection: asyncpg.Connection = await asyncpg.connect(
-            self.database_url, server_settings={"application_name": f"gotong-relay-{self.store.schema}"}
-        )
+        # Its commits (checkpoints) do not wait for the WAL to reach the disk: a checkpoint lost in a crash of
+        # PostgreSQL only means publishing again what JetStream's duplicate window and the consumers' inboxes drop.
+        settings = {"application_name": f"gotong-relay-{self.store.schema}", "synchronous_commit": "off"}
+        connection: asyncpg.Connection = await asyncpg.connect(self.database_url, server_settings=settings)
         try:
             database = await connection.fetchval("SELECT current_database()")
             key = relay_lock_key(database, self.store.schema)
