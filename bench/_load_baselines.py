@@ -6,7 +6,8 @@
 - Consumer with its inbox against a bare JetStream pull consumer, and the relay against raw publishing
   (bench/bus.py's throughput table, on the ledger test service's events).
 - Append → handled (a relay and an inbox consumer, woken by NOTIFY) against raw JetStream publish → consume
-  (a bare pull consumer), both at the same steady rate.
+  (a bare pull consumer), both at the same steady rate, measured the same way and in turns
+  (bench/bus.py's ``steady_latency`` and ``raw_latency``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from pathlib import Path
 
 import httpx
 from _servers import interleaved, markdown_table, median, percentile, ratios
-from bus import bus_bench, steady_latency, throughput_table
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from bus import bus_bench, raw_latency, steady_latency, throughput_table
 
-from shared import bus
 from shared.dev import free_port
 from tests.e2e.processes import GotongProcess
 
@@ -47,8 +46,9 @@ async def baselines(
         parts.append(await throughput_table(bench, rounds) + "\n")
         bench.messages.clear()
         await steady_latency(bench, rate, 1)  # warm up
+        await raw_latency(bench, rate, 1)
         ours = await steady_latency(bench, rate, seconds)
-        raw = await raw_latency(bench.js, rate, seconds)
+        raw = await raw_latency(bench, rate, seconds)
     handled_ms = ours.handled_ms
     rows = [
         ["append → handled (relay + consumer with inbox)", *_pcts(handled_ms)],
@@ -131,43 +131,3 @@ async def _ready(client: httpx.AsyncClient, url: str) -> None:
             pass
         await asyncio.sleep(0.05)
     raise AssertionError(f"the bare Litestar app did not answer at {url}")
-
-
-async def raw_latency(js: object, rate: int, seconds: float) -> list[float]:
-    """Milliseconds from each message's scheduled publish (``js.publish``, open loop) to a bare pull consumer's
-    receipt of it (fetching up to 100 at a time, acking each) on a fresh stream."""
-    from nats.js import JetStreamContext
-
-    assert isinstance(js, JetStreamContext)
-    prefix = f"raw{time.time_ns() % 10**9}"
-    subject, stream = bus.subject(prefix, "ledger", "Opened"), bus.stream_name(prefix, "ledger")
-    await js.add_stream(name=stream, subjects=[bus.subject(prefix, "ledger")])
-    config = ConsumerConfig(durable_name="raw", ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL)
-    subscription = await js.pull_subscribe(bus.subject(prefix, "ledger"), durable="raw", stream=stream, config=config)
-    total, due_of, received = int(rate * seconds), {}, []  # type: ignore[var-annotated]
-
-    async def consume() -> None:
-        while len(received) < total:
-            try:
-                messages = await subscription.fetch(100, timeout=1)
-            except TimeoutError:
-                continue
-            now = time.perf_counter()
-            for msg in messages:
-                received.append((now - due_of[int(msg.data)]) * 1000)
-                await msg.ack()
-
-    consumer = asyncio.create_task(consume())
-    start = time.perf_counter() + 0.01
-    publishes = []
-    for number in range(total):
-        due = start + number / rate
-        if (wait := due - time.perf_counter()) > 0:
-            await asyncio.sleep(wait)
-        due_of[number] = due
-        publishes.append(asyncio.create_task(js.publish(subject, str(number).encode(), timeout=5)))
-    await asyncio.gather(*publishes)
-    await asyncio.wait_for(consumer, timeout=60)
-    await subscription.unsubscribe()
-    await js.delete_stream(stream)
-    return received
