@@ -36,7 +36,7 @@ log = logging.getLogger("gotong.consumer")
 # while to receive a batch, and another replica may have taken them meanwhile.
 WAITING_SECONDS = 0.002
 WAITING_SECONDS_EACH = 0.0001
-ACK_SECONDS = 5  # how long NATS may take to confirm it has a batch's acks
+ACK_SECONDS = 5.0  # how long JetStream may take to confirm it has a batch's acks
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
 MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
 IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
@@ -106,6 +106,7 @@ class Consumer:
             if self._acknowledging is not None:
                 self._acknowledging.cancel()
                 await asyncio.gather(self._acknowledging, return_exceptions=True)
+                self._acknowledging = None  # started again, the consumer's first acks must not wait on these
             if subscription is not None:
                 with contextlib.suppress(Exception):
                     await subscription.unsubscribe()
@@ -220,19 +221,19 @@ class Consumer:
     async def _acknowledge(self, messages: list[Msg]) -> list[Msg]:
         """Acknowledge what of ``messages`` is not yet; returns those newly acknowledged.
 
-        One publish per ack and one round trip (a flush) for them all: once the server answers it, it has every
-        ack sent before. A message is marked acknowledged (nats-py's ``_ackd``) only then, so when an outage cuts
-        the round trip the next try sends its ack again (a second ack of a message is ignored) rather than leave
-        it to wait out its ack wait.
+        One round trip for them all: a plain publish per ack, and for the last a request JetStream answers once it
+        has taken it, which it does after the others, sent before it on the same connection. A message is marked
+        acknowledged (nats-py's ``_ackd``) only then, so when an outage cuts the round trip the next try sends its
+        ack again (a second ack of a message is ignored) rather than leave it to wait out its ack wait.
         """
         unacknowledged = [msg for msg in messages if not msg._ackd]
         if not unacknowledged:
             return []
-        client = unacknowledged[0]._client
-        for msg in unacknowledged:
-            await client.publish(msg.reply)  # what ``msg.ack()`` sends, without marking it acknowledged yet
-        await client.flush(timeout=ACK_SECONDS)
-        for msg in unacknowledged:
+        *first, last = unacknowledged
+        for msg in first:
+            await msg._client.publish(msg.reply)  # what ``msg.ack()`` sends, without marking it acknowledged yet
+        await last.ack_sync(timeout=ACK_SECONDS)
+        for msg in first:
             msg._ackd = True
         return unacknowledged
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from shared import bus
 from shared.config import Settings
@@ -237,3 +238,50 @@ async def _active(relay: Relay) -> bool:
 
 async def _published(relay: Relay, count: int) -> bool:
     return relay.published >= count
+
+
+class StalledAcks(Consumer):
+    """A consumer whose acks wait until released, as they do while NATS is away."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.released = asyncio.Event()
+
+    async def _ack_all(self, messages: list[Msg]) -> None:
+        await self.released.wait()
+        await super()._ack_all(messages)
+
+
+async def test_a_consumer_stopped_while_acknowledging_acknowledges_again_once_started_again(
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, settings: Settings, nats_client: Client
+) -> None:
+    ledger, audit = stores
+    js = nats_client.jetstream()
+    await bus.ensure_stream(js, settings, "ledger")
+    consumer = StalledAcks(pool, audit, js, settings.nats_prefix, SUBSCRIPTION)
+
+    async def publish(streams: range) -> None:
+        await ledger.append_many([StreamAppend(f"s{n}", "account", 0, [Opened(owner="x")]) for n in streams])
+        async with pool.acquire() as connection:
+            relay = Relay(ledger, settings.database_url or "", js, settings.nats_prefix)
+            while await relay.publish_batch(connection):
+                pass
+
+    await publish(range(10))
+    task = asyncio.create_task(consumer.run())
+    await eventually(lambda: _count(pool, 10))  # handled and committed, their acks held
+    task.cancel()  # as the runtime stops it, or a bug does before it starts it again
+    await asyncio.gather(task, return_exceptions=True)
+    consumer.released.set()
+    await publish(range(10, 20))
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _acknowledged(consumer, 10))  # the new batches' acks wait on no stopped one
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(await seen(pool)) == 20
+
+
+async def _acknowledged(consumer: Consumer, count: int) -> bool:
+    return consumer.handled >= count
