@@ -241,14 +241,17 @@ async def _published(relay: Relay, count: int) -> bool:
 
 
 class StalledAcks(Consumer):
-    """A consumer whose acks wait until released, as they do while NATS is away."""
+    """A consumer whose batches' acks wait until released, as they do while NATS is away."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.held = asyncio.Event()
         self.released = asyncio.Event()
 
     async def _ack_all(self, messages: list[Msg]) -> None:
-        await self.released.wait()
+        if len(messages) > 1:  # a batch's, sent while the next batch is handled; a single message's are not
+            self.held.set()
+            await self.released.wait()
         await super()._ack_all(messages)
 
 
@@ -269,7 +272,8 @@ async def test_a_consumer_stopped_while_acknowledging_acknowledges_again_once_st
 
     await publish(range(10))
     task = asyncio.create_task(consumer.run())
-    await eventually(lambda: _count(pool, 10))  # handled and committed, their acks held
+    await eventually(lambda: _count(pool, 10))  # handled and committed
+    await asyncio.wait_for(consumer.held.wait(), 5)  # a batch among them, its acks held
     task.cancel()  # as the runtime stops it, or a bug does before it starts it again
     await asyncio.gather(task, return_exceptions=True)
     consumer.released.set()
