@@ -32,10 +32,6 @@ from shared.inbox import Delivery, Early, Subscription, dead_letter, handle_batc
 from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.consumer")
-# How long a fetch for messages known to wait may linger for them: they come at once, but a busy machine takes a
-# while to receive a batch, and another replica may have taken them meanwhile.
-WAITING_SECONDS = 0.002
-WAITING_SECONDS_EACH = 0.0001
 ACK_SECONDS = 5.0  # how long JetStream may take to confirm it has a batch's acks
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
 MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
@@ -155,26 +151,14 @@ class Consumer:
             heartbeat.cancel()
 
     async def _fetch(self, subscription: Any) -> list[Msg]:
-        """The next messages: the first as soon as it arrives, with up to a batch of those JetStream said were
-        waiting behind it. Lingering for more is only worth it when some are known to wait; a fetch for more
-        than wait would linger its whole timeout."""
-        messages: list[Msg] = []
-        if waiting := self._waiting:
-            self._waiting = 0
-            with contextlib.suppress(TimeoutError):
-                messages = await self._fetch_waiting(subscription, min(self.batch, waiting))
-        if not messages:
-            messages = await subscription.fetch(1, timeout=1)
-            if (waiting := messages[-1].metadata.num_pending) and self.batch > 1:
-                with contextlib.suppress(TimeoutError):
-                    messages += await self._fetch_waiting(subscription, min(self.batch - 1, waiting))
+        """The next messages: the first as soon as it arrives, with those waiting behind it, up to a batch.
+
+        One request: asked with ``no_wait`` and an expiry, as nats-py asks, JetStream waits for a first message,
+        then sends what it has and ends the request instead of lingering for a full batch.
+        """
+        messages: list[Msg] = await subscription.fetch(self.batch, timeout=1)
         self._waiting = messages[-1].metadata.num_pending
         self._holding += messages
-        return messages
-
-    @staticmethod
-    async def _fetch_waiting(subscription: Any, count: int) -> list[Msg]:
-        messages: list[Msg] = await subscription.fetch(count, timeout=WAITING_SECONDS + count * WAITING_SECONDS_EACH)
         return messages
 
     async def _report_in_progress(self) -> None:
@@ -186,16 +170,19 @@ class Consumer:
                     await msg.in_progress()
 
     async def _process_batch(self, messages: list[Msg]) -> None:
-        """Handle the messages in one transaction and ack them after its commit; on any error, one at a time."""
-        if len(messages) > 1:
-            try:
-                deliveries = [parse(msg, self.subscription.codec) for msg in messages]
-                await handle_batch(self.pool, self.store, self.subscription, deliveries)
-            except Exception as error:
-                log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
-            else:
-                self._acknowledge_meanwhile(messages)
-                return
+        """Handle the messages in one transaction and ack them after its commit; on any error, one at a time.
+
+        A single message too: ``handle_batch`` takes one statement fewer than ``handle_once``, which then
+        only decides what an error means.
+        """
+        try:
+            deliveries = [parse(msg, self.subscription.codec) for msg in messages]
+            await handle_batch(self.pool, self.store, self.subscription, deliveries)
+        except Exception as error:
+            log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
+        else:
+            self._acknowledge_meanwhile(messages)
+            return
         for msg in messages:
             await self._until_reachable(functools.partial(self._process, msg))
 

@@ -240,6 +240,9 @@ class EventStore(EventStorage):
         self.schema = schema
         self.codec = codec
         self.notify_channel = f"{schema}_events"
+        # Events appended through this object so far: code that runs a handler in its transaction tells by it
+        # whether the handler appended, and so whether its commit needs a NOTIFY (two round trips otherwise spent).
+        self.appended = 0
         self._notifying: asyncio.Task[None] | None = None
         self._notify_again = False
         s = schema
@@ -349,6 +352,7 @@ class EventStore(EventStorage):
             metrics.APPEND_CONFLICTS.labels(self.schema).inc()
             await self._raise_conflict(appends, connection)
         metrics.EVENTS_APPENDED.labels(self.schema).inc(len(rows))
+        self.appended += len(rows)
         if connection is None:
             self.committed()  # one statement in its own transaction: committed now
         last = rows[-1]

@@ -157,7 +157,7 @@ async def handle_once(
     pool: asyncpg.Pool, store: EventStore, subscription: Subscription, delivery: Delivery, *, ordered: bool = True
 ) -> bool:
     """Handle ``delivery`` exactly once; False when it was a duplicate. Raises ``Early`` when out of order."""
-    schema = store.schema
+    schema, appended = store.schema, store.appended
     async with borrowed(pool) as connection, connection.transaction():
         inserted = await connection.fetchval(
             f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
@@ -184,7 +184,8 @@ async def handle_once(
             delivery.stream_id,
             delivery.stream_version,
         )
-    store.committed()  # the handler may have appended to this service's store
+    if store.appended != appended:
+        store.committed()  # the handler appended to this service's store (or a command did meanwhile)
     return True
 
 
@@ -201,7 +202,7 @@ async def handle_batch(
     The inbox rows are written and the streams' progress read in one statement, and the progress written in
     another, for the whole batch: on a busy machine each round trip to PostgreSQL costs a batch a millisecond.
     """
-    schema, consumer = store.schema, subscription.name
+    schema, consumer, appended = store.schema, subscription.name, store.appended
     async with borrowed(pool) as connection, connection.transaction():
         # Inbox rows first, then the progress rows, each locked in one order by every replica.
         rows = await connection.fetch(
@@ -244,7 +245,7 @@ async def handle_batch(
                 streams,
                 versions,
             )
-    if any(handled):
+    if store.appended != appended:
         store.committed()
     return handled
 
