@@ -175,7 +175,8 @@ async def raw_latency(bench: Bench, rate: int, seconds: float) -> list[float]:
 
     The baseline of ``steady_latency``, measured the same way: the same open-loop schedule, messages like the
     relay's (subject, data, every header, a new event id each), each published with ``js.publish``; the
-    consumer fetches up to 100 at a time, acks each and flushes once, as ``Consumer`` confirms its acks.
+    consumer fetches up to 100 at a time and acks each, the last with a request, as ``Consumer`` confirms its
+    acks.
     """
     prefix = await bench.fresh_stream()
     [record] = await bench.ledger.read_all(limit=1)
@@ -198,9 +199,9 @@ async def raw_latency(bench: Bench, rate: int, seconds: float) -> list[float]:
                 messages = await subscription.fetch(100, timeout=1)
             except TimeoutError:
                 continue
-            for msg in messages:
+            for msg in messages[:-1]:
                 await msg.ack()
-            await bench.nats.flush()
+            await messages[-1].ack_sync()  # confirms the others too, sent before it
             now = time.perf_counter()
             acknowledged.extend((now - due_of[(msg.headers or {})[bus.EVENT_ID]]) * 1000 for msg in messages)
 
