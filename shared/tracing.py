@@ -304,6 +304,40 @@ def _projecting(
         yield
 
 
+def projecting_batch(
+    service: str, projection: str, events: int, traced: Sequence[tuple[str, str | None]]
+) -> AbstractContextManager[None]:
+    """The span of a projection applying a batch of ``events`` at once: a child of the append that stored its first
+    traced event, linked to the appends of the others (``traced``: their ``traceparent`` and ``tracestate``); none
+    when no event of the batch carries a trace context."""
+    if _tracer is None or not traced:
+        return _NOTHING
+    return _projecting_batch(service, projection, events, traced)
+
+
+_LINKS = 128  # OpenTelemetry's default limit of links a span keeps
+
+
+@contextmanager
+def _projecting_batch(
+    service: str, projection: str, events: int, traced: Sequence[tuple[str, str | None]]
+) -> Iterator[None]:
+    assert _tracer is not None
+    attributes: dict[str, str | int] = {
+        "gotong.service": service,
+        "gotong.projection": projection,
+        "gotong.events": events,
+    }
+    contexts = [_remote(_carrier(traceparent, tracestate)) for traceparent, tracestate in traced]
+    parent, *others = contexts
+    appends = dict.fromkeys(trace.get_current_span(other).get_span_context() for other in others)
+    appends.pop(trace.get_current_span(parent).get_span_context(), None)  # the parent needs no link
+    links = [trace.Link(append) for append in appends if append.is_valid][:_LINKS]
+    name = f"project {service}.{projection}"
+    with _tracer.start_as_current_span(name, context=parent, attributes=attributes, links=links):
+        yield
+
+
 def projecting(
     service: str, projection: str, event_type: str, event_id: str, traceparent: str | None, tracestate: str | None
 ) -> AbstractContextManager[None]:

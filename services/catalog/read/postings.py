@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 
+from events.catalog import StandardRef
 from shared.eventstore import Connection
 from shared.projection import Tables
 from shared.sql import execute
@@ -43,6 +44,14 @@ def key(kind: str, value: str) -> str:
     ``standard`` (an id, or ``<id>@<version>``) or ``certification`` (a kind of certification the MSME holds or
     held; its days say whether it counts)."""
     return f"{kind}:{value}"
+
+
+def standard_keys(standards: list[StandardRef]) -> list[str]:
+    """Array entries a search filters on: ``<standard_id>`` (any version) and ``<standard_id>@<version>``."""
+    keys: list[str] = []
+    for standard in standards:
+        keys += [str(standard.standard_id), f"{standard.standard_id}@{standard.version}"]
+    return keys
 
 
 def _held(tables: Tables) -> sa.Join:
