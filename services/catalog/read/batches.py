@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from events.base import Event
 from events.catalog import CapacityDeclared, MsmeRegistered, ProductListed, SkuClaimed, SkuReleased
-from services.catalog.read.postings import add_certified_days, repost, standard_keys
+from services.catalog.read.postings import add_certified_days, post, standard_keys
 from services.catalog.read.tables import commitments
 from shared.eventstore import Connection, RecordedEvent
 from shared.projection import Tables
@@ -94,13 +94,14 @@ class Stretch:
     async def apply(self, connection: Connection, tables: Tables) -> None:
         sql = _statements(tables["msmes"].fullname, tables["products"].fullname, tables["capacity"].fullname)
         if self.registered:
-            await connection.execute(sql.register, *_columns(_registration(e, v) for e, v in self.registered))
-        if self.listed:
-            await connection.execute(sql.list, *_columns(_listing(e, v) for e, v in self.listed))
-            listed = tables["products"]
-            ids = sa.bindparam("ids", [e.product_id for e, _ in self.listed], type_=ARRAY(sa.Uuid))
-            await repost(connection, tables, listed.c.id == sa.any_(ids))  # its MSME's certification kinds too
-            await add_certified_days(connection, tables, listed.c.id == sa.any_(ids))
+            await connection.execute(sql.register, *_columns(map(_registration, self.registered)))
+        if self.listed and (inserted := await connection.fetch(sql.list, *_columns(map(_listing, self.listed)))):
+            # A product listed before has the postings and days filing it again would give it: only new ones
+            # are filed (under their MSME's certification kinds too), with nothing of theirs to delete first.
+            ids = sa.bindparam("ids", [row["id"] for row in inserted], type_=ARRAY(sa.Uuid))
+            new = tables["products"].c.id == sa.any_(ids)
+            await post(connection, tables, new)
+            await add_certified_days(connection, tables, new)
         if self.declared:
             months = list(self.declared)
             units = list(self.declared.values())
@@ -116,13 +117,15 @@ def _columns(rows: Any) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def _registration(event: MsmeRegistered, version: int) -> tuple[Any, ...]:
+def _registration(registered: tuple[MsmeRegistered, int]) -> tuple[Any, ...]:
+    event, version = registered
     contact = _json(event.contact)
     return (event.msme_id, event.org, event.name, event.nib, event.province, event.city, contact, event.size_class,
             event.status, event.registered_by, event.at, version)  # fmt: skip
 
 
-def _listing(event: ProductListed, version: int) -> tuple[Any, ...]:
+def _listing(listed: tuple[ProductListed, int]) -> tuple[Any, ...]:
+    event, version = listed
     return (event.product_id, event.msme_id, event.org, event.sku, event.name, event.description, event.hs_code,
             event.category, event.unit, event.moq, _json(event.price_tiers), event.currency, event.lead_time_days,
             _json(standard_keys(event.standards)), _json(event.standards), _json(event.origin_plots),
@@ -167,7 +170,8 @@ def _statements(msmes: str, products: str, capacity: str) -> _Statements:
              AS p(id, msme_id, org, sku, name, description, hs_code, category, unit, moq, price_tiers, currency,
                   lead_time_days, standards, standard_refs, origin_plots, eudr_commodity, net_mass_kg, at, version)
         LEFT JOIN {msmes} m ON m.id = p.msme_id
-        ON CONFLICT DO NOTHING"""
+        ON CONFLICT DO NOTHING
+        RETURNING id"""
     declare = f"""
         INSERT INTO {capacity} (product_id, month, declared, committed)
         SELECT d.product_id, d.month, d.units, coalesce(c.committed, 0)

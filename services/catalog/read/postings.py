@@ -130,6 +130,11 @@ async def repost(connection: Connection, tables: Tables, which: sa.ColumnElement
     listed, postings = tables["products"], tables["product_postings"]
     chosen = sa.select(listed.c.id).where(which)
     await execute(connection, postings.delete().where(postings.c.product_id.in_(chosen)))
+    await post(connection, tables, which)
+
+
+async def post(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
+    """File the products ``which`` selects, none of them filed yet (just listed), under their keys."""
     await execute(connection, _post_keys(tables, which))
 
 
