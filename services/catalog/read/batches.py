@@ -93,21 +93,29 @@ class Stretch:
 
     async def apply(self, connection: Connection, tables: Tables) -> None:
         sql = _statements(tables["msmes"].fullname, tables["products"].fullname, tables["capacity"].fullname)
+        # Each row's version is its stream's, so ``If-Match`` works against what a GET shows: a row inserted here
+        # starts at the version its stream reaches in the stretch, and only rows there before are bumped.
+        msme_versions, product_versions = dict(self.msme_versions), dict(self.product_versions)
         if self.registered:
-            await connection.execute(sql.register, *_columns(map(_registration, self.registered)))
-        if self.listed and (inserted := await connection.fetch(sql.list, *_columns(map(_listing, self.listed)))):
-            # A product listed before has the postings and days filing it again would give it: only new ones
-            # are filed (under their MSME's certification kinds too), with nothing of theirs to delete first.
-            ids = sa.bindparam("ids", [row["id"] for row in inserted], type_=ARRAY(sa.Uuid))
-            new = tables["products"].c.id == sa.any_(ids)
-            await post(connection, tables, new)
-            await add_certified_days(connection, tables, new)
+            rows = [_registration(e, msme_versions.get(e.msme_id, version)) for e, version in self.registered]
+            for row in await connection.fetch(sql.register, *_columns(rows)):
+                msme_versions.pop(row["id"], None)
+        if self.listed:
+            rows = [_listing(e, product_versions.get(e.product_id, version)) for e, version in self.listed]
+            inserted = [row["id"] for row in await connection.fetch(sql.list, *_columns(rows))]
+            for product in inserted:
+                product_versions.pop(product, None)
+            if inserted:
+                # A product listed before has the postings and days filing it again would give it: only new ones
+                # are filed (under their MSME's certification kinds too), with nothing of theirs to delete first.
+                new = tables["products"].c.id == sa.any_(sa.bindparam("ids", inserted, type_=ARRAY(sa.Uuid)))
+                await post(connection, tables, new)
+                await add_certified_days(connection, tables, new)
         if self.declared:
             months = list(self.declared)
             units = list(self.declared.values())
             await connection.execute(sql.declare, [p for p, _ in months], [m for _, m in months], units)
-        # Keep each row's version equal to its stream's, so ``If-Match`` works against what a GET shows.
-        for statement, versions in ((sql.bump_msmes, self.msme_versions), (sql.bump_products, self.product_versions)):
+        for statement, versions in ((sql.bump_msmes, msme_versions), (sql.bump_products, product_versions)):
             if versions:
                 await connection.execute(statement, list(versions), list(versions.values()))
 
@@ -117,15 +125,13 @@ def _columns(rows: Any) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def _registration(registered: tuple[MsmeRegistered, int]) -> tuple[Any, ...]:
-    event, version = registered
+def _registration(event: MsmeRegistered, version: int) -> tuple[Any, ...]:
     contact = _json(event.contact)
     return (event.msme_id, event.org, event.name, event.nib, event.province, event.city, contact, event.size_class,
             event.status, event.registered_by, event.at, version)  # fmt: skip
 
 
-def _listing(listed: tuple[ProductListed, int]) -> tuple[Any, ...]:
-    event, version = listed
+def _listing(event: ProductListed, version: int) -> tuple[Any, ...]:
     return (event.product_id, event.msme_id, event.org, event.sku, event.name, event.description, event.hs_code,
             event.category, event.unit, event.moq, _json(event.price_tiers), event.currency, event.lead_time_days,
             _json(standard_keys(event.standards)), _json(event.standards), _json(event.origin_plots),
@@ -151,7 +157,8 @@ def _statements(msmes: str, products: str, capacity: str) -> _Statements:
         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                     $9::text[], $10::text[], $11::timestamptz[], $12::int[])
              AS r(id, org, name, nib, province, city, contact, size_class, status, registered_by, at, version)
-        ON CONFLICT DO NOTHING"""
+        ON CONFLICT DO NOTHING
+        RETURNING id"""
     # An MSME not registered (yet) leaves its products the empty name and place ``project`` gives them.
     listing = f"""
         INSERT INTO {products} (id, msme_id, org, msme_name, msme_status, province, city, sku, name, description,
