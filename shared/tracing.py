@@ -24,7 +24,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.config import SettingsError
@@ -328,11 +328,15 @@ def _projecting_batch(
         "gotong.projection": projection,
         "gotong.events": events,
     }
-    contexts = [_remote(_carrier(traceparent, tracestate)) for traceparent, tracestate in traced]
-    parent, *others = contexts
-    appends = dict.fromkeys(trace.get_current_span(other).get_span_context() for other in others)
-    appends.pop(trace.get_current_span(parent).get_span_context(), None)  # the parent needs no link
-    links = [trace.Link(append) for append in appends if append.is_valid][:_LINKS]
+    appends: dict[tuple[int, int], tuple[SpanContext, otel_context.Context]] = {}
+    for traceparent, tracestate in traced:
+        context = _remote(_carrier(traceparent, tracestate))
+        span = trace.get_current_span(context).get_span_context()
+        if span.is_valid:
+            appends.setdefault((span.trace_id, span.span_id), (span, context))
+    stored = list(appends.values())
+    parent = stored[0][1] if stored else otel_context.Context()  # none valid: a root, as ``projecting`` makes
+    links = [trace.Link(span) for span, _ in stored[1 : 1 + _LINKS]]
     name = f"project {service}.{projection}"
     with _tracer.start_as_current_span(name, context=parent, attributes=attributes, links=links):
         yield
