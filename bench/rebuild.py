@@ -4,6 +4,7 @@ a raw ``INSERT … SELECT`` of the same rows straight from the events table.
     python bench/rebuild.py                  # 1,000,000 events (31,250 MSMEs)
     python bench/rebuild.py --quick          # 64,000 events (2,000 MSMEs)
     python bench/rebuild.py --events 200000
+    python bench/rebuild.py --quick --by-event 16000   # and the first 16,000 replayed event by event, too
 
 The events are bench/_load_market.py's bulk: an MSME registered and its NIB claimed, ten products listed (their
 SKUs claimed on the MSME's stream) with a month's capacity declared each, 32 events an MSME, appended to a scratch
@@ -19,7 +20,9 @@ database's catalog store with ``append_many``, 50 MSMEs to a transaction. Then, 
    replay's end is seen on the rebuild's checkpoint, so the table splits the time.
 
 Reported: each side's seconds, rows written per second and events per second, and the ratio of the rebuild's
-throughput to the raw one's (issue #25's target: at least 0.3).
+throughput to the raw one's (issue #25's target: at least 0.3). With ``--by-event N``, the first N events are
+then replayed the rebuild's way into fresh copies twice more, event by event (``apply`` alone, as before
+projections could apply a batch at once) and in batches, and the two compared.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import asyncio
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -40,9 +44,9 @@ from services.catalog.read.projections import CATALOG
 from services.catalog.read.tables import MIGRATIONS, commitments
 from shared.database import create_pool
 from shared.eventstore import EventStore, GlobalPosition
-from shared.migrations import migrate
-from shared.projection import read_checkpoint, write_checkpoint
-from shared.rebuild import rebuild
+from shared.migrations import migrate, tables_ddl
+from shared.projection import apply_batch, read_checkpoint, write_checkpoint
+from shared.rebuild import rebuild, rebuild_tables
 from tests.e2e.market import months_ahead
 
 EVENTS_PER_MSME = 32
@@ -119,12 +123,15 @@ async def replay_ends(pool: asyncpg.Pool, last: GlobalPosition) -> float:
         await asyncio.sleep(0.05)
 
 
-async def run(msmes: int) -> int:
+async def run(msmes: int, by_events: int) -> int:
     with bench_servers(nats=False) as servers:
         async with scratch_database(servers.postgres_url) as url:
             pool = await create_pool(url, size=4, application="gotong-bench-rebuild")
             try:
-                return await measure(pool, msmes)
+                status = await measure(pool, msmes)
+                if by_events:
+                    await by_event(EventStore(pool, "catalog", CODEC), by_events)
+                return status
             finally:
                 await pool.close()
 
@@ -174,13 +181,36 @@ async def measure(pool: asyncpg.Pool, msmes: int) -> int:
     return 0 if report.matches and report.events_applied == events else 1
 
 
+async def by_event(store: EventStore, count: int) -> None:
+    """The first ``count`` events replayed as a rebuild replays them, event by event and then in batches."""
+    rows = []
+    for name, projection in (("event by event", replace(CATALOG, apply_many=None)), ("in batches", CATALOG)):
+        metadata, copies = rebuild_tables(projection)
+        checkpoint = f"bench:{name}"
+        async with store.pool.acquire() as connection:
+            for statement in tables_ddl(metadata):
+                await connection.execute(statement)
+            await read_checkpoint(connection, "catalog", checkpoint)
+            loaded, began, applied = load(), time.perf_counter(), 0
+            while applied < count and (
+                batch := await apply_batch(store, connection, projection, copies, checkpoint, min(1000, count))
+            ):
+                applied += batch
+            seconds = time.perf_counter() - began
+            for table in copies.values():
+                await connection.execute(f"DROP TABLE {table.fullname}")
+        rows.append([name, f"{applied:,}", f"{seconds:.1f}", f"{applied / seconds:,.0f}", f"{loaded} → {load()}"])
+    print("\n" + markdown_table(["replay", "events", "s", "events/s", "load"], rows))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="64,000 events")
     parser.add_argument("--events", type=int, default=1_000_000, help="about how many events (32 an MSME)")
+    parser.add_argument("--by-event", type=int, default=0, help="replay this many event by event too")
     arguments = parser.parse_args()
     events = 64_000 if arguments.quick else arguments.events
-    sys.exit(asyncio.run(run(max(1, events // EVENTS_PER_MSME))))
+    sys.exit(asyncio.run(run(max(1, events // EVENTS_PER_MSME), arguments.by_event)))
 
 
 if __name__ == "__main__":
