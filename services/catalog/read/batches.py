@@ -10,8 +10,9 @@ listing of a product, or a registration or listing of a row whose version the st
 that change what later ones read (profile and product updates, certifications) are rare and applied alone,
 between stretches.
 
-The statements are SQL written once per set of tables, the values passed as arrays and joined by ``unnest``:
-a stretch of any length costs the same few round trips, and nothing is compiled per event.
+The inserts and bumps are SQL written once per set of tables, the values passed as arrays and joined by
+``unnest``; filing products under their keys and days reuses ``postings``' statements, which ``shared.sql``
+compiles once. A stretch of any length costs the same few round trips, and nothing is compiled per event.
 """
 
 from __future__ import annotations
