@@ -1,6 +1,6 @@
 """The allocation engine: which MSMEs make how much of a pool's demand, at the least cost.
 
-Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds``). The model
+Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds`` and ``timings``). The model
 is described in ``allocation_mip``; ``greedy`` is a cheapest-first baseline for comparison.
 
 Ties: offers are laid out in (msme_id, product_id) order, and after solving, interchangeable offers
@@ -14,6 +14,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from services.pooling.domain.allocation_mip import solve
@@ -62,8 +63,10 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
     if not offers:
         reasons = _binding_reasons(demand, candidates, offers, excluded, 0, policy, min_msmes_binding=False)
         return _empty(demand, excluded, ProposalStatus.NO_CANDIDATES, reasons, began)
+    screened = time.perf_counter()
     caps = msme_caps(offers, demand, policy)
     start = greedy_fill(offers, demand.quantity, caps)
+    started = time.perf_counter()
     outcome = solve(
         offers,
         demand.quantity,
@@ -72,6 +75,7 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
         start=start,
         time_limit_s=policy.time_limit_s,
         mip_gap=policy.mip_gap,
+        decompose_from=policy.decompose_from,
     )
     if outcome.status == ProposalStatus.INFEASIBLE:
         reasons = (ShortfallReason.MIN_MSMES,) if policy.min_msmes else ()
@@ -81,12 +85,23 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
     min_msmes_binding = False
     if policy.min_msmes and allocated < demand.quantity:
         unconstrained = solve(
-            offers, demand.quantity, caps, min_msmes=None, start=start, time_limit_s=policy.time_limit_s, mip_gap=1.0
+            offers,
+            demand.quantity,
+            caps,
+            min_msmes=None,
+            start=start,
+            time_limit_s=policy.time_limit_s,
+            mip_gap=1.0,
+            decompose_from=policy.decompose_from,
         )
         min_msmes_binding = sum(unconstrained.quantities.values()) > allocated
     reasons = _binding_reasons(demand, candidates, offers, excluded, allocated, policy, min_msmes_binding)
     status = ProposalStatus(outcome.status)
-    return _proposal(demand, offers, excluded, quantities, reasons, status, outcome.mip_gap, policy, began)
+    solved = time.perf_counter()
+    proposal = _proposal(demand, offers, excluded, quantities, reasons, status, outcome.mip_gap, policy, began)
+    stages = {"screening": screened - began, "greedy start": started - screened, **outcome.timings}
+    stages["proposal"] = time.perf_counter() - solved
+    return replace(proposal, timings=tuple(stages.items()))
 
 
 def greedy(demand: Demand, candidates: Sequence[Candidate], policy: Policy) -> Proposal:

@@ -21,7 +21,10 @@ ALLOWED = {
     "events",
 }  # fmt: skip
 ENGINE = {"highspy", "numpy", "time"}
-ENGINE_MODULES = {"allocation", "allocation_mip", "allocation_model", "allocation_offers"}
+ENGINE_MODULES = {
+    "allocation", "allocation_mip", "allocation_model", "allocation_offers", "allocation_program",
+    "allocation_restricted",
+}  # fmt: skip
 ALLOWED_SHARED = "shared.kernel."  # the pure kernel (tests/unit/test_domain_purity.py imports it without I/O)
 
 
