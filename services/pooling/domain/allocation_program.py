@@ -71,8 +71,9 @@ class TierTable:
 
     @classmethod
     def of(cls, offers: Sequence[Offer], caps: dict[UUID, int]) -> TierTable:
-        msmes = sorted({offer.msme_id for offer in offers})
+        msmes = sorted({offer.msme_id.int for offer in offers})  # as the ids sort
         index_of = {msme: k for k, msme in enumerate(msmes)}
+        caps_of = {msme.int: cap for msme, cap in caps.items()}
         tiers = [(i, t.low, t.high, float(t.unit_cost)) for i, offer in enumerate(offers) for t in offer.tiers]
         offer, low, high, unit_cost = zip(*tiers, strict=True)
         counts = [len(offer.tiers) for offer in offers]
@@ -84,8 +85,8 @@ class TierTable:
             first=np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64),
             fixed_cost=np.array([float(offer.fixed_cost) for offer in offers], dtype=np.float64),
             capacity=np.array([offer.capacity for offer in offers], dtype=np.float64),
-            msme=np.array([index_of[offer.msme_id] for offer in offers], dtype=np.int64),
-            msme_cap=np.array([caps[msme] for msme in msmes], dtype=np.float64),
+            msme=np.array([index_of[offer.msme_id.int] for offer in offers], dtype=np.int64),
+            msme_cap=np.array([caps_of[msme] for msme in msmes], dtype=np.float64),
         )
 
     @property

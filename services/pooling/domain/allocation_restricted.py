@@ -1,12 +1,9 @@
 """Allocation at scale: a restricted model over the offers near the margin, proven against a Lagrangian bound.
 
-Price the demand row at λ and each offer decides alone: g_i(λ) = min(0, min over its tiers and quantities of
-(c − λ)·q + F) ≤ 0. Leaving out the share-cap rows of MSMEs with several products and the minimum number of
-MSMEs only loosens the problem, so for every λ, L(λ) = λ·T + Σ g_i(λ) ≤ the least cost of allocating exactly
-T units. For any allocation q of T units, cost(q) − L(λ) = Σ_i h_i(q_i) with h_i(q) = (c − λ)·q + F − g_i ≥ 0
-(and h_i(0) = −g_i). So an allocation that costs at most L + Δ gives no offer an excess above Δ: each offer
-keeps only the quantities with h_i ≤ Δ. Most offers keep one choice (nothing, or its whole capacity) and
-drop out of the model; the few near the marginal cost λ form a small model HiGHS solves quickly.
+With the bound L of ``allocation_bound``, every allocation of T units costs L plus the excesses h_i ≥ 0 of
+its offers. So an allocation that costs at most L + Δ gives no offer an excess above Δ: each offer keeps
+only the quantities with h_i ≤ Δ. Most offers keep one choice (nothing, or their whole capacity) and drop
+out of the model; the few near their marginal price form a small model that HiGHS solves quickly.
 
 The first round fixes every offer that must supply at one tier at its own best quantity, and starts HiGHS
 from a simple filling of the rest: a heuristic, judged against L alone, that at scale already meets the gap.
@@ -25,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from services.pooling.domain.allocation_bound import Bound, lagrangian_bound
 from services.pooling.domain.allocation_program import (
     Floats,
     Ints,
@@ -39,15 +37,9 @@ from services.pooling.domain.allocation_program import (
 )
 
 ROUNDS = 8  # each round after the first at least quadruples Δ, or sets it to U − L, which settles it
-BISECTIONS = 100
+MARGIN_OFFERS = 64  # at least this many offers are left free in the first round
+AIM = 0.1  # HiGHS closes the restricted model to a tenth of the gap: it is small, and L is the weaker bound
 TOLERANCE = 1e-9  # relative, on costs: widens each offer's kept range beyond Δ against rounding
-
-
-@dataclass(frozen=True)
-class Bound:
-    price: float  # λ: the marginal weighted cost of a unit at the target
-    value: float  # L(λ) ≤ the least cost of allocating the target
-    best: Floats  # per offer: g_i(λ)
 
 
 @dataclass(frozen=True)
@@ -57,48 +49,15 @@ class Restriction:
     fixed_cost: float
 
 
-def lagrangian_bound(table: TierTable, target: int) -> Bound:
-    """L(λ) at the λ where the offers' own best quantities reach the target (bisection on a monotone supply)."""
-    fixed = table.fixed_cost[table.offer]
-
-    def best_at(price: float) -> tuple[Floats, Floats]:
-        slope = table.unit_cost - price
-        at_low, at_high = slope * table.low + fixed, slope * table.high + fixed
-        pair_best = np.minimum(at_low, at_high)
-        best = np.minimum(np.minimum.reduceat(pair_best, table.first), 0.0)
-        quantity = np.where(at_high <= at_low, table.high, table.low)
-        chosen = np.where(pair_best <= best[table.offer], quantity, 0.0)
-        return best, np.maximum.reduceat(chosen, table.first)  # the largest quantity among ties
-
-    lower = float(np.min(table.unit_cost + fixed / table.high)) - 1.0  # below it every offer supplies nothing
-    upper = float(np.max(table.unit_cost * table.capacity[table.offer] + fixed / table.low)) + 1.0
-    while best_at(upper)[1].sum() < target:  # capacity ≥ target, so this ends
-        upper = 2.0 * upper + 1.0
-    for _ in range(BISECTIONS):
-        middle = (lower + upper) / 2.0
-        if not lower < middle < upper:
-            break
-        if best_at(middle)[1].sum() >= target:
-            upper = middle
-        else:
-            lower = middle
-    bounds = [
-        Bound(price, price * target + float(best.sum()), best)
-        for price in (lower, upper)
-        for best, _ in [best_at(price)]
-    ]
-    return max(bounds, key=lambda bound: bound.value)
-
-
 def restrict(table: TierTable, bound: Bound, delta: float, *, settle: bool) -> Restriction | None:
     """Each offer's quantities with an excess h ≤ Δ; None when the offers kept in cannot fit together.
 
     With ``settle``, an offer that must supply at one tier is fixed at its own best quantity (its whole
-    capacity there) instead of keeping the range within Δ: a heuristic model of the margin alone, whose
-    answer is then judged against L only.
+    capacity there) instead of keeping the range within Δ, unless its MSME's share cap binds: a heuristic
+    model of the margin alone, whose answer is then judged against L only.
     """
     allowance = delta + TOLERANCE * max(1.0, abs(bound.value))
-    slope = table.unit_cost - bound.price
+    slope = table.unit_cost - bound.price[table.offer]
     room = allowance + bound.best[table.offer] - table.fixed_cost[table.offer]  # (c − λ)·q ≤ room
     with np.errstate(divide="ignore", invalid="ignore"):
         limit = room / slope
@@ -110,7 +69,7 @@ def restrict(table: TierTable, bound: Bound, delta: float, *, settle: bool) -> R
     kept_pairs = np.add.reduceat(kept.astype(np.int64), table.first)
     last_kept = np.maximum.reduceat(np.where(kept, np.arange(len(kept)), -1), table.first)
     single = (kept_pairs == 1) & ~may_be_zero
-    point = single if settle else single & (low[last_kept] == high[last_kept])
+    point = single & ~bound.capped if settle else single & (low[last_kept] == high[last_kept])
     own_best = np.where(slope[last_kept] < 0, high[last_kept], low[last_kept])
     fixed = np.where(point, own_best, 0.0).astype(np.int64)
     free = ~point & ~(may_be_zero & (kept_pairs == 0))
@@ -184,25 +143,33 @@ def solve(
             break
         settle = round_number == 0
         restriction = restrict(table, bound, delta, settle=settle)
-        found, dual, settled = None, -math.inf, False
+        found, cost, dual, settled = None, math.inf, -math.inf, False
         open_quantity = target - int(restriction.fixed.sum()) if restriction else -1
         if restriction is not None and open_quantity >= 0:
             model = build(table, restriction.chosen, open_quantity, min_msmes)
             clock.lap("model")
-            first = fill(table, restriction, open_quantity, bound) if settle else None
-            highs = least_cost(model, open_quantity, clock.left(), mip_gap, offset=restriction.fixed_cost, start=first)
+            first = _inside(table, restriction, best) if best is not None else None
+            first = fill(table, restriction, open_quantity, bound) if first is None else first
+            settled_cost = restriction.fixed_cost
+            highs = least_cost(model, open_quantity, clock.left(), mip_gap * AIM, offset=settled_cost, start=first)
             clock.lap("phase 2")
             status, has_solution = outcome(highs)
             if has_solution:
                 found = quantities(highs, model)
                 found.update({int(i): int(restriction.fixed[i]) for i in np.flatnonzero(restriction.fixed)})
-                dual, settled = float(highs.getInfo().mip_dual_bound), status == "optimal"
-        if found is not None and (cost := table.cost(found)) < upper:
+                cost = table.cost(found)
+                info = highs.getInfo()
+                dual = float(info.mip_dual_bound)
+                # HiGHS 1.16 once returned a MIP start unchanged while reporting a better objective: trust its
+                # word on optimality only when the answer it returns costs what it reports
+                honest = abs(cost - float(info.objective_function_value)) <= 1e-9 * max(1.0, abs(cost))
+                settled = status == "optimal" and honest
+        if cost < upper:
             best, upper = found, cost
-        if best is None:
-            delta *= 1.0 if settle else 8.0
+        if best is None or found is None:
+            delta *= 1.0 if settle else 8.0  # nothing inside: widen, unless only the margin was tried
             continue
-        covered = not settle and found is not None and upper - bound.value <= delta  # nothing cheaper outside
+        covered = not settle and upper - bound.value <= delta  # nothing cheaper lies outside the model
         lower = max(bound.value, dual) if covered else bound.value
         gap = max(0.0, (upper - lower) / upper) if upper > 0 else 0.0
         if gap <= mip_gap or (covered and settled):  # settled: HiGHS closed the model's gap to its tolerances
@@ -213,6 +180,32 @@ def solve(
     return MipOutcome(best, "time_limit", gap, clock.laps)
 
 
+def _inside(table: TierTable, restriction: Restriction, answer: dict[int, int]) -> Floats | None:
+    """An earlier answer as x per chosen pair, if it lies inside the restricted model."""
+    supplied = np.zeros(table.offers, dtype=np.int64)
+    supplied[list(answer)] = list(answer.values())
+    fixed = restriction.fixed > 0
+    if (supplied[fixed] != restriction.fixed[fixed]).any() or (restriction.chosen.required & (supplied == 0)).any():
+        return None
+    chosen = restriction.chosen
+    quantity = supplied[table.offer[chosen.pairs]].astype(np.float64)
+    at = (quantity >= chosen.low) & (quantity <= chosen.high) & (quantity > 0)
+    placed = np.bincount(table.offer[chosen.pairs[at]], minlength=table.offers)
+    if (placed != ((supplied > 0) & ~fixed)).any():  # a quantity outside the kept ranges, or an offer left out
+        return None
+    return np.where(at, quantity, 0.0)
+
+
 def _first_allowance(table: TierTable, bound: Bound) -> float:
-    """Δ for the first round: a few MSMEs' handling cost, enough for the few offers split at the margin."""
-    return max(4.0 * float(table.fixed_cost.max()), 1e-6 * abs(bound.value), 1.0)
+    """Δ for the first round: one MSME's handling cost, and at least enough to leave a few dozen offers free.
+
+    An offer's own decision costs it −g_i to undo when it supplies, and its cheapest entry when it does not;
+    the model of the margin holds the offers whose decision is that cheap to change.
+    """
+    fixed = table.fixed_cost[table.offer]
+    slope = table.unit_cost - bound.price[table.offer]
+    at_low, at_high = slope * table.low + fixed, slope * table.high + fixed
+    entry = np.minimum.reduceat(np.minimum(at_low, at_high), table.first)
+    change = np.where(bound.best < 0, -bound.best, entry)
+    kth = min(MARGIN_OFFERS, len(change) - 1)
+    return max(float(table.fixed_cost.max()), float(np.partition(change, kth)[kth]), 1.0)
