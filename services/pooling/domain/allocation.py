@@ -1,7 +1,8 @@
 """The allocation engine: which MSMEs make how much of a pool's demand, at the least cost.
 
-Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds`` and ``timings``). The model
-is described in ``allocation_mip``; ``greedy`` is a cheapest-first baseline for comparison.
+Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds`` and
+``timings``). The model is described in ``allocation_program`` and solved in ``allocation_mip`` (large pools
+through the restricted model of ``allocation_restricted``); ``greedy`` is a cheapest-first baseline.
 
 Ties: offers are laid out in (msme_id, product_id) order, and after solving, interchangeable offers
 (same tiers, costs and monthly capacity) have their quantities handed out largest first in id order, so

@@ -4,7 +4,7 @@ Phase 1 maximises Σx ≤ demand; phase 2 fixes Σx to that maximum and minimise
 is described in ``allocation_program``). Both run on one thread with a fixed seed, so equal inputs give
 equal answers (unless a time limit cuts a run short). From ``decompose_from`` offers on, the engine first
 tries a restricted model proven against a Lagrangian bound (``allocation_restricted``), and solves the
-full model only if that cannot settle the answer.
+full model only if that cannot settle the answer in time.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def solve(
     clock.lap("model")
     if table.offers >= decompose_from:
         restricted = solve_restricted(table, demand, min_msmes, start, clock, mip_gap)
-        if restricted is not None:
+        if restricted is not None and (restricted.status == "optimal" or clock.left() <= 0):
             return restricted
+        start = start if restricted is None else restricted.quantities
     return _full(table, demand, min_msmes, start, clock, mip_gap)
 
 

@@ -113,7 +113,7 @@ class Policy:
     handling_cost_per_msme: Decimal = Decimal(0)
     time_limit_s: float = 10.0
     mip_gap: float = 0.01
-    decompose_from: int = 20_000  # offers from which a restricted model is tried before the full one
+    decompose_from: int = 5_000  # offers from which a restricted model is tried before the full one
 
 
 @dataclass(frozen=True, slots=True)

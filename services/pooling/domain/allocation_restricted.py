@@ -12,7 +12,7 @@ than U lay inside it, so its optimum is the full model's and HiGHS's dual bound 
 too; in any case L is a lower bound, so the gap reported is (U − max(L, that dual bound)) / U. Otherwise Δ
 grows to U − L and the model is solved again. Phase 1 needs no solve: T is an upper bound on what can be
 allocated (demand, capacity, share caps), so reaching it proves it the most. When the rounds do not settle
-the answer in time, the caller falls back to the full model.
+the answer, the caller falls back to the full model, starting from the best answer they found.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def fill(table: TierTable, restriction: Restriction, open_quantity: int, bound: 
 def solve(
     table: TierTable, demand: int, min_msmes: int | None, start: dict[int, int], clock: Stopwatch, mip_gap: float
 ) -> MipOutcome | None:
-    """The most quantity at the least cost, or None when the restricted models cannot settle it in time."""
+    """The most quantity at the least cost; unsettled ("time_limit") or None when the rounds cannot prove it."""
     target = table.most_quantity(demand)
     if target == 0:
         return None
@@ -175,9 +175,9 @@ def solve(
         if gap <= mip_gap or (covered and settled):  # settled: HiGHS closed the model's gap to its tolerances
             return MipOutcome(best, "optimal", gap, clock.laps)
         delta = max(delta if settle else 4.0 * delta, upper - bound.value)
-    if best is None or clock.left() > 0:  # no answer, or the rounds ran out before the time: the full model
+    if best is None:
         return None
-    return MipOutcome(best, "time_limit", gap, clock.laps)
+    return MipOutcome(best, "time_limit", gap, clock.laps)  # unsettled: out of time, or out of rounds
 
 
 def _inside(table: TierTable, restriction: Restriction, answer: dict[int, int]) -> Floats | None:
