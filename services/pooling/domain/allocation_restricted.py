@@ -116,8 +116,9 @@ def fill(table: TierTable, restriction: Restriction, open_quantity: int, bound: 
         first, end = bounds[k]
         held = sum(quantity[first:end])
         most = held + min(remaining, cap_left[msme[k]])
-        pair, best = max(((p, min(high[p], most)) for p in range(first, end)), key=lambda option: option[1])
-        if best > held and best >= low[pair]:
+        options = [(min(high[p], most), p) for p in range(first, end) if min(high[p], most) >= low[p]]
+        best, pair = max(options, default=(0.0, first))
+        if best > held:
             quantity[first:end] = [0.0] * (end - first)
             quantity[pair] = best
             remaining -= best - held
