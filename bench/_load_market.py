@@ -139,7 +139,8 @@ async def bounded(limit: int, jobs: Sequence[Callable[[], Awaitable[T]]]) -> lis
 
 def bulk_msme(number: int, products: int, months: list[str], at: datetime) -> list[StreamAppend]:
     """One MSME as catalog would record it: registered, its NIB claimed, ``products`` products listed (SKU
-    claimed on the MSME's stream) with capacity declared for the first of ``months``."""
+    claimed on the MSME's stream) with capacity declared for the first of ``months``. The MSME's stream comes
+    before its products', as its registration precedes their listings when catalog's commands record them."""
     rng = random.Random(number)
     msme_id, org = new_id(), f"bulk-msme-{number}"
     province, city = PLACES[number % len(PLACES)]
@@ -149,7 +150,7 @@ def bulk_msme(number: int, products: int, months: list[str], at: datetime) -> li
         contact=Contact(name="Siti", phone="+62 231 555 0100"), size_class="small", registered_by=org, at=at,
     )  # fmt: skip
     msme_events: list[Any] = [registered]
-    appends = [StreamAppend(nib_stream(nib), "nib", 0, [NibClaimed(nib=nib, msme_id=msme_id, at=at)], BULK_METADATA)]
+    products_appends: list[StreamAppend] = []
     for serial in range(products):
         category, hs_code, noun = GOODS[(number + serial) % len(GOODS)]
         product_id, sku = new_id(), f"SKU-{serial:04d}"
@@ -164,10 +165,15 @@ def bulk_msme(number: int, products: int, months: list[str], at: datetime) -> li
             product_id=product_id, msme_id=msme_id, month=months[serial % len(months)], units=rng.randint(100, 3_000),
             at=at,
         )  # fmt: skip
-        appends.append(StreamAppend(product_stream(product_id), "product", 0, [listed, declared], BULK_METADATA))
+        products_appends.append(
+            StreamAppend(product_stream(product_id), "product", 0, [listed, declared], BULK_METADATA)
+        )
         msme_events.append(SkuClaimed(msme_id=msme_id, product_id=product_id, sku=sku, at=at))
-    appends.append(StreamAppend(msme_stream(msme_id), "msme", 0, msme_events, BULK_METADATA))
-    return appends
+    return [
+        StreamAppend(nib_stream(nib), "nib", 0, [NibClaimed(nib=nib, msme_id=msme_id, at=at)], BULK_METADATA),
+        StreamAppend(msme_stream(msme_id), "msme", 0, msme_events, BULK_METADATA),
+        *products_appends,
+    ]
 
 
 async def append_bulk(store: EventStore, msmes: int, products: int, *, batch: int = 50, writers: int = 4) -> int:

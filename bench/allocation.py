@@ -2,6 +2,15 @@
 
     python bench/allocation.py            # 100, 1,000 and 10,000 candidate MSMEs, 3 seeds each
     python bench/allocation.py --quick    # 100 and 1,000 candidates, 1 seed
+    python bench/allocation.py --sizes 10000,50000,100000 --seeds 1
+    python bench/allocation.py --sizes 1000,10000 --decompose-from 1 --compare   # restricted against full
+
+For every run it reports wall and CPU seconds and where the time went: screening the candidates, the greedy
+start, building the model (and, at scale, the Lagrangian bound), phase 1 (most quantity), phase 2 (least
+cost) and building the proposal. From ``Policy.decompose_from`` offers on the engine solves a restricted
+model (``allocation_restricted``); ``--compare`` solves each instance with the full model as well and
+reports the cost ratio and times (``--full-limit`` gives the full model more time than the policy's;
+``--decompose-from 1`` makes the engine restrict at every size, to compare the two where both can solve).
 
 Each instance: MOQs 50–500, capacity 100–3,000 a month over 3 months, 2–4 all-units price tiers with
 discounts, quality scores 0.5–0.99, 0–1,500 km to the consolidation point, some MSMEs without the halal
@@ -20,7 +29,8 @@ import platform
 import random
 import statistics
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -94,14 +104,40 @@ def instance(size: int, seed: int, scenario: str = "typical") -> tuple[Demand, l
     return demand, candidates, policy
 
 
+STAGES = ("screening", "greedy start", "model", "bound", "phase 1", "phase 2", "proposal")
+FULL_MODEL = 10**12  # decompose_from: never
+
+
+@dataclass(frozen=True)
+class Run:
+    proposal: Proposal
+    cpu: float
+
+    @property
+    def wall(self) -> float:
+        return self.proposal.solve_seconds
+
+
+def timed(demand: Demand, candidates: list[Candidate], policy: Policy) -> Run:
+    began = time.process_time()
+    proposal = allocate(demand, candidates, policy)
+    return Run(proposal, time.process_time() - began)
+
+
 @dataclass(frozen=True)
 class Row:
     scenario: str
     size: int
     seed: int
     demand: int
-    mip: Proposal
+    engine: Run
     baseline: Proposal
+    full: Run | None  # the full model on the same instance, with --compare
+    load: float  # one-minute load average when the row finished
+
+    @property
+    def mip(self) -> Proposal:
+        return self.engine.proposal
 
     @property
     def advantage(self) -> Decimal:
@@ -109,17 +145,29 @@ class Row:
         return self.baseline.objective / self.mip.objective
 
 
-def run(scenario: str, size: int, seed: int) -> Row:
+def run(scenario: str, size: int, seed: int, args: argparse.Namespace) -> Row:
     demand, candidates, policy = instance(size, seed, scenario)
-    mip, baseline = allocate(demand, candidates, policy), greedy(demand, candidates, policy)
-    return Row(scenario, size, seed, demand.quantity, mip, baseline)
+    if args.decompose_from is not None:
+        policy = replace(policy, decompose_from=args.decompose_from)
+    engine = timed(demand, candidates, policy)
+    baseline = greedy(demand, candidates, policy)
+    full = None
+    if args.compare:
+        limit = policy.time_limit_s if args.full_limit is None else args.full_limit
+        full = timed(demand, candidates, replace(policy, decompose_from=FULL_MODEL, time_limit_s=limit))
+    return Row(scenario, size, seed, demand.quantity, engine, baseline, full, os.getloadavg()[0])
+
+
+def _path(row: Row) -> str:
+    """Which model the engine solved: the restricted one computes a Lagrangian bound first."""
+    return "restricted" if "bound" in dict(row.mip.timings) else "full"
 
 
 def report(rows: list[Row]) -> str:
     lines = [
-        "| scenario | candidates | seed | demand | status | gap | solve s | MSMEs used (greedy) "
+        "| scenario | candidates | seed | demand | model | status | gap | wall s | CPU s | load | MSMEs used (greedy) "
         "| shortfall (greedy) | greedy/MIP cost | MIP saves |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         mip, base = row.mip, row.baseline
@@ -127,36 +175,74 @@ def report(rows: list[Row]) -> str:
         ratio = f"{row.advantage:.4f}" if same else "n/a (quantities differ)"
         saving = f"{(1 - 1 / row.advantage) * 100:.2f} %" if same else "—"
         lines.append(
-            f"| {row.scenario} | {row.size:,} | {row.seed} | {row.demand:,} | {mip.status} | {mip.mip_gap * 100:.2f} % "
-            f"| {mip.solve_seconds:.2f} | {len(mip.allocations)} ({len(base.allocations)}) "
-            f"| {mip.shortfall} ({base.shortfall}) | {ratio} | {saving} |"
+            f"| {row.scenario} | {row.size:,} | {row.seed} | {row.demand:,} | {_path(row)} | {mip.status} "
+            f"| {mip.mip_gap * 100:.4f} % | {row.engine.wall:.2f} | {row.engine.cpu:.2f} | {row.load:.1f} "
+            f"| {len(mip.allocations)} ({len(base.allocations)}) | {mip.shortfall} ({base.shortfall}) "
+            f"| {ratio} | {saving} |"
         )
+    lines += ["", "Where the time went (wall seconds; — where a stage did not run):", ""]
+    lines.append("| scenario | candidates | seed | " + " | ".join(STAGES) + " | total |")
+    lines.append("|---|---:|---:|" + "---:|" * (len(STAGES) + 1))
+    for row in rows:
+        stages = dict(row.mip.timings)
+        cells = " | ".join(f"{stages[s]:.2f}" if s in stages else "—" for s in STAGES)
+        lines.append(f"| {row.scenario} | {row.size:,} | {row.seed} | {cells} | {row.engine.wall:.2f} |")
+    compared = [row for row in rows if row.full is not None]
+    if compared:
+        lines += ["", "Against the full model on the same instance:", ""]
+        lines.append(
+            "| scenario | candidates | seed | engine | engine gap | engine wall s (CPU) | full status | full gap "
+            "| full wall s (CPU) | engine/full cost | same quantity |"
+        )
+        lines.append("|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|")
+        for row in compared:
+            assert row.full is not None
+            full = row.full.proposal
+            lines.append(
+                f"| {row.scenario} | {row.size:,} | {row.seed} | {_path(row)} | {row.mip.mip_gap * 100:.4f} % "
+                f"| {row.engine.wall:.2f} ({row.engine.cpu:.2f}) | {full.status} | {full.mip_gap * 100:.4f} % "
+                f"| {row.full.wall:.2f} ({row.full.cpu:.2f}) | {row.mip.objective / full.objective:.7f} "
+                f"| {'yes' if full.allocated == row.mip.allocated else 'no'} |"
+            )
     groups: dict[tuple[str, int], list[Row]] = {}
     for row in rows:
         groups.setdefault((row.scenario, row.size), []).append(row)
     lines.append("")
     for (scenario, size), group in groups.items():
-        times = [r.mip.solve_seconds for r in group]
+        times = [r.engine.wall for r in group]
         lines.append(
             f"- {scenario}, {size:,} candidates: solve time median {statistics.median(times):.2f} s, "
-            f"max {max(times):.2f} s; largest gap {max(r.mip.mip_gap for r in group) * 100:.2f} %"
+            f"max {max(times):.2f} s (CPU max {max(r.engine.cpu for r in group):.2f} s); "
+            f"largest gap {max(r.mip.mip_gap for r in group) * 100:.4f} %"
         )
     return "\n".join(lines)
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 candidates, one seed")
+    parser.add_argument("--sizes", type=_numbers, help="candidate counts, e.g. 10000,50000,100000")
+    parser.add_argument("--seeds", type=_numbers, help="seeds, e.g. 1,2,3")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="typical, tight or both")
+    parser.add_argument("--compare", action="store_true", help="also solve each instance with the full model")
+    parser.add_argument("--full-limit", type=float, help="time limit of the full model with --compare (s)")
+    parser.add_argument("--decompose-from", type=int, help="offers from which the engine restricts (1: always)")
     args = parser.parse_args()
-    sizes = (100, 1_000) if args.quick else (100, 1_000, 10_000)
-    seeds = (1,) if args.quick else (1, 2, 3)
+    sizes = args.sizes or ((100, 1_000) if args.quick else (100, 1_000, 10_000))
+    seeds = args.seeds or ((1,) if args.quick else (1, 2, 3))
     print(f"Allocation benchmark: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     rows = []
-    for scenario in SCENARIOS:
+    for scenario in args.scenarios.split(","):
         for size in sizes:
             for seed in seeds:
-                rows.append(run(scenario, size, seed))
+                rows.append(run(scenario, size, seed, args))
                 print(f"  done: {scenario}, {size:,} candidates, seed {seed}", file=sys.stderr)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(report(rows))
 
 

@@ -1,7 +1,9 @@
 """Read models: SQLAlchemy Core tables in the service's schema, kept up to date from its event store.
 
 A projector applies events in global order in batches; each batch locks the projection's checkpoint row
-(``FOR UPDATE``) first, so replicas and a rebuild's swap take turns instead of racing.
+(``FOR UPDATE``) first, so replicas and a rebuild's swap take turns instead of racing. A projection may apply a
+whole batch at once (``apply_many``: a few set-based statements instead of round trips per event); its
+per-event ``apply`` stays for the batches that hold an event it cannot apply, and for replays.
 
 An event a projection cannot apply (a value too big for its column, a violated constraint, data that does
 not decode, an error in the projection's code) is parked in ``projection_dead_letters`` and logged once,
@@ -47,15 +49,22 @@ class Tables(Mapping[str, sa.Table]):
 
 
 Apply = Callable[[Connection, Tables, Event, RecordedEvent], Awaitable[None]]
+Decoded = Sequence[tuple[Event, RecordedEvent]]
+ApplyMany = Callable[[Connection, Tables, Decoded], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Projection:
-    """A named read model: its tables and how each event changes them."""
+    """A named read model: its tables and how each event changes them.
+
+    ``apply_many``, when given, applies a batch of events (in global order) at once, leaving the tables exactly
+    as ``apply`` of each event in turn would.
+    """
 
     name: str
     tables: Sequence[sa.Table]
     apply: Apply
+    apply_many: ApplyMany | None = None
 
     @property
     def checkpoint(self) -> str:
@@ -64,9 +73,18 @@ class Projection:
     def live_tables(self) -> Tables:
         return Tables({t.name: t for t in self.tables})
 
+    async def apply_all(self, connection: Connection, tables: Tables, events: Decoded) -> None:
+        """Apply ``events`` in order: at once if the projection can, else one by one."""
+        if self.apply_many is not None:
+            await self.apply_many(connection, tables, events)
+            return
+        for event, record in events:
+            await self.apply(connection, tables, event, record)
+
     def observed(self, service: str) -> Projection:
         """This projection, naming the event it applies in the log lines and, for an event that carries a
-        trace context, in a span of the event's trace."""
+        trace context, in a span of the event's trace; a batch applied at once is one span and one line, under
+        its first traced event and naming its first event."""
 
         async def apply(connection: Connection, tables: Tables, event: Event, record: RecordedEvent) -> None:
             meta, event_id = record.metadata, str(record.event_id)
@@ -77,7 +95,25 @@ class Projection:
                 await self.apply(connection, tables, event, record)
                 log.debug("projection %s.%s applied %s", service, self.name, record.event_type)
 
-        return replace(self, apply=apply)
+        async def apply_many(connection: Connection, tables: Tables, events: Decoded) -> None:
+            assert self.apply_many is not None and events
+            first, last = events[0][1], events[-1][1]
+            traced = [(r.metadata.traceparent, r.metadata.tracestate) for _, r in events if r.metadata.traceparent]
+            with (
+                logs.bound(event_id=str(first.event_id), correlation_id=first.metadata.correlation_id),
+                tracing.projecting_batch(service, self.name, len(events), traced),
+            ):
+                await self.apply_many(connection, tables, events)
+                log.debug(
+                    "projection %s.%s applied %d events at positions %d to %d",
+                    service,
+                    self.name,
+                    len(events),
+                    first.position,
+                    last.position,
+                )
+
+        return replace(self, apply=apply, apply_many=None if self.apply_many is None else apply_many)
 
 
 async def read_checkpoint(connection: Connection, schema: str, name: str, *, lock: bool = False) -> GlobalPosition:
@@ -110,13 +146,13 @@ async def apply_batch(
         async with connection.transaction():
             after = await read_checkpoint(connection, store.schema, checkpoint, lock=True)
             records = await store.read_all(after, limit, connection=connection)
-            for record in records:
-                try:
-                    await projection.apply(connection, tables, store.decode(record), record)
-                except Exception as error:
-                    if is_outage(error):
-                        raise
-                    raise _Unapplicable from error
+            try:
+                if records:
+                    await projection.apply_all(connection, tables, [(store.decode(r), r) for r in records])
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                raise _Unapplicable from error
             if records:
                 await write_checkpoint(connection, store.schema, checkpoint, records[-1].global_position)
             return len(records)

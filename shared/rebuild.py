@@ -1,8 +1,10 @@
 """Rebuilding a projection from the events into new tables, then swapping them in atomically.
 
-The live tables keep serving during the rebuild. At the end, holding the live checkpoint's row lock (which
-the projector takes for every batch), both the live and the rebuilt tables are brought to the same
-position, compared, and (unless only verifying) the rebuilt ones replace the live ones in one transaction.
+The live tables keep serving during the rebuild, which replays the events in committed batches of 1,000, each
+applied at once when the projection can (``apply_many``), as the projector applies them. At the end, holding the
+live checkpoint's row lock (which the projector takes for every batch), both the live and the rebuilt tables are
+brought to the same position, compared, and (unless only verifying) the rebuilt ones replace the live ones in one
+transaction.
 The events the projection had parked are kept as dead letters only if the rebuild could not apply them
 either (after a fix of the projection, a rebuild is how its parked events get applied, in order).
 """

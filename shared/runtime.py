@@ -33,6 +33,21 @@ RESTART_CAP = 5.0
 STEADY_SECONDS = 30.0  # a task that ran this long before dying is restarted quickly again
 
 
+async def cancel(tasks: Sequence[asyncio.Task[Any]], *, timeout: float) -> None:
+    """Cancel ``tasks`` and wait up to ``timeout`` seconds for them to end, cancelling again what still runs.
+
+    On Python 3.11 a cancellation can be lost: cancelling a task that awaits another task whose
+    ``asyncio.wait_for`` finished at that very moment (nats-py's ``next_msg``) lets the outer task carry on.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    running = {task for task in tasks if not task.done()}
+    while running and loop.time() < deadline:
+        for task in running:
+            task.cancel()
+        _, running = await asyncio.wait(running, timeout=min(0.1, max(deadline - loop.time(), 0)))
+
+
 class Runtime:
     """Starts and stops everything the given services need; ``contexts`` serve the HTTP routes."""
 
@@ -184,10 +199,7 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop quickly and completely: cancel the tasks, then close NATS and PostgreSQL connections."""
-        for task in self._tasks:
-            task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+        await cancel(self._tasks, timeout=5)
         self._tasks.clear()
         if self._listener is not None:
             self._listener.terminate()

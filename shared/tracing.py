@@ -24,7 +24,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.config import SettingsError
@@ -301,6 +301,44 @@ def _projecting(
     }
     parent = _remote(_carrier(traceparent, tracestate))
     with _tracer.start_as_current_span(f"project {service}.{projection}", context=parent, attributes=attributes):
+        yield
+
+
+def projecting_batch(
+    service: str, projection: str, events: int, traced: Sequence[tuple[str, str | None]]
+) -> AbstractContextManager[None]:
+    """The span of a projection applying a batch of ``events`` at once: a child of the append that stored its first
+    traced event, linked to the appends of the others (``traced``: their ``traceparent`` and ``tracestate``); none
+    when no event of the batch carries a trace context."""
+    if _tracer is None or not traced:
+        return _NOTHING
+    return _projecting_batch(service, projection, events, traced)
+
+
+_LINKS = 128  # OpenTelemetry's default limit of links a span keeps
+
+
+@contextmanager
+def _projecting_batch(
+    service: str, projection: str, events: int, traced: Sequence[tuple[str, str | None]]
+) -> Iterator[None]:
+    assert _tracer is not None
+    attributes: dict[str, str | int] = {
+        "gotong.service": service,
+        "gotong.projection": projection,
+        "gotong.events": events,
+    }
+    appends: dict[tuple[int, int], tuple[SpanContext, otel_context.Context]] = {}
+    for traceparent, tracestate in traced:
+        context = _remote(_carrier(traceparent, tracestate))
+        span = trace.get_current_span(context).get_span_context()
+        if span.is_valid:
+            appends.setdefault((span.trace_id, span.span_id), (span, context))
+    stored = list(appends.values())
+    parent = stored[0][1] if stored else otel_context.Context()  # none valid: a root, as ``projecting`` makes
+    links = [trace.Link(span) for span, _ in stored[1 : 1 + _LINKS]]
+    name = f"project {service}.{projection}"
+    with _tracer.start_as_current_span(name, context=parent, attributes=attributes, links=links):
         yield
 
 

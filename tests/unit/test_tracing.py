@@ -182,3 +182,21 @@ def test_a_projection_spans_only_events_that_carry_a_trace(spans: InMemorySpanEx
         pass
     projected = named(spans, "project orders.orders")
     assert projected.parent is not None and f"{projected.parent.span_id:016x}" == "b7ad6b7169203331"
+
+
+def test_a_batch_projected_at_once_is_one_span_under_its_first_traced_append_linked_to_the_others(
+    spans: InMemorySpanExporter,
+) -> None:
+    with tracing.projecting_batch("catalog", "catalog", 3, []):
+        pass
+    assert not spans.get_finished_spans()
+    first = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    other = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    with tracing.projecting_batch("catalog", "catalog", 3, [(first, None), (first, None), (other, "vendor=1")]):
+        pass
+    projected = named(spans, "project catalog.catalog")
+    assert projected.parent is not None and f"{projected.parent.span_id:016x}" == "b7ad6b7169203331"
+    assert f"{projected.context.trace_id:032x}" == "0af7651916cd43dd8448eb211c80319c"
+    linked = [(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}") for link in projected.links]
+    assert linked == [("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]
+    assert projected.attributes is not None and projected.attributes["gotong.events"] == 3

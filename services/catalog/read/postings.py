@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 
+from events.catalog import StandardRef
 from shared.eventstore import Connection
 from shared.projection import Tables
 from shared.sql import execute
@@ -43,6 +44,14 @@ def key(kind: str, value: str) -> str:
     ``standard`` (an id, or ``<id>@<version>``) or ``certification`` (a kind of certification the MSME holds or
     held; its days say whether it counts)."""
     return f"{kind}:{value}"
+
+
+def standard_keys(standards: list[StandardRef]) -> list[str]:
+    """Array entries a search filters on: ``<standard_id>`` (any version) and ``<standard_id>@<version>``."""
+    keys: list[str] = []
+    for standard in standards:
+        keys += [str(standard.standard_id), f"{standard.standard_id}@{standard.version}"]
+    return keys
 
 
 def _held(tables: Tables) -> sa.Join:
@@ -121,6 +130,11 @@ async def repost(connection: Connection, tables: Tables, which: sa.ColumnElement
     listed, postings = tables["products"], tables["product_postings"]
     chosen = sa.select(listed.c.id).where(which)
     await execute(connection, postings.delete().where(postings.c.product_id.in_(chosen)))
+    await post(connection, tables, which)
+
+
+async def post(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
+    """File the products ``which`` selects, none of them filed yet (just listed), under their keys."""
     await execute(connection, _post_keys(tables, which))
 
 

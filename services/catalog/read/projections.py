@@ -1,7 +1,9 @@
 """The catalog projection: how each catalog event changes the read-model tables (see ``tables``).
 
 It writes through the ``Tables`` it is given (the live tables, or a rebuild's copies); ``commitments``
-belongs to the pooling subscription, so a rebuild reads committed units back from it.
+belongs to the pooling subscription, so a rebuild reads committed units back from it. The projector applies a
+batch with ``project_many``, which must leave the rows ``project`` of each event would: an event ``project``
+learns to apply is either taken by a stretch (``batches``) or named in ``_changes``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from events.catalog import (
     ProductUpdated,
     SkuClaimed,
     SkuReleased,
-    StandardRef,
 )
 from services.catalog.domain.rules import certification_key
-from services.catalog.read.postings import add_certified_days, post_certifications, repost
+from services.catalog.read.batches import Stretch, grouped
+from services.catalog.read.postings import add_certified_days, post_certifications, repost, standard_keys
 from services.catalog.read.tables import (
     capacity,
     certifications,
@@ -37,20 +39,12 @@ from services.catalog.read.tables import (
     products,
 )
 from shared.eventstore import Connection, RecordedEvent
-from shared.projection import Projection, Tables
+from shared.projection import Decoded, Projection, Tables
 from shared.sql import execute, fetchrow
 
 
 def _json(value: Any) -> str:
     return msgspec.json.encode(value).decode()
-
-
-def standard_keys(standards: list[StandardRef]) -> list[str]:
-    """Array entries a search filters on: ``<standard_id>`` (any version) and ``<standard_id>@<version>``."""
-    keys: list[str] = []
-    for standard in standards:
-        keys += [str(standard.standard_id), f"{standard.standard_id}@{standard.version}"]
-    return keys
 
 
 def _product_values(event: ProductListed | ProductUpdated, record: RecordedEvent) -> dict[str, Any]:
@@ -211,8 +205,39 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
         await _apply_product(connection, tables, event, record)
 
 
+async def project_many(connection: Connection, tables: Tables, events: Decoded) -> None:
+    """``project`` of each event in order, in stretches of set-based statements (see ``batches``); the events
+    that change what later ones read are applied alone, between stretches."""
+    stretch = Stretch()
+    for event, record in events:
+        if grouped(event, record):
+            if not stretch.admits(event):
+                await stretch.apply(connection, tables)
+                stretch = Stretch()
+            stretch.add(event, record)
+        elif _changes(event, record):
+            if stretch:
+                await stretch.apply(connection, tables)
+                stretch = Stretch()
+            await project(connection, tables, event, record)
+    if stretch:
+        await stretch.apply(connection, tables)
+
+
+def _changes(event: Event, record: RecordedEvent) -> bool:
+    """Does ``project`` change the tables for an event a stretch does not take? (NIB claims, certificate
+    reminders and plots' events change none.)"""
+    match record.stream_type, event:
+        case ("msme", MsmeUpdated() | CertificationAdded()) | ("product", ProductUpdated()):
+            return True
+    return False
+
+
 CATALOG = Projection(
-    "catalog", [msmes, certifications, products, product_postings, product_certifications, capacity], project
+    "catalog",
+    [msmes, certifications, products, product_postings, product_certifications, capacity],
+    project,
+    project_many,
 )
 
 

@@ -1,7 +1,8 @@
 """The allocation engine: which MSMEs make how much of a pool's demand, at the least cost.
 
-Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds``). The model
-is described in ``allocation_mip``; ``greedy`` is a cheapest-first baseline for comparison.
+Pure: no I/O, no clock, no randomness (``time.perf_counter`` only measures ``solve_seconds`` and
+``timings``). The model is described in ``allocation_program`` and solved in ``allocation_mip`` (large pools
+through the restricted model of ``allocation_restricted``); ``greedy`` is a cheapest-first baseline.
 
 Ties: offers are laid out in (msme_id, product_id) order, and after solving, interchangeable offers
 (same tiers, costs and monthly capacity) have their quantities handed out largest first in id order, so
@@ -10,10 +11,12 @@ among identical MSMEs the lower id is chosen, whatever the solver's path. No cos
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from services.pooling.domain.allocation_mip import solve
@@ -62,8 +65,10 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
     if not offers:
         reasons = _binding_reasons(demand, candidates, offers, excluded, 0, policy, min_msmes_binding=False)
         return _empty(demand, excluded, ProposalStatus.NO_CANDIDATES, reasons, began)
-    caps = msme_caps(offers, demand, policy)
+    screened = time.perf_counter()
+    caps = msme_caps(offers)
     start = greedy_fill(offers, demand.quantity, caps)
+    started = time.perf_counter()
     outcome = solve(
         offers,
         demand.quantity,
@@ -72,7 +77,9 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
         start=start,
         time_limit_s=policy.time_limit_s,
         mip_gap=policy.mip_gap,
+        decompose_from=policy.decompose_from,
     )
+    solved = time.perf_counter()
     if outcome.status == ProposalStatus.INFEASIBLE:
         reasons = (ShortfallReason.MIN_MSMES,) if policy.min_msmes else ()
         return _empty(demand, excluded, ProposalStatus.INFEASIBLE, reasons, began)
@@ -81,12 +88,22 @@ def allocate(demand: Demand, candidates: Sequence[Candidate], policy: Policy) ->
     min_msmes_binding = False
     if policy.min_msmes and allocated < demand.quantity:
         unconstrained = solve(
-            offers, demand.quantity, caps, min_msmes=None, start=start, time_limit_s=policy.time_limit_s, mip_gap=1.0
+            offers,
+            demand.quantity,
+            caps,
+            min_msmes=None,
+            start=start,
+            time_limit_s=policy.time_limit_s,
+            mip_gap=1.0,
+            decompose_from=policy.decompose_from,
         )
         min_msmes_binding = sum(unconstrained.quantities.values()) > allocated
     reasons = _binding_reasons(demand, candidates, offers, excluded, allocated, policy, min_msmes_binding)
     status = ProposalStatus(outcome.status)
-    return _proposal(demand, offers, excluded, quantities, reasons, status, outcome.mip_gap, policy, began)
+    proposal = _proposal(demand, offers, excluded, quantities, reasons, status, outcome.mip_gap, policy, began)
+    stages = {"screening": screened - began, "greedy start": started - screened, **outcome.timings}
+    stages["proposal"] = time.perf_counter() - solved
+    return replace(proposal, timings=tuple(stages.items()))
 
 
 def greedy(demand: Demand, candidates: Sequence[Candidate], policy: Policy) -> Proposal:
@@ -97,7 +114,7 @@ def greedy(demand: Demand, candidates: Sequence[Candidate], policy: Policy) -> P
     if not offers:
         reasons = _binding_reasons(demand, candidates, offers, excluded, 0, policy, min_msmes_binding=False)
         return _empty(demand, excluded, ProposalStatus.NO_CANDIDATES, reasons, began)
-    quantities = greedy_fill(offers, demand.quantity, msme_caps(offers, demand, policy))
+    quantities = greedy_fill(offers, demand.quantity, msme_caps(offers))
     allocated = sum(quantities.values())
     reasons = _binding_reasons(demand, candidates, offers, excluded, allocated, policy, min_msmes_binding=False)
     return _proposal(demand, offers, excluded, quantities, reasons, ProposalStatus.HEURISTIC, math.inf, policy, began)
@@ -126,18 +143,23 @@ def _check(demand: Demand, policy: Policy) -> None:
 
 def _canonical(offers: Sequence[Offer], quantities: dict[int, int]) -> dict[int, int]:
     """Hand the quantities of interchangeable offers out largest first in id order (ties by id)."""
-    offers_per_msme = Counter(offer.msme_id for offer in offers)
-    groups: dict[Hashable, list[int]] = defaultdict(list)
+    offers_per_msme = Counter(offer.msme_id.int for offer in offers)
+    alike: dict[Hashable, list[int]] = defaultdict(list)  # a cheap first sort; most offers stand alone
     for index, offer in enumerate(offers):
-        if offers_per_msme[offer.msme_id] == 1:  # an MSME with one offer: swapping breaks no MSME cap
-            tiers = tuple((t.low, t.high, t.unit_cost) for t in offer.tiers)
-            key = (tiers, offer.fixed_cost, offer.capacity, offer.candidate.monthly_capacity)
-            groups[key].append(index)
+        if offers_per_msme[offer.msme_id.int] == 1:  # an MSME with one offer: swapping breaks no MSME cap
+            alike[offer.capacity, offer.candidate.monthly_capacity].append(index)
     result = dict(quantities)
-    for members in groups.values():
-        if len(members) > 1:
-            given = sorted((result.pop(i, 0) for i in members), reverse=True)
-            result.update({i: q for i, q in zip(members, given, strict=True) if q > 0})
+    for similar in alike.values():
+        if len(similar) == 1:
+            continue
+        groups: dict[Hashable, list[int]] = defaultdict(list)
+        for index in similar:
+            offer = offers[index]
+            groups[tuple((t.low, t.high, t.unit_cost) for t in offer.tiers), offer.fixed_cost].append(index)
+        for members in groups.values():
+            if len(members) > 1:
+                given = sorted((result.pop(i, 0) for i in members), reverse=True)
+                result.update({i: q for i, q in zip(members, given, strict=True) if q > 0})
     return result
 
 
@@ -177,7 +199,7 @@ def _binding_reasons(
     reasons_out = {e.reason for e in excluded}
     capped = sum(offer.capacity for offer in offers)
     found: list[ShortfallReason] = []
-    if sum(offer.candidate.window_capacity for offer in offers) < demand.quantity:
+    if sum(offer.window_capacity for offer in offers) < demand.quantity:
         found.append(ShortfallReason.CAPACITY)
     if any(
         e.reason == ExclusionReason.MISSING_CERTIFICATION and by_key[e.msme_id, e.product_id].window_capacity
@@ -187,7 +209,7 @@ def _binding_reasons(
     moq_reasons = {ExclusionReason.MOQ_EXCEEDS_CAPACITY, ExclusionReason.MOQ_EXCEEDS_NEED}
     if reasons_out & moq_reasons or (allocated < min(capped, demand.quantity) and not min_msmes_binding):
         found.append(ShortfallReason.MOQ)
-    share_limited = any(offer.capacity < min(offer.candidate.window_capacity, demand.quantity) for offer in offers)
+    share_limited = any(offer.capacity < min(offer.window_capacity, demand.quantity) for offer in offers)
     if ExclusionReason.SHARE_CAP in reasons_out or (capped < demand.quantity and share_limited):
         found.append(ShortfallReason.SHARE_CAP)
     if min_msmes_binding:
@@ -204,9 +226,9 @@ def _chosen_reason(offer: Offer, quantity: int, cost: CostBreakdown, currency: s
         f"{cost.quality / quantity:.2f}, logistics {cost.logistics / quantity:.2f}, handling "
         f"{cost.handling / quantity:.2f} per unit"
     )
-    if quantity == offer.capacity and offer.capacity < offer.candidate.window_capacity:
+    if quantity == offer.capacity and offer.capacity < offer.window_capacity:
         text += "; limited by the share cap"
-    elif quantity == offer.candidate.window_capacity:
+    elif quantity == offer.window_capacity:
         text += "; all its capacity in the window"
     return text
 
@@ -217,11 +239,13 @@ def _unchosen(
     """The cheapest few offers the proposal does not use, and how much dearer they are per unit."""
     chosen = [offers[i].cost(q) / q for i, q in quantities.items()]
     marginal = max(chosen) if chosen else None
-    unused = sorted(
-        (i for i in range(len(offers)) if i not in quantities), key=lambda i: (offers[i].best_unit_cost(), i)
+    unused = heapq.nsmallest(
+        HIGHER_COST_SHOWN,
+        (i for i in range(len(offers)) if i not in quantities),
+        key=lambda i: (offers[i].best_unit_cost(), i),
     )
     result: list[Exclusion] = []
-    for index in unused[:HIGHER_COST_SHOWN]:
+    for index in unused:
         offer = offers[index]
         key = (offer.candidate.msme_id, offer.candidate.product_id)
         if offer.min_quantity > open_quantity and open_quantity > 0:

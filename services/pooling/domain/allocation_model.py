@@ -113,6 +113,7 @@ class Policy:
     handling_cost_per_msme: Decimal = Decimal(0)
     time_limit_s: float = 10.0
     mip_gap: float = 0.01
+    decompose_from: int = 5_000  # offers from which a restricted model is tried before the full one
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,3 +166,4 @@ class Proposal:
     mip_gap: float
     objective: Decimal  # weighted cost of the allocations
     solve_seconds: float = field(default=0.0, compare=False)
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)  # seconds per stage, in order

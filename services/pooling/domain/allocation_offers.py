@@ -36,6 +36,8 @@ class Offer:
     capacity: int  # most it may supply: window capacity, share cap and demand
     tiers: tuple[TierOffer, ...]
     fixed_cost: Decimal  # weighted handling cost when used
+    window_capacity: int  # the candidate's free capacity in the delivery window
+    share_cap: int  # most its MSME may supply in all, across its products
 
     @property
     def msme_id(self) -> UUID:
@@ -71,11 +73,11 @@ def _decimal(value: float) -> Decimal:
 
 
 def validate(candidates: Sequence[Candidate]) -> None:
-    seen: set[tuple[UUID, UUID]] = set()
+    seen: set[tuple[int, int]] = set()
     for candidate in candidates:
-        key = (candidate.msme_id, candidate.product_id)
+        key = (candidate.msme_id.int, candidate.product_id.int)
         if key in seen:
-            raise ValueError(f"candidate {key} appears twice")
+            raise ValueError(f"candidate {(candidate.msme_id, candidate.product_id)} appears twice")
         seen.add(key)
         thresholds = [tier.min_quantity for tier in candidate.price_tiers]
         if not thresholds or len(set(thresholds)) != len(thresholds):
@@ -84,7 +86,9 @@ def validate(candidates: Sequence[Candidate]) -> None:
             raise ValueError(f"candidate {key} has a negative capacity or MOQ")
 
 
-def _screen_one(candidate: Candidate, demand: Demand, policy: Policy) -> tuple[ExclusionReason, str] | None:
+def _screen_one(
+    candidate: Candidate, capacity: int, demand: Demand, policy: Policy
+) -> tuple[ExclusionReason, str] | None:
     if candidate.suspended:
         return ExclusionReason.SUSPENDED, "the MSME is suspended"
     if candidate.discontinued:
@@ -101,7 +105,6 @@ def _screen_one(candidate: Candidate, demand: Demand, policy: Policy) -> tuple[E
         )
     if candidate.currency != demand.currency and candidate.currency not in policy.exchange_rates:
         return ExclusionReason.CURRENCY, f"priced in {candidate.currency}, no rate to {demand.currency} given"
-    capacity = candidate.window_capacity
     if capacity == 0:
         return ExclusionReason.NO_CAPACITY_IN_WINDOW, "no free capacity in the delivery window"
     minimum = _minimum_quantity(candidate)
@@ -128,10 +131,11 @@ def _share_cap_of(candidate: Candidate, demand: Demand, policy: Policy) -> int:
     return max(cap - candidate.held, 0)
 
 
-def _offer(candidate: Candidate, demand: Demand, policy: Policy) -> Offer:
+def _offer(candidate: Candidate, window_capacity: int, demand: Demand, policy: Policy) -> Offer:
     weights = policy.weights
     rate = Decimal(1) if candidate.currency == demand.currency else policy.exchange_rates[candidate.currency]
-    capacity = min(candidate.window_capacity, _share_cap_of(candidate, demand, policy), demand.quantity)
+    cap = _share_cap_of(candidate, demand, policy)
+    capacity = min(window_capacity, cap, demand.quantity)
     minimum = _minimum_quantity(candidate)
     per_unit_extras = weights.quality * (1 - _decimal(candidate.quality_score)) * (
         policy.rejection_penalty_per_unit
@@ -145,7 +149,7 @@ def _offer(candidate: Candidate, demand: Demand, policy: Policy) -> Offer:
             unit_cost = weights.price * tier.unit_price * rate + per_unit_extras
             tiers.append(TierOffer(tier.min_quantity, tier.unit_price, low, high, unit_cost))
     fixed_cost = weights.handling * policy.handling_cost_per_msme
-    return Offer(candidate, rate, capacity, tuple(tiers), fixed_cost)
+    return Offer(candidate, rate, capacity, tuple(tiers), fixed_cost, window_capacity, cap)
 
 
 def screen(demand: Demand, candidates: Sequence[Candidate], policy: Policy) -> tuple[list[Offer], list[Exclusion]]:
@@ -153,10 +157,11 @@ def screen(demand: Demand, candidates: Sequence[Candidate], policy: Policy) -> t
     validate(candidates)
     offers: list[Offer] = []
     excluded: list[Exclusion] = []
-    for candidate in sorted(candidates, key=lambda c: (c.msme_id, c.product_id)):
-        rejection = _screen_one(candidate, demand, policy)
+    for candidate in sorted(candidates, key=lambda c: (c.msme_id.int, c.product_id.int)):  # as the ids sort
+        window_capacity = candidate.window_capacity
+        rejection = _screen_one(candidate, window_capacity, demand, policy)
         if rejection is None:
-            offers.append(_offer(candidate, demand, policy))
+            offers.append(_offer(candidate, window_capacity, demand, policy))
         else:
             excluded.append(Exclusion(candidate.msme_id, candidate.product_id, *rejection))
     return offers, excluded
@@ -174,12 +179,11 @@ def cost_breakdown(offer: Offer, quantity: int, policy: Policy) -> CostBreakdown
     )
 
 
-def msme_caps(offers: Sequence[Offer], demand: Demand, policy: Policy) -> dict[UUID, int]:
+def msme_caps(offers: Sequence[Offer]) -> dict[UUID, int]:
     """Share cap per MSME, needed where one MSME offers several products to the same pool."""
     caps: dict[UUID, int] = {}
     for offer in offers:
-        cap = _share_cap_of(offer.candidate, demand, policy)
-        caps[offer.msme_id] = min(caps.get(offer.msme_id, cap), cap)
+        caps[offer.msme_id] = min(caps.get(offer.msme_id, offer.share_cap), offer.share_cap)
     return caps
 
 

@@ -17,11 +17,14 @@ DOMAIN = sorted(
     f"services.pooling.domain.{info.name}" for info in pkgutil.iter_modules(services.pooling.domain.__path__)
 )
 ALLOWED = {
-    "__future__", "collections", "dataclasses", "datetime", "decimal", "enum", "math", "typing", "uuid", "msgspec",
-    "events",
+    "__future__", "collections", "dataclasses", "datetime", "decimal", "enum", "heapq", "math", "typing", "uuid",
+    "msgspec", "events",
 }  # fmt: skip
 ENGINE = {"highspy", "numpy", "time"}
-ENGINE_MODULES = {"allocation", "allocation_mip", "allocation_model", "allocation_offers"}
+ENGINE_MODULES = {
+    "allocation", "allocation_bound", "allocation_mip", "allocation_model", "allocation_offers",
+    "allocation_program", "allocation_restricted",
+}  # fmt: skip
 ALLOWED_SHARED = "shared.kernel."  # the pure kernel (tests/unit/test_domain_purity.py imports it without I/O)
 
 
