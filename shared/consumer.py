@@ -190,7 +190,7 @@ class Consumer:
         """Acknowledge a committed batch while the next one is handled, once the batches before it are.
 
         Through an outage the acks are sent again until NATS confirms them, even while the consumer subscribes
-        anew; until then the messages count as held.
+        anew; until then the messages count as held (reported in progress) for as long as this subscription lasts.
         """
         before = self._acknowledging
 
