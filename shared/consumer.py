@@ -157,6 +157,8 @@ class Consumer:
         then sends what it has and ends the request instead of lingering for a full batch.
         """
         messages: list[Msg] = await subscription.fetch(self.batch, timeout=1)
+        if not messages:  # the request ended with a status and no message (nats-py then returns none)
+            raise TimeoutError
         self._waiting = messages[-1].metadata.num_pending
         self._holding += messages
         return messages
