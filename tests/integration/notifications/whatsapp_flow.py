@@ -18,7 +18,7 @@ async def add_contact(
     market: Marketplace, producer: Producer, phone: str, *, language: str = "id", opted_in: bool = True
 ) -> dict[str, Any]:
     """The MSME's owner adds its production lead, who agreed to WhatsApp messages (once notifications knows the
-    MSME from catalog's events)."""
+    MSME from catalog's events), and waits until the contacts table that sign-in and messages read has them."""
     body = {"name": "Pak Slamet", "role": "production lead", "phone": phone, "language": language,
             "opted_in": opted_in, "opt_in_evidence": "agreed on the onboarding form" if opted_in else None}  # fmt: skip
 
@@ -32,7 +32,15 @@ async def add_contact(
         contact: dict[str, Any] = response.json()
         return contact
 
-    return await eventually(added, what="notifications knows the MSME and takes its contact")
+    contact = await eventually(added, what="notifications knows the MSME and takes its contact")
+
+    async def listed() -> bool:
+        shown = await market.client.get(f"/v1/msmes/{producer.msme_id}/contacts", headers=producer.headers)
+        assert shown.status_code == 200, shown.text
+        return any(item["id"] == contact["id"] for item in shown.json()["items"])
+
+    await eventually(listed, what="notifications' contacts table has the contact")
+    return contact
 
 
 async def messages_to(whatsapp: FakeWhatsApp, phone: str, count: int = 1, what: str = "") -> list[Sent]:
