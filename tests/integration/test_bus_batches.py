@@ -289,3 +289,41 @@ async def test_a_consumer_stopped_while_acknowledging_acknowledges_again_once_st
 
 async def _acknowledged(consumer: Consumer, count: int) -> bool:
     return consumer.handled >= count
+
+
+async def test_a_relay_sends_a_stream_version_that_global_order_puts_later_ahead_of_the_next(
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, settings: Settings, nats_client: Client
+) -> None:
+    """A handler's transaction takes its id (its inbox row) before the pool's lock, waits while a command
+    appends the pool's version 1, then appends version 2: global order puts version 2 first, and an open older
+    transaction holds version 1 back from ``read_all``. The relay sends version 1 ahead, and once more later."""
+    ledger, _ = stores
+    js = nats_client.jetstream()
+    await bus.ensure_stream(js, settings, "ledger")
+    handler, older = await pool.acquire(), await pool.acquire()
+    try:
+        handling = handler.transaction()
+        await handling.start()
+        await handler.execute("SELECT pg_current_xact_id()")
+        holding = older.transaction()
+        await holding.start()
+        await older.execute("SELECT pg_current_xact_id()")
+        await ledger.append("pool", "account", 0, [Opened(owner="aggregator")])
+        await ledger.append("pool", "account", 1, [Deposited(amount=5)], connection=handler)
+        await handling.commit()
+        relay = Relay(ledger, settings.database_url or "", js, settings.nats_prefix)
+        async with pool.acquire() as connection:
+            assert await relay.publish_batch(connection) == 1, "version 2 alone is below the horizon"
+            await holding.commit()
+            assert await relay.publish_batch(connection) == 1, "version 1, reached in global order"
+            assert await relay.publish_batch(connection) == 0
+            checkpoint = await read_checkpoint(connection, "ledger", CHECKPOINT)
+    finally:
+        await pool.release(handler)
+        await pool.release(older)
+    first, second = await ledger.read_stream("pool")
+    assert checkpoint == first.global_position > second.global_position
+    stream = bus.stream_name(settings.nats_prefix, "ledger")
+    assert (await js.stream_info(stream)).state.messages == 2, "the second copy fell in the duplicate window"
+    stored = [await js.get_msg(stream, sequence) for sequence in (1, 2)]
+    assert [(m.headers or {})[bus.STREAM_VERSION] for m in stored] == ["1", "2"]
