@@ -20,7 +20,7 @@ from shared.eventstore import EventStore, Metadata, StreamAppend
 from shared.inbox import Subscription
 from shared.kernel.ids import new_id
 from shared.relay import event_headers
-from tests.support.audit_service import audit_service
+from tests.support.audit_service import record, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 
 SOURCE = "ledger"
@@ -101,9 +101,11 @@ class TimedConsumer(Consumer):
             await self.reached.wait()
 
 
-def inbox_consumer(bench: Bench, prefix: str) -> TimedConsumer:
-    """A consumer running the audit service's handler under a new name: its own durable, inbox and progress."""
-    subscription = Subscription(f"bench-{bench.prefix()}", SOURCE, CODEC, audit_service.subscriptions[0].handle)
+def inbox_consumer(bench: Bench, prefix: str, *, at_once: bool = False) -> TimedConsumer:
+    """A consumer running the audit service's handler under a new name: its own durable, inbox and progress;
+    ``at_once``: its batch handler, one INSERT for a fetched batch's rows."""
+    handle_many = record_many if at_once else None
+    subscription = Subscription(f"bench-{bench.prefix()}", SOURCE, CODEC, record, handle_many)
     return TimedConsumer(bench.pool, bench.audit, bench.js, prefix, subscription)
 
 

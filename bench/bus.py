@@ -155,9 +155,9 @@ def bare_pull_throughput(bench: Bench, prefix: str) -> Callable[[], Awaitable[fl
     return measure
 
 
-def inbox_throughput(bench: Bench, prefix: str) -> Callable[[], Awaitable[float]]:
+def inbox_throughput(bench: Bench, prefix: str, *, at_once: bool = False) -> Callable[[], Awaitable[float]]:
     async def measure() -> float:
-        consumer = inbox_consumer(bench, prefix)
+        consumer = inbox_consumer(bench, prefix, at_once=at_once)
         started = time.perf_counter()
         task = asyncio.create_task(consumer.run())
         await consumer.handle(bench.events)
@@ -328,12 +328,14 @@ async def throughput_table(bench: Bench, rounds: int) -> str:
     await relay_all(bench, source)
     bare = bare_pull_throughput(bench, source)
     inbox = inbox_throughput(bench, source)
+    at_once = inbox_throughput(bench, source, at_once=True)
     await bare()
-    consumed = await interleaved(rounds, [("bare", bare), ("inbox", inbox)])
+    consumed = await interleaved(rounds, [("bare", bare), ("inbox", inbox), ("at once", at_once)])
     rows = [
         _row("relay", "js.publish_async + publish_async_completed()", published["async"], published["relay"], 0.5),
         _row("relay", f"concurrent js.publish, {IN_FLIGHT} in flight", published["window"], published["relay"], None),
         _row("consumer with inbox", "bare pull consumer (fetch 100, ack)", consumed["bare"], consumed["inbox"], 0.5),
+        _row("… its handler taking a batch at once", "the same", consumed["bare"], consumed["at once"], 0.5),
     ]
     headers = ["subject", "baseline", "baseline events/s", "subject events/s", "subject/baseline", "rounds", "target"]
     headers.append("")

@@ -61,9 +61,15 @@ class Upserts:
     def __init__(self) -> None:
         self._rows: dict[tuple[sa.Table, tuple[str, ...], bool, str | None], dict[tuple[Any, ...], dict[str, Any]]]
         self._rows = {}
+        self._replaced: dict[tuple[sa.Table, str], dict[Any, list[dict[str, Any]]]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self._rows)
+        return bool(self._rows or self._replaced)
+
+    def replace(self, table: sa.Table, parent: str, value: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Make ``rows`` the only rows of ``table`` whose ``parent`` column is ``value`` (a product's standards,
+        say): the rows there go, these come (one that is there twice, once)."""
+        self._replaced.setdefault((table, parent), {})[value] = [{**row, parent: value} for row in rows]
 
     def upsert(
         self,
@@ -88,6 +94,16 @@ class Upserts:
     async def write(self, connection: Connection) -> None:
         """Write what was gathered, and start empty again."""
         pending, self._rows = self._rows, {}
+        replaced, self._replaced = self._replaced, {}
+        for (table, parent), children in replaced.items():
+            kind, name = (
+                table.c[parent].type.compile(dialect=_dialect),
+                _dialect.identifier_preparer.format_table(table),
+            )
+            await connection.execute(f"DELETE FROM {name} WHERE {_quote(parent)} = ANY($1::{kind}[])", list(children))
+            keys = tuple(column.name for column in table.primary_key.columns)
+            for row in (row for rows in children.values() for row in rows):
+                pending.setdefault((table, keys, False, None), {}).setdefault(tuple(row[k] for k in keys), row)
         for (table, keys, update, unless_newer), rows in pending.items():
             by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows.values():

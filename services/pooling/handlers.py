@@ -4,6 +4,7 @@ answers MSMEs give through notifications."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -49,6 +50,7 @@ from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.kernel.errors import GotongError, NotFound
+from shared.mirrors import Upserts
 from shared.projection import read_checkpoint
 from shared.sql import execute, fetch, fetchrow
 
@@ -62,61 +64,62 @@ async def _upsert(hctx: HandlerContext, table: sa.Table, keys: list[str], row: d
 
 
 async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
-    """MSMEs (owner, place, status), products, certifications; declared capacity enters the ledgers."""
-    event = delivery.event
-    match event:
-        case MsmeRegistered() | MsmeUpdated():
-            row = {"msme_id": event.msme_id, "org": event.org, "name": event.name, "province": event.province}
-            await _upsert(hctx, msmes, ["msme_id"], row | {"city": event.city, "status": event.status})
-        case ProductListed() | ProductUpdated():
-            tiers = [(t.min_quantity, t.unit_price.amount) for t in event.price_tiers]
-            row = {
-                "product_id": event.product_id,
-                "msme_id": event.msme_id,
-                "sku": event.sku,
-                "name": event.name,
-                "hs_code": event.hs_code,
-                "unit": event.unit,
-                "moq": event.moq,
-                "price_tiers": encode(tiers),
-                "currency": event.currency,
-                "lead_time_days": event.lead_time_days,
-                "net_mass_kg": event.net_mass_kg,
-            }
-            await _upsert(hctx, products, ["product_id"], row)
-            await execute(
-                hctx.connection, product_standards.delete().where(product_standards.c.product_id == event.product_id)
-            )
-            for standard in event.standards:
-                values = {
+    await keep_catalog_batch(hctx, [delivery])
+
+
+async def keep_catalog_batch(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+    """MSMEs (owner, place, status), products, certifications, plots: a batch's rows in one statement a table.
+    Declared capacity enters the ledgers as it comes: a ledger reads its own stream, none of these rows."""
+    rows = Upserts()
+    for delivery in deliveries:
+        event = delivery.event
+        match event:
+            case MsmeRegistered() | MsmeUpdated():
+                row = {"msme_id": event.msme_id, "org": event.org, "name": event.name, "province": event.province}
+                rows.upsert(msmes, ["msme_id"], row | {"city": event.city, "status": event.status})
+            case ProductListed() | ProductUpdated():
+                tiers = [(t.min_quantity, t.unit_price.amount) for t in event.price_tiers]
+                row = {
                     "product_id": event.product_id,
-                    "standard_id": standard.standard_id,
-                    "version": standard.version,
+                    "msme_id": event.msme_id,
+                    "sku": event.sku,
+                    "name": event.name,
+                    "hs_code": event.hs_code,
+                    "unit": event.unit,
+                    "moq": event.moq,
+                    "price_tiers": encode(tiers),
+                    "currency": event.currency,
+                    "lead_time_days": event.lead_time_days,
+                    "net_mass_kg": event.net_mass_kg,
                 }
-                await execute(hctx.connection, insert(product_standards).values(**values).on_conflict_do_nothing())
-        case CertificationAdded():
-            row = {
-                "certification_id": event.certification_id,
-                "msme_id": event.msme_id,
-                "kind": event.kind,
-                "valid_from": event.valid_from,
-                "valid_until": event.valid_until,
-                "number": event.number,
-                "scope": None if event.scope is None else encode(event.scope),
-            }
-            await _upsert(hctx, certifications, ["certification_id"], row)
-        case PlotRegistered():
-            row = {"plot_id": event.plot_id, "msme_id": event.msme_id, "commodity": event.commodity}
-            await _upsert(hctx, plots, ["plot_id"], row | {"withdrawn": False, "registered": encode(event)})
-        case PlotWithdrawn():
-            await execute(
-                hctx.connection, plots.update().where(plots.c.plot_id == event.plot_id).values(withdrawn=True)
-            )
-        case CapacityDeclared():
-            await record_capacity(
-                hctx.store, event.product_id, event.msme_id, event.month, event.units,
-                at=event.at, metadata=delivery.caused("pooling:capacity"), connection=hctx.connection,
-            )  # fmt: skip
+                rows.upsert(products, ["product_id"], row)
+                standards = [{"standard_id": s.standard_id, "version": s.version} for s in event.standards]
+                rows.replace(product_standards, "product_id", event.product_id, standards)
+            case CertificationAdded():
+                row = {
+                    "certification_id": event.certification_id,
+                    "msme_id": event.msme_id,
+                    "kind": event.kind,
+                    "valid_from": event.valid_from,
+                    "valid_until": event.valid_until,
+                    "number": event.number,
+                    "scope": None if event.scope is None else encode(event.scope),
+                }
+                rows.upsert(certifications, ["certification_id"], row)
+            case PlotRegistered():
+                row = {"plot_id": event.plot_id, "msme_id": event.msme_id, "commodity": event.commodity}
+                rows.upsert(plots, ["plot_id"], row | {"withdrawn": False, "registered": encode(event)})
+            case PlotWithdrawn():
+                await rows.write(hctx.connection)  # the plot's row first, if this batch brought it
+                await execute(
+                    hctx.connection, plots.update().where(plots.c.plot_id == event.plot_id).values(withdrawn=True)
+                )
+            case CapacityDeclared():
+                await record_capacity(
+                    hctx.store, event.product_id, event.msme_id, event.month, event.units,
+                    at=event.at, metadata=delivery.caused("pooling:capacity"), connection=hctx.connection,
+                )  # fmt: skip
+    await rows.write(hctx.connection)
 
 
 async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:
@@ -312,7 +315,7 @@ async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) 
     await run_command(hctx.store, wait, metadata=metadata, connection=hctx.connection, lock_streams=streams)
 
 
-CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)
+CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, keep_catalog, keep_catalog_batch)
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=keep_quality)
 ORDERS_SAGA = Subscription("orders", source="orders", codec=ORDERS, handle=follow_orders)
 CHANNEL_ANSWERS = Subscription("channel-answers", source="notifications", codec=NOTIFICATIONS, handle=settle)
