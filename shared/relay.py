@@ -13,7 +13,7 @@ import contextlib
 import logging
 import zlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from shared.projection import read_checkpoint, write_checkpoint
 log = logging.getLogger("gotong.relay")
 CHECKPOINT = "relay"
 HORIZON_RETRY_SECONDS = 0.005  # first look again at events held back by an older open transaction
+SENT_REMEMBERED = 100_000  # streams whose highest version sent the relay keeps in mind
 PUBLISH_TIMEOUT = 5.0  # seconds to wait for an ack before restarting from the first unacknowledged event
 _encoder = msgspec.json.Encoder()
 
@@ -105,16 +106,17 @@ def in_stream_order(records: list[RecordedEvent], earlier: list[RecordedEvent]) 
     return sending
 
 
-def missing_versions(records: list[RecordedEvent]) -> list[tuple[str, int]]:
+def missing_versions(records: list[RecordedEvent], sent: Mapping[str, int]) -> list[tuple[str, int]]:
     """The (stream, version) pairs a batch lacks below its highest version of each stream: the version under
-    its lowest, and any gap. Each either was published before the batch, or sorts after it in global order."""
+    its lowest, and any gap, but for those ``sent`` (each stream's highest version sent, all below it with it)
+    covers. Each either was published before the batch, or sorts after it in global order."""
     versions: defaultdict[str, set[int]] = defaultdict(set)
     for record in records:
         versions[record.stream_id].add(record.stream_version)
     return [
         (stream, version)
         for stream, present in versions.items()
-        for version in range(min(present) - 1, max(present))
+        for version in range(max(min(present) - 1, sent.get(stream, 0) + 1), max(present))
         if version > 0 and version not in present
     ]
 
@@ -161,6 +163,9 @@ class Relay:
         # The checkpoint while this relay holds the lock: then no one else writes it, so it is not read again.
         self._held: GlobalPosition | None = None
         self._backoff = Backoff(f"relay of {store.schema}", log)
+        # Each stream's highest version this relay has seen acknowledged (and so every version below it, as it
+        # sends each stream in order): what a batch lacks below it needs no lookup. Forgotten when it grows large.
+        self._sent: dict[str, int] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -238,7 +243,9 @@ class Relay:
         except BaseException:
             publishing.cancel()
             raise
-        acknowledged = batch.reached(await publishing)
+        sent = await publishing
+        self._note_sent(batch.sending[:sent])
+        acknowledged = batch.reached(sent)
         if acknowledged and self.before_checkpoint is not None:
             self.before_checkpoint(records[:acknowledged])
         if acknowledged:
@@ -260,13 +267,20 @@ class Relay:
             raise ConnectionError(f"published {acknowledged} of {len(records)} events; restarting from the first")
         return acknowledged
 
+    def _note_sent(self, records: list[RecordedEvent]) -> None:
+        if len(self._sent) > SENT_REMEMBERED:
+            self._sent.clear()
+        for record in records:
+            if record.stream_version > self._sent.get(record.stream_id, 0):
+                self._sent[record.stream_id] = record.stream_version
+
     async def _read(self, after: GlobalPosition, connection: asyncpg.Connection) -> Batch:
         """The batch after ``after``, and the versions of its streams that it lacks and global order puts later."""
         records = await self.store.read_all(after, self.batch, connection=connection)
         if not records:
             return Batch(records, records)
         late = await self.store.late_versions(
-            missing_versions(records), records[-1].global_position, connection=connection
+            missing_versions(records, self._sent), records[-1].global_position, connection=connection
         )
         return Batch(records, in_stream_order(records, late))
 
