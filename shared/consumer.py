@@ -28,7 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from events.base import EventCodec
 from shared import bus, logs, metrics
 from shared.eventstore import EventStore
-from shared.inbox import Delivery, Early, Subscription, dead_letter, handle_batch, handle_once, parse_parts
+from shared.inbox import Delivery, Early, Subscription, Taken, dead_letter, handle_batch, handle_once, parse_parts
 from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.consumer")
@@ -172,18 +172,23 @@ class Consumer:
                     await msg.in_progress()
 
     async def _process_batch(self, messages: list[Msg]) -> None:
-        """Handle the messages in one transaction and ack them after its commit; on any error, one at a time.
+        """Handle the messages in one transaction and ack them after its commit (those that came before their
+        predecessor are left for a redelivery); on any error, one at a time.
 
         A single message too: ``handle_batch`` takes one statement fewer than ``handle_once``, which then
         only decides what an error means.
         """
         try:
             deliveries = [parse(msg, self.subscription.codec) for msg in messages]
-            await handle_batch(self.pool, self.store, self.subscription, deliveries)
+            outcomes = await handle_batch(self.pool, self.store, self.subscription, deliveries)
         except Exception as error:
             log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
         else:
-            self._acknowledge_meanwhile(messages)
+            early = [msg for msg, outcome in zip(messages, outcomes, strict=True) if outcome is Taken.EARLY]
+            self._acknowledge_meanwhile([msg for msg in messages if msg not in early] if early else messages)
+            for msg in early:
+                log.debug("%s: %s arrived before its predecessor", self.durable, msg.subject)
+                await self._until_reachable(functools.partial(self._wait_for_predecessor, msg))
             return
         for msg in messages:
             await self._until_reachable(functools.partial(self._process, msg))
@@ -249,7 +254,7 @@ class Consumer:
             await handle_once(self.pool, self.store, self.subscription, delivery)
         except Early as early:
             log.debug("%s: %s", self.durable, early)
-            await msg.nak(delay=self.backoff(min(msg.metadata.num_delivered or 1, 6)))
+            await self._wait_for_predecessor(msg)
             return
         except Exception as error:
             if is_outage(error):
@@ -278,6 +283,10 @@ class Consumer:
             return
         self._failures.pop(sequence, None)
         await self._ack_all([msg])
+
+    async def _wait_for_predecessor(self, msg: Msg) -> None:
+        """Have an early event redelivered, later each time it comes early again."""
+        await msg.nak(delay=self.backoff(min(msg.metadata.num_delivered or 1, 6)))
 
     def _handled(self, msg: Msg) -> None:
         self.handled += 1

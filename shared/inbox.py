@@ -7,6 +7,7 @@ keeps failing sends the event to the dead-letter table, from which it can be rep
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -89,6 +90,14 @@ class Subscription:
 
 class Early(Exception):
     """The event's predecessor in its stream has not been handled yet."""
+
+
+class Taken(enum.Enum):
+    """What became of one event of a batch."""
+
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"  # handled before (or a second copy in the batch), or older than its stream's progress
+    EARLY = "early"  # its predecessor is not handled yet (by another replica, say): left for a redelivery
 
 
 class _Headers(
@@ -212,8 +221,12 @@ async def handle_batch(
     deliveries: Sequence[Delivery],
     *,
     ordered: bool = True,
-) -> list[bool]:
-    """``handle_once`` of each delivery in turn, in one transaction: any error (``Early`` too) undoes them all.
+) -> list[Taken]:
+    """``handle_once`` of each delivery in turn, in one transaction: a handler's error undoes them all.
+
+    An event that arrives before its predecessor (with its stream's later ones in the batch) is left out and
+    reported early, for the consumer to have it redelivered, while the rest of the batch is handled: replicas
+    sharing a consumer fetch alternate batches, so a stream's next event is often in the other replica's.
 
     The inbox rows are written and the streams' progress read in one statement, and the progress written in
     another, for the whole batch: on a busy machine each round trip to PostgreSQL costs a batch a millisecond.
@@ -235,22 +248,30 @@ async def handle_batch(
         new = {row["event_id"] for row in rows if row["event_id"] is not None}
         progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows if row["stream_id"] is not None}
         reached: dict[str, int] = {}
+        waiting: set[str] = set()  # streams with an early event in this batch: their later ones wait too
         taken: list[Delivery] = []
-        handled: list[bool] = []
+        outcomes: list[Taken] = []
         for delivery in deliveries:
             if delivery.event_id not in new:
-                handled.append(False)
+                outcomes.append(Taken.DUPLICATE)
                 continue
             new.discard(delivery.event_id)  # a second copy in the same batch is a duplicate
             last = progress.get(delivery.stream_id, 0)
             if ordered and delivery.stream_version <= last:
-                handled.append(False)
+                outcomes.append(Taken.DUPLICATE)
                 continue
-            if ordered and delivery.stream_version > last + 1:
-                raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+            if ordered and (delivery.stream_version > last + 1 or delivery.stream_id in waiting):
+                waiting.add(delivery.stream_id)
+                outcomes.append(Taken.EARLY)
+                continue
             taken.append(delivery)
             progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
-            handled.append(True)
+            outcomes.append(Taken.HANDLED)
+        early = [d.event_id for d, outcome in zip(deliveries, outcomes, strict=True) if outcome is Taken.EARLY]
+        if early:  # not handled: their redelivery must not find them in the inbox
+            await connection.execute(
+                f"DELETE FROM {schema}.inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", consumer, early
+            )
         context = HandlerContext(connection, store, consumer)
         if subscription.handle_many is not None and taken:
             await _take_many(context, subscription.handle_many, subscription.name, taken)
@@ -269,7 +290,7 @@ async def handle_batch(
             )
     if store.appended != appended:
         store.committed()
-    return handled
+    return outcomes
 
 
 async def dead_letter(

@@ -14,8 +14,8 @@ from nats.aio.msg import Msg
 from shared import bus
 from shared.config import Settings
 from shared.consumer import Consumer
-from shared.eventstore import START, EventStore, StreamAppend
-from shared.inbox import Delivery, Early, Subscription, handle_batch, handle_once, parse_parts
+from shared.eventstore import START, EventStore, RecordedEvent, StreamAppend
+from shared.inbox import Delivery, Subscription, Taken, handle_batch, handle_once, parse_parts
 from shared.migrations import migrate
 from shared.projection import read_checkpoint
 from shared.relay import CHECKPOINT, Relay, event_headers
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 
 SUBSCRIPTION = audit_service.subscriptions[0]
 BATCHED = replace(SUBSCRIPTION, handle_many=record_many)  # the same consumer, taking a batch at once
+HANDLED, DUPLICATE, EARLY = Taken.HANDLED, Taken.DUPLICATE, Taken.EARLY
 
 
 @pytest.fixture
@@ -109,25 +110,43 @@ async def test_a_batch_handles_each_event_once_in_stream_order(
     assert await handle_once(pool, audit, subscription, a1)
 
     handled = await handle_batch(pool, audit, subscription, [a1, b1, a2, b1, b2, a3])
-    assert handled == [False, True, True, False, True, True], "a1 was handled before, b1 is delivered twice"
+    assert handled == [DUPLICATE, HANDLED, HANDLED, DUPLICATE, HANDLED, HANDLED], "a1 came before, b1 comes twice"
     assert await seen(pool) == [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 3)]
-    assert await handle_batch(pool, audit, subscription, [a3, b2]) == [False, False]
+    assert await handle_batch(pool, audit, subscription, [a3, b2]) == [DUPLICATE, DUPLICATE]
     progress = await pool.fetch("SELECT stream_id, version FROM audit.stream_progress ORDER BY stream_id")
     assert [(r["stream_id"], r["version"]) for r in progress] == [("a", 3), ("b", 2)]
 
 
 @pytest.mark.parametrize("subscription", [SUBSCRIPTION, BATCHED], ids=["one at a time", "at once"])
-async def test_an_early_event_or_a_failing_handler_undoes_the_whole_batch(
+async def test_an_early_event_waits_with_its_streams_later_ones_while_the_rest_of_the_batch_is_handled(
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, subscription: Subscription
+) -> None:
+    """As when another replica holds a2: a3 and a4 wait, b goes on; once a2 is handled, a3 and a4 follow."""
+    ledger, audit = stores
+    await ledger.append("a", "account", 0, [Opened(owner="a"), *[Deposited(amount=n) for n in (1, 2, 3)]])
+    await ledger.append("b", "account", 0, [Opened(owner="b"), Deposited(amount=1)])
+    a1, a2, a3, a4 = await deliveries(ledger, "a")
+    b1, b2 = await deliveries(ledger, "b")
+
+    assert await handle_batch(pool, audit, subscription, [a1, a3, b1, a4, b2]) == [
+        HANDLED, EARLY, HANDLED, EARLY, HANDLED,
+    ]  # fmt: skip
+    assert await seen(pool) == [("a", 1), ("b", 1), ("b", 2)]
+    assert await handle_batch(pool, audit, subscription, [a2]) == [HANDLED]
+    assert await handle_batch(pool, audit, subscription, [a3, a4, b2]) == [HANDLED, HANDLED, DUPLICATE]
+    assert await seen(pool) == [("a", 1), ("b", 1), ("b", 2), ("a", 2), ("a", 3), ("a", 4)]
+
+
+@pytest.mark.parametrize("subscription", [SUBSCRIPTION, BATCHED], ids=["one at a time", "at once"])
+async def test_a_failing_handler_undoes_the_whole_batch(
     stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, subscription: Subscription
 ) -> None:
     ledger, audit = stores
-    await ledger.append("a", "account", 0, [Opened(owner="a"), Deposited(amount=1), Deposited(amount=2)])
+    await ledger.append("a", "account", 0, [Opened(owner="a"), Deposited(amount=1)])
     await ledger.append("p", "account", 0, [Opened(owner="p"), Deposited(amount=POISON)])
-    a1, _, a3 = await deliveries(ledger, "a")
+    a1, _ = await deliveries(ledger, "a")
     p1, p2 = await deliveries(ledger, "p")
 
-    with pytest.raises(Early):
-        await handle_batch(pool, audit, subscription, [a1, a3])
     with pytest.raises(ValueError, match="refused until cured"):
         await handle_batch(pool, audit, subscription, [a1, p1, p2])
     assert await seen(pool) == []
@@ -331,3 +350,35 @@ async def test_a_relay_sends_a_stream_version_that_global_order_puts_later_ahead
     assert (await js.stream_info(stream)).state.messages == 2, "the second copy fell in the duplicate window"
     stored = [await js.get_msg(stream, sequence) for sequence in (1, 2)]
     assert [(m.headers or {})[bus.STREAM_VERSION] for m in stored] == ["1", "2"]
+
+
+async def test_a_consumer_has_an_early_event_redelivered_and_handles_the_rest_of_its_batch_meanwhile(
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, settings: Settings, nats_client: Client
+) -> None:
+    """a2 reaches NATS after a3 (as a3 reaches a replica that has not yet handled a2): b is handled at once,
+    a3 comes again after a2."""
+    ledger, audit = stores
+    await ledger.append("a", "account", 0, [Opened(owner="a"), Deposited(amount=2), Deposited(amount=3)])
+    await ledger.append("b", "account", 0, [Opened(owner="b")])
+    a1, a2, a3 = await ledger.read_stream("a")
+    [b1] = await ledger.read_stream("b")
+    js = nats_client.jetstream()
+    await bus.ensure_stream(js, settings, "ledger")
+
+    async def publish(*records: RecordedEvent) -> None:
+        for record in records:
+            subject = bus.subject(settings.nats_prefix, "ledger", record.event_type)
+            await js.publish(subject, record.data.encode(), headers=event_headers(record))
+
+    await publish(a1, a3, b1)
+    consumer = Consumer(pool, audit, js, settings.nats_prefix, SUBSCRIPTION, backoff=lambda _: 0.2)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _count(pool, 2))
+        assert await seen(pool) == [("a", 1), ("b", 1)]
+        await publish(a2)
+        await eventually(lambda: _count(pool, 4))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert await seen(pool) == [("a", 1), ("b", 1), ("a", 2), ("a", 3)]
