@@ -61,15 +61,19 @@ class Bench:
 
 
 async def seed(bench: Bench) -> None:
-    """Append the events (streams of ten, with metadata) and keep the messages the relay will make of them."""
+    """Append the events (streams of ten, with metadata) and keep the messages the relay will make of them.
+
+    The streams advance together, a version of each at a time, as a service's aggregates do: most of a relay's
+    batches hold later versions of their streams, whose earlier versions the relay checks it has sent."""
     streams = bench.events // 10
-    for first in range(0, streams, 50):
-        await bench.ledger.append_many(
-            [
-                StreamAppend(f"acct-{n}", "account", 0, [OPENED, *[DEPOSITED] * 9], METADATA)
-                for n in range(first, min(first + 50, streams))
-            ]
-        )
+    for version in range(10):
+        for first in range(0, streams, 50):
+            await bench.ledger.append_many(
+                [
+                    StreamAppend(f"acct-{n}", "account", version, [DEPOSITED if version else OPENED], METADATA)
+                    for n in range(first, min(first + 50, streams))
+                ]
+            )
     records = await bench.ledger.read_all(limit=bench.events)
     bench.messages = [(r.event_type, r.data.encode(), event_headers(r)) for r in records]
 

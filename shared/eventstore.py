@@ -271,6 +271,20 @@ class EventStore(EventStorage):
             SELECT 1 FROM {s}.events WHERE (transaction_id, position) > ($1::text::xid8, $2)
             ORDER BY transaction_id, position LIMIT 1"""
         self._version_sql = f"SELECT coalesce(max(stream_version), 0) FROM {s}.events WHERE stream_id = $1"
+        self._late_versions_sql = f"""
+            WITH RECURSIVE late AS (
+                SELECT e.position, e.stream_id, e.stream_version
+                FROM unnest($1::text[], $2::int[]) AS b(stream_id, version)
+                JOIN {s}.events e ON e.stream_id = b.stream_id AND e.stream_version = b.version
+                WHERE (e.transaction_id, e.position) > ($3::text::xid8, $4)
+              UNION
+                SELECT e.position, e.stream_id, e.stream_version
+                FROM late JOIN {s}.events e
+                  ON e.stream_id = late.stream_id AND e.stream_version = late.stream_version - 1
+                WHERE (e.transaction_id, e.position) > ($3::text::xid8, $4)
+            )
+            SELECT {_COLUMNS} FROM {s}.events WHERE position IN (SELECT position FROM late)
+            ORDER BY stream_id, stream_version"""
         self._recorded_after_sql = f"""
             SELECT {_COLUMNS} FROM {s}.events
             WHERE (transaction_id, position) > ($1::text::xid8, $2) AND event_type = ANY($3::text[])
@@ -383,6 +397,26 @@ class EventStore(EventStorage):
         """Committed events after ``after`` in global order, never skipping one that commits late."""
         executor = connection or self.pool
         rows = await executor.fetch(self._read_all_sql, str(after.transaction_id), after.position, limit)
+        return [_record(row) for row in rows]
+
+    async def late_versions(
+        self, probes: Sequence[tuple[str, int]], beyond: GlobalPosition, *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """The events at the (stream, version) ``probes`` that sort after ``beyond`` in global order, each with
+        its stream's versions below it down to the first that does not, by stream and version.
+
+        Global order is not each stream's order: a transaction that took its id before waiting for a stream's
+        lock (a handler writes its inbox row first) appends the stream's next version with a lower id than the
+        transaction that appended the version before. Such earlier versions are committed, as a later version of
+        their stream is, but ``read_all`` reaches them only later, and may hold them back behind another open
+        transaction."""
+        if not probes:
+            return []
+        executor = connection or self.pool
+        streams, versions = zip(*probes, strict=True)
+        rows = await executor.fetch(
+            self._late_versions_sql, list(streams), list(versions), str(beyond.transaction_id), beyond.position
+        )
         return [_record(row) for row in rows]
 
     async def committed_after(self, after: GlobalPosition, *, connection: Connection | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""The outbox relay: a service's committed events, in global order, to its JetStream stream.
+"""The outbox relay: a service's committed events, in global order and each stream's in version order, to its
+JetStream stream.
 
 One relay per service is active at a time: it holds a session advisory lock on a dedicated connection
 (asyncpg's pool would silently release it), writes its checkpoint on that connection only after the
@@ -11,8 +12,11 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -60,6 +64,71 @@ def _trace_headers(metadata: Metadata) -> dict[str, str]:
     return {tracing.TRACEPARENT: metadata.traceparent, tracing.TRACESTATE: metadata.tracestate}
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Events in global order after a checkpoint (``records``), and the order to publish them in (``sending``):
+    the same events, each after its stream's earlier versions, with those versions that global order puts later
+    (see ``EventStore.earlier_versions``) sent ahead. They go out again when global order reaches them, and
+    JetStream's duplicate window or the consumers' inboxes drop the second copy."""
+
+    records: list[RecordedEvent]
+    sending: list[RecordedEvent]
+
+    def reached(self, acknowledged: int) -> int:
+        """How many of ``records`` lie within the first ``acknowledged`` events of ``sending``."""
+        if acknowledged == len(self.sending):
+            return len(self.records)
+        sent = {event.event_id for event in self.sending[:acknowledged]}
+        return next(n for n, record in enumerate(self.records) if record.event_id not in sent)
+
+
+def in_stream_order(records: list[RecordedEvent], earlier: list[RecordedEvent]) -> list[RecordedEvent]:
+    """``records`` in their order, except that each comes after every lower version of its stream among
+    ``records`` and ``earlier``."""
+    ordered = not earlier and all(a.stream_version < b.stream_version for a, b in _consecutive_by_stream(records))
+    if ordered:
+        return records
+    versions: defaultdict[str, list[RecordedEvent]] = defaultdict(list)
+    for record in (*earlier, *records):
+        versions[record.stream_id].append(record)
+    for stream in versions.values():
+        stream.sort(key=lambda record: record.stream_version)
+    sent: set[UUID] = set()
+    sending: list[RecordedEvent] = []
+    for record in records:
+        for event in versions[record.stream_id]:
+            if event.stream_version > record.stream_version:
+                break
+            if event.event_id not in sent:
+                sent.add(event.event_id)
+                sending.append(event)
+    return sending
+
+
+def missing_versions(records: list[RecordedEvent]) -> list[tuple[str, int]]:
+    """The (stream, version) pairs a batch lacks below its highest version of each stream: the version under
+    its lowest, and any gap. Each either was published before the batch, or sorts after it in global order."""
+    versions: defaultdict[str, set[int]] = defaultdict(set)
+    for record in records:
+        versions[record.stream_id].add(record.stream_version)
+    return [
+        (stream, version)
+        for stream, present in versions.items()
+        for version in range(min(present) - 1, max(present))
+        if version > 0 and version not in present
+    ]
+
+
+def _consecutive_by_stream(records: list[RecordedEvent]) -> list[tuple[RecordedEvent, RecordedEvent]]:
+    last: dict[str, RecordedEvent] = {}
+    pairs = []
+    for record in records:
+        if (before := last.get(record.stream_id)) is not None:
+            pairs.append((before, record))
+        last[record.stream_id] = record
+    return pairs
+
+
 class Relay:
     """Publishes one service's events; run ``run()`` as a task in every replica."""
 
@@ -88,7 +157,7 @@ class Relay:
         self._wake = asyncio.Event()
         # The batch after the one in flight, read meanwhile: a prefix of what reading after that position later
         # returns, as events below the xmin horizon never change and later ones sort after them.
-        self._ahead: tuple[GlobalPosition, list[RecordedEvent]] | None = None
+        self._ahead: tuple[GlobalPosition, Batch] | None = None
         # The checkpoint while this relay holds the lock: then no one else writes it, so it is not read again.
         self._held: GlobalPosition | None = None
         self._backoff = Backoff(f"relay of {store.schema}", log)
@@ -157,21 +226,19 @@ class Relay:
         schema = self.store.schema
         after = self._held if self._held is not None else await read_checkpoint(connection, schema, CHECKPOINT)
         ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead[0] == after:
-            records = ahead[1]
-        else:
-            records = await self.store.read_all(after, self.batch, connection=connection)
+        batch = ahead[1] if ahead is not None and ahead[0] == after else await self._read(after, connection)
+        records = batch.records
         if not records:
             return 0
-        publishing = asyncio.ensure_future(self._publish(records))
+        publishing = asyncio.ensure_future(self._publish(batch.sending))
         try:
             if len(records) == self.batch:  # probably more: read the next batch while this one is in flight
                 following = records[-1].global_position
-                self._ahead = (following, await self.store.read_all(following, self.batch, connection=connection))
+                self._ahead = (following, await self._read(following, connection))
         except BaseException:
             publishing.cancel()
             raise
-        acknowledged = await publishing
+        acknowledged = batch.reached(await publishing)
         if acknowledged and self.before_checkpoint is not None:
             self.before_checkpoint(records[:acknowledged])
         if acknowledged:
@@ -192,6 +259,16 @@ class Relay:
         if acknowledged < len(records):
             raise ConnectionError(f"published {acknowledged} of {len(records)} events; restarting from the first")
         return acknowledged
+
+    async def _read(self, after: GlobalPosition, connection: asyncpg.Connection) -> Batch:
+        """The batch after ``after``, and the versions of its streams that it lacks and global order puts later."""
+        records = await self.store.read_all(after, self.batch, connection=connection)
+        if not records:
+            return Batch(records, records)
+        late = await self.store.late_versions(
+            missing_versions(records), records[-1].global_position, connection=connection
+        )
+        return Batch(records, in_stream_order(records, late))
 
     async def _publish(self, records: list[RecordedEvent]) -> int:
         """Publish with up to ``in_flight`` acks outstanding; returns the length of the acknowledged prefix."""

@@ -7,17 +7,31 @@ nothing here waits for a channel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from events.catalog import CODEC as CATALOG
 from events.pooling import CODEC as POOLING
 from events.quality import CODEC as QUALITY
 from services.notifications import triggers
 from services.notifications.read import mirrors
 from shared.inbox import Delivery, HandlerContext, Subscription
+from shared.mirrors import Upserts
 
 
 async def follow_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
-    await mirrors.keep_catalog(hctx.connection, delivery.event)
-    await triggers.on_catalog(hctx, delivery)
+    await follow_catalog_batch(hctx, [delivery])
+
+
+async def follow_catalog_batch(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+    """The batch's rows in one statement a table; the rows before an event that triggers a message are written
+    before it is told, as they would be one event at a time."""
+    rows = Upserts()
+    for delivery in deliveries:
+        if triggers.on_catalog_triggers(delivery):
+            await rows.write(hctx.connection)
+            await triggers.on_catalog(hctx, delivery)
+        mirrors.keep_catalog(rows, delivery.event)
+    await rows.write(hctx.connection)
 
 
 async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
@@ -30,6 +44,6 @@ async def follow_quality(hctx: HandlerContext, delivery: Delivery) -> None:
     await triggers.on_quality(hctx, delivery)
 
 
-CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=follow_catalog)
+CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, follow_catalog, follow_catalog_batch)
 POOLING_MIRROR = Subscription("pooling", source="pooling", codec=POOLING, handle=follow_pooling)
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=follow_quality)

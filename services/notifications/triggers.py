@@ -270,6 +270,11 @@ async def on_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
             await shipped(hctx, delivery, event)
 
 
+def on_catalog_triggers(delivery: Delivery) -> bool:
+    """Does ``on_catalog`` tell anyone of this event?"""
+    return isinstance(delivery.event, CertificationExpiring)
+
+
 async def on_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
     """Certificates about to expire."""
     if isinstance(delivery.event, CertificationExpiring):

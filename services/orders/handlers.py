@@ -15,7 +15,6 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from events.catalog import CODEC as CATALOG
-from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
 from events.pooling import CODEC as POOLING
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
@@ -28,30 +27,17 @@ from services.orders.read.progress import PROGRESS_CHANNEL
 from services.orders.read.supply_progress import apply_pool_event
 from services.orders.read.supply_records import (
     add_to_timeline,
-    keep_certification,
+    keep_catalog,
     keep_lot,
-    keep_msme,
-    keep_product,
     keep_verdict,
 )
 from services.orders.read.tables import orders
 from shared.eventstore import Connection, Metadata
 from shared.inbox import Delivery, HandlerContext, Subscription
+from shared.mirrors import mirror_handlers
 from shared.sql import fetch
 
 SAGA = "orders:pooling-saga"
-
-
-async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
-    """MSMEs, their certifications and products (with origin plots), for provenance."""
-    event = delivery.event
-    match event:
-        case MsmeRegistered() | MsmeUpdated():
-            await keep_msme(hctx.connection, event)
-        case CertificationAdded():
-            await keep_certification(hctx.connection, event)
-        case ProductListed() | ProductUpdated():
-            await keep_product(hctx.connection, event, delivery.stream_version)
 
 
 async def _correlated_order(connection: Connection, delivery: Delivery) -> UUID | None:
@@ -144,6 +130,6 @@ async def keep_verdicts(hctx: HandlerContext, delivery: Delivery) -> None:
         await keep_verdict(hctx.connection, event, delivery.event_id, delivery.recorded_at, delivery.metadata.actor)
 
 
-CATALOG_MIRROR = Subscription("catalog", source="catalog", codec=CATALOG, handle=keep_catalog)
+CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *mirror_handlers(keep_catalog))
 POOLING_SAGA = Subscription("pooling", source="pooling", codec=POOLING, handle=follow_pooling)
 QUALITY_VERDICTS = Subscription("quality", source="quality", codec=QUALITY, handle=keep_verdicts)

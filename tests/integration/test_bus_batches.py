@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -14,19 +15,20 @@ from shared import bus
 from shared.config import Settings
 from shared.consumer import Consumer
 from shared.eventstore import START, EventStore, StreamAppend
-from shared.inbox import Delivery, Early, handle_batch, handle_once, parse_parts
+from shared.inbox import Delivery, Early, Subscription, handle_batch, handle_once, parse_parts
 from shared.migrations import migrate
 from shared.projection import read_checkpoint
 from shared.relay import CHECKPOINT, Relay, event_headers
 from tests.conftest import Servers
 from tests.support.app import settings_for
-from tests.support.audit_service import POISON, audit_service
+from tests.support.audit_service import POISON, audit_service, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
 SUBSCRIPTION = audit_service.subscriptions[0]
+BATCHED = replace(SUBSCRIPTION, handle_many=record_many)  # the same consumer, taking a batch at once
 
 
 @pytest.fixture
@@ -95,26 +97,28 @@ async def test_looking_past_the_horizon_walks_the_index_even_where_a_scan_looks_
     assert not await ledger.committed_after(records[-1].global_position)
 
 
+@pytest.mark.parametrize("subscription", [SUBSCRIPTION, BATCHED], ids=["one at a time", "at once"])
 async def test_a_batch_handles_each_event_once_in_stream_order(
-    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, subscription: Subscription
 ) -> None:
     ledger, audit = stores
     await ledger.append("a", "account", 0, [Opened(owner="a"), Deposited(amount=1), Deposited(amount=2)])
     await ledger.append("b", "account", 0, [Opened(owner="b"), Deposited(amount=1)])
     a1, a2, a3 = await deliveries(ledger, "a")
     b1, b2 = await deliveries(ledger, "b")
-    assert await handle_once(pool, audit, SUBSCRIPTION, a1)
+    assert await handle_once(pool, audit, subscription, a1)
 
-    handled = await handle_batch(pool, audit, SUBSCRIPTION, [a1, b1, a2, b1, b2, a3])
+    handled = await handle_batch(pool, audit, subscription, [a1, b1, a2, b1, b2, a3])
     assert handled == [False, True, True, False, True, True], "a1 was handled before, b1 is delivered twice"
     assert await seen(pool) == [("a", 1), ("b", 1), ("a", 2), ("b", 2), ("a", 3)]
-    assert await handle_batch(pool, audit, SUBSCRIPTION, [a3, b2]) == [False, False]
+    assert await handle_batch(pool, audit, subscription, [a3, b2]) == [False, False]
     progress = await pool.fetch("SELECT stream_id, version FROM audit.stream_progress ORDER BY stream_id")
     assert [(r["stream_id"], r["version"]) for r in progress] == [("a", 3), ("b", 2)]
 
 
+@pytest.mark.parametrize("subscription", [SUBSCRIPTION, BATCHED], ids=["one at a time", "at once"])
 async def test_an_early_event_or_a_failing_handler_undoes_the_whole_batch(
-    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, subscription: Subscription
 ) -> None:
     ledger, audit = stores
     await ledger.append("a", "account", 0, [Opened(owner="a"), Deposited(amount=1), Deposited(amount=2)])
@@ -123,9 +127,9 @@ async def test_an_early_event_or_a_failing_handler_undoes_the_whole_batch(
     p1, p2 = await deliveries(ledger, "p")
 
     with pytest.raises(Early):
-        await handle_batch(pool, audit, SUBSCRIPTION, [a1, a3])
+        await handle_batch(pool, audit, subscription, [a1, a3])
     with pytest.raises(ValueError, match="refused until cured"):
-        await handle_batch(pool, audit, SUBSCRIPTION, [a1, p1, p2])
+        await handle_batch(pool, audit, subscription, [a1, p1, p2])
     assert await seen(pool) == []
     assert await pool.fetchval("SELECT count(*) FROM audit.inbox") == 0
     assert await pool.fetchval("SELECT count(*) FROM audit.stream_progress") == 0
@@ -289,3 +293,41 @@ async def test_a_consumer_stopped_while_acknowledging_acknowledges_again_once_st
 
 async def _acknowledged(consumer: Consumer, count: int) -> bool:
     return consumer.handled >= count
+
+
+async def test_a_relay_sends_a_stream_version_that_global_order_puts_later_ahead_of_the_next(
+    stores: tuple[EventStore, EventStore], pool: asyncpg.Pool, settings: Settings, nats_client: Client
+) -> None:
+    """A handler's transaction takes its id (its inbox row) before the pool's lock, waits while a command
+    appends the pool's version 1, then appends version 2: global order puts version 2 first, and an open older
+    transaction holds version 1 back from ``read_all``. The relay sends version 1 ahead, and once more later."""
+    ledger, _ = stores
+    js = nats_client.jetstream()
+    await bus.ensure_stream(js, settings, "ledger")
+    handler, older = await pool.acquire(), await pool.acquire()
+    try:
+        handling = handler.transaction()
+        await handling.start()
+        await handler.execute("SELECT pg_current_xact_id()")
+        holding = older.transaction()
+        await holding.start()
+        await older.execute("SELECT pg_current_xact_id()")
+        await ledger.append("pool", "account", 0, [Opened(owner="aggregator")])
+        await ledger.append("pool", "account", 1, [Deposited(amount=5)], connection=handler)
+        await handling.commit()
+        relay = Relay(ledger, settings.database_url or "", js, settings.nats_prefix)
+        async with pool.acquire() as connection:
+            assert await relay.publish_batch(connection) == 1, "version 2 alone is below the horizon"
+            await holding.commit()
+            assert await relay.publish_batch(connection) == 1, "version 1, reached in global order"
+            assert await relay.publish_batch(connection) == 0
+            checkpoint = await read_checkpoint(connection, "ledger", CHECKPOINT)
+    finally:
+        await pool.release(handler)
+        await pool.release(older)
+    first, second = await ledger.read_stream("pool")
+    assert checkpoint == first.global_position > second.global_position
+    stream = bus.stream_name(settings.nats_prefix, "ledger")
+    assert (await js.stream_info(stream)).state.messages == 2, "the second copy fell in the duplicate window"
+    stored = [await js.get_msg(stream, sequence) for sequence in (1, 2)]
+    assert [(m.headers or {})[bus.STREAM_VERSION] for m in stored] == ["1", "2"]

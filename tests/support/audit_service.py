@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from events.base import Event, EventCodec
 from shared.inbox import Delivery, HandlerContext, Subscription
 from shared.migrations import Migration
@@ -29,6 +31,21 @@ async def record(context: HandlerContext, delivery: Delivery) -> None:
         delivery.event_id,
         delivery.stream_id,
         delivery.stream_version,
+    )
+
+
+async def record_many(context: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+    """``record`` of a batch: the refusals checked first, then every row in one statement."""
+    poisoned = [d for d in deliveries if isinstance(d.event, Deposited) and d.event.amount == POISON]
+    if poisoned and not await context.connection.fetchval("SELECT count(*) FROM audit.cures"):
+        raise ValueError("a deposit of 13 is refused until cured")
+    await context.connection.execute(
+        "INSERT INTO audit.seen (event_id, stream_id, version) SELECT event_id, stream_id, version "
+        "FROM unnest($1::uuid[], $2::text[], $3::int[]) WITH ORDINALITY AS d(event_id, stream_id, version, n) "
+        "ORDER BY n",
+        [d.event_id for d in deliveries],
+        [d.stream_id for d in deliveries],
+        [d.stream_version for d in deliveries],
     )
 
 

@@ -30,6 +30,7 @@ from events.pooling import (
 from events.quality import LotAccepted, LotRejected
 from services.notifications.read.tables import capacity, lots, msmes, pools, products, requests
 from shared.eventstore import Connection
+from shared.mirrors import Upserts
 from shared.sql import execute
 
 
@@ -43,19 +44,19 @@ async def _upsert(connection: Connection, table: sa.Table, keys: list[str], row:
     await execute(connection, statement.on_conflict_do_update(index_elements=keys, set_=update))
 
 
-async def keep_catalog(connection: Connection, event: Event) -> None:
+def keep_catalog(rows: Upserts, event: Event) -> None:
     match event:
         case MsmeRegistered():
             row = {"msme_id": event.msme_id, "org": event.org, "registered_by": event.registered_by}
-            await _upsert(connection, msmes, ["msme_id"], row | _place(event))
+            rows.upsert(msmes, ["msme_id"], row | _place(event))
         case MsmeUpdated():
-            await _upsert(connection, msmes, ["msme_id"], {"msme_id": event.msme_id, "org": event.org} | _place(event))
+            rows.upsert(msmes, ["msme_id"], {"msme_id": event.msme_id, "org": event.org} | _place(event))
         case ProductListed() | ProductUpdated():
             row = {"product_id": event.product_id, "msme_id": event.msme_id, "name": event.name}
-            await _upsert(connection, products, ["product_id"], row | {"unit": event.unit, "hs_code": event.hs_code})
+            rows.upsert(products, ["product_id"], row | {"unit": event.unit, "hs_code": event.hs_code})
         case CapacityDeclared():
             row = {"product_id": event.product_id, "month": event.month, "units": event.units}
-            await _upsert(connection, capacity, ["product_id", "month"], row)
+            rows.upsert(capacity, ["product_id", "month"], row)
 
 
 def _place(event: MsmeRegistered | MsmeUpdated) -> dict[str, Any]:

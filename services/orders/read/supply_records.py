@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -25,6 +25,8 @@ from services.orders.read.tables import (
     product_versions,
 )
 from shared.eventstore import Connection
+from shared.inbox import Delivery
+from shared.mirrors import Upserts
 from shared.sql import execute, fetch
 
 
@@ -32,51 +34,41 @@ def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
-async def _upsert(connection: Connection, table: sa.Table, keys: list[str], row: Mapping[str, object]) -> None:
-    update = {k: v for k, v in row.items() if k not in keys}
-    await execute(connection, insert(table).values(**row).on_conflict_do_update(index_elements=keys, set_=update))
-
-
-async def keep_msme(connection: Connection, event: MsmeRegistered | MsmeUpdated) -> None:
-    row = {
-        "msme_id": event.msme_id,
-        "org": event.org,
-        "name": event.name,
-        "nib": event.nib,
-        "province": event.province,
-        "city": event.city,
-        "status": event.status,
-    }
-    await _upsert(connection, msmes, ["msme_id"], row)
-
-
-async def keep_certification(connection: Connection, event: CertificationAdded) -> None:
-    row = {
-        "certification_id": event.certification_id,
-        "msme_id": event.msme_id,
-        "kind": event.kind,
-        "name": event.name,
-        "number": event.number,
-        "issuer": event.issuer,
-        "valid_from": event.valid_from,
-        "valid_until": event.valid_until,
-    }
-    await _upsert(connection, certifications, ["certification_id"], row)
-
-
-async def keep_product(connection: Connection, event: ProductListed | ProductUpdated, version: int) -> None:
-    row = {
-        "product_id": event.product_id,
-        "version": version,
-        "msme_id": event.msme_id,
-        "sku": event.sku,
-        "name": event.name,
-        "hs_code": event.hs_code,
-        "eudr_commodity": event.eudr_commodity,
-        "origin_plots": _json(event.origin_plots),
-        "valid_from": event.at,
-    }
-    await execute(connection, insert(product_versions).values(**row).on_conflict_do_nothing())
+def keep_catalog(rows: Upserts, delivery: Delivery) -> None:
+    """MSMEs, their certifications and each listing or update of their products (with origin plots), for
+    provenance."""
+    event = delivery.event
+    match event:
+        case MsmeRegistered() | MsmeUpdated():
+            row = {"msme_id": event.msme_id, "org": event.org, "name": event.name, "nib": event.nib}
+            rows.upsert(
+                msmes, ["msme_id"], row | {"province": event.province, "city": event.city, "status": event.status}
+            )
+        case CertificationAdded():
+            row = {
+                "certification_id": event.certification_id,
+                "msme_id": event.msme_id,
+                "kind": event.kind,
+                "name": event.name,
+                "number": event.number,
+                "issuer": event.issuer,
+                "valid_from": event.valid_from,
+                "valid_until": event.valid_until,
+            }
+            rows.upsert(certifications, ["certification_id"], row)
+        case ProductListed() | ProductUpdated():
+            row = {
+                "product_id": event.product_id,
+                "version": delivery.stream_version,
+                "msme_id": event.msme_id,
+                "sku": event.sku,
+                "name": event.name,
+                "hs_code": event.hs_code,
+                "eudr_commodity": event.eudr_commodity,
+                "origin_plots": _json(event.origin_plots),
+                "valid_from": event.at,
+            }
+            rows.upsert(product_versions, ["product_id", "version"], row, update=False)
 
 
 async def _by_id(

@@ -1,0 +1,120 @@
+"""Rows a service keeps of another's records, upserted from its events a batch at a time.
+
+A mirror's handler that only inserts or updates rows gathers them in ``Upserts`` and writes each table's in one
+``INSERT … SELECT FROM unnest … ON CONFLICT`` statement: a consumer's batch of 100 events then costs a few
+round trips to PostgreSQL instead of one per event, which is what held catalog's consumers to a few hundred
+events a second under load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from shared.eventstore import Connection
+from shared.inbox import BatchHandler, Delivery, Handler, HandlerContext
+
+_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+_quote = _dialect.identifier_preparer.quote
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """One statement's shape: the table, its conflict keys, the columns written and what a conflict does."""
+
+    table: sa.Table
+    keys: tuple[str, ...]
+    columns: tuple[str, ...]
+    update: bool
+    unless_newer: str | None
+
+    def sql(self) -> str:
+        types = [self.table.c[column].type.compile(dialect=_dialect) for column in self.columns]
+        unnest = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, start=1))
+        table = _dialect.identifier_preparer.format_table(self.table)
+        names = ", ".join(_quote(column) for column in self.columns)
+        conflict = f"ON CONFLICT ({', '.join(_quote(key) for key in self.keys)})"
+        changed = [column for column in self.columns if column not in self.keys]
+        if not self.update or not changed:
+            return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict} DO NOTHING"
+        assignments = ", ".join(f"{_quote(column)} = excluded.{_quote(column)}" for column in changed)
+        guard = ""
+        if self.unless_newer is not None:
+            newer = _quote(self.unless_newer)
+            guard = f" WHERE {table}.{newer} <= excluded.{newer}"
+        insert = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict}"
+        return f"{insert} DO UPDATE SET {assignments}{guard}"
+
+
+_statements: dict[_Shape, str] = {}
+
+
+class Upserts:
+    """Rows to insert or update, gathered from events and written with one statement per table and set of
+    columns. For a key met twice the later row's values win, column by column, as writing them in turn would;
+    rows are written table by table in the order each table was first met."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[sa.Table, tuple[str, ...], bool, str | None], dict[tuple[Any, ...], dict[str, Any]]]
+        self._rows = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+    def upsert(
+        self,
+        table: sa.Table,
+        keys: Sequence[str],
+        row: Mapping[str, Any],
+        *,
+        update: bool = True,
+        unless_newer: str | None = None,
+    ) -> None:
+        """Insert ``row``, or where a row has its ``keys`` already, set the other columns given (or, with
+        ``update=False``, leave that row; with ``unless_newer``, leave it when its value there is greater)."""
+        rows = self._rows.setdefault((table, tuple(keys), update, unless_newer), {})
+        key = tuple(row[column] for column in keys)
+        if not update:
+            rows.setdefault(key, dict(row))
+        elif unless_newer is not None and key in rows and rows[key][unless_newer] > row[unless_newer]:
+            return
+        else:
+            rows[key] = {**rows.get(key, {}), **row}
+
+    async def write(self, connection: Connection) -> None:
+        """Write what was gathered, and start empty again."""
+        pending, self._rows = self._rows, {}
+        for (table, keys, update, unless_newer), rows in pending.items():
+            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows.values():
+                by_columns.setdefault(tuple(sorted(row)), []).append(row)
+            for columns, group in by_columns.items():
+                shape = _Shape(table, keys, columns, update, unless_newer)
+                sql = _statements.get(shape)
+                if sql is None:
+                    sql = _statements[shape] = shape.sql()
+                await connection.execute(sql, *([row[column] for row in group] for column in columns))
+
+
+Gather = Callable[[Upserts, Delivery], None]
+"""What a mirror keeps of one event: the rows it upserts (none for an event it ignores)."""
+
+
+def mirror_handlers(gather: Gather) -> tuple[Handler, BatchHandler]:
+    """A subscription's ``handle`` and ``handle_many`` for a mirror that only upserts rows: both gather with
+    ``gather``, one event's rows or a batch's, and write them in one statement per table."""
+
+    async def handle_many(context: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+        rows = Upserts()
+        for delivery in deliveries:
+            gather(rows, delivery)
+        await rows.write(context.connection)
+
+    async def handle(context: HandlerContext, delivery: Delivery) -> None:
+        await handle_many(context, [delivery])
+
+    return handle, handle_many
