@@ -69,21 +69,41 @@ class Recorder:
 class TimedGotong(Gotong):
     """``Gotong`` that times each request under its route template and counts an unexpected status as an error."""
 
-    def __init__(self, client: httpx.AsyncClient, routes: list[tuple[re.Pattern[str], str]], recorder: Recorder):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        routes: list[tuple[re.Pattern[str], str]],
+        recorder: Recorder,
+        turns: Mapping[str, Iterator[str]] | None = None,
+    ):
         super().__init__(client, routes)
         self.recorder = recorder
         self.templates = {pattern.pattern: template for pattern, template in _templates(routes)}
+        self.turns = dict(turns or {})
 
     @classmethod
-    def timed(cls, client: httpx.AsyncClient, urls: Mapping[str, str], recorder: Recorder) -> TimedGotong:
-        """Routes from each served service's own route handlers (every process's /schema shows the whole API)."""
+    def timed(
+        cls,
+        client: httpx.AsyncClient,
+        urls: Mapping[str, str],
+        recorder: Recorder,
+        turns: Mapping[str, Iterator[str]] | None = None,
+    ) -> TimedGotong:
+        """Routes from each served service's own route handlers (every process's /schema shows the whole API);
+        ``turns``: for a service with replicas, its first replica's URL → the URLs to send requests to in turn."""
         routes: list[tuple[re.Pattern[str], str]] = []
         for service in load_services(list(urls)):
             for handler in service.routes:
                 for path in handler.paths:
                     pattern = "^/v1" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"
                     routes.append((re.compile(pattern), urls[service.name]))
-        return cls(client, routes, recorder)
+        return cls(client, routes, recorder, turns)
+
+    def url_of(self, path: str) -> str:
+        """The URL of the process serving ``path``; with replicas, of the next replica in turn."""
+        located = super().url_of(path)
+        turns = self.turns.get(located[: len(located) - len(path)])
+        return located if turns is None else next(turns) + path
 
     def operation(self, method: str, path: str) -> str:
         bare = path.split("?")[0]
@@ -223,6 +243,7 @@ async def prepare(gotong: Gotong, weavers: int, monthly: int, concurrency: int) 
 
 @dataclass
 class Answers:
+    order_id: str = ""
     accepted: int = 0
     accepted_units: int = 0
     parts: int = 0
@@ -252,7 +273,7 @@ async def run_story(story: Story, recorder: Recorder, timeout: float, rng: rando
         return requests[0]
 
     requests = await asyncio.gather(*(pending(w) for w in weavers))
-    answers = Answers()
+    answers = Answers(order_id=str(order["id"]))
     started = time.perf_counter()
 
     async def answer(weaver: Weaver, request: Json) -> tuple[Weaver, int]:

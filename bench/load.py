@@ -5,6 +5,8 @@ a generated marketplace, a mixed workload over HTTP, and baselines measured in t
     python bench/load.py                      # 50,000 MSMEs, 500,000 products (the bulk takes a long while)
     python bench/load.py --scale national     # 500,000 MSMEs, 5 M products
     python bench/load.py --msmes 5000         # any size between
+    python bench/load.py --quick --replicas 2     # two processes of each service, checked
+    python bench/load.py --quick --replicas 1,2   # one run with one of each, then one with two
 
 1. Bulk: MSMEs and their products (registered, NIB and SKUs claimed, listed, capacity declared) are appended
    straight to catalog's event store (``append_many``, 50 MSMEs a transaction, 4 at a time) while the services
@@ -20,13 +22,22 @@ a generated marketplace, a mixed workload over HTTP, and baselines measured in t
    projection lag (sampled from /metrics), CPU and memory of each process, PostgreSQL size per 1,000 orders.
 4. Baselines: see ``_load_baselines``.
 
-The exit status is 1 when any request failed or any effect did not arrive: timings never fail it.
+With ``--replicas N`` each service runs as N processes on the same database and NATS (as a deployment with
+replicas runs them), each request goes to the next replica of its service in turn, and after the workload the
+run waits until nothing is left to relay or consume (the catch-up time), prints what each replica's consumers
+handled, and checks (bench/_load_replicas.py): one active relay per service at every sample of /metrics, each
+event handled once by each consumer, no handler's effect recorded twice. The baselines belong to the run
+without ``--replicas`` and are left out.
+
+The exit status is 1 when any request failed or any effect did not arrive, or a replica check failed: timings
+never fail it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import sys
@@ -41,6 +52,7 @@ import asyncpg
 import httpx
 from _load_baselines import baselines
 from _load_market import Recorder, Story, TimedGotong, append_bulk, background_reads, order_stream, prepare, run_story
+from _load_replicas import RelaySamples, Settled, replica_names, round_robin, settle
 from _servers import bench_servers, load, machine, markdown_table, percentile, scratch_database
 
 from events.catalog import CODEC as CATALOG_CODEC
@@ -50,7 +62,7 @@ from shared.dev.servers import migrate_all
 from shared.eventstore import EventStore
 from shared.kernel.ids import new_id
 from tests.e2e.market import Market
-from tests.e2e.processes import GotongProcess, gotong_env, start, stop, wait_ready
+from tests.e2e.processes import READY_TIMEOUT, GotongProcess, gotong_env, start, stop, wait_ready
 from tests.support.app import SECRET
 
 SERVICES = ("accounts", "catalog", "notifications", "orders", "pooling", "quality", "webhooks")
@@ -103,8 +115,17 @@ class Lags:
 
 
 async def scrape(client: httpx.AsyncClient, processes: list[GotongProcess]) -> dict[str, dict[str, list[Any]]]:
-    texts = await asyncio.gather(*(client.get(f"{p.url}/metrics") for p in processes))
-    return {p.name: parse_metrics(t.text) for p, t in zip(processes, texts, strict=True)}
+    texts = await asyncio.gather(*(_metrics_text(client, p) for p in processes))
+    return {p.name: parse_metrics(text) for p, text in zip(processes, texts, strict=True)}
+
+
+async def _metrics_text(client: httpx.AsyncClient, served: GotongProcess, tries: int = 3) -> str:
+    """One process's /metrics, asked again when the connection breaks (on a machine this busy a kept-alive
+    connection is now and then closed under a request): a lost scrape is not the service's failure."""
+    for _ in range(tries - 1):
+        with contextlib.suppress(httpx.TransportError):
+            return (await client.get(f"{served.url}/metrics")).text
+    return (await client.get(f"{served.url}/metrics")).text
 
 
 async def sample_lags(
@@ -154,7 +175,17 @@ def rss_mb(pid: int) -> float:
 # --- the run ---
 
 
-async def run(scale: Scale, quick: bool, timeout: float) -> int:
+@dataclass
+class Outcome:
+    """One run: its exit status and, with replicas, what they came to (None without)."""
+
+    status: int
+    settled: Settled | None = None
+    workload: float = 0.0  # seconds
+
+
+async def run(scale: Scale, quick: bool, timeout: float, replicas: int | None = None) -> Outcome:
+    """One run; ``replicas``: processes of each service, checked (None: one each, unchecked, with baselines)."""
     recorder = Recorder()
     with bench_servers() as servers, tempfile.TemporaryDirectory(prefix="gotong-load-") as logs:
         async with scratch_database(servers.postgres_url) as url:
@@ -169,13 +200,17 @@ async def run(scale: Scale, quick: bool, timeout: float) -> int:
                     "GOTONG_POOL_SIZE": "10",
                 }
             )
-            processes = [start(name, ["serve", name], env, Path(logs)) for name in SERVICES]
+            deployment = {name: replica_names(name, replicas or 1) for name in SERVICES}
+            processes = [
+                start(process, ["serve", name], env, Path(logs)) for name in SERVICES for process in deployment[name]
+            ]
             try:
                 began = time.perf_counter()
-                await wait_ready(processes)
+                await wait_ready(processes, READY_TIMEOUT * (replicas or 1))  # they all import at once
                 print(f"Load — {machine()}")
                 print(f"{len(processes)} `gotong serve` processes ready in {time.perf_counter() - began:.1f} s\n")
-                return await _measure(scale, quick, timeout, url, servers.nats_url, processes, recorder)
+                checked = deployment if replicas else None
+                return await _measure(scale, quick, timeout, url, servers.nats_url, processes, recorder, checked)
             except Exception:
                 for served in processes:
                     print(f"--- {served.name} ---\n{served.output(15)}", file=sys.stderr)
@@ -192,30 +227,56 @@ async def _measure(
     nats_url: str,
     processes: list[GotongProcess],
     recorder: Recorder,
-) -> int:
+    checked: dict[str, list[str]] | None,
+) -> Outcome:
+    """``checked``: each service's processes by name, when the replicas are to be checked (no baselines then)."""
     # idle connections dropped well before uvicorn's 5 s keep-alive ends them, so no request races the close
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0)
+    if checked is not None:
+        # none kept at all: with twice the processes on a loaded machine the client's loop fell seconds behind,
+        # reused a connection the server was closing, and counted the ReadError as a failed request
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=0)
+    firsts = [p for p in processes if p.name in SERVICES]  # one of each service, named after it
+    settled: Settled | None = None
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         pool = await create_pool(url, size=8, application="gotong-load")
+        relays, stop_relays = RelaySamples(), asyncio.Event()
+        sampling: asyncio.Task[None] | None = None
         try:
-            await _bulk(scale, pool, client, processes, timeout)
-            gotong = TimedGotong.timed(client, {p.name: p.url for p in processes}, recorder)
+            if checked is not None:
+                await relays.first_active(lambda: scrape(client, processes), SERVICES, timeout)
+                sampling = asyncio.create_task(relays.sample(lambda: scrape(client, processes), stop_relays))
+            await _bulk(scale, pool, client, firsts, timeout)
+            urls = {p.name: p.url for p in firsts}
+            turns = round_robin(
+                {name: [p.url for p in processes if p.name in names] for name, names in (checked or {}).items()}
+            )
+            gotong = TimedGotong.timed(client, urls, recorder, turns)
             cpu_before = {p.name: cpu_seconds(p.process.pid) for p in processes}
             known: list[tuple[str, dict[str, str]]] = []
-            failed = await _workload(scale, gotong, client, processes, recorder, timeout, known)
+            played: list[tuple[Story, Any]] = []
+            failed = await _workload(scale, gotong, client, processes, recorder, timeout, known, played)
+            if checked is not None and not failed:
+                settled = await settle(lambda: scrape(client, processes), pool, checked, relays, played, timeout)
             wall = recorder.workload_seconds
             _resources(processes, cpu_before, wall)
             await _storage(pool)
-            if not failed and known:
-                print(await baselines(url, nats_url, processes, client, known[0], quick=quick))
+            if not failed and known and checked is None:
+                print(await baselines(url, nats_url, firsts, client, known[0], quick=quick))
         finally:
+            stop_relays.set()
+            if sampling is not None:
+                await asyncio.gather(sampling, return_exceptions=True)  # its samples are checked already
             await pool.close()
-    if recorder.errors or failed:
+    violations = settled.violations if settled else []
+    if recorder.errors or failed or violations:
         print(f"\nFAILED: {sum(recorder.errors.values())} errors; {failed or ''}", file=sys.stderr)
         for operation, example in recorder.examples.items():
             print(f"  {operation}: {example}", file=sys.stderr)
-        return 1
-    return 0
+        for violation in violations:
+            print(f"  {violation}", file=sys.stderr)
+        return Outcome(1, settled, recorder.workload_seconds)
+    return Outcome(0, settled, recorder.workload_seconds)
 
 
 async def _bulk(
@@ -260,7 +321,9 @@ async def _workload(
     recorder: Recorder,
     timeout: float,
     known_orders: list[tuple[str, dict[str, str]]],
+    played: list[tuple[Story, Any]],
 ) -> str:
+    """The setup and the mixed workload; what failed (empty: nothing). ``played``: each market and how it went."""
     started = time.perf_counter()
     sizes = [scale.weavers] * scale.markets + ([scale.hot] if scale.hot else [])
     stories: list[Story] = []
@@ -289,6 +352,7 @@ async def _workload(
     reads = await asyncio.gather(*readers, return_exceptions=True)
     await sampler
     failures = [repr(o) for o in [*outcome, *reads] if isinstance(o, BaseException)]
+    played.extend(zip(stories, outcome[: len(stories)], strict=True))
     _report_workload(stories, outcome[: len(stories)], recorder, lags)
     return "; ".join(failures)
 
@@ -383,6 +447,11 @@ def main() -> None:
     parser.add_argument("--markets", type=int, help="markets besides the hot pool (overrides the scale's)")
     parser.add_argument("--weavers", type=int, help="weavers of each of those markets (overrides the scale's)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds any one effect may take to arrive")
+    parser.add_argument(
+        "--replicas",
+        type=lambda text: [int(n) for n in text.split(",")],
+        help="processes of each service, checked; several (1,2) run one after another and are compared",
+    )
     arguments = parser.parse_args()
     scale = SCALES["quick" if arguments.quick else arguments.scale]
     if arguments.msmes is not None:
@@ -390,7 +459,24 @@ def main() -> None:
     for name in ("hot", "markets", "weavers"):
         if (value := getattr(arguments, name)) is not None:
             scale = replace(scale, **{name: value})
-    sys.exit(asyncio.run(run(scale, arguments.quick, arguments.timeout)))
+    if arguments.replicas is None:
+        sys.exit(asyncio.run(run(scale, arguments.quick, arguments.timeout)).status)
+    outcomes = [(n, asyncio.run(run(scale, arguments.quick, arguments.timeout, n))) for n in arguments.replicas]
+    if len(outcomes) > 1:
+        print(_compared(outcomes))
+    sys.exit(max(outcome.status for _, outcome in outcomes))
+
+
+def _compared(outcomes: list[tuple[int, Outcome]]) -> str:
+    rows = []
+    for replicas, outcome in outcomes:
+        settled = outcome.settled
+        caught_up, violations = (f"{settled.catch_up:.1f}", str(len(settled.violations))) if settled else ("–", "–")
+        rows.append(
+            [str(replicas), f"{outcome.workload:.1f}", caught_up, violations, "failed" if outcome.status else "ok"]
+        )
+    headers = ["replicas of each service", "mixed workload s", "caught up after it, s", "violations", "run"]
+    return "Compared\n\n" + markdown_table(headers, rows) + "\n"
 
 
 if __name__ == "__main__":
