@@ -2,19 +2,20 @@
 set-based statements instead of several round trips per event.
 
 Within a ``Stretch`` the events are applied grouped by kind, in this order: the MSMEs registered, the products
-listed (one insert, then the new ones filed under their keys and given their certified days), the MSMEs' last
-profiles (on their rows and all of their products), the products' last descriptions, the certifications added
-(one insert, then their kinds and days filed for the products they cover), then the products updated or of an
-updated MSME filed again under their keys (and their certified days worked out again where an update changed the
-HS code), the capacity declared, and each row's version.
+listed (one insert, then the new ones filed under their keys and given their certified days); the products
+updated or of an updated MSME taken off their lists, the MSMEs' last profiles (on their rows and all of their
+products), the products' last descriptions, and those products filed again; the certifications added (one
+insert, then their kinds and days filed for the products they cover); the certified days worked out again where
+an update changed the HS code; the capacity declared, and each row's version.
 
 That leaves the rows applying the events in order would, because what each kind writes does not depend on
 where in the stretch the others fall:
 - a profile or a description carries the whole row after the change, so the last one of each row is the row;
   a profile is written on all of its MSME's products, so a product listed before it and one listed after it
   (which copied it) end alike;
-- a product's posting keys are those of its last state (every change of what they derive from refiles it), so
-  filing it once, at the end, from its final row and every certification, gives the same keys;
+- a product's posting keys are those of its last state and its MSME's certifications (every change of what they
+  derive from refiles it), so taking it off the keys its row gives before the stretch changes it and filing it
+  once from its final row, the certifications of the stretch adding their kinds after, gives the same keys;
 - certified days only ever gain days (a union of ranges, in which adding a certificate twice changes nothing),
   except where an update changes the HS code and they are worked out again from every certification: so
   whether a certification of the stretch reaches a product at its listing, at its own insert or at that
@@ -54,7 +55,7 @@ from events.catalog import (
     SkuReleased,
 )
 from services.catalog.read import stretch_sql
-from services.catalog.read.postings import add_certified_days, post, post_certifications, repost
+from services.catalog.read.postings import add_certified_days, post, post_certifications, unpost
 from shared.eventstore import Connection, RecordedEvent
 from shared.projection import Tables
 
@@ -159,6 +160,11 @@ class Stretch:
                 await post(connection, tables, listed.c.id == _any(unchanged))
             if inserted:
                 await add_certified_days(connection, tables, listed.c.id == _any(inserted))
+        changed = sa.or_(
+            listed.c.id == _any(list(self.descriptions)), listed.c.msme_id == _any(list(self.profiles), "msme_ids")
+        )
+        if self.descriptions or self.profiles:
+            await unpost(connection, tables, changed)  # by the keys their rows give them still
         if self.profiles:
             await connection.execute(
                 sql.profile, *stretch_sql.columns(map(stretch_sql.profile, self.profiles.values()))
@@ -166,16 +172,13 @@ class Stretch:
         if self.descriptions:
             described = map(stretch_sql.description, self.descriptions.values())
             await connection.execute(sql.describe, *stretch_sql.columns(described))
+        if self.descriptions or self.profiles:
+            await post(connection, tables, changed)
         if self.certified:
             await connection.execute(
                 sql.certify, *stretch_sql.columns(map(stretch_sql.certification, self.certified.values()))
             )
             await post_certifications(connection, tables, tables["certifications"].c.id == _any(list(self.certified)))
-        if self.descriptions or self.profiles:
-            changed = sa.or_(
-                listed.c.id == _any(list(self.descriptions)), listed.c.msme_id == _any(list(self.profiles), "msme_ids")
-            )
-            await repost(connection, tables, changed)
         if self.reclassified:
             # A certificate scoped by HS prefix may cover them now, or no longer: their days are worked out again.
             days, reclassified = tables["product_certifications"], list(self.reclassified)
