@@ -5,6 +5,7 @@ a raw ``INSERT … SELECT`` of the same rows straight from the events table.
     python bench/rebuild.py --quick          # 64,000 events (2,000 MSMEs)
     python bench/rebuild.py --events 200000
     python bench/rebuild.py --quick --by-event 16000   # and the first 16,000 replayed event by event, too
+    python bench/rebuild.py --events 50000 --updates 2 --by-event 20000   # a history with many updates
 
 The events are bench/_load_market.py's bulk: an MSME registered and its NIB claimed, ten products listed (their
 SKUs claimed on the MSME's stream) with a month's capacity declared each, 32 events an MSME, appended to a scratch
@@ -21,8 +22,15 @@ database's catalog store with ``append_many``, 50 MSMEs to a transaction. Then, 
 
 Reported: each side's seconds, rows written per second and events per second, and the ratio of the rebuild's
 throughput to the raw one's (issue #25's target: at least 0.3). With ``--by-event N``, the first N events are
-then replayed the rebuild's way into fresh copies twice more, event by event (``apply`` alone, as before
-projections could apply a batch at once) and in batches, and the two compared.
+then replayed the rebuild's way into fresh copies three times more: event by event (``apply`` alone, as before
+projections could apply a batch at once), in batches with updates and certifications applied alone between
+stretches (as before stretches took them, 2026-12-07), and in batches; the three sets of tables are then compared
+(a digest of each table's rows, sorted).
+
+With ``--updates U``, the MSMEs of each transaction of the bulk then change in the next one
+(bench/_catalog_changes.py): each product described again U times (new prices; every second time a new HS code
+too), a certificate scoped by HS prefix and a profile update per MSME, 10 U + 2 more events an MSME. The raw
+SQL knows only the bulk's kinds of event, so only the ``--by-event`` replays run.
 """
 
 from __future__ import annotations
@@ -35,17 +43,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
+from _catalog_changes import changes
 from _load_market import bulk_msme
 from _servers import bench_servers, load, machine, markdown_table, scratch_database
 
-from events.catalog import CODEC
+from events.base import Event
+from events.catalog import CODEC, CertificationAdded, MsmeUpdated, ProductUpdated
 from services.catalog.read.postings import backfill_sql
 from services.catalog.read.projections import CATALOG
 from services.catalog.read.tables import MIGRATIONS, commitments
 from shared.database import create_pool
-from shared.eventstore import EventStore, GlobalPosition
+from shared.eventstore import Connection, EventStore, GlobalPosition, RecordedEvent
 from shared.migrations import migrate, tables_ddl
-from shared.projection import apply_batch, read_checkpoint, write_checkpoint
+from shared.projection import Decoded, Tables, apply_batch, read_checkpoint, write_checkpoint
 from shared.rebuild import rebuild, rebuild_tables
 from tests.e2e.market import months_ahead
 
@@ -54,13 +64,17 @@ BATCH = 50  # MSMEs to a transaction, as bench/load.py appends its bulk
 REBUILDING = "rebuild:catalog"
 
 
-async def append(store: EventStore, msmes: int) -> int:
+async def append(store: EventStore, msmes: int, updates: int) -> int:
     months, at = months_ahead(3), datetime.now(UTC)
     appended = 0
     for first in range(0, msmes, BATCH):
-        appends = [a for n in range(first, min(first + BATCH, msmes)) for a in bulk_msme(n, 10, months, at)]
-        await store.append_many(appends)
-        appended += sum(len(a.events) for a in appends)
+        bulks = [bulk_msme(n, 10, months, at) for n in range(first, min(first + BATCH, msmes))]
+        transactions = [[a for bulk in bulks for a in bulk]]
+        if updates:
+            transactions.append([a for bulk in bulks for a in changes(bulk, updates, at)])
+        for appends in transactions:
+            await store.append_many(appends)
+            appended += sum(len(a.events) for a in appends)
     return appended
 
 
@@ -123,28 +137,29 @@ async def replay_ends(pool: asyncpg.Pool, last: GlobalPosition) -> float:
         await asyncio.sleep(0.05)
 
 
-async def run(msmes: int, by_events: int) -> int:
+async def run(msmes: int, updates: int, by_events: int) -> int:
     with bench_servers(nats=False) as servers:
         async with scratch_database(servers.postgres_url) as url:
             pool = await create_pool(url, size=4, application="gotong-bench-rebuild")
             try:
-                status = await measure(pool, msmes)
+                async with pool.acquire() as connection:
+                    await migrate(connection, "catalog", MIGRATIONS)
+                store = EventStore(pool, "catalog", CODEC)
+                print(f"Rebuild — {machine()}")
+                began = time.perf_counter()
+                events = await append(store, msmes, updates)
+                seconds = time.perf_counter() - began
+                print(f"{events:,} events appended ({msmes:,} MSMEs) in {seconds:.0f} s, load {load()}\n")
+                await pool.execute("VACUUM ANALYZE catalog.events")
+                status = 0 if updates else await measure(pool, store, events)
                 if by_events:
-                    await by_event(EventStore(pool, "catalog", CODEC), by_events)
+                    await by_event(store, by_events)
                 return status
             finally:
                 await pool.close()
 
 
-async def measure(pool: asyncpg.Pool, msmes: int) -> int:
-    async with pool.acquire() as connection:
-        await migrate(connection, "catalog", MIGRATIONS)
-    store = EventStore(pool, "catalog", CODEC)
-    print(f"Rebuild — {machine()}")
-    began = time.perf_counter()
-    events = await append(store, msmes)
-    print(f"{events:,} events appended ({msmes:,} MSMEs) in {time.perf_counter() - began:.0f} s, load {load()}\n")
-    await pool.execute("VACUUM ANALYZE catalog.events")
+async def measure(pool: asyncpg.Pool, store: EventStore, events: int) -> int:
 
     loaded = load()
     began = time.perf_counter()
@@ -182,9 +197,15 @@ async def measure(pool: asyncpg.Pool, msmes: int) -> int:
 
 
 async def by_event(store: EventStore, count: int) -> None:
-    """The first ``count`` events replayed as a rebuild replays them, event by event and then in batches."""
-    rows = []
-    for name, projection in (("event by event", replace(CATALOG, apply_many=None)), ("in batches", CATALOG)):
+    """The first ``count`` events replayed as a rebuild replays them: event by event, in batches with updates and
+    certifications applied alone (as before stretches took them), and in batches."""
+    rows, digests = [], []
+    replays = (
+        ("event by event", replace(CATALOG, apply_many=None)),
+        ("in batches, updates and certifications alone", replace(CATALOG, apply_many=updates_alone)),
+        ("in batches", CATALOG),
+    )
+    for name, projection in replays:
         metadata, copies = rebuild_tables(projection)
         checkpoint = f"bench:{name}"
         async with store.pool.acquire() as connection:
@@ -197,10 +218,39 @@ async def by_event(store: EventStore, count: int) -> None:
             ):
                 applied += batch
             seconds = time.perf_counter() - began
+            digests.append([await connection.fetchval(DIGEST.format(t.fullname)) for t in copies.values()])
             for table in copies.values():
                 await connection.execute(f"DROP TABLE {table.fullname}")
         rows.append([name, f"{applied:,}", f"{seconds:.1f}", f"{applied / seconds:,.0f}", f"{loaded} → {load()}"])
     print("\n" + markdown_table(["replay", "events", "s", "events/s", "load"], rows))
+    print(f"\nthe three replays' tables identical row for row: {all(d == digests[0] for d in digests)}")
+
+
+DIGEST = "SELECT md5(coalesce(string_agg(r, ',' ORDER BY r), '')) FROM (SELECT to_jsonb(t)::text AS r FROM {} t) t"
+
+
+ALONE = (ProductUpdated, CertificationAdded, MsmeUpdated)
+
+
+async def updates_alone(connection: Connection, tables: Tables, events: Decoded) -> None:
+    """Catalog's batches as they were before stretches took updates and certifications: those applied one at a
+    time, ending the stretch before them."""
+    stretch: list[tuple[Event, RecordedEvent]] = []
+    for event, record in events:
+        if isinstance(event, ALONE):
+            if stretch:
+                await _many(connection, tables, stretch)
+                stretch = []
+            await CATALOG.apply(connection, tables, event, record)
+        else:
+            stretch.append((event, record))
+    if stretch:
+        await _many(connection, tables, stretch)
+
+
+async def _many(connection: Connection, tables: Tables, events: Decoded) -> None:
+    assert CATALOG.apply_many is not None
+    await CATALOG.apply_many(connection, tables, events)
 
 
 def main() -> None:
@@ -208,9 +258,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="64,000 events")
     parser.add_argument("--events", type=int, default=1_000_000, help="about how many events (32 an MSME)")
     parser.add_argument("--by-event", type=int, default=0, help="replay this many event by event too")
+    parser.add_argument("--updates", type=int, default=0, help="describe each product again this many times")
     arguments = parser.parse_args()
     events = 64_000 if arguments.quick else arguments.events
-    sys.exit(asyncio.run(run(max(1, events // EVENTS_PER_MSME), arguments.by_event)))
+    msmes = max(1, events // (EVENTS_PER_MSME + 10 * arguments.updates + (2 if arguments.updates else 0)))
+    sys.exit(asyncio.run(run(msmes, arguments.updates, arguments.by_event)))
 
 
 if __name__ == "__main__":

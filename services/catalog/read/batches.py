@@ -1,66 +1,90 @@
 """The catalog projection a stretch of events at a time: the rows ``project`` leaves event by event, in a few
-set-based statements instead of four or five round trips per product.
+set-based statements instead of several round trips per event.
 
-Within a ``Stretch`` the events are applied grouped by kind: the MSMEs registered, then the products listed (one
-insert, then filed under their keys and given their certified days for all of them at once), then the capacity
-declared, then each row's version. That leaves the rows applying them in order would, because a stretch admits
-no event whose outcome the grouping could change: the registration of an MSME after a listing of one of its
-products (the listing copies the MSME's name and place as they were), a second registration of an MSME or
-listing of a product, or a registration or listing of a row whose version the stretch already bumps. The events
-that change what later ones read (profile and product updates, certifications) are rare and applied alone,
-between stretches.
+Within a ``Stretch`` the events are applied grouped by kind, in this order: the MSMEs registered, the products
+listed (one insert, then the new ones filed under their keys and given their certified days); the products
+updated or of an updated MSME taken off their lists, the MSMEs' last profiles (on their rows and all of their
+products), the products' last descriptions, and those products filed again; the certifications added (one
+insert, then their kinds and days filed for the products they cover); the certified days worked out again where
+an update changed the HS code; the capacity declared, and each row's version.
 
-The inserts and bumps are SQL written once per set of tables, the values passed as arrays and joined by
-``unnest``; filing products under their keys and days reuses ``postings``' statements, which ``shared.sql``
-compiles once. A stretch of any length costs the same few round trips, and nothing is compiled per event.
+That leaves the rows applying the events in order would, because what each kind writes does not depend on
+where in the stretch the others fall:
+- a profile or a description carries the whole row after the change, so the last one of each row is the row;
+  a profile is written on all of its MSME's products, so a product listed before it and one listed after it
+  (which copied it) end alike;
+- a product's posting keys are those of its last state and its MSME's certifications (every change of what they
+  derive from refiles it), so taking it off the keys its row gives before the stretch changes it and filing it
+  once from its final row, the certifications of the stretch adding their kinds after, gives the same keys;
+- certified days only ever gain days (a union of ranges, in which adding a certificate twice changes nothing),
+  except where an update changes the HS code and they are worked out again from every certification: so
+  whether a certification of the stretch reaches a product at its listing, at its own insert or at that
+  recalculation, the product ends with the days of every certification covering its final HS code. The decider
+  names ``hs_code`` in ``changed`` whenever the code changes (it compares the fields), which this relies on.
+
+A stretch admits no event whose outcome the grouping could change: the registration of an MSME after a listing
+of one of its products (the listing copies the MSME's name and place as they were, and a registration, unlike a
+profile, leaves products alone), a second registration of an MSME or listing of a product, a registration or
+listing of a row the stretch already changed, or a certification added twice. The events ``project`` leaves
+the tables alone for (NIB claims, certificate reminders, plots' events) are skipped.
+
+The statements are ``stretch_sql``'s, written once per set of tables; filing products under their keys and days
+reuses ``postings``' statements, which ``shared.sql`` compiles once. A stretch of any length costs the same few
+round trips, and nothing is compiled per event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import CollectionAggregate
 
 from events.base import Event
-from events.catalog import CapacityDeclared, MsmeRegistered, ProductListed, SkuClaimed, SkuReleased
-from services.catalog.read.postings import add_certified_days, post, standard_keys
-from services.catalog.read.tables import commitments
+from events.catalog import (
+    CapacityDeclared,
+    CertificationAdded,
+    MsmeRegistered,
+    MsmeUpdated,
+    ProductListed,
+    ProductUpdated,
+    SkuClaimed,
+    SkuReleased,
+)
+from services.catalog.read import stretch_sql
+from services.catalog.read.postings import add_certified_days, post, post_certifications, unpost
 from shared.eventstore import Connection, RecordedEvent
 from shared.projection import Tables
 
-_encode = msgspec.json.Encoder().encode
-
-
-def _json(value: Any) -> str:
-    return _encode(value).decode()
-
 
 def grouped(event: Event, record: RecordedEvent) -> bool:
-    """Is ``event`` one a stretch applies (as ``project`` would, by the kind of its stream)?"""
+    """Is ``event`` one ``project`` changes the tables for (by the kind of its stream), and so a stretch applies?"""
     match record.stream_type, event:
-        case ("msme", MsmeRegistered() | SkuClaimed() | SkuReleased()):
+        case ("msme", MsmeRegistered() | MsmeUpdated() | CertificationAdded() | SkuClaimed() | SkuReleased()):
             return True
-        case ("product", ProductListed() | CapacityDeclared()):
+        case ("product", ProductListed() | ProductUpdated() | CapacityDeclared()):
             return True
     return False
 
 
 @dataclass
 class Stretch:
-    """Consecutive events of the grouped kinds, applied together (see the module's docstring)."""
+    """Consecutive events, applied together (see the module's docstring)."""
 
     registered: list[tuple[MsmeRegistered, int]] = field(default_factory=list)
     listed: list[tuple[ProductListed, int]] = field(default_factory=list)
+    profiles: dict[UUID, MsmeUpdated] = field(default_factory=dict)  # the last of each MSME's
+    descriptions: dict[UUID, ProductUpdated] = field(default_factory=dict)  # the last of each product's
+    reclassified: set[UUID] = field(default_factory=set)  # products an update gave another HS code
+    certified: dict[UUID, CertificationAdded] = field(default_factory=dict)
     declared: dict[tuple[UUID, str], int] = field(default_factory=dict)  # the last units of each product's month
     msme_versions: dict[UUID, int] = field(default_factory=dict)  # the last of each MSME's bumps
     product_versions: dict[UUID, int] = field(default_factory=dict)
-    msmes: set[UUID] = field(default_factory=set)  # registered or bumped
-    products: set[UUID] = field(default_factory=set)  # listed or bumped
+    msmes: set[UUID] = field(default_factory=set)  # registered or changed
+    products: set[UUID] = field(default_factory=set)  # listed or changed
     msmes_listing: set[UUID] = field(default_factory=set)
 
     def __bool__(self) -> bool:
@@ -72,6 +96,8 @@ class Stretch:
                 return msme not in self.msmes and msme not in self.msmes_listing
             case ProductListed(product_id=product):
                 return product not in self.products
+            case CertificationAdded(certification_id=certification):
+                return certification not in self.certified
         return True
 
     def add(self, event: Event, record: RecordedEvent) -> None:
@@ -84,34 +110,80 @@ class Stretch:
                 self.listed.append((event, version))
                 self.products.add(product)
                 self.msmes_listing.add(msme)
+            case MsmeUpdated(msme_id=msme):
+                self.profiles[msme] = event
+                self._bump_msme(msme, version)
+            case CertificationAdded(certification_id=certification, msme_id=msme):
+                self.certified[certification] = event
+                self._bump_msme(msme, version)
+            case ProductUpdated(product_id=product, changed=changed):
+                self.descriptions[product] = event
+                if "hs_code" in changed:
+                    self.reclassified.add(product)
+                self._bump_product(product, version)
             case CapacityDeclared(product_id=product, month=month, units=units):
                 self.declared[(product, month)] = units
-                self.product_versions[product] = version
-                self.products.add(product)
+                self._bump_product(product, version)
             case SkuClaimed(msme_id=msme) | SkuReleased(msme_id=msme):
-                self.msme_versions[msme] = version
-                self.msmes.add(msme)
+                self._bump_msme(msme, version)
+
+    def _bump_msme(self, msme: UUID, version: int) -> None:
+        self.msme_versions[msme] = version
+        self.msmes.add(msme)
+
+    def _bump_product(self, product: UUID, version: int) -> None:
+        self.product_versions[product] = version
+        self.products.add(product)
 
     async def apply(self, connection: Connection, tables: Tables) -> None:
-        sql = _statements(tables["msmes"].fullname, tables["products"].fullname, tables["capacity"].fullname)
+        names = ("msmes", "products", "certifications", "capacity")
+        sql = stretch_sql.statements(*(tables[name].fullname for name in names))
         # Each row's version is its stream's, so ``If-Match`` works against what a GET shows: a row inserted here
         # starts at the version its stream reaches in the stretch, and only rows there before are bumped.
         msme_versions, product_versions = dict(self.msme_versions), dict(self.product_versions)
+        listed = tables["products"]
         if self.registered:
-            rows = [_registration(e, msme_versions.get(e.msme_id, version)) for e, version in self.registered]
-            for row in await connection.fetch(sql.register, *_columns(rows)):
+            rows = [stretch_sql.registration(e, msme_versions.get(e.msme_id, v)) for e, v in self.registered]
+            for row in await connection.fetch(sql.register, *stretch_sql.columns(rows)):
                 msme_versions.pop(row["id"], None)
         if self.listed:
-            rows = [_listing(e, product_versions.get(e.product_id, version)) for e, version in self.listed]
-            inserted = [row["id"] for row in await connection.fetch(sql.list, *_columns(rows))]
+            rows = [stretch_sql.listing(e, product_versions.get(e.product_id, v)) for e, v in self.listed]
+            inserted = [row["id"] for row in await connection.fetch(sql.list, *stretch_sql.columns(rows))]
             for product in inserted:
                 product_versions.pop(product, None)
+            # A product listed before has the postings and days filing it again would give it: only new ones are
+            # filed (under their MSME's certification kinds too), with nothing of theirs to delete first; those
+            # the stretch changes are filed with the changed ones, below.
+            owners = {e.product_id: e.msme_id for e, _ in self.listed}
+            unchanged = [p for p in inserted if p not in self.descriptions and owners[p] not in self.profiles]
+            if unchanged:
+                await post(connection, tables, listed.c.id == _any(unchanged))
             if inserted:
-                # A product listed before has the postings and days filing it again would give it: only new ones
-                # are filed (under their MSME's certification kinds too), with nothing of theirs to delete first.
-                new = tables["products"].c.id == sa.any_(sa.bindparam("ids", inserted, type_=ARRAY(sa.Uuid)))
-                await post(connection, tables, new)
-                await add_certified_days(connection, tables, new)
+                await add_certified_days(connection, tables, listed.c.id == _any(inserted))
+        changed = sa.or_(
+            listed.c.id == _any(list(self.descriptions)), listed.c.msme_id == _any(list(self.profiles), "msme_ids")
+        )
+        if self.descriptions or self.profiles:
+            await unpost(connection, tables, changed)  # by the keys their rows give them still
+        if self.profiles:
+            await connection.execute(
+                sql.profile, *stretch_sql.columns(map(stretch_sql.profile, self.profiles.values()))
+            )
+        if self.descriptions:
+            described = map(stretch_sql.description, self.descriptions.values())
+            await connection.execute(sql.describe, *stretch_sql.columns(described))
+        if self.descriptions or self.profiles:
+            await post(connection, tables, changed)
+        if self.certified:
+            await connection.execute(
+                sql.certify, *stretch_sql.columns(map(stretch_sql.certification, self.certified.values()))
+            )
+            await post_certifications(connection, tables, tables["certifications"].c.id == _any(list(self.certified)))
+        if self.reclassified:
+            # A certificate scoped by HS prefix may cover them now, or no longer: their days are worked out again.
+            days, reclassified = tables["product_certifications"], list(self.reclassified)
+            await connection.execute(f"DELETE FROM {days.fullname} WHERE product_id = ANY($1::uuid[])", reclassified)
+            await add_certified_days(connection, tables, listed.c.id == _any(reclassified))
         if self.declared:
             months = list(self.declared)
             units = list(self.declared.values())
@@ -121,70 +193,6 @@ class Stretch:
                 await connection.execute(statement, list(versions), list(versions.values()))
 
 
-def _columns(rows: Any) -> list[list[Any]]:
-    """Rows of values as one list per column, the arrays ``unnest`` takes."""
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
-def _registration(event: MsmeRegistered, version: int) -> tuple[Any, ...]:
-    contact = _json(event.contact)
-    return (event.msme_id, event.org, event.name, event.nib, event.province, event.city, contact, event.size_class,
-            event.status, event.registered_by, event.at, version)  # fmt: skip
-
-
-def _listing(event: ProductListed, version: int) -> tuple[Any, ...]:
-    return (event.product_id, event.msme_id, event.org, event.sku, event.name, event.description, event.hs_code,
-            event.category, event.unit, event.moq, _json(event.price_tiers), event.currency, event.lead_time_days,
-            _json(standard_keys(event.standards)), _json(event.standards), _json(event.origin_plots),
-            event.eudr_commodity, event.net_mass_kg, event.at, version)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Statements:
-    register: str
-    list: str
-    declare: str
-    bump_msmes: str
-    bump_products: str
-
-
-@cache
-def _statements(msmes: str, products: str, capacity: str) -> _Statements:
-    """The stretch's SQL for one set of tables (the live ones, or a rebuild's copies)."""
-    register = f"""
-        INSERT INTO {msmes} (id, org, name, nib, province, city, contact, size_class, status, registered_by,
-                             registered_at, updated_at, version)
-        SELECT id, org, name, nib, province, city, contact::jsonb, size_class, status, registered_by, at, at, version
-        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                    $9::text[], $10::text[], $11::timestamptz[], $12::int[])
-             AS r(id, org, name, nib, province, city, contact, size_class, status, registered_by, at, version)
-        ON CONFLICT DO NOTHING
-        RETURNING id"""
-    # An MSME not registered (yet) leaves its products the empty name and place ``project`` gives them.
-    listing = f"""
-        INSERT INTO {products} (id, msme_id, org, msme_name, msme_status, province, city, sku, name, description,
-                                hs_code, category, unit, moq, price_tiers, currency, lead_time_days, standards,
-                                standard_refs, origin_plots, eudr_commodity, net_mass_kg, listed_at, updated_at,
-                                version)
-        SELECT p.id, p.msme_id, p.org, coalesce(m.name, ''), coalesce(m.status, 'active'),
-               coalesce(m.province, ''), coalesce(m.city, ''), p.sku, p.name, p.description, p.hs_code, p.category,
-               p.unit, p.moq, p.price_tiers::jsonb, p.currency, p.lead_time_days,
-               ARRAY(SELECT s.key FROM jsonb_array_elements_text(p.standards::jsonb) WITH ORDINALITY AS s(key, n)
-                     ORDER BY s.n),
-               p.standard_refs::jsonb, p.origin_plots::jsonb, p.eudr_commodity, p.net_mass_kg, p.at, p.at, p.version
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                    $9::text[], $10::int[], $11::text[], $12::text[], $13::int[], $14::text[], $15::text[],
-                    $16::text[], $17::text[], $18::numeric[], $19::timestamptz[], $20::int[])
-             AS p(id, msme_id, org, sku, name, description, hs_code, category, unit, moq, price_tiers, currency,
-                  lead_time_days, standards, standard_refs, origin_plots, eudr_commodity, net_mass_kg, at, version)
-        LEFT JOIN {msmes} m ON m.id = p.msme_id
-        ON CONFLICT DO NOTHING
-        RETURNING id"""
-    declare = f"""
-        INSERT INTO {capacity} (product_id, month, declared, committed)
-        SELECT d.product_id, d.month, d.units, coalesce(c.committed, 0)
-        FROM unnest($1::uuid[], $2::text[], $3::int[]) AS d(product_id, month, units)
-        LEFT JOIN {commitments.fullname} c ON c.product_id = d.product_id AND c.month = d.month
-        ON CONFLICT (product_id, month) DO UPDATE SET declared = EXCLUDED.declared"""
-    bump = "UPDATE {} t SET version = v.version FROM unnest($1::uuid[], $2::int[]) AS v(id, version) WHERE t.id = v.id"
-    return _Statements(register, listing, declare, bump.format(msmes), bump.format(products))
+def _any(ids: list[UUID], name: str = "ids") -> CollectionAggregate[Any]:
+    """``= ANY($ids)``: one statement, compiled once, for any number of ids."""
+    return sa.any_(sa.bindparam(name, ids, type_=ARRAY(sa.Uuid)))

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert
 from events.catalog import StandardRef
 from shared.eventstore import Connection
 from shared.projection import Tables
-from shared.sql import execute
+from shared.sql import execute, fetch
 
 SHORT = 3
 LONG = 6
@@ -131,6 +131,25 @@ async def repost(connection: Connection, tables: Tables, which: sa.ColumnElement
     chosen = sa.select(listed.c.id).where(which)
     await execute(connection, postings.delete().where(postings.c.product_id.in_(chosen)))
     await post(connection, tables, which)
+
+
+async def unpost(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:
+    """Take the products ``which`` selects off the lists they are filed under, before their rows change.
+
+    A product is filed under exactly the keys its row and its MSME's certifications give it now (each change to
+    what the keys derive from files it again), so its postings are deleted by primary key, those keys, instead
+    of by product id, which no index leads with: for a stretch's many products that delete reads every posting,
+    where probing the primary key costs the same for any number of postings (the planner still hashes the
+    whole list while a few thousand probes look dearer to it than reading it).
+    """
+    rows = await fetch(connection, _keys(tables, which))
+    postings = tables["product_postings"]
+    await connection.execute(
+        f"DELETE FROM {postings.fullname} p USING unnest($1::text[], $2::uuid[]) AS k(key, product_id) "
+        "WHERE p.key = k.key AND p.product_id = k.product_id",
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+    )
 
 
 async def post(connection: Connection, tables: Tables, which: sa.ColumnElement[bool]) -> None:

@@ -3,7 +3,7 @@
 It writes through the ``Tables`` it is given (the live tables, or a rebuild's copies); ``commitments``
 belongs to the pooling subscription, so a rebuild reads committed units back from it. The projector applies a
 batch with ``project_many``, which must leave the rows ``project`` of each event would: an event ``project``
-learns to apply is either taken by a stretch (``batches``) or named in ``_changes``.
+learns to apply must be taken by a stretch too (``batches``), or the stretch ended before it and it applied alone.
 """
 
 from __future__ import annotations
@@ -206,8 +206,7 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
 
 
 async def project_many(connection: Connection, tables: Tables, events: Decoded) -> None:
-    """``project`` of each event in order, in stretches of set-based statements (see ``batches``); the events
-    that change what later ones read are applied alone, between stretches."""
+    """``project`` of each event in order, in stretches of set-based statements (see ``batches``)."""
     stretch = Stretch()
     for event, record in events:
         if grouped(event, record):
@@ -215,22 +214,8 @@ async def project_many(connection: Connection, tables: Tables, events: Decoded) 
                 await stretch.apply(connection, tables)
                 stretch = Stretch()
             stretch.add(event, record)
-        elif _changes(event, record):
-            if stretch:
-                await stretch.apply(connection, tables)
-                stretch = Stretch()
-            await project(connection, tables, event, record)
     if stretch:
         await stretch.apply(connection, tables)
-
-
-def _changes(event: Event, record: RecordedEvent) -> bool:
-    """Does ``project`` change the tables for an event a stretch does not take? (NIB claims, certificate
-    reminders and plots' events change none.)"""
-    match record.stream_type, event:
-        case ("msme", MsmeUpdated() | CertificationAdded()) | ("product", ProductUpdated()):
-            return True
-    return False
 
 
 CATALOG = Projection(

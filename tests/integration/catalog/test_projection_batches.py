@@ -2,14 +2,17 @@
 
 One generated history — MSMEs registered (some after their products, as a bulk import appends them), products
 with standards, HS codes, origin plots and masses, capacity declared and redeclared (twice in one transaction
-too), SKUs claimed and released, certifications scoped by product and by HS prefix, profile and product updates,
-reminders, committed units already booked, and one listing no table can hold — is projected event by event into
-the live tables and in batches into a rebuild's copies; the two are compared row for row.
+too), SKUs claimed and released, certifications scoped by product and by HS prefix, many profile and product
+updates (moving products into and out of certificates' HS prefixes, or not) interleaved with listings and
+certifications, several changes of one MSME and product back to back in every order of two kinds, reminders,
+committed units already booked, and one listing no table can hold — is projected event by event into the live
+tables and in batches (of 6 and of 500 events) into a rebuild's copies; the two are compared row for row.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -182,21 +185,53 @@ class History:
         self.msmes[msme_id] = updated
         self.commit((f"msme-{msme_id}", "msme", [updated]))
 
-    def update_product(self, product_id: UUID) -> None:
+    def update_product(self, product_id: UUID, *, reclassify: bool = True, rename: bool = True) -> None:
+        """A product's new description: a new name and MOQ, and a new HS code and category (maybe the same ones)
+        and SKU if asked; capacity redeclared with it if renamed, as a catalog edit form saves both."""
         product = self.products[product_id]
-        category, hs_code, noun = self.rng.choice(GOODS)
         fields: dict[str, Any] = {
             name: value for name, value in msgspec.structs.asdict(product).items() if name != "changed"
         }
-        fields |= {"sku": f"{product.sku}-B", "name": f"{noun} deluxe", "hs_code": hs_code, "category": category,
-                   "moq": product.moq + 10, "at": self.now()}  # fmt: skip
-        updated = ProductUpdated(**fields, changed=["sku", "name", "hs_code", "category", "moq"])
+        changed = ["name", "moq"]
+        fields |= {"name": f"{product.name} deluxe", "moq": product.moq + 10, "at": self.now()}
+        if reclassify:
+            category, hs_code, _ = self.rng.choice(GOODS)
+            fields |= {"hs_code": hs_code, "category": category}
+            changed += ["hs_code", "category"]
+        if rename:
+            fields["sku"] = f"{product.sku}-B"
+            changed.append("sku")
+        updated = ProductUpdated(**fields, changed=changed)
         self.products[product_id] = updated
         at, msme = updated.at, product.msme_id
+        if not rename:
+            self.commit((f"product-{product_id}", "product", [updated]))
+            return
         renamed: list[Event] = [SkuReleased(msme_id=msme, product_id=product_id, sku=product.sku, at=at),
                                 SkuClaimed(msme_id=msme, product_id=product_id, sku=updated.sku, at=at)]  # fmt: skip
         self.commit((f"product-{product_id}", "product", [updated, self.declared(product_id)]),
                     (f"msme-{msme}", "msme", renamed))  # fmt: skip
+
+    def flurry(self, msme_id: UUID, actions: list[str], serial: int) -> None:
+        """Commands on one MSME and one of its products in quick succession (so within one batch, mostly), in
+        the order given: listing another product (which the later ones then change), describing the product
+        again (with a new HS code or not), certifying the MSME, updating its profile, declaring capacity."""
+        mine = [p for p in self.products.values() if p.msme_id == msme_id]
+        product = self.rng.choice(mine).product_id if mine else self.list_product(msme_id, serial).product_id
+        for number, action in enumerate(actions):
+            if action == "list":
+                product = self.list_product(msme_id, serial * 10 + number).product_id
+            elif action == "describe":
+                self.update_product(product, reclassify=self.rng.random() < 0.7, rename=self.rng.random() < 0.5)
+            elif action == "certify":
+                self.certify(msme_id)
+            elif action == "profile":
+                self.update_msme(msme_id)
+            else:
+                self.commit((f"product-{product}", "product", [self.declared(product)]))
+
+
+FLURRY = ["list", "describe", "certify", "profile", "declare"]
 
 
 def marketplace(seed: int) -> tuple[History, UUID]:
@@ -211,21 +246,28 @@ def marketplace(seed: int) -> tuple[History, UUID]:
     for step in range(400):
         msme_id = history.rng.choice(list(history.msmes))
         roll = history.rng.random()
-        if roll < 0.35:
+        if roll < 0.25:
             history.list_product(msme_id, 100 + step)
-        elif roll < 0.55 and history.products:
+        elif roll < 0.4 and history.products:
             product_id = history.rng.choice(list(history.products))
             history.commit((f"product-{product_id}", "product", [history.declared(product_id) for _ in range(2)]))
-        elif roll < 0.65:
+        elif roll < 0.5:
             history.certify(msme_id)
-        elif roll < 0.72 and history.certifications:
+        elif roll < 0.55 and history.certifications:
             history.remind(history.rng.choice(history.certifications))
-        elif roll < 0.8:
+        elif roll < 0.6:
             history.update_msme(msme_id)
-        elif roll < 0.9 and history.products:
-            history.update_product(history.rng.choice(list(history.products)))
+        elif roll < 0.8 and history.products:
+            product_id = history.rng.choice(list(history.products))
+            history.update_product(product_id, reclassify=history.rng.random() < 0.6, rename=history.rng.random() < 0.5)
+        elif roll < 0.9:
+            actions = history.rng.choices(FLURRY, k=history.rng.randint(3, 8))
+            history.flurry(msme_id, actions, 10_000 + step)
         else:
             history.register(1_000 + step)
+    # Every ordered pair of changes to one MSME and product, back to back.
+    for number, (first, then) in enumerate((a, b) for a in FLURRY for b in FLURRY):
+        history.flurry(history.rng.choice(list(history.msmes)), [first, then, first], 20_000 + number)
     return history, unlisted
 
 
@@ -246,6 +288,8 @@ async def project(store: EventStore, projection: Projection, tables: Tables, lim
 @pytest.mark.parametrize("limit", [6, 500])
 async def test_batches_leave_the_rows_applying_each_event_leaves(pool: asyncpg.Pool, limit: int) -> None:
     history, unlisted = marketplace(seed=25)
+    kinds = Counter(type(e) for transaction in history.transactions for a in transaction for e in a.events)
+    assert kinds[ProductUpdated] > 100 and kinds[CertificationAdded] > 50 and kinds[MsmeUpdated] > 50, kinds
     store = EventStore(pool, "catalog", CODEC)
     for transaction in history.transactions:
         await store.append_many(transaction)

@@ -1,6 +1,6 @@
 """The restricted model used for large pools: its bound holds, and it agrees with the full model.
 
-Small pools are checked against the exhaustive search of ``test_allocation_properties``; pools of a few
+Small pools are checked against the exhaustive search of ``small_pools``; pools of a few
 thousand candidates, with MSMEs offering several products under a share cap, against the full model.
 """
 
@@ -27,7 +27,7 @@ from services.pooling.domain.allocation_bound import lagrangian_bound
 from services.pooling.domain.allocation_offers import greedy_fill, msme_caps, screen
 from services.pooling.domain.allocation_program import Stopwatch, TierTable
 from services.pooling.domain.allocation_restricted import solve
-from tests.unit.pooling.test_allocation_properties import Pool, check_feasible, close, exhaustive, pools
+from tests.unit.pooling.small_pools import Pool, assert_optimal, exhaustive, pools
 
 pytestmark = pytest.mark.unit
 
@@ -47,12 +47,7 @@ def test_the_restricted_model_finds_what_the_exhaustive_search_finds(pool: Pool)
     if expected is None or proposal.status == ProposalStatus.NO_CANDIDATES:
         assert proposal.allocations == ()
         return
-    assert proposal.status == ProposalStatus.OPTIMAL
-    check_feasible(proposal, pool)
-    assert len(proposal.allocations) >= (pool.policy.min_msmes or 0)
-    most, least_cost = expected
-    assert proposal.allocated == most
-    assert close(proposal.objective, least_cost)
+    assert_optimal(proposal, pool, expected)
 
 
 @settings(max_examples=150, deadline=None)
