@@ -132,7 +132,12 @@ async def sample_lags(
     client: httpx.AsyncClient, processes: list[GotongProcess], lags: Lags, stop: asyncio.Event
 ) -> None:
     while not stop.is_set():
-        for name, metrics in (await scrape(client, processes)).items():
+        try:
+            scraped = await scrape(client, processes)
+        except httpx.TransportError:  # a connection dropped under load: one sample is lost, not the run
+            await asyncio.sleep(0.5)
+            continue
+        for name, metrics in scraped.items():
             for labels, value in metrics.get("gotong_relay_lag_seconds", []):
                 lags.relay[labels["service"]].append(value)
             worst = max((v for _, v in metrics.get("gotong_projection_lag_events", [])), default=0.0)

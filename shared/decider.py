@@ -97,12 +97,23 @@ class UnitOfWork:
         self.store = store
         self.connection = connection
         self._streams: dict[str, _Loaded] = {}
+        self._ahead: dict[str, _Loaded] = {}
+
+    async def read_ahead(self, decider: Decider[Any, Any, Any], stream_id: str) -> None:
+        """Fold a stream now, so that loading it later costs no round trip: a command reads what it can before it
+        waits for a contended lock, and holds that lock for less. The stream keeps its place among the unit's
+        appends where it is first loaded, as if it had been read then."""
+        if stream_id not in self._streams and stream_id not in self._ahead:
+            state, version = await fold_stream(self.store, decider, stream_id, connection=self.connection)
+            self._ahead[stream_id] = _Loaded(decider, version, state, [])
 
     async def load(self, decider: Decider[Any, S, Any], stream_id: str) -> S:
         loaded = self._streams.get(stream_id)
         if loaded is None:
-            state, version = await fold_stream(self.store, decider, stream_id, connection=self.connection)
-            loaded = _Loaded(decider, version, state, [])
+            loaded = self._ahead.pop(stream_id, None)
+            if loaded is None or loaded.decider is not decider:
+                state, version = await fold_stream(self.store, decider, stream_id, connection=self.connection)
+                loaded = _Loaded(decider, version, state, [])
             self._streams[stream_id] = loaded
         folded: S = loaded.state
         return folded
@@ -130,7 +141,7 @@ class UnitOfWork:
             states.remember(loaded.decider, stream_id, versions.get(stream_id, loaded.version), loaded.state)
 
     def forget(self) -> None:
-        folded_states(self.store).forget(self._streams)
+        folded_states(self.store).forget([*self._streams, *self._ahead])
 
     def appends(self, metadata: Metadata) -> list[StreamAppend]:
         return [

@@ -226,6 +226,13 @@ class EventStorage(Protocol):
         return self.codec.decode(record.event_type, record.schema_version, record.data)
 
 
+_LOCK_SQL = """
+    SELECT count(pg_advisory_xact_lock(ordered.key))
+    FROM (SELECT key FROM unnest($1::bigint[]) WITH ORDINALITY AS given(key, n) ORDER BY n) AS ordered"""
+"""Locks the keys in the array's order: a subquery with ORDER BY is not flattened, so the aggregate takes its
+rows (and so the locks) in that order."""
+
+
 def stream_lock_key(schema: str, stream_id: str) -> int:
     """A stable 63-bit key for ``pg_advisory_xact_lock`` on one stream."""
     raw = zlib.crc32(f"{schema}:{stream_id}".encode()) << 31 ^ zlib.adler32(stream_id.encode())
@@ -446,6 +453,12 @@ class EventStore(EventStorage):
             yield acquired
 
     async def lock_streams(self, stream_ids: Collection[str], *, connection: Connection) -> None:
-        """Hold each stream until the transaction ends (``pg_advisory_xact_lock``), taken in sorted order."""
-        for stream_id in sorted(set(stream_ids)):
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", stream_lock_key(self.schema, stream_id))
+        """Hold each stream until the transaction ends (``pg_advisory_xact_lock``), taken in sorted order.
+
+        One statement takes them all, one after another in that order. A command that locks in several steps
+        (to read some streams before it waits for a contended one) keeps every step's streams sorting after
+        those it holds, so all commands still lock in one global order and none can deadlock another.
+        """
+        keys = [stream_lock_key(self.schema, stream_id) for stream_id in sorted(set(stream_ids))]
+        if keys:
+            await connection.execute(_LOCK_SQL, keys)

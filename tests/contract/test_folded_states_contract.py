@@ -7,7 +7,7 @@ import pytest
 
 from shared.decider import UnitOfWork, fold_stream, folded_states, run_command
 from shared.eventstore import EventStorage, Metadata
-from tests.support.ledger import ACCOUNT, Account, Deposit, Deposited, Open, deposit, reads_after
+from tests.support.ledger import ACCOUNT, Account, Deposit, Deposited, Open, Opened, deposit, reads_after
 
 
 async def test_a_command_reads_only_the_events_after_the_state_kept_from_the_last_one(
@@ -58,3 +58,23 @@ async def test_a_read_keeps_what_it_folded_only_when_it_read_committed_events(
     assert (await fold_stream(store, ACCOUNT, "read")) == (Account("ana", 4), 2)
     assert (await fold_stream(store, ACCOUNT, "read")) == (Account("ana", 4), 2)
     assert reads == [1, 1, 2]
+
+
+async def test_a_stream_read_ahead_is_loaded_without_another_read_and_appended_where_it_is_loaded(
+    store: EventStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for stream in ("first", "ahead"):
+        await store.append(stream, "account", 0, [Opened(owner="ana"), Deposited(amount=1)])
+    reads = reads_after(store, monkeypatch)
+
+    async def work(unit: UnitOfWork) -> list[str]:
+        await unit.read_ahead(ACCOUNT, "ahead")
+        await unit.execute(ACCOUNT, "first", Deposit(amount=2))
+        await unit.execute(ACCOUNT, "ahead", Deposit(amount=3))
+        return [a.stream_id for a in unit.appends(Metadata())]
+
+    outcome = await run_command(store, work, metadata=Metadata())
+    assert outcome.value == ["first", "ahead"], "the stream read ahead keeps the place of its first load"
+    assert sorted(reads) == [0, 0], "each stream read once"
+    assert outcome.versions == {"first": 3, "ahead": 3}
+    assert ACCOUNT.fold((await store.load("ahead"))[0]).balance == 4

@@ -9,8 +9,9 @@ import asyncpg
 import pytest
 
 from shared.decider import UnitOfWork, run_command
-from shared.eventstore import START, EventStore, Metadata, stream_lock_key
+from shared.eventstore import START, Connection, EventStore, Metadata, stream_lock_key
 from tests.support.ledger import ACCOUNT, Deposited, Open, Opened, ledger_store
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -123,3 +124,32 @@ async def test_a_command_holds_advisory_locks_on_its_streams_until_its_transacti
         assert await other.fetchval("SELECT pg_try_advisory_lock($1)", key), "released at the commit"
         await other.execute("SELECT pg_advisory_unlock($1)", key)
     assert held == [True], "another session could not take the stream's lock while the command ran"
+
+
+async def test_streams_locked_in_one_statement_are_taken_in_sorted_order(store: EventStore, pool: asyncpg.Pool) -> None:
+    """Several streams are locked by one statement, one after another in sorted order: waiting for the middle
+    one, it holds the first and not yet the last (so it keeps the order every command locks in)."""
+    first, middle, last = (stream_lock_key(store.schema, s) for s in ("lock-a", "lock-b", "lock-c"))
+
+    async def free(observer: Connection, key: int) -> bool:
+        taken = bool(await observer.fetchval("SELECT pg_try_advisory_lock($1)", key))
+        if taken:
+            await observer.execute("SELECT pg_advisory_unlock($1)", key)
+        return taken
+
+    async with pool.acquire() as holder, pool.acquire() as observer:
+        holding = holder.transaction()
+        await holding.start()
+        await holder.execute("SELECT pg_advisory_xact_lock($1)", middle)
+        async with store.transaction() as connection:
+            locking = asyncio.create_task(store.lock_streams(["lock-c", "lock-a", "lock-b"], connection=connection))
+
+            async def holds_the_first() -> bool:
+                return not await free(observer, first)
+
+            await eventually(holds_the_first)
+            assert await free(observer, last), "the last stream was locked before the middle one"
+            assert not locking.done()
+            await holding.rollback()
+            await asyncio.wait_for(locking, timeout=10)
+            assert not await free(observer, last)

@@ -1,14 +1,18 @@
 """Commands on allocation requests that span streams: accept, decline, expire, withdraw, release.
 
-Each runs in one transaction over the request, its pool and the capacity ledgers it touches, after taking
-an advisory lock on each of those streams in sorted order; the expected versions remain the guard.
+Each runs in one transaction over the request, its pool and the capacity ledgers it touches, holding an
+advisory lock on each of those streams; the expected versions remain the guard. A pool's answers queue on its
+lock, so each command first locks and reads what is the request's alone (the request and its ledgers), and only
+then locks the pool, last: the pool is held just for reading its latest events, deciding and committing. Every
+other stream sorts before the pool's ("allocation-request-…" < "capacity:…" < "pool-…"), so these locks are
+still taken in the one sorted order every command follows, and none can deadlock another.
 A shortfall (decline, expiry, partial accept, release) schedules a re-allocation of the pool in the same
 transaction, so it is never lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
@@ -65,40 +69,28 @@ def _ids(request: AllocationRequest) -> tuple[UUID, UUID, UUID]:
     return request.pool_id, request.msme_id, request.product_id
 
 
-async def _lock(unit: UnitOfWork, store: EventStore, streams: Sequence[str]) -> None:
-    """Lock ``streams`` in sorted order for the rest of the unit's transaction, as ``run_command`` does."""
-    await store.lock_streams(streams, connection=unit.connection)
-
-
 async def _load(
-    unit: UnitOfWork,
-    store: EventStore,
-    request_id: UUID,
-    answering_for: Collection[UUID] | None,
-    streams: Callable[[UUID, AllocationRequest], list[str]],
+    unit: UnitOfWork, store: EventStore, request_id: UUID, answering_for: Collection[UUID] | None, *, ledgers: bool
 ) -> AllocationRequest:
-    """The request, read once in ``unit``, then the ``streams`` the command writes locked; 404 for an unknown
-    request or one to an MSME the caller does not answer for."""
+    """The request, read once in ``unit``, then locked with (if ``ledgers``) each month's ledger of its plan, and
+    those ledgers read; 404 for an unknown request or one to an MSME the caller does not answer for."""
     request = await unit.load(REQUEST, request_stream(request_id))
     if request.request_id is None or (answering_for is not None and request.msme_id not in answering_for):
         raise NotFound(f"no allocation request {request_id}")
-    await _lock(unit, store, streams(request_id, request))
+    product_id = _ids(request)[2]
+    months = [capacity_stream(product_id, m.month) for m in request.plan] if ledgers else []
+    await store.lock_streams([request_stream(request_id), *months], connection=unit.connection)
+    for stream in months:
+        await unit.read_ahead(LEDGER, stream)
     return request
 
 
-def _answer_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
-    """The streams answering without booking writes: the request and its pool."""
-    return [request_stream(request_id), pool_stream(_ids(request)[0])]
-
-
-def _booking_streams(request_id: UUID, request: AllocationRequest) -> list[str]:
-    """The streams booking or releasing a request's units writes: the request, its pool, each month's ledger."""
-    pool_id, _, product_id = _ids(request)
-    return [
-        request_stream(request_id),
-        pool_stream(pool_id),
-        *(capacity_stream(product_id, m.month) for m in request.plan),
-    ]
+async def _hold_pool(unit: UnitOfWork, store: EventStore, request: AllocationRequest) -> UUID:
+    """Lock the request's pool, last of the command's streams, and read it; its id."""
+    pool_id = _ids(request)[0]
+    await store.lock_streams([pool_stream(pool_id)], connection=unit.connection)
+    await unit.load(POOL, pool_stream(pool_id))
+    return pool_id
 
 
 async def accept(
@@ -119,10 +111,11 @@ async def accept(
     """
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await _load(unit, store, request_id, answering_for, _booking_streams)
-        pool_id, msme_id, product_id = _ids(request)
+        request = await _load(unit, store, request_id, answering_for, ledgers=True)
+        _, msme_id, product_id = _ids(request)
         check_answerable(request, at)
         take = taken(quantity, request.quantity)
+        pool_id = await _hold_pool(unit, store, request)
         _, booked = await unit.execute(POOL, pool_stream(pool_id), Book(request_id, take, at))
         lines = tuple(_only(booked, SupplyBooked).lines)
         after, _ = await unit.execute(REQUEST, request_stream(request_id), AcceptAllocation(take, lines, by, at))
@@ -151,9 +144,10 @@ async def decline(
     """Decline with a reason: the pool lets the request lapse and re-allocates its units."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        request = await _load(unit, store, request_id, answering_for, _answer_streams)
-        pool_id, msme_id, _ = _ids(request)
+        request = await _load(unit, store, request_id, answering_for, ledgers=False)
+        _, msme_id, _ = _ids(request)
         check_answerable(request, at)
+        pool_id = await _hold_pool(unit, store, request)
         after, _ = await unit.execute(REQUEST, request_stream(request_id), DeclineAllocation(reason, by, at))
         await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "declined", reason, at))
         await reallocate_later(unit.connection, pool_id, f"MSME {msme_id} declined {request.quantity}: {reason}")
@@ -168,10 +162,11 @@ async def expire(
     """Expire a request that is still unanswered at ``at``; anything else is left as it is."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        known = await _load(unit, store, request_id, None, _answer_streams)
-        pool_id, msme_id, _ = _ids(known)
+        known = await _load(unit, store, request_id, None, ledgers=False)
+        _, msme_id, _ = _ids(known)
         after, expired = await unit.execute(REQUEST, request_stream(request_id), ExpireAllocation(at))
         if expired:
+            pool_id = await _hold_pool(unit, store, known)
             reason = f"no answer by {known.expires_at.isoformat() if known.expires_at else 'the deadline'}"
             await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "expired", reason, at))
             await reallocate_later(
@@ -194,9 +189,10 @@ async def withdraw(
     """Withdraw a pending request (its pool no longer needs it); anything else is left as it is."""
 
     async def work(unit: UnitOfWork) -> AllocationRequest:
-        pool_id = _ids(await _load(unit, store, request_id, None, _answer_streams))[0]
+        known = await _load(unit, store, request_id, None, ledgers=False)
         after, withdrawn = await unit.execute(REQUEST, request_stream(request_id), WithdrawAllocation(reason, at))
         if withdrawn:
+            pool_id = await _hold_pool(unit, store, known)
             await unit.execute(POOL, pool_stream(pool_id), Lapse(request_id, "withdrawn", reason, at))
         return after
 
@@ -217,12 +213,13 @@ async def release(
     """Give back up to ``quantity`` undelivered accepted units (of ``month`` only, if named); returns how many."""
 
     async def work(unit: UnitOfWork) -> int:
-        request = await _load(unit, store, request_id, None, _booking_streams)
-        pool_id, msme_id, product_id = _ids(request)
+        request = await _load(unit, store, request_id, None, ledgers=True)
+        _, msme_id, product_id = _ids(request)
         wanted, _ = split_release(request.accepted_plan, quantity, month)
         asked = sum(m.quantity for m in wanted)
         if not asked:
             return 0
+        pool_id = await _hold_pool(unit, store, request)
         _, released = await unit.execute(POOL, pool_stream(pool_id), Release(request_id, asked, reason, at))
         if not released:
             return 0

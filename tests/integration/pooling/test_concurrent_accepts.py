@@ -200,3 +200,47 @@ async def test_concurrent_accepts_never_over_commit_an_msme(pooling: Pooling) ->
 async def ledger_declared(store: EventStore, product_id: UUID) -> bool:
     events, _ = await store.load(capacity_stream(product_id, "2027-02"))
     return LEDGER.fold(events).declared > 0  # type: ignore[arg-type]
+
+
+async def test_every_kind_of_answer_at_once_keeps_a_pool_its_requests_and_ledgers_in_step(pooling: Pooling) -> None:
+    """Accepts, part accepts, declines, accepts given back in part and withdrawals, all at once on one pool:
+    each command locks its request and ledgers before the pool, so none deadlocks another, and what the pool
+    booked is what the requests accepted and the ledgers committed."""
+    weavers = [await pooling.msme(f"answering-weaver-{n}", capacity={"2027-02": 10_000}) for n in range(10)]
+    await eventually(lambda: owners(pooling))
+    pool_id = await pool_with_demand(pooling, 1_000)
+    supplies = [supply(msme_id, product_id) for msme_id, product_id in weavers for _ in range(ACCEPTS // 20)]
+    proposals = [await request(pooling, pool_id, supplies, send=False) for _ in range(2)]
+    request_ids = [rid for p in proposals for rid in await approve(pooling, pool_id, p.value.proposal_id)]
+    at, store = pooling.clock.now(), pooling.store
+
+    async def answer(number: int, request_id: UUID) -> str:
+        kind = ("accept", "part", "decline", "give back", "withdraw")[number % 5]
+        try:
+            if kind == "decline":
+                await allocation_requests.decline(store, request_id, "late", by="msme:t", at=at, metadata=metadata())
+            elif kind == "withdraw":
+                await allocation_requests.withdraw(store, request_id, "not needed", at=at, metadata=metadata())
+            else:
+                quantity = UNITS // 2 if kind == "part" else None
+                await allocation_requests.accept(store, request_id, quantity, by="msme:t", at=at, metadata=metadata())
+                if kind == "give back":
+                    await allocation_requests.release(store, request_id, 3, None, "loom", at=at, metadata=metadata())
+            return kind
+        except Conflict as refused:
+            return f"{kind} refused: {refused.problem}"
+
+    results = await asyncio.gather(*(answer(n, r) for n, r in enumerate(request_ids)))
+
+    assert {r.split(" refused: ")[-1] for r in results if "refused" in r} <= {"over-allocation"}, Counter(results)
+    assert Counter(r for r in results if "refused" not in r)["decline"] == ACCEPTS // 5
+    state, _ = await load_pool_state(store, pool_id)
+    requests = [await allocation_requests.load_request(store, r) for r in request_ids]
+    assert sum(r.accepted for r in requests) == state.accepted <= state.demand == 1_000
+    assert state.requested == sum(r.quantity for r in requests if r.status == "pending")
+    for msme_id, product_id in weavers:
+        events, _ = await store.load(capacity_stream(product_id, "2027-02"))
+        committed = LEDGER.fold(events).committed  # type: ignore[arg-type]
+        assert (
+            committed == state.supplier(msme_id).accepted == sum(r.accepted for r in requests if r.msme_id == msme_id)
+        )

@@ -25,7 +25,10 @@ from services.pooling.domain.allocation_request import (
     ReleaseAllocation,
     RequestAllocation,
     WithdrawAllocation,
+    request_stream,
 )
+from services.pooling.domain.capacity_ledger import capacity_stream
+from services.pooling.domain.pool import pool_stream
 from services.pooling.domain.request_plan import earliest, split_release, taken
 from shared.kernel.errors import Conflict, InvalidInput, NotFound
 from tests.support.given import history, invalid_fields, then, then_raises
@@ -119,3 +122,12 @@ def test_an_msme_takes_between_1_and_what_was_requested(asked: int) -> None:
     with pytest.raises(InvalidInput) as refused:
         taken(asked, 400)
     assert "between 1 and the 400 requested" in str(refused.value)
+
+
+@pytest.mark.parametrize("low, high", [(UUID(int=0), UUID(int=2**128 - 1)), (UUID(int=2**128 - 1), UUID(int=0))])
+def test_a_request_and_its_ledgers_sort_before_any_pool(low: UUID, high: UUID) -> None:
+    """Answering commands lock the request and its ledgers first and the pool last: that is the one sorted
+    order every command locks in only while those streams sort before every pool's."""
+    locked_first = [request_stream(low), request_stream(high), capacity_stream(low, "2027-02")]
+    locked_first.append(capacity_stream(high, "9999-12"))
+    assert max(locked_first) < min(pool_stream(low), pool_stream(high))
