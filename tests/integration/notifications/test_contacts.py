@@ -39,7 +39,7 @@ async def test_the_onboarding_aggregator_manages_contacts_and_strangers_find_not
     assert (await market.client.get(f"/v1/contacts/{contact['id']}", headers=other_aggregator)).status_code == 404
     assert (await market.client.get(path, headers=token(Role.BUYER))).status_code == 403
     owner = token(Role.MSME, org="siti-rotan")
-    listed = await market.get(path, owner)
+    listed = await market.get(f"{path}?wait_for_position={contact['position']}", owner)  # the contacts table
     assert [c["id"] for c in listed["items"]] == [contact["id"]]
 
     consent = await market.post(f"/v1/contacts/{contact['id']}/opt-in", {"evidence": "signed form"}, owner, 200)
