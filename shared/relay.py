@@ -69,7 +69,7 @@ def _trace_headers(metadata: Metadata) -> dict[str, str]:
 class Batch:
     """Events in global order after a checkpoint (``records``), and the order to publish them in (``sending``):
     the same events, each after its stream's earlier versions, with those versions that global order puts later
-    (see ``EventStore.earlier_versions``) sent ahead. They go out again when global order reaches them, and
+    (see ``EventStore.late_versions``) sent ahead. They go out again when global order reaches them, and
     JetStream's duplicate window or the consumers' inboxes drop the second copy."""
 
     records: list[RecordedEvent]
