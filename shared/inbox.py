@@ -171,11 +171,15 @@ async def _take(context: HandlerContext, subscription: Subscription, delivery: D
 
 
 async def _take_many(context: HandlerContext, handle_many: BatchHandler, name: str, taken: list[Delivery]) -> None:
-    """Run a subscription's batch handler on ``taken``; its log lines name the batch's first event."""
+    """Run a subscription's batch handler on ``taken``: its log lines name the batch's first event, and the
+    debug log tells each event taken, as for a handler that takes one at a time."""
     first = taken[0]
     with logs.bound(event_id=str(first.event_id), correlation_id=first.metadata.correlation_id):
         await handle_many(context, taken)
-        log.debug("%s took %d events at once", name, len(taken))
+    if log.isEnabledFor(logging.DEBUG):
+        for delivery in taken:
+            with logs.bound(event_id=str(delivery.event_id), correlation_id=delivery.metadata.correlation_id):
+                log.debug("%s took %s", name, delivery.event.__struct_config__.tag)
 
 
 async def handle_once(
