@@ -78,7 +78,8 @@ class Subscription:
     ``handle_many``, when given, takes a fetched batch's deliveries at once (new ones only, each stream's in
     order), so that a handler whose work is a write per event can write the batch in a few set-based
     statements; it must leave what ``handle`` on each delivery in turn would. ``handle`` still takes a redelivery
-    or a batch that failed, one event at a time.
+    or a batch that failed, one event at a time. Events taken in a batch have no consumer span of their own in a
+    trace: the trace of what catalog's bulk sets off ends at the relay's publish.
     """
 
     name: str
