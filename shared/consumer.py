@@ -184,8 +184,11 @@ class Consumer:
         except Exception as error:
             log.debug("%s: handling %d messages one at a time: %s", self.durable, len(messages), error)
         else:
-            early = [msg for msg, outcome in zip(messages, outcomes, strict=True) if outcome is Taken.EARLY]
-            self._acknowledge_meanwhile([msg for msg in messages if msg not in early] if early else messages)
+            done: list[Msg] = []
+            early: list[Msg] = []
+            for msg, outcome in zip(messages, outcomes, strict=True):
+                (early if outcome is Taken.EARLY else done).append(msg)
+            self._acknowledge_meanwhile(done)
             for msg in early:
                 log.debug("%s: %s arrived before its predecessor", self.durable, msg.subject)
                 await self._until_reachable(functools.partial(self._wait_for_predecessor, msg))

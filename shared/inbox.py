@@ -89,6 +89,15 @@ class Subscription:
     handle_many: BatchHandler | None = None
 
 
+def batch_handlers(handle_many: BatchHandler) -> tuple[Handler, BatchHandler]:
+    """A subscription's ``handle`` and ``handle_many`` from a batch handler alone: one event is a batch of one."""
+
+    async def handle(context: HandlerContext, delivery: Delivery) -> None:
+        await handle_many(context, [delivery])
+
+    return handle, handle_many
+
+
 class Early(Exception):
     """The event's predecessor in its stream has not been handled yet."""
 

@@ -8,6 +8,7 @@ events a second under load.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from shared.eventstore import Connection
-from shared.inbox import BatchHandler, Delivery, Handler, HandlerContext
+from shared.inbox import BatchHandler, Delivery, Handler, HandlerContext, batch_handlers
 
 _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 _quote = _dialect.identifier_preparer.quote
+
+
+@functools.cache
+def _statement(shape: _Shape) -> str:
+    return shape.sql()
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,16 @@ class _Shape:
         table = _dialect.identifier_preparer.format_table(self.table)
         names = ", ".join(_quote(column) for column in self.columns)
         conflict = f"ON CONFLICT ({', '.join(_quote(key) for key in self.keys)})"
+        insert = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict}"
         changed = [column for column in self.columns if column not in self.keys]
         if not self.update or not changed:
-            return f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict} DO NOTHING"
+            return f"{insert} DO NOTHING"
         assignments = ", ".join(f"{_quote(column)} = excluded.{_quote(column)}" for column in changed)
         guard = ""
         if self.unless_newer is not None:
             newer = _quote(self.unless_newer)
             guard = f" WHERE {table}.{newer} <= excluded.{newer}"
-        insert = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict}"
         return f"{insert} DO UPDATE SET {assignments}{guard}"
-
-
-_statements: dict[_Shape, str] = {}
 
 
 class Upserts:
@@ -109,10 +112,7 @@ class Upserts:
             for row in rows.values():
                 by_columns.setdefault(tuple(sorted(row)), []).append(row)
             for columns, group in by_columns.items():
-                shape = _Shape(table, keys, columns, update, unless_newer)
-                sql = _statements.get(shape)
-                if sql is None:
-                    sql = _statements[shape] = shape.sql()
+                sql = _statement(_Shape(table, keys, columns, update, unless_newer))
                 await connection.execute(sql, *([row[column] for row in group] for column in columns))
 
 
@@ -130,7 +130,4 @@ def mirror_handlers(gather: Gather) -> tuple[Handler, BatchHandler]:
             gather(rows, delivery)
         await rows.write(context.connection)
 
-    async def handle(context: HandlerContext, delivery: Delivery) -> None:
-        await handle_many(context, [delivery])
-
-    return handle, handle_many
+    return batch_handlers(handle_many)

@@ -86,8 +86,7 @@ class Batch:
 def in_stream_order(records: list[RecordedEvent], earlier: list[RecordedEvent]) -> list[RecordedEvent]:
     """``records`` in their order, except that each comes after every lower version of its stream among
     ``records`` and ``earlier``."""
-    ordered = not earlier and all(a.stream_version < b.stream_version for a, b in _consecutive_by_stream(records))
-    if ordered:
+    if not earlier and _ascending_by_stream(records):
         return records
     versions: defaultdict[str, list[RecordedEvent]] = defaultdict(list)
     for record in (*earlier, *records):
@@ -121,14 +120,14 @@ def missing_versions(records: list[RecordedEvent], sent: Mapping[str, int]) -> l
     ]
 
 
-def _consecutive_by_stream(records: list[RecordedEvent]) -> list[tuple[RecordedEvent, RecordedEvent]]:
-    last: dict[str, RecordedEvent] = {}
-    pairs = []
+def _ascending_by_stream(records: list[RecordedEvent]) -> bool:
+    """Does each stream's version rise through ``records``?"""
+    last: dict[str, int] = {}
     for record in records:
-        if (before := last.get(record.stream_id)) is not None:
-            pairs.append((before, record))
-        last[record.stream_id] = record
-    return pairs
+        if last.get(record.stream_id, 0) >= record.stream_version:
+            return False
+        last[record.stream_id] = record.stream_version
+    return True
 
 
 class Relay:

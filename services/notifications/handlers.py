@@ -14,15 +14,11 @@ from events.pooling import CODEC as POOLING
 from events.quality import CODEC as QUALITY
 from services.notifications import triggers
 from services.notifications.read import mirrors
-from shared.inbox import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription, batch_handlers
 from shared.mirrors import Upserts
 
 
-async def follow_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
-    await follow_catalog_batch(hctx, [delivery])
-
-
-async def follow_catalog_batch(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+async def follow_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
     """The batch's rows in one statement a table; the rows before an event that triggers a message are written
     before it is told, as they would be one event at a time."""
     rows = Upserts()
@@ -44,6 +40,6 @@ async def follow_quality(hctx: HandlerContext, delivery: Delivery) -> None:
     await triggers.on_quality(hctx, delivery)
 
 
-CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, follow_catalog, follow_catalog_batch)
+CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *batch_handlers(follow_catalog))
 POOLING_MIRROR = Subscription("pooling", source="pooling", codec=POOLING, handle=follow_pooling)
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=follow_quality)

@@ -48,7 +48,7 @@ from services.pooling.use_cases.allocation_requests import reallocate_later, wit
 from services.pooling.use_cases.answers import settle
 from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
 from shared.decider import UnitOfWork, fold_stream, run_command
-from shared.inbox import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription, batch_handlers
 from shared.kernel.errors import GotongError, NotFound
 from shared.mirrors import Upserts
 from shared.projection import read_checkpoint
@@ -63,11 +63,7 @@ async def _upsert(hctx: HandlerContext, table: sa.Table, keys: list[str], row: d
     await execute(hctx.connection, statement.on_conflict_do_update(index_elements=keys, set_=update))
 
 
-async def keep_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
-    await keep_catalog_batch(hctx, [delivery])
-
-
-async def keep_catalog_batch(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+async def keep_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
     """MSMEs (owner, place, status), products, certifications, plots: a batch's rows in one statement a table.
     Declared capacity enters the ledgers as it comes: a ledger reads its own stream, none of these rows."""
     rows = Upserts()
@@ -315,7 +311,7 @@ async def _place(hctx: HandlerContext, delivery: Delivery, line: ConfirmedLine) 
     await run_command(hctx.store, wait, metadata=metadata, connection=hctx.connection, lock_streams=streams)
 
 
-CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, keep_catalog, keep_catalog_batch)
+CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *batch_handlers(keep_catalog))
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=keep_quality)
 ORDERS_SAGA = Subscription("orders", source="orders", codec=ORDERS, handle=follow_orders)
 CHANNEL_ANSWERS = Subscription("channel-answers", source="notifications", codec=NOTIFICATIONS, handle=settle)
