@@ -63,6 +63,12 @@ def _check_settings(settings: Settings, service_names: Sequence[str] | None) -> 
             service.check_settings(settings)
 
 
+KEEP_ALIVE = 75
+"""Seconds an idle client connection stays open. Longer than the 60 s that proxies and load balancers keep theirs
+(nginx's upstream keepalive, cloud load balancers), so the server never closes a connection just as a client sends
+on it: with uvicorn's 5 s, a request sent at that moment was cut off with a reset instead of answered."""
+
+
 def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
     import uvicorn
 
@@ -86,6 +92,7 @@ def _serve(settings: Settings, service_names: Sequence[str] | None) -> None:
             port=settings.port,
             log_config=None,
             timeout_graceful_shutdown=5,
+            timeout_keep_alive=KEEP_ALIVE,
             forwarded_allow_ips=settings.trusted_proxies,  # the client address the rate limits count by
         )
     finally:

@@ -3,7 +3,9 @@ PostgreSQL and one NATS between them: an order from request to shipment, and the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,6 +33,30 @@ async def test_each_service_answers_only_for_its_own_resources(gotong: Gotong) -
     served = {path: gotong.url_of(path) for path in ("/v1/msmes", "/v1/orders", "/v1/pools", "/v1/standards")}
     assert len(set(served.values())) == 4
     assert gotong.url_of("/v1/msmes/0/quality") != gotong.url_of("/v1/msmes/0")
+
+
+async def test_a_connection_left_idle_past_five_seconds_is_still_answered_on(
+    services: dict[str, GotongProcess],
+) -> None:
+    """A client (or a proxy) reuses its idle connections: the server must not close one just as it is used again."""
+    address = urlsplit(services["catalog"].url)
+    assert address.hostname is not None and address.port is not None
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    request = f"GET /health HTTP/1.1\r\nHost: {address.netloc}\r\n\r\n".encode()
+    try:
+        for wait in (0, 6):  # uvicorn closes a connection idle for 5 s unless told otherwise
+            await asyncio.sleep(wait)
+            writer.write(request)
+            await writer.drain()
+            status = await asyncio.wait_for(reader.readline(), timeout=30)
+            assert status.startswith(b"HTTP/1.1 200"), status
+            headers = await reader.readuntil(b"\r\n\r\n")
+            length = next(
+                int(h.split(b":")[1]) for h in headers.split(b"\r\n") if h.lower().startswith(b"content-length")
+            )
+            await reader.readexactly(length)
+    finally:
+        writer.close()
 
 
 async def test_an_order_goes_from_request_to_shipment_with_its_history_and_provenance(market: Market) -> None:

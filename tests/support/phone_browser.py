@@ -12,6 +12,7 @@ import uvicorn
 from litestar import Litestar
 from playwright.async_api import Browser, Page
 
+from shared.cli import KEEP_ALIVE
 from shared.dev import free_port
 
 PHONE = {"width": 360, "height": 740}
@@ -33,7 +34,13 @@ async def served(app: Litestar) -> AsyncIterator[str]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_config=None, lifespan="on", forwarded_allow_ips="127.0.0.1"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            forwarded_allow_ips="127.0.0.1",
+            timeout_keep_alive=KEEP_ALIVE,
         )
     )
     task = asyncio.create_task(server.serve())

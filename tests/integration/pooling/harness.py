@@ -25,6 +25,7 @@ from events.pooling import CODEC
 from services.pooling.app import service
 from shared import bus
 from shared.auth import Role
+from shared.cli import KEEP_ALIVE
 from shared.eventstore import EventStore
 from shared.http import create_app
 from shared.kernel.clock import ManualClock
@@ -219,7 +220,11 @@ async def http_server(app: Any, *, access_log: bool = False) -> AsyncIterator[ht
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_config=None, ws="none", access_log=access_log))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, lifespan="on", log_config=None, ws="none", access_log=access_log, timeout_keep_alive=KEEP_ALIVE
+        )
+    )
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         await eventually(lambda: _started(server, task), timeout=30)
