@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from events.base import Event
-from shared.eventstore import AppendResult, Connection, EventStorage, Metadata, StreamAppend, StreamConflict
+from shared.eventstore import (
+    AppendResult,
+    Connection,
+    EventStorage,
+    Metadata,
+    RecordedEvent,
+    StreamAppend,
+    StreamConflict,
+)
 from shared.kernel.decider import Decider
 
 C = TypeVar("C")
@@ -23,7 +32,8 @@ class _Loaded:
     decider: Decider[Any, Any, Any]
     version: int
     state: Any
-    pending: list[Event]
+    pending: list[tuple[Event, Metadata | None]]
+    """Decided, not yet appended: each event with the metadata it was decided with, if not the command's."""
 
 
 class FoldedStates:
@@ -80,13 +90,47 @@ async def fold_stream(
     Read on ``connection``, the state may hold that transaction's own uncommitted events, so it is not kept;
     read on the pool, it is all committed, and kept for the next reader.
     """
-    states = folded_states(store)
-    version, state = states.get(decider, stream_id) or (0, decider.initial_state)
+    version, _ = start = folded_states(store).get(decider, stream_id) or (0, decider.initial_state)
     records = await store.read_stream(stream_id, after_version=version, connection=connection)
+    return _fold_on(store, decider, stream_id, start, records, kept=connection is None)
+
+
+async def fold_streams(
+    store: EventStorage,
+    decider: Decider[Any, S, Any],
+    stream_ids: Collection[str],
+    *,
+    connection: Connection | None = None,
+) -> dict[str, tuple[S, int]]:
+    """``fold_stream`` of several streams of one decider, their events read in one statement."""
+    states = folded_states(store)
+    starts = {stream_id: states.get(decider, stream_id) or (0, decider.initial_state) for stream_id in stream_ids}
+    records = await store.read_streams([(s, version) for s, (version, _) in starts.items()], connection=connection)
+    by_stream: dict[str, list[RecordedEvent]] = {}
+    for record in records:
+        by_stream.setdefault(record.stream_id, []).append(record)
+    return {
+        stream_id: _fold_on(store, decider, stream_id, start, by_stream.get(stream_id, []), kept=connection is None)
+        for stream_id, start in starts.items()
+    }
+
+
+def _fold_on(
+    store: EventStorage,
+    decider: Decider[Any, S, Any],
+    stream_id: str,
+    start: tuple[int, S],
+    records: Sequence[RecordedEvent],
+    *,
+    kept: bool,
+) -> tuple[S, int]:
+    """The state ``records`` (the stream's events after ``start``'s version) lead to from ``start``; ``kept`` for
+    the next reader when they are all committed."""
+    version, state = start
     state = decider.fold((store.decode(r) for r in records), state)
     version = records[-1].stream_version if records else version
-    if connection is None:
-        states.remember(decider, stream_id, version, state)
+    if kept:
+        folded_states(store).remember(decider, stream_id, version, state)
     return state, version
 
 
@@ -99,13 +143,16 @@ class UnitOfWork:
         self._streams: dict[str, _Loaded] = {}
         self._ahead: dict[str, _Loaded] = {}
 
-    async def read_ahead(self, decider: Decider[Any, Any, Any], stream_id: str) -> None:
-        """Fold a stream now, so that loading it later costs no round trip: a command reads what it can before it
-        waits for a contended lock, and holds that lock for less. The stream keeps its place among the unit's
-        appends where it is first loaded, as if it had been read then."""
-        if stream_id not in self._streams and stream_id not in self._ahead:
-            state, version = await fold_stream(self.store, decider, stream_id, connection=self.connection)
-            self._ahead[stream_id] = _Loaded(decider, version, state, [])
+    async def read_ahead(self, decider: Decider[Any, Any, Any], stream_ids: Collection[str]) -> None:
+        """Fold streams now, in one statement, so that loading them later costs no round trip: a command reads
+        what it can before it waits for a contended lock, and holds that lock for less; or reads at once the many
+        streams it will decide on. A stream keeps its place among the unit's appends where it is first loaded,
+        as if it had been read then."""
+        unread = [s for s in dict.fromkeys(stream_ids) if s not in self._streams and s not in self._ahead]
+        if unread:
+            folded = await fold_streams(self.store, decider, unread, connection=self.connection)
+            for stream_id, (state, version) in folded.items():
+                self._ahead[stream_id] = _Loaded(decider, version, state, [])
 
     async def load(self, decider: Decider[Any, S, Any], stream_id: str) -> S:
         loaded = self._streams.get(stream_id)
@@ -124,14 +171,17 @@ class UnitOfWork:
             raise KeyError(f"stream {stream_id} was not loaded")
         return loaded.version
 
-    async def execute(self, decider: Decider[C, S, E], stream_id: str, command: C) -> tuple[S, list[E]]:
-        """Decide ``command`` on the stream's current state; the events are appended at commit."""
+    async def execute(
+        self, decider: Decider[C, S, E], stream_id: str, command: C, *, metadata: Metadata | None = None
+    ) -> tuple[S, list[E]]:
+        """Decide ``command`` on the stream's current state; the events are appended at commit, with
+        ``metadata`` when given (a unit deciding on behalf of several causes), else the command's."""
         state = await self.load(decider, stream_id)
         events = list(decider.decide(command, state))
         new_state = decider.fold(events, state)
         loaded = self._streams[stream_id]
         loaded.state = new_state
-        loaded.pending.extend(events)
+        loaded.pending.extend((event, metadata) for event in events)
         return new_state, events
 
     def remember(self, versions: dict[str, int]) -> None:
@@ -144,11 +194,15 @@ class UnitOfWork:
         folded_states(self.store).forget([*self._streams, *self._ahead])
 
     def appends(self, metadata: Metadata) -> list[StreamAppend]:
-        return [
-            StreamAppend(stream_id, s.decider.stream_type, s.version, list(s.pending), metadata)
-            for stream_id, s in self._streams.items()
-            if s.pending
-        ]
+        """Each stream's decided events, in runs that share their metadata (``metadata`` where none was given)."""
+        appends: list[StreamAppend] = []
+        for stream_id, loaded in self._streams.items():
+            version = loaded.version
+            for own, run in itertools.groupby(loaded.pending, key=lambda pending: pending[1]):
+                events = [event for event, _ in run]
+                appends.append(StreamAppend(stream_id, loaded.decider.stream_type, version, events, own or metadata))
+                version += len(events)
+        return appends
 
 
 @dataclass(frozen=True)

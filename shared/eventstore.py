@@ -52,7 +52,10 @@ START = GlobalPosition()
 
 @dataclass(frozen=True)
 class StreamAppend:
-    """Events to append to one stream, expecting it to be at ``expected_version`` (0 = a new stream)."""
+    """Events to append to one stream, expecting it to be at ``expected_version`` (0 = a new stream).
+
+    A stream may have several appends in one ``append_many``, each continuing the one before (its events with
+    metadata of their own): only the first is checked against the stored version."""
 
     stream_id: str
     stream_type: str
@@ -106,6 +109,20 @@ _COLUMNS = (
     "position, transaction_id::text::bigint AS transaction_id, event_id, stream_id, stream_type, stream_version,"
     " event_type, schema_version, data::text AS data, metadata::text AS metadata, recorded_at"
 )
+
+
+def stream_starts(appends: Sequence[StreamAppend]) -> dict[str, int]:
+    """Each stream's expected version before ``appends``; a later append of a stream must continue the one before."""
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for append in appends:
+        end = ends.get(append.stream_id)
+        if end is None:
+            starts[append.stream_id] = append.expected_version
+        elif append.expected_version != end:
+            raise StreamConflict(append.stream_id, append.expected_version, end)
+        ends[append.stream_id] = append.expected_version + len(append.events)
+    return starts
 
 
 def schema_sql(schema: str) -> list[str]:
@@ -195,6 +212,16 @@ class EventStorage(Protocol):
         self, stream_id: str, *, after_version: int = 0, connection: Connection | None = None
     ) -> list[RecordedEvent]: ...
 
+    async def read_streams(
+        self, probes: Sequence[tuple[str, int]], *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Several streams' events, each after its version in ``probes``, by stream and version."""
+        return [
+            record
+            for stream_id, after in sorted(probes)
+            for record in await self.read_stream(stream_id, after_version=after, connection=connection)
+        ]
+
     async def load(self, stream_id: str, *, connection: Connection | None = None) -> tuple[list[Event], int]:
         """A stream's decoded events and its version."""
         records = await self.read_stream(stream_id, connection=connection)
@@ -269,6 +296,11 @@ class EventStore(EventStorage):
         self._read_stream_sql = (
             f"SELECT {_COLUMNS} FROM {s}.events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version"
         )
+        self._read_streams_sql = f"""
+            SELECT e.* FROM unnest($1::text[], $2::int[]) AS p(stream, after)
+            CROSS JOIN LATERAL (SELECT {_COLUMNS} FROM {s}.events
+                                WHERE stream_id = p.stream AND stream_version > p.after) AS e
+            ORDER BY e.stream_id, e.stream_version"""
         self._read_all_sql = f"""
             SELECT {_COLUMNS} FROM {s}.events
             WHERE (transaction_id, position) > ($1::text::xid8, $2)
@@ -359,7 +391,8 @@ class EventStore(EventStorage):
             versions[append.stream_id] = append.expected_version + len(append.events)
         if not columns[0]:
             return AppendResult(versions, START, [])
-        args = ([a.stream_id for a in appends], [a.expected_version for a in appends], *columns)
+        starts = stream_starts(appends)
+        args = (list(starts), list(starts.values()), *columns)
         try:
             if connection is None:
                 rows = await self.pool.fetch(self._append_sql, *args)
@@ -396,6 +429,17 @@ class EventStore(EventStorage):
     ) -> list[RecordedEvent]:
         executor = connection or self.pool
         rows = await executor.fetch(self._read_stream_sql, stream_id, after_version)
+        return [_record(row) for row in rows]
+
+    async def read_streams(
+        self, probes: Sequence[tuple[str, int]], *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Several streams' events, each after its version in ``probes``, by stream and version: one statement."""
+        if not probes:
+            return []
+        executor = connection or self.pool
+        streams, versions = zip(*probes, strict=True)
+        rows = await executor.fetch(self._read_streams_sql, list(streams), list(versions))
         return [_record(row) for row in rows]
 
     async def read_all(

@@ -27,6 +27,7 @@ from shared.eventstore import (
     RecordedEvent,
     StreamAppend,
     StreamConflict,
+    stream_starts,
 )
 from shared.kernel.ids import new_id
 
@@ -89,12 +90,10 @@ class MemoryEventStore(EventStorage):
         root = connection.root
         while blocking := [w for w in (self._writers.get(s) for s in versions) if w is not None and w is not root]:
             await self._wait_for(root, blocking[0], appends[0])
-        for append in appends:
-            actual = self._version(append.stream_id, connection)
-            if actual != append.expected_version:
-                raise StreamConflict(append.stream_id, append.expected_version, actual)
-        if len(versions) < len(appends):  # one stream twice: the second append's versions are taken
-            raise StreamConflict(appends[0].stream_id, appends[0].expected_version, None)
+        for stream_id, expected in stream_starts(appends).items():
+            actual = self._version(stream_id, connection)
+            if actual != expected:
+                raise StreamConflict(stream_id, expected, actual)
         if root.transaction_id is None:
             self._transaction_ids += 1
             root.transaction_id = self._transaction_ids

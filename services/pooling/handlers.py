@@ -46,7 +46,14 @@ from services.pooling.read.tables import (
 )
 from services.pooling.use_cases.allocation_requests import reallocate_later, withdraw
 from services.pooling.use_cases.answers import settle
-from services.pooling.use_cases.supply import ConfirmedLine, add_demand, cancel_order, record_capacity, record_unmatched
+from services.pooling.use_cases.supply import (
+    ConfirmedLine,
+    Declaration,
+    add_demand,
+    cancel_order,
+    record_capacity,
+    record_unmatched,
+)
 from shared.decider import UnitOfWork, fold_stream, run_command
 from shared.inbox import Delivery, HandlerContext, Subscription, batch_handlers
 from shared.kernel.errors import GotongError, NotFound
@@ -65,8 +72,9 @@ async def _upsert(hctx: HandlerContext, table: sa.Table, keys: list[str], row: d
 
 async def keep_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
     """MSMEs (owner, place, status), products, certifications, plots: a batch's rows in one statement a table.
-    Declared capacity enters the ledgers as it comes: a ledger reads its own stream, none of these rows."""
+    Declared capacity enters its ledgers in one unit of work: a ledger reads its own stream, none of these rows."""
     rows = Upserts()
+    declared: list[Declaration] = []
     for delivery in deliveries:
         event = delivery.event
         match event:
@@ -111,11 +119,12 @@ async def keep_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> 
                     hctx.connection, plots.update().where(plots.c.plot_id == event.plot_id).values(withdrawn=True)
                 )
             case CapacityDeclared():
-                await record_capacity(
-                    hctx.store, event.product_id, event.msme_id, event.month, event.units,
-                    at=event.at, metadata=delivery.caused("pooling:capacity"), connection=hctx.connection,
-                )  # fmt: skip
+                metadata = delivery.caused("pooling:capacity")
+                declared.append(
+                    Declaration(event.product_id, event.msme_id, event.month, event.units, event.at, metadata)
+                )
     await rows.write(hctx.connection)
+    await record_capacity(hctx.store, declared, connection=hctx.connection)
 
 
 async def keep_quality(hctx: HandlerContext, delivery: Delivery) -> None:

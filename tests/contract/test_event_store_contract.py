@@ -82,6 +82,44 @@ async def test_one_stream_twice_in_one_append_at_the_same_version_is_a_conflict(
     assert await store.read_stream("twice") == []
 
 
+async def test_a_stream_twice_in_one_append_continuing_itself_keeps_each_appends_metadata(store: EventStorage) -> None:
+    first, second = Metadata(causation_id="cause-1"), Metadata(causation_id="cause-2")
+    result = await store.append_many(
+        [
+            StreamAppend("causes", "account", 0, [Opened(owner="a"), Deposited(amount=1)], first),
+            StreamAppend("other", "account", 0, [Opened(owner="b")]),
+            StreamAppend("causes", "account", 2, [Deposited(amount=2)], second),
+        ]
+    )
+    assert result.versions == {"causes": 3, "other": 1}
+    records = await store.read_stream("causes")
+    assert [(r.stream_version, r.metadata) for r in records] == [(1, first), (2, first), (3, second)]
+    with pytest.raises(StreamConflict):  # a second append that leaves a gap after the first
+        await store.append_many(
+            [
+                StreamAppend("causes", "account", 3, [Deposited(amount=3)]),
+                StreamAppend("causes", "account", 5, [Deposited(amount=4)]),
+            ]
+        )
+    with pytest.raises(StreamConflict):  # the first append of the stream is stale
+        await store.append_many(
+            [
+                StreamAppend("causes", "account", 2, [Deposited(amount=3)]),
+                StreamAppend("causes", "account", 3, [Deposited(amount=4)]),
+            ]
+        )
+    assert await store.stream_version("causes") == 3
+
+
+async def test_several_streams_read_at_once_each_after_its_own_version(store: EventStorage) -> None:
+    await store.append("many-a", "account", 0, [Opened(owner="a"), Deposited(amount=1), Deposited(amount=2)])
+    await store.append("many-b", "account", 0, [Opened(owner="b")])
+    records = await store.read_streams([("many-b", 0), ("many-a", 1), ("many-none", 0)])
+    assert [(r.stream_id, r.stream_version) for r in records] == [("many-a", 2), ("many-a", 3), ("many-b", 1)]
+    assert await store.read_streams([("many-a", 3)]) == []
+    assert await store.read_streams([]) == []
+
+
 async def test_appending_no_events_changes_nothing(store: EventStorage) -> None:
     result = await store.append_many([StreamAppend("empty", "account", 0, [])])
     assert (result.versions, result.position, result.event_ids) == ({"empty": 0}, START, [])

@@ -68,7 +68,7 @@ async def test_a_stream_read_ahead_is_loaded_without_another_read_and_appended_w
     reads = reads_after(store, monkeypatch)
 
     async def work(unit: UnitOfWork) -> list[str]:
-        await unit.read_ahead(ACCOUNT, "ahead")
+        await unit.read_ahead(ACCOUNT, ["ahead"])
         await unit.execute(ACCOUNT, "first", Deposit(amount=2))
         await unit.execute(ACCOUNT, "ahead", Deposit(amount=3))
         return [a.stream_id for a in unit.appends(Metadata())]

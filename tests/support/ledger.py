@@ -100,5 +100,14 @@ def reads_after(store: EventStorage, monkeypatch: pytest.MonkeyPatch) -> list[in
         seen.append(after_version)
         return await read(stream_id, after_version=after_version, connection=connection)
 
+    async def spying_many(probes: Sequence[tuple[str, int]], *, connection: Any = None) -> Any:
+        seen.extend(after for _, after in probes)
+        return [
+            r
+            for stream_id, after in sorted(probes)
+            for r in await read(stream_id, after_version=after, connection=connection)
+        ]
+
     monkeypatch.setattr(store, "read_stream", spying)
+    monkeypatch.setattr(store, "read_streams", spying_many)
     return seen

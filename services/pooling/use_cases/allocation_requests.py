@@ -80,8 +80,7 @@ async def _load(
     product_id = _ids(request)[2]
     months = [capacity_stream(product_id, m.month) for m in request.plan] if ledgers else []
     await store.lock_streams([request_stream(request_id), *months], connection=unit.connection)
-    for stream in months:
-        await unit.read_ahead(LEDGER, stream)
+    await unit.read_ahead(LEDGER, months)
     return request
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from events.pooling import AllocationPolicy, DemandPooled, SupplyRequested
 from services.pooling.domain.allocation_request import REQUEST, RequestAllocation, request_stream
-from services.pooling.domain.capacity_ledger import LEDGER, RecordCapacity, capacity_stream
+from services.pooling.domain.capacity_ledger import LEDGER, Ledger, RecordCapacity, capacity_stream
 from services.pooling.domain.order_demand import (
     ORDER_DEMAND,
     CancelDemand,
@@ -222,37 +222,44 @@ async def trim(
         excess -= given.value
 
 
-async def record_capacity(
-    store: EventStore,
-    product_id: UUID,
-    msme_id: UUID,
-    month: str,
-    declared: int,
-    *,
-    at: datetime,
-    metadata: Metadata,
-    connection: Connection,
-) -> int:
-    """Enter a declaration in the ledger; bookings beyond it are released (latest first) for re-allocation.
+@dataclass(frozen=True)
+class Declaration:
+    """An MSME's capacity for a product in a month, as catalog told it, with the metadata of catalog's event."""
 
-    Returns the units still overcommitted (already delivered, so they cannot be released).
-    """
-    stream = capacity_stream(product_id, month)
-    outcome = await run_command(
-        store,
-        lambda unit: unit.execute(LEDGER, stream, RecordCapacity(product_id, msme_id, month, declared, at)),
-        metadata=metadata,
-        connection=connection,
-        lock_streams=[stream],
-    )
-    ledger = outcome.value[0]
-    excess = ledger.overcommitted
-    for commitment in reversed(ledger.commitments):
-        if excess <= 0:
-            break
-        given = await release(
-            store, commitment.request_id, min(excess, commitment.units), month, "capacity_lowered",
-            at=at, metadata=metadata, connection=connection,
-        )  # fmt: skip
-        excess -= given.value
-    return excess
+    product_id: UUID
+    msme_id: UUID
+    month: str
+    units: int
+    at: datetime
+    metadata: Metadata
+
+
+async def record_capacity(store: EventStore, declarations: Sequence[Declaration], *, connection: Connection) -> None:
+    """Enter declarations in their ledgers, all in one unit of work (each event keeps its declaration's metadata);
+    then, in each ledger left declaring less than it has committed, bookings are released (latest first) for
+    re-allocation. A ledger declared twice in the batch is judged by its last declaration."""
+    streams = {capacity_stream(d.product_id, d.month): d for d in declarations}
+
+    async def work(unit: UnitOfWork) -> dict[str, Ledger]:
+        await unit.read_ahead(LEDGER, streams)
+        ledgers: dict[str, Ledger] = {}
+        for d in declarations:
+            stream = capacity_stream(d.product_id, d.month)
+            command = RecordCapacity(d.product_id, d.msme_id, d.month, d.units, d.at)
+            ledgers[stream], _ = await unit.execute(LEDGER, stream, command, metadata=d.metadata)
+        return ledgers
+
+    if not declarations:
+        return
+    first = declarations[0].metadata  # each event has its own; run_command wants one
+    outcome = await run_command(store, work, metadata=first, connection=connection, lock_streams=list(streams))
+    for stream, ledger in outcome.value.items():
+        excess, last = ledger.overcommitted, streams[stream]
+        for commitment in reversed(ledger.commitments):
+            if excess <= 0:
+                break
+            given = await release(
+                store, commitment.request_id, min(excess, commitment.units), last.month, "capacity_lowered",
+                at=last.at, metadata=last.metadata, connection=connection,
+            )  # fmt: skip
+            excess -= given.value

@@ -12,7 +12,10 @@ import asyncpg
 import pytest
 
 from events import catalog, orders
+from services.pooling.domain.capacity_ledger import capacity_stream
+from services.pooling.use_cases.supply import Declaration, record_capacity
 from shared.auth import Role
+from shared.eventstore import Metadata
 from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.pooling.harness import AGGREGATOR, Pooling, eventually, running_pooling
@@ -201,6 +204,52 @@ async def test_lowering_capacity_below_what_is_booked_releases_the_excess_for_re
     assert replacement["quantity"] == 300
     mine = await pooling.get(f"/v1/allocation-requests/{request['id']}")
     assert mine["accepted"] == 200
+
+
+async def test_a_batch_of_declarations_is_one_unit_each_event_keeping_its_cause_and_the_last_one_judging(
+    pooling: Pooling,
+) -> None:
+    """The ledgers of a consumer's batch: one ledger lowered below its booking then raised a little, another
+    declared twice; each ``CapacityRecorded`` names its own catalog event, and what is released follows the last
+    declaration of each ledger."""
+    first, booked = await pooling.msme("rotan-a", price="3.00", capacity={"2027-02": 500})
+    _, other = await pooling.msme("rotan-b", price="3.50", capacity={"2027-02": 1_000})
+    pool = await pooling.open_pool()
+    await pooling.confirm_order([500])
+    await pooling.pool_where(pool["id"], lambda p: p["demand"] == 500)
+    await allocate(pooling, pool["id"])
+    request = await pending_for(pooling, "rotan-a")
+    accepted = await pooling.client.post(
+        f"/v1/allocation-requests/{request['id']}/accept", json={}, headers=token(Role.MSME, org="rotan-a")
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    at = pooling.clock.now()
+    told = [(booked, 200), (other, 900), (booked, 300), (other, 800), (booked, 300)]
+    declarations = [
+        Declaration(product, first, "2027-02", units, at, Metadata(causation_id=f"catalog-event-{n}"))
+        for n, (product, units) in enumerate(told)
+    ]
+    async with pooling.db.acquire() as connection, connection.transaction():
+        await record_capacity(pooling.store, declarations, connection=connection)
+
+    def causes(product: UUID) -> list[tuple[int, str | None]]:
+        return [(e.declared, r.metadata.causation_id) for r, e in recorded if e.product_id == product]
+
+    records = await pooling.store.read_streams([(capacity_stream(p, "2027-02"), 0) for p in (booked, other)])
+    recorded = [(r, pooling.store.decode(r)) for r in records if r.event_type == "CapacityRecorded"]
+    # after the declaration the consumer recorded; the last one repeats the one before, so records nothing
+    assert causes(booked)[1:] == [(200, "catalog-event-0"), (300, "catalog-event-2")]
+    assert causes(other)[1:] == [(900, "catalog-event-1"), (800, "catalog-event-3")]
+    state = await pooling.pool_where(pool["id"], lambda p: p["accepted"] == 300)
+    assert [(s["msme_id"], s["reason"]) for s in state["set_aside"]] == [(str(first), "capacity_lowered")]
+    path = f"/v1/allocation-requests/{request['id']}"
+    assert await eventually(lambda: _accepted(pooling, path, 300))
+    assert (await pending_for(pooling, "rotan-b"))["quantity"] == 200
+
+
+async def _accepted(pooling: Pooling, path: str, units: int) -> bool:
+    return bool((await pooling.get(path))["accepted"] == units)
 
 
 async def test_a_cancelled_order_leaves_its_pool_and_gives_back_what_was_booked(pooling: Pooling) -> None:
