@@ -22,7 +22,6 @@ from uuid import UUID
 import asyncpg
 import msgspec
 import pytest
-import sqlalchemy as sa
 
 from events.base import Event
 from events.catalog import (
@@ -50,8 +49,9 @@ from services.catalog.read.projections import CATALOG
 from services.catalog.read.tables import commitments
 from shared.eventstore import EventStore, Metadata, StreamAppend
 from shared.migrations import tables_ddl
-from shared.projection import PARKED, Projection, Tables, apply_batch
+from shared.projection import PARKED, Projection
 from shared.rebuild import rebuild_tables
+from tests.support.projections import project, rows
 
 pytestmark = pytest.mark.integration
 
@@ -269,20 +269,6 @@ def marketplace(seed: int) -> tuple[History, UUID]:
     for number, (first, then) in enumerate((a, b) for a in FLURRY for b in FLURRY):
         history.flurry(history.rng.choice(list(history.msmes)), [first, then, first], 20_000 + number)
     return history, unlisted
-
-
-async def rows(connection: asyncpg.Connection, table: sa.Table) -> list[str]:
-    """Every row of ``table`` as JSON (generated columns too), sorted."""
-    found = await connection.fetchval(f"SELECT array_agg(to_jsonb(t)::text) FROM {table.fullname} t")
-    return sorted(found or [])
-
-
-async def project(store: EventStore, projection: Projection, tables: Tables, limit: int) -> int:
-    applied = 0
-    async with store.pool.acquire() as connection:
-        while batch := await apply_batch(store, connection, projection, tables, projection.checkpoint, limit):
-            applied += batch
-    return applied
 
 
 @pytest.mark.parametrize("limit", [6, 500])
