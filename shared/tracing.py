@@ -312,33 +312,53 @@ def projecting_batch(
     when no event of the batch carries a trace context."""
     if _tracer is None or not traced:
         return _NOTHING
-    return _projecting_batch(service, projection, events, traced)
+    attributes: dict[str, str | int] = {
+        "gotong.service": service,
+        "gotong.projection": projection,
+        "gotong.events": events,
+    }
+    return _batch(f"project {service}.{projection}", SpanKind.INTERNAL, attributes, traced)
+
+
+def consuming_batch(
+    service: str, consumer: str, events: int, traced: Sequence[tuple[str, str | None]]
+) -> AbstractContextManager[None]:
+    """The span of a handler taking a batch of ``events`` at once: a child of the publish that sent its first traced
+    event, linked to the publishes of the others (``traced``: their ``traceparent`` and ``tracestate``); none when
+    no event of the batch carries a trace context."""
+    if _tracer is None or not traced:
+        return _NOTHING
+    attributes: dict[str, str | int] = {
+        "messaging.system": "nats",
+        "messaging.operation.type": "process",
+        "messaging.batch.message_count": events,
+        "messaging.consumer.group.name": consumer,
+        "gotong.service": service,
+        "gotong.events": events,
+    }
+    return _batch(f"process {consumer} batch", SpanKind.CONSUMER, attributes, traced)
 
 
 _LINKS = 128  # OpenTelemetry's default limit of links a span keeps
 
 
 @contextmanager
-def _projecting_batch(
-    service: str, projection: str, events: int, traced: Sequence[tuple[str, str | None]]
+def _batch(
+    name: str, kind: SpanKind, attributes: dict[str, str | int], traced: Sequence[tuple[str, str | None]]
 ) -> Iterator[None]:
+    """A span for work on many events at once: under the first valid trace context of ``traced``, linked to the
+    others (the first 128)."""
     assert _tracer is not None
-    attributes: dict[str, str | int] = {
-        "gotong.service": service,
-        "gotong.projection": projection,
-        "gotong.events": events,
-    }
-    appends: dict[tuple[int, int], tuple[SpanContext, otel_context.Context]] = {}
+    contexts: dict[tuple[int, int], tuple[SpanContext, otel_context.Context]] = {}
     for traceparent, tracestate in traced:
         context = _remote(_carrier(traceparent, tracestate))
         span = trace.get_current_span(context).get_span_context()
         if span.is_valid:
-            appends.setdefault((span.trace_id, span.span_id), (span, context))
-    stored = list(appends.values())
-    parent = stored[0][1] if stored else otel_context.Context()  # none valid: a root, as ``projecting`` makes
-    links = [trace.Link(span) for span, _ in stored[1 : 1 + _LINKS]]
-    name = f"project {service}.{projection}"
-    with _tracer.start_as_current_span(name, context=parent, attributes=attributes, links=links):
+            contexts.setdefault((span.trace_id, span.span_id), (span, context))
+    found = list(contexts.values())
+    parent = found[0][1] if found else otel_context.Context()  # none valid: a root, as one event's span makes
+    links = [trace.Link(span) for span, _ in found[1 : 1 + _LINKS]]
+    with _tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes, links=links):
         yield
 
 

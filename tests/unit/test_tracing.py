@@ -4,7 +4,10 @@ before it through the W3C trace context stored with events and carried in messag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -13,8 +16,12 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ParentBased
 from opentelemetry.trace import SpanKind, StatusCode
 
-from shared import tracing
+from shared import inbox, tracing
+from shared.eventstore import Metadata
+from shared.inbox import Delivery, HandlerContext
+from shared.kernel.ids import new_id
 from shared.tracing import TracingError, provider_from_environment
+from tests.support.ledger import Opened
 
 pytestmark = pytest.mark.unit
 OTEL = [
@@ -200,3 +207,38 @@ def test_a_batch_projected_at_once_is_one_span_under_its_first_traced_append_lin
     linked = [(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}") for link in projected.links]
     assert linked == [("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")]
     assert projected.attributes is not None and projected.attributes["gotong.events"] == 3
+
+
+async def test_a_batch_consumed_at_once_is_one_consumer_span_and_what_each_event_causes_stays_in_its_own_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    first = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    other = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    deliveries = [
+        Delivery(
+            event=Opened(owner=f"weaver-{n}"),
+            event_id=new_id(),
+            stream_id=f"acct-{n}",
+            stream_version=1,
+            position=n,
+            metadata=Metadata(),
+            recorded_at=datetime.now(UTC),
+            source="ledger",
+            traceparent=traceparent,
+        )
+        for n, traceparent in enumerate([None, first, other])
+    ]
+    caused: list[str | None] = []
+
+    async def handle_many(context: HandlerContext, batch: Sequence[Delivery]) -> None:
+        caused.extend(delivery.caused("pooling:test").traceparent for delivery in batch)
+
+    context = HandlerContext(cast(Any, None), cast(Any, SimpleNamespace(schema="pooling")), "pooling-ledger")
+    await inbox._take_many(context, handle_many, "pooling-ledger", deliveries)
+
+    taken = named(spans, "process pooling-ledger batch")
+    assert taken.kind is SpanKind.CONSUMER and taken.parent is not None
+    assert f"{taken.parent.span_id:016x}" == "b7ad6b7169203331"
+    assert [f"{link.context.span_id:016x}" for link in taken.links] == ["00f067aa0ba902b7"]
+    assert taken.attributes is not None and taken.attributes["messaging.batch.message_count"] == 3
+    assert caused == [None, first, other], "each event's effects continue its own publish, not the batch's span"
