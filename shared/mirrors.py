@@ -37,6 +37,8 @@ class _Shape:
     columns: tuple[str, ...]
     update: bool
     unless_newer: str | None
+    kept: tuple[str, ...] = ()
+    """Columns given for a new row only: a row already there keeps its values."""
 
     def sql(self) -> str:
         types = [self.table.c[column].type.compile(dialect=_dialect) for column in self.columns]
@@ -45,7 +47,7 @@ class _Shape:
         names = ", ".join(_quote(column) for column in self.columns)
         conflict = f"ON CONFLICT ({', '.join(_quote(key) for key in self.keys)})"
         insert = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) {conflict}"
-        changed = [column for column in self.columns if column not in self.keys]
+        changed = [column for column in self.columns if column not in self.keys and column not in self.kept]
         if not self.update or not changed:
             return f"{insert} DO NOTHING"
         assignments = ", ".join(f"{_quote(column)} = excluded.{_quote(column)}" for column in changed)
@@ -64,6 +66,7 @@ class Upserts:
     def __init__(self) -> None:
         self._rows: dict[tuple[sa.Table, tuple[str, ...], bool, str | None], dict[tuple[Any, ...], dict[str, Any]]]
         self._rows = {}
+        self._new: dict[tuple[sa.Table, tuple[Any, ...]], dict[str, Any]] = {}  # insert-only values, by row
         self._replaced: dict[tuple[sa.Table, str], dict[Any, list[dict[str, Any]]]] = {}
 
     def __bool__(self) -> bool:
@@ -82,11 +85,16 @@ class Upserts:
         *,
         update: bool = True,
         unless_newer: str | None = None,
+        new: Mapping[str, Any] | None = None,
     ) -> None:
         """Insert ``row``, or where a row has its ``keys`` already, set the other columns given (or, with
-        ``update=False``, leave that row; with ``unless_newer``, leave it when its value there is greater)."""
+        ``update=False``, leave that row; with ``unless_newer``, leave it when its value there is greater).
+        ``new`` gives more columns for a row inserted now, which a row already there keeps as they are (unless
+        a ``row`` of the same key, before or after, sets them); of a key's upserts, the first inserts."""
         rows = self._rows.setdefault((table, tuple(keys), update, unless_newer), {})
         key = tuple(row[column] for column in keys)
+        if new and key not in rows:  # the first upsert of a key inserts its row; later ones find it there
+            self._new[(table, key)] = dict(new)
         if not update:
             rows.setdefault(key, dict(row))
         elif unless_newer is not None and key in rows and rows[key][unless_newer] > row[unless_newer]:
@@ -98,6 +106,7 @@ class Upserts:
         """Write what was gathered, and start empty again."""
         pending, self._rows = self._rows, {}
         replaced, self._replaced = self._replaced, {}
+        new, self._new = self._new, {}
         for (table, parent), children in replaced.items():
             kind, name = (
                 table.c[parent].type.compile(dialect=_dialect),
@@ -108,11 +117,13 @@ class Upserts:
             for row in (row for rows in children.values() for row in rows):
                 pending.setdefault((table, keys, False, None), {}).setdefault(tuple(row[k] for k in keys), row)
         for (table, keys, update, unless_newer), rows in pending.items():
-            by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row in rows.values():
-                by_columns.setdefault(tuple(sorted(row)), []).append(row)
-            for columns, group in by_columns.items():
-                sql = _statement(_Shape(table, keys, columns, update, unless_newer))
+            by_shape: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Any]]] = {}
+            for key, given in rows.items():
+                kept = {c: v for c, v in new.get((table, key), {}).items() if c not in given}
+                row = given | kept
+                by_shape.setdefault((tuple(sorted(row)), tuple(sorted(kept))), []).append(row)
+            for (columns, kept_columns), group in by_shape.items():
+                sql = _statement(_Shape(table, keys, columns, update, unless_newer, kept_columns))
                 await connection.execute(sql, *([row[column] for row in group] for column in columns))
 
 

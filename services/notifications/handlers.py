@@ -30,9 +30,16 @@ async def follow_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -
     await rows.write(hctx.connection)
 
 
-async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
-    await mirrors.keep_pooling(hctx.connection, delivery.event)
-    await triggers.on_pooling(hctx, delivery)
+async def follow_pooling(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+    """The ledgers' capacity rows (most of pooling's events) in one statement; those gathered so far are written
+    before any other event is taken, as they would be one event at a time."""
+    rows = Upserts()
+    for delivery in deliveries:
+        if not mirrors.keep_capacity(rows, delivery.event):
+            await rows.write(hctx.connection)
+            await mirrors.keep_pooling(hctx.connection, delivery.event)
+            await triggers.on_pooling(hctx, delivery)
+    await rows.write(hctx.connection)
 
 
 async def follow_quality(hctx: HandlerContext, delivery: Delivery) -> None:
@@ -41,5 +48,5 @@ async def follow_quality(hctx: HandlerContext, delivery: Delivery) -> None:
 
 
 CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *batch_handlers(follow_catalog))
-POOLING_MIRROR = Subscription("pooling", source="pooling", codec=POOLING, handle=follow_pooling)
+POOLING_MIRROR = Subscription("pooling", "pooling", POOLING, *batch_handlers(follow_pooling))
 QUALITY_MIRROR = Subscription("quality", source="quality", codec=QUALITY, handle=follow_quality)

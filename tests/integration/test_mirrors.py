@@ -39,20 +39,25 @@ START = datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def operations(draw: random.Random, count: int) -> list[tuple[sa.Table, list[str], dict[str, Any], dict[str, Any]]]:
-    """Upserts as mirrors make them: partial rows of a plain table, first-wins rows, rows guarded by a time."""
+    """Upserts as mirrors make them: partial rows of a plain table (some with columns for a new row only),
+    first-wins rows, rows guarded by a time."""
     made: list[tuple[sa.Table, list[str], dict[str, Any], dict[str, Any]]] = []
     for _ in range(count):
         kind = draw.choice((plain, first, guarded))
         if kind is plain:
             row: dict[str, Any] = {"key": draw.randrange(3), "part": draw.choice("ab")}
+            new: dict[str, Any] = {}  # columns for a new row only
             for column, value in (
                 ("name", draw.choice(("rattan", "teak", None))),
                 ("units", draw.randrange(10**12)),
                 ("seen", START.date() + timedelta(days=draw.randrange(9))),
             ):
-                if draw.random() < 0.6:
+                chance = draw.random()
+                if chance < 0.5:
                     row[column] = value
-            made.append((plain, ["key", "part"], row, {}))
+                elif chance < 0.8:
+                    new[column] = value
+            made.append((plain, ["key", "part"], row, {"new": new} if new else {}))
         elif kind is first:
             made.append(
                 (first, ["key"], {"key": draw.randrange(3), "name": f"n{draw.randrange(99)}"}, {"update": False})

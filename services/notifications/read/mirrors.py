@@ -63,7 +63,25 @@ def _place(event: MsmeRegistered | MsmeUpdated) -> dict[str, Any]:
     return {"name": event.name, "province": event.province, "city": event.city}
 
 
+def keep_capacity(rows: Upserts, event: Event) -> bool:
+    """A ledger event's capacity row (what is declared, only from a declaration, and committed); False for any
+    other event."""
+    match event:
+        case CapacityRecorded():
+            month = {"product_id": event.product_id, "month": event.month}
+            rows.upsert(
+                capacity, ["product_id", "month"], month | {"units": event.declared, "committed": event.committed}
+            )
+        case CapacityCommitted() | CapacityReleased():
+            month = {"product_id": event.product_id, "month": event.month}
+            rows.upsert(capacity, ["product_id", "month"], month | {"committed": event.committed}, new={"units": 0})
+        case _:
+            return False
+    return True
+
+
 async def keep_pooling(connection: Connection, event: Event) -> None:
+    """What notifications keeps of pooling's events other than its ledgers' (``keep_capacity``)."""
     match event:
         case PoolOpened():
             row = {"pool_id": event.pool_id, "aggregator_org": event.aggregator_org, "name": event.name}
@@ -96,18 +114,6 @@ async def keep_pooling(connection: Connection, event: Event) -> None:
             await _request(connection, event.request_id, status="withdrawn", at=event.at)
         case AllocationReleased():
             await _request(connection, event.request_id, accepted=event.remaining, at=event.at)
-        case CapacityRecorded():
-            row = {"product_id": event.product_id, "month": event.month, "units": event.declared}
-            await _upsert(connection, capacity, ["product_id", "month"], row | {"committed": event.committed})
-        case CapacityCommitted() | CapacityReleased():
-            row = {"product_id": event.product_id, "month": event.month, "units": 0, "committed": event.committed}
-            statement = insert(capacity).values(**row)
-            await execute(
-                connection,
-                statement.on_conflict_do_update(
-                    index_elements=["product_id", "month"], set_={"committed": event.committed}
-                ),
-            )
         case LotReceived():
             row = {
                 "lot_id": event.lot_id,

@@ -7,7 +7,6 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 
 from events.base import Event
@@ -38,11 +37,11 @@ from events.pooling import (
 )
 from services.pooling.read.tables import OWN
 from shared.eventstore import Connection, RecordedEvent
+from shared.mirrors import Upserts
 from shared.projection import Decoded, Projection, Tables
 from shared.sql import execute
 
 _json = msgspec.json.Encoder()
-_dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def encode(value: object) -> str:
@@ -180,48 +179,23 @@ async def project_proposal(connection: Connection, tables: Tables, event: Event,
 Ledger = CapacityRecorded | CapacityCommitted | CapacityReleased
 """What a capacity ledger records: each event's row is its product's month in ``capacity``."""
 
-_CAPACITY_SQL = """
-    INSERT INTO {table} (product_id, month, msme_id, declared, committed)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::int[], $5::int[])
-    ON CONFLICT (product_id, month) DO UPDATE SET {changed}"""
 
-
-class CapacityRows:
-    """Ledger events' rows, one per product's month, written in (at most) two statements: a declaration sets
-    what is declared and committed, a commitment or release only what is committed (a month no declaration made
-    yet starts at 0 declared); the later event of a month wins, as applying them in turn would."""
-
-    def __init__(self) -> None:
-        self._rows: dict[tuple[UUID, str], dict[str, object]] = {}
-
-    def add(self, event: Ledger) -> None:
-        row = self._rows.setdefault((event.product_id, event.month), {"msme_id": event.msme_id})
-        if isinstance(event, CapacityRecorded):
-            row["declared"] = event.declared
-        row["committed"] = event.committed
-
-    async def write(self, connection: Connection, table: sa.Table) -> None:
-        name = _dialect.identifier_preparer.format_table(table)
-        for declared, changed in ((True, "declared = excluded.declared, committed = excluded.committed"),
-                                  (False, "committed = excluded.committed")):  # fmt: skip
-            rows = [(key, row) for key, row in self._rows.items() if ("declared" in row) == declared]
-            if rows:
-                columns = (
-                    [product_id for (product_id, _), _ in rows],
-                    [month for (_, month), _ in rows],
-                    [row["msme_id"] for _, row in rows],
-                    [row.get("declared", 0) for _, row in rows],
-                    [row["committed"] for _, row in rows],
-                )
-                await connection.execute(_CAPACITY_SQL.format(table=name, changed=changed), *columns)
-        self._rows = {}
+def gather_capacity(rows: Upserts, table: sa.Table, event: Ledger) -> None:
+    """A ledger event's row of ``capacity``: a declaration sets what is declared and committed, a commitment or
+    release only what is committed (a month no declaration made yet starts at 0 declared)."""
+    month = {"product_id": event.product_id, "month": event.month}
+    if isinstance(event, CapacityRecorded):
+        row, new = month | {"declared": event.declared, "committed": event.committed}, {}
+    else:
+        row, new = month | {"committed": event.committed}, {"declared": 0}
+    rows.upsert(table, ["product_id", "month"], row, new=new | {"msme_id": event.msme_id})
 
 
 async def project_capacity(connection: Connection, tables: Tables, event: Event, record: RecordedEvent) -> None:
     if isinstance(event, Ledger):
-        rows = CapacityRows()
-        rows.add(event)
-        await rows.write(connection, tables["capacity"])
+        rows = Upserts()
+        gather_capacity(rows, tables["capacity"], event)
+        await rows.write(connection)
 
 
 async def project_unmatched(connection: Connection, tables: Tables, event: Event, record: RecordedEvent) -> None:
@@ -262,13 +236,13 @@ async def project_many(connection: Connection, tables: Tables, events: Decoded) 
     """A batch at once: the ledgers' events (most of pooling's, one per capacity declared in catalog) in one or
     two statements; the rest in turn. Only ledger events touch ``capacity``, and they touch nothing else, so
     writing their rows after the others leaves the tables as applying every event in turn does."""
-    capacity = CapacityRows()
+    capacity = Upserts()
     for event, record in events:
         if isinstance(event, Ledger):
-            capacity.add(event)
+            gather_capacity(capacity, tables["capacity"], event)
         else:
             await project(connection, tables, event, record)
-    await capacity.write(connection, tables["capacity"])
+    await capacity.write(connection)
 
 
 POOLING_VIEWS = Projection("pooling", OWN, project, project_many)
