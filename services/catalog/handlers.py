@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from events.pooling import CODEC as POOLING_CODEC
 from events.pooling import CapacityCommitted, CapacityReleased
-from services.catalog.read.projections import record_committed
-from shared.inbox import Delivery, HandlerContext, Subscription
+from services.catalog.read.projections import keep_committed
+from shared.inbox import Delivery, Subscription
+from shared.mirrors import Upserts, mirror_handlers
 
 
-async def keep_committed(hctx: HandlerContext, delivery: Delivery) -> None:
-    """Record the committed total of the product's month that pooling's ledger event carries."""
+def committed(rows: Upserts, delivery: Delivery) -> None:
+    """The committed total of the product's month that pooling's ledger event carries (a batch's in one
+    statement a table)."""
     event = delivery.event
     if isinstance(event, CapacityCommitted | CapacityReleased):
-        await record_committed(hctx.connection, event.product_id, event.month, event.committed)
+        keep_committed(rows, event.product_id, event.month, event.committed)
 
 
-COMMITTED_CAPACITY = Subscription("committed-capacity", source="pooling", codec=POOLING_CODEC, handle=keep_committed)
+COMMITTED_CAPACITY = Subscription("committed-capacity", "pooling", POOLING_CODEC, *mirror_handlers(committed))

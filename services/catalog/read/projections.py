@@ -39,6 +39,7 @@ from services.catalog.read.tables import (
     products,
 )
 from shared.eventstore import Connection, RecordedEvent
+from shared.mirrors import Upserts
 from shared.projection import Decoded, Projection, Tables
 from shared.sql import execute, fetchrow
 
@@ -226,11 +227,9 @@ CATALOG = Projection(
 )
 
 
-async def record_committed(connection: Connection, product_id: UUID, month: str, committed: int) -> None:
+def keep_committed(rows: Upserts, product_id: UUID, month: str, committed: int) -> None:
     """Keep the month's committed total pooling's ledger reports (totals, not deltas, so only the order within a
     month's ledger stream matters, and the consumer guarantees it); a rebuild of ``CATALOG`` reads it back."""
     key = {"product_id": product_id, "month": month}
-    booked = insert(commitments).values(**key, committed=committed)
-    await execute(connection, booked.on_conflict_do_update(index_elements=list(key), set_={"committed": committed}))
-    months = insert(capacity).values(**key, declared=0, committed=committed)
-    await execute(connection, months.on_conflict_do_update(index_elements=list(key), set_={"committed": committed}))
+    rows.upsert(commitments, list(key), key | {"committed": committed})
+    rows.upsert(capacity, list(key), key | {"committed": committed}, new={"declared": 0})
