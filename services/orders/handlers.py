@@ -24,7 +24,7 @@ from services.orders.domain.history import happened_at
 from services.orders.domain.order import OrderEvent
 from services.orders.domain.timeline import TOLD, orders_named
 from services.orders.read.progress import PROGRESS_CHANNEL
-from services.orders.read.supply_progress import apply_pool_event
+from services.orders.read.supply_progress import apply_pool_event, reaching
 from services.orders.read.supply_records import (
     add_to_timeline,
     keep_catalog,
@@ -118,7 +118,7 @@ async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
     changed = await apply_pool_event(hctx.connection, event, _at(delivery))
     if changed:
         await hctx.connection.execute("SELECT pg_notify($1, '')", PROGRESS_CHANNEL)
-    for order_id in sorted(changed):
+    for order_id in sorted(changed & reaching(event)):
         await _advance(hctx, delivery, order_id)
 
 

@@ -95,6 +95,8 @@ async def _end_request(connection: Connection, request_id: UUID) -> set[LineKey]
 
 
 async def _recount_allocated(connection: Connection, keys: set[LineKey], at: datetime) -> None:
+    """Each line's allocated units: accepted, and still asked in requests not yet answered (one statement a line;
+    the row inserted, or found, takes what is still asked)."""
     table, asked = order_lines_progress, line_requests.c
     for order_id, line_id in sorted(keys):
         still_asked = (
@@ -102,17 +104,13 @@ async def _recount_allocated(connection: Connection, keys: set[LineKey], at: dat
             .where(asked.order_id == order_id, asked.line_id == line_id)
             .scalar_subquery()
         )
+        statement = insert(table).values(order_id=order_id, line_id=line_id, allocated=still_asked, updated_at=at)
         await execute(
             connection,
-            insert(table)
-            .values(order_id=order_id, line_id=line_id, updated_at=at)
-            .on_conflict_do_nothing(index_elements=["order_id", "line_id"]),
-        )
-        await execute(
-            connection,
-            table.update()
-            .where(table.c.order_id == order_id, table.c.line_id == line_id)
-            .values(allocated=table.c.accepted + still_asked, updated_at=at),
+            statement.on_conflict_do_update(
+                index_elements=["order_id", "line_id"],
+                set_={"allocated": table.c.accepted + statement.excluded.allocated, "updated_at": at},
+            ),
         )
 
 
@@ -148,3 +146,14 @@ async def apply_pool_event(connection: Connection, event: Event, at: datetime) -
         changed = set()
     await _recount_allocated(connection, keys, at)
     return changed | {order_id for order_id, _ in keys}
+
+
+def reaching(event: Event) -> set[UUID]:
+    """The orders a pool event may move to a milestone: those with a line it brings to its demand in a measure the
+    milestones follow (an order none of whose lines the event brings there stays where it is), and the order of a
+    line that leaves its pool."""
+    if isinstance(event, DemandRemoved):
+        return {event.order_id}
+    if not isinstance(event, WithProgress):
+        return set()
+    return {line.order_id for line in event.progress if any(0 < line.demand <= getattr(line, m) for m in _COVERED)}

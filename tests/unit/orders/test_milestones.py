@@ -9,9 +9,11 @@ from uuid import UUID
 import pytest
 from msgspec.structs import replace
 
+from events import pooling as events
 from services.orders.domain.line_progress import LineProgress
 from services.orders.domain.milestones import covers, due_milestones
 from services.orders.domain.order import ConfirmOrder, MarkInspected, MarkShipped, Order, StartProduction
+from services.orders.read.supply_progress import reaching
 from tests.unit.orders.fixtures import BASKETS, NOW, TRAYS, history, quote, request, state
 
 pytestmark = pytest.mark.unit
@@ -102,3 +104,28 @@ def test_each_milestone_is_dated_by_when_its_measure_covered_the_last_line_not_b
         MarkInspected(at=passed),
     ]
     assert due_milestones(confirmed(), ALL_ACCEPTED, LATER, None, {}) == [StartProduction(at=LATER)]
+
+
+def test_only_a_pool_event_that_brings_a_line_to_its_demand_can_move_its_order_on() -> None:
+    order, line, other = UUID(int=1), UUID(int=2), UUID(int=3)
+
+    def booked(accepted: int, passed: int = 0) -> events.SupplyBooked:
+        totals = events.LineProgress(
+            order_id=order, line_id=line, demand=300, accepted=accepted, delivered=passed, passed=passed, shipped=0
+        )
+        short = events.LineProgress(
+            order_id=other, line_id=other, demand=500, accepted=100, delivered=0, passed=0, shipped=0
+        )
+        return events.SupplyBooked(
+            pool_id=other, request_id=other, msme_id=other, product_id=other, requested=300, quantity=accepted,
+            shortfall=0, lines=[], progress=[totals, short], at=NOW,
+        )  # fmt: skip
+
+    assert reaching(booked(accepted=299)) == set()
+    assert reaching(booked(accepted=300)) == {order}
+    assert reaching(booked(accepted=300, passed=300)) == {order}
+    removed = events.DemandRemoved(
+        pool_id=other, aggregator_org="cirebon", order_id=order, line_id=line, quantity=300, reason="cancelled",
+        lines=[], progress=[], at=NOW,
+    )  # fmt: skip
+    assert reaching(removed) == {order}, "a line leaving its pool may leave the order's other lines covering it"
