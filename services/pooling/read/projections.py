@@ -176,11 +176,11 @@ async def project_proposal(connection: Connection, tables: Tables, event: Event,
             await execute(connection, table.update().where(table.c.proposal_id == event.proposal_id).values(**values))
 
 
-Ledger = CapacityRecorded | CapacityCommitted | CapacityReleased
+LedgerEvent = CapacityRecorded | CapacityCommitted | CapacityReleased
 """What a capacity ledger records: each event's row is its product's month in ``capacity``."""
 
 
-def gather_capacity(rows: Upserts, table: sa.Table, event: Ledger) -> None:
+def gather_capacity(rows: Upserts, table: sa.Table, event: LedgerEvent) -> None:
     """A ledger event's row of ``capacity``: a declaration sets what is declared and committed, a commitment or
     release only what is committed (a month no declaration made yet starts at 0 declared)."""
     month = {"product_id": event.product_id, "month": event.month}
@@ -192,7 +192,7 @@ def gather_capacity(rows: Upserts, table: sa.Table, event: Ledger) -> None:
 
 
 async def project_capacity(connection: Connection, tables: Tables, event: Event, record: RecordedEvent) -> None:
-    if isinstance(event, Ledger):
+    if isinstance(event, LedgerEvent):
         rows = Upserts()
         gather_capacity(rows, tables["capacity"], event)
         await rows.write(connection)
@@ -233,12 +233,12 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
 
 
 async def project_many(connection: Connection, tables: Tables, events: Decoded) -> None:
-    """A batch at once: the ledgers' events (most of pooling's, one per capacity declared in catalog) in one or
-    two statements; the rest in turn. Only ledger events touch ``capacity``, and they touch nothing else, so
+    """A batch at once: the ledgers' events (most of pooling's, one per capacity declared in catalog) in a statement
+    or two; the rest in turn. Only ledger events touch ``capacity``, and they touch nothing else, so
     writing their rows after the others leaves the tables as applying every event in turn does."""
     capacity = Upserts()
     for event, record in events:
-        if isinstance(event, Ledger):
+        if isinstance(event, LedgerEvent):
             gather_capacity(capacity, tables["capacity"], event)
         else:
             await project(connection, tables, event, record)
