@@ -250,6 +250,7 @@ class Answers:
     declines: int = 0
     seconds: float = 0.0  # from the first answer sent to the last one answered
     done: list[tuple[float, int]] = field(default_factory=list)  # when each accept was answered, and its units
+    finished: bool = False  # every weaver has answered
 
 
 async def run_story(story: Story, recorder: Recorder, timeout: float, rng: random.Random) -> Answers:
@@ -290,9 +291,15 @@ async def run_story(story: Story, recorder: Recorder, timeout: float, rng: rando
         answers.done.append((time.perf_counter(), taken))
         return weaver, taken
 
-    answered = await asyncio.gather(*(answer(w, r) for w, r in zip(weavers, requests, strict=True)))
+    watching = asyncio.create_task(_progress_lags(story, order["id"], answers, recorder, timeout))
+    try:
+        answered = await asyncio.gather(*(answer(w, r) for w, r in zip(weavers, requests, strict=True)))
+    except BaseException:
+        watching.cancel()
+        raise
     answers.seconds = time.perf_counter() - started
-    await _progress_lags(story, order["id"], answers, recorder, timeout)
+    answers.finished = True
+    await watching
     lots = [(w, units) for w, units in answered if units]
     for number, (weaver, units) in enumerate(lots):
         lot = await market.deliver(story.pool_id, weaver, units, f"LOT-{number:05d}")
@@ -301,26 +308,24 @@ async def run_story(story: Story, recorder: Recorder, timeout: float, rng: rando
 
 
 async def _progress_lags(story: Story, order_id: str, answers: Answers, recorder: Recorder, timeout: float) -> None:
-    """Accept → the order line's progress in orders: the n-th accept (by when it was answered) is seen when the
-    line first shows at least the units of the first n accepts."""
-    market, seen = story.market, 0
-    ordered = sorted(answers.done)
-    thresholds, total = [], 0
-    for _, units in ordered:
-        total += units
-        thresholds.append(total)
+    """Accept → the order line's progress in orders, watched while the weavers answer (every 0.1 s, so as not to
+    load orders much): the n-th accept (by when it was answered) is seen when the line first shows at least the
+    units of the first n accepts."""
+    market, seen, total = story.market, 0, 0
 
     async def caught_up() -> bool:
-        nonlocal seen
+        nonlocal seen, total
+        finished = answers.finished  # read first: once it is, every accept the progress counts is in ``done``
         order = await market.gotong.get(f"/v1/orders/{order_id}", market.buyer)
         accepted = order["lines"][0]["progress"]["accepted"]
-        now = time.perf_counter()
-        while seen < len(ordered) and thresholds[seen] <= accepted:
-            recorder.lags["allocation accepted → order progress in orders"].append(now - ordered[seen][0])
+        now, done = time.perf_counter(), answers.done  # in the order they were answered
+        while seen < len(done) and total + done[seen][1] <= accepted:
+            total += done[seen][1]
+            recorder.lags["allocation accepted → order progress in orders"].append(now - done[seen][0])
             seen += 1
-        return seen == len(ordered)
+        return finished and seen == len(done)
 
-    await poll(caught_up, "the order's progress showing every accept", timeout)
+    await poll(caught_up, "the order's progress showing every accept", timeout, every=0.1)
 
 
 async def background_reads(
