@@ -11,7 +11,6 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -48,8 +47,8 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
 
     def caused(self, actor: str) -> Metadata:
         """Metadata for what this event causes: same correlation, caused by this event, in the same trace (under
-        the handler's span; in a batch taken at once, whose span is the first event's, under the publish)."""
-        traced = None if _in_batch.get() else tracing.current()
+        the handler's span: for a batch taken at once, the batch's)."""
+        traced = tracing.current()
         return Metadata(
             correlation_id=self.metadata.correlation_id or str(self.event_id),
             causation_id=str(self.event_id),
@@ -69,9 +68,6 @@ class HandlerContext:
     consumer: str
 
 
-_in_batch: ContextVar[bool] = ContextVar("gotong_inbox_in_batch", default=False)
-"""True while a batch handler runs: what it causes stays in each event's own trace, not the batch span's."""
-
 Handler = Callable[[HandlerContext, Delivery], Awaitable[None]]
 BatchHandler = Callable[[HandlerContext, Sequence[Delivery]], Awaitable[None]]
 
@@ -84,7 +80,7 @@ class Subscription:
     order), so that a handler whose work is a write per event can write the batch in a few set-based
     statements; it must leave what ``handle`` on each delivery in turn would. ``handle`` still takes a redelivery
     or a batch that failed, one event at a time. A batch taken at once is one consumer span in a trace, under
-    the publish of its first traced event and linked to the others'.
+    the publish of its first traced event and linked to the others'; what the handler appends continues it.
     """
 
     name: str
@@ -191,15 +187,11 @@ async def _take_many(context: HandlerContext, handle_many: BatchHandler, name: s
     each event taken, as for a handler that takes one at a time."""
     first = taken[0]
     traced = [(d.traceparent, d.tracestate) for d in taken if d.traceparent] if tracing.enabled() else []
-    in_batch = _in_batch.set(True)
-    try:
-        with (
-            logs.bound(event_id=str(first.event_id), correlation_id=first.metadata.correlation_id),
-            tracing.consuming_batch(context.store.schema, name, len(taken), traced),
-        ):
-            await handle_many(context, taken)
-    finally:
-        _in_batch.reset(in_batch)
+    with (
+        logs.bound(event_id=str(first.event_id), correlation_id=first.metadata.correlation_id),
+        tracing.consuming_batch(context.store.schema, name, len(taken), traced),
+    ):
+        await handle_many(context, taken)
     if log.isEnabledFor(logging.DEBUG):
         for delivery in taken:
             with logs.bound(event_id=str(delivery.event_id), correlation_id=delivery.metadata.correlation_id):

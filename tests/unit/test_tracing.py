@@ -209,7 +209,7 @@ def test_a_batch_projected_at_once_is_one_span_under_its_first_traced_append_lin
     assert projected.attributes is not None and projected.attributes["gotong.events"] == 3
 
 
-async def test_a_batch_consumed_at_once_is_one_consumer_span_and_what_each_event_causes_stays_in_its_own_trace(
+async def test_a_batch_consumed_at_once_is_one_span_under_its_first_traced_publish_and_what_it_causes_continues_it(
     spans: InMemorySpanExporter,
 ) -> None:
     first = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -241,4 +241,5 @@ async def test_a_batch_consumed_at_once_is_one_consumer_span_and_what_each_event
     assert f"{taken.parent.span_id:016x}" == "b7ad6b7169203331"
     assert [f"{link.context.span_id:016x}" for link in taken.links] == ["00f067aa0ba902b7"]
     assert taken.attributes is not None and taken.attributes["messaging.batch.message_count"] == 3
-    assert caused == [None, first, other], "each event's effects continue its own publish, not the batch's span"
+    batch = f"00-0af7651916cd43dd8448eb211c80319c-{taken.context.span_id:016x}-01"
+    assert caused == [batch] * 3, "what the batch causes continues the batch's span (its appends are stamped so)"
