@@ -238,6 +238,8 @@ async def record_capacity(store: EventStore, declarations: Sequence[Declaration]
     """Enter declarations in their ledgers, all in one unit of work (each event keeps its declaration's metadata);
     then, in each ledger left declaring less than it has committed, bookings are released (latest first) for
     re-allocation. A ledger declared twice in the batch is judged by its last declaration."""
+    if not declarations:
+        return
     streams = {capacity_stream(d.product_id, d.month): d for d in declarations}
 
     async def work(unit: UnitOfWork) -> dict[str, Ledger]:
@@ -249,8 +251,6 @@ async def record_capacity(store: EventStore, declarations: Sequence[Declaration]
             ledgers[stream], _ = await unit.execute(LEDGER, stream, command, metadata=d.metadata)
         return ledgers
 
-    if not declarations:
-        return
     first = declarations[0].metadata  # each event has its own; run_command wants one
     outcome = await run_command(store, work, metadata=first, connection=connection, lock_streams=list(streams))
     for stream, ledger in outcome.value.items():
