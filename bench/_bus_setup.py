@@ -12,6 +12,7 @@ from _servers import percentile  # first: it puts the repository (and so tests.s
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared import bus
 from shared.config import Settings
@@ -24,6 +25,13 @@ from tests.support.audit_service import record, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 
 SOURCE = "ledger"
+STAGES = {  # an event's way from its append to its handling, each stage ending when the next one starts
+    "append": "scheduled → append committed",
+    "relay": "committed → published (relay read, JetStream ack)",
+    "delivery": "published → fetched by the consumer",
+    "handling": "fetched → handling committed",
+    "ack": "committed → ack confirmed",
+}
 OPENED = Opened(owner="org-1/Koperasi Kopi Gayo")
 DEPOSITED = Deposited(amount=125_000, note="advance for pooled order")
 METADATA = Metadata(correlation_id=str(new_id()), actor="aggregator:user-1", command_id=str(new_id()))
@@ -35,6 +43,7 @@ class Bench:
 
     pool: asyncpg.Pool
     database_url: str
+    nats_url: str
     nats: Client
     js: JetStreamContext
     ledger: EventStore
@@ -79,17 +88,29 @@ async def seed(bench: Bench) -> None:
 
 
 class TimedConsumer(Consumer):
-    """A ``Consumer`` that notes when each event's handling was committed and acknowledged."""
+    """A ``Consumer`` that notes when each event was fetched, when its handling was committed and when its ack
+    was confirmed (by event id as the message's header has it: no parsing here)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.handled_at: dict[str, float] = {}  # by event id as the message's header has it: no parsing here
+        self.fetched_at: dict[str, float] = {}
+        self.committed_at: dict[str, float] = {}
+        self.handled_at: dict[str, float] = {}
         self.target = 0
         self.reached = asyncio.Event()
 
+    async def _fetch(self, subscription: Any) -> list[Msg]:
+        messages = await super()._fetch(subscription)
+        _note(self.fetched_at, messages)
+        return messages
+
+    def _acknowledge_meanwhile(self, messages: list[Msg]) -> None:
+        _note(self.committed_at, messages)
+        super()._acknowledge_meanwhile(messages)
+
     def _handled(self, msg: Msg) -> None:
         super()._handled(msg)
-        self.handled_at.setdefault((msg.headers or {})[bus.EVENT_ID], time.perf_counter())
+        _note(self.handled_at, [msg])
         if self.target and self.handled >= self.target:
             self.reached.set()
 
@@ -101,21 +122,49 @@ class TimedConsumer(Consumer):
             await self.reached.wait()
 
 
+def _note(times: dict[str, float], messages: list[Msg]) -> None:
+    now = time.perf_counter()
+    for msg in messages:
+        times.setdefault((msg.headers or {})[bus.EVENT_ID], now)
+
+
 def inbox_consumer(bench: Bench, prefix: str, *, at_once: bool = False) -> TimedConsumer:
     """A consumer running the audit service's handler under a new name: its own durable, inbox and progress;
     ``at_once``: its batch handler, one INSERT for a fetched batch's rows."""
-    handle_many = record_many if at_once else None
-    subscription = Subscription(f"bench-{bench.prefix()}", SOURCE, CODEC, record, handle_many)
-    return TimedConsumer(bench.pool, bench.audit, bench.js, prefix, subscription)
+    return timed_consumer(bench.pool, bench.audit, bench.js, prefix, f"bench-{bench.prefix()}", at_once=at_once)
+
+
+def timed_consumer(
+    pool: asyncpg.Pool, audit: EventStore, js: JetStreamContext, prefix: str, name: str, *, at_once: bool = False
+) -> TimedConsumer:
+    subscription = Subscription(name, SOURCE, CODEC, record, record_many if at_once else None)
+    return TimedConsumer(pool, audit, js, prefix, subscription)
+
+
+def bare_config(durable: str) -> ConsumerConfig:
+    """The settings ``Consumer`` subscribes with, for a bare pull consumer."""
+    return ConsumerConfig(
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=30,
+        max_deliver=-1,
+        max_ack_pending=1000,
+    )
 
 
 @dataclass(frozen=True)
 class Latency:
-    """Milliseconds from each event's scheduled append to its append's commit and to its handling."""
+    """Milliseconds from each event's scheduled append to its append's commit and to its handling, and what each
+    stage in between took (``STAGES``)."""
 
     appended_ms: list[float]
     handled_ms: list[float]
     append_waits: dict[str, int]  # what appending sessions were seen waiting on, sampled every 10 ms
+    stages_ms: dict[str, list[float]]
+
+    def stage(self, name: str, share: float) -> float:
+        return percentile(self.stages_ms[name], share)
 
     def appended(self, share: float) -> float:
         return percentile(self.appended_ms, share)

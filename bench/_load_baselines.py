@@ -5,9 +5,9 @@
   (bench/_bare_order.py); one kept-alive connection each, interleaved rounds, p50/p95 and the p50 ratio.
 - Consumer with its inbox against a bare JetStream pull consumer, and the relay against raw publishing
   (bench/bus.py's throughput table, on the ledger test service's events).
-- Append → handled (a relay and an inbox consumer, woken by NOTIFY) against raw JetStream publish → consume
-  (a bare pull consumer), both at the same steady rate, measured the same way and in turns
-  (bench/bus.py's ``steady_latency`` and ``raw_latency``).
+- Append → handled (a relay and an inbox consumer, each in a process of its own, the relay woken by NOTIFY)
+  against raw JetStream publish → consume (a bare pull consumer), both at the same steady rate, measured the same
+  way and in turns (bench/bus.py's ``steady_latency`` and ``raw_latency``).
 """
 
 from __future__ import annotations

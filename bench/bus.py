@@ -9,11 +9,13 @@ stream of the same kind: ``js.publish_async`` + ``publish_async_completed()``, a
 with the relay's in-flight window. Consumer: a ``Consumer`` whose handler writes one row (the audit
 service's) against a bare pull consumer (fetch a batch, ack each) over the same N messages. Latency: one
 event appended every millisecond for 10 s (then every 2 ms, for context), each in its own transaction on a
-schedule, while a relay and a consumer run in the same process, woken by LISTEN/NOTIFY as the runtime wakes
-them; from each event's scheduled time to its handler's commit and ack. PostgreSQL's activity is sampled
-meanwhile to show what the appends wait on. Each such run is paired with one of the baseline, in turns: the
-same messages published raw (``js.publish`` on the same schedule) to a bare pull consumer, from each one's
-scheduled time to its ack, confirmed as the consumer confirms its acks.
+schedule, while the relay and a consumer run each in a process of its own, as they are deployed
+(bench/_bus_roles.py), the relay woken by LISTEN/NOTIFY as the runtime wakes it; from each event's scheduled
+time to its handler's commit and confirmed ack, with the consumer's handler taking events one at a time and a
+batch at once, and where that time goes (append, relay, delivery, handling, ack). PostgreSQL's activity is
+sampled meanwhile to show what the appends wait on. Each such run is paired with one of the baseline, in turns:
+the same messages published raw (``js.publish`` on the same schedule) to a bare pull consumer in a process of its
+own, from each one's scheduled time to its ack, confirmed as the consumer confirms its acks.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from uuid import UUID
+from pathlib import Path
+from typing import Any
 
-import asyncpg
-from _bus_setup import METADATA, OPENED, SOURCE, Bench, Latency, inbox_consumer, seed
+import msgspec
+from _bus_setup import METADATA, OPENED, SOURCE, STAGES, Bench, Latency, bare_config, inbox_consumer, seed
 from _servers import (
     bench_servers,
     interleaved,
@@ -40,7 +44,6 @@ from _servers import (
     scratch_database,
     wait_sampling,
 )
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared import bus
 from shared.database import create_pool
@@ -52,6 +55,8 @@ from tests.support.audit_service import audit_service
 from tests.support.ledger import ledger_store
 
 IN_FLIGHT = 256  # the relay's default window
+WARM = 50  # events sent through before a latency run's schedule starts
+BENCH = Path(__file__).resolve().parent
 
 
 async def relay_all(bench: Bench, prefix: str) -> float:
@@ -122,25 +127,13 @@ def windowed_publish_throughput(bench: Bench) -> Callable[[], Awaitable[float]]:
     return measure
 
 
-def _consumer_config(durable: str) -> ConsumerConfig:
-    """The settings ``Consumer`` subscribes with."""
-    return ConsumerConfig(
-        durable_name=durable,
-        ack_policy=AckPolicy.EXPLICIT,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_wait=30,
-        max_deliver=-1,
-        max_ack_pending=1000,
-    )
-
-
 def bare_pull_throughput(bench: Bench, prefix: str) -> Callable[[], Awaitable[float]]:
     async def measure() -> float:
         durable = f"bare-{bench.prefix()}"
         stream = bus.stream_name(prefix, SOURCE)
         started = time.perf_counter()
         subscription = await bench.js.pull_subscribe(
-            bus.subject(prefix, SOURCE), durable=durable, stream=stream, config=_consumer_config(durable)
+            bus.subject(prefix, SOURCE), durable=durable, stream=stream, config=bare_config(durable)
         )
         received = 0
         while received < bench.events:
@@ -174,9 +167,9 @@ async def raw_latency(bench: Bench, rate: int, seconds: float) -> list[float]:
     """Milliseconds from each message's scheduled publish to a bare pull consumer's confirmed ack of it.
 
     The baseline of ``steady_latency``, measured the same way: the same open-loop schedule, messages like the
-    relay's (subject, data, every header, a new event id each), each published with ``js.publish``; the
-    consumer fetches up to 100 at a time and acks each, the last with a request, as ``Consumer`` confirms its
-    acks.
+    relay's (subject, data, every header, a new event id each), each published with ``js.publish`` from this
+    process; the consumer, in a process of its own, fetches up to 100 at a time and acks each, the last with a
+    request, as ``Consumer`` confirms its acks.
     """
     prefix = await bench.fresh_stream()
     [record] = await bench.ledger.read_all(limit=1)
@@ -185,53 +178,33 @@ async def raw_latency(bench: Bench, rate: int, seconds: float) -> list[float]:
         record.data.encode(),
         event_headers(record),
     )
-    stream = bus.stream_name(prefix, SOURCE)
-    subscription = await bench.js.pull_subscribe(
-        bus.subject(prefix, SOURCE), durable="raw", stream=stream, config=_consumer_config("raw")
-    )
     total = int(rate * seconds)
     due_of: dict[str, float] = {}
-    acknowledged: list[float] = []
 
-    async def consume() -> None:
-        while len(acknowledged) < total:
-            try:
-                messages = await subscription.fetch(100, timeout=1)
-            except TimeoutError:
-                continue
-            for msg in messages[:-1]:
-                await msg.ack()
-            await messages[-1].ack_sync()  # confirms the others too, sent before it
-            now = time.perf_counter()
-            acknowledged.extend((now - due_of[(msg.headers or {})[bus.EVENT_ID]]) * 1000 for msg in messages)
-
-    consumer = asyncio.create_task(consume())
-    publishes: list[asyncio.Task[object]] = []
-    try:
-        start = time.perf_counter() + 0.01
-        for number in range(total):
-            due = start + number / rate
-            if (wait := due - time.perf_counter()) > 0:
-                await asyncio.sleep(wait)
-            event_id = str(new_id())
+    async def publish(due: float | None) -> None:
+        event_id = str(new_id())
+        if due is not None:
             due_of[event_id] = due
-            headers = template | {bus.MSG_ID: event_id, bus.EVENT_ID: event_id}
-            publishes.append(asyncio.create_task(bench.js.publish(subject, data, headers=headers, timeout=5)))
-        await asyncio.gather(*publishes)
-        await asyncio.wait_for(consumer, timeout=120)
+        headers = template | {bus.MSG_ID: event_id, bus.EVENT_ID: event_id}
+        await bench.js.publish(subject, data, headers=headers, timeout=5)
+
+    try:
+        async with role(bench, "bare", prefix, "raw", str(WARM), str(WARM + total)) as consumer:
+            await consumer.expect("ready")
+            await asyncio.gather(*(publish(None) for _ in range(WARM)))
+            await consumer.expect("warm")
+            await on_schedule(rate, total, publish)
+            acknowledged = (await consumer.report())["handled"]
     finally:
-        consumer.cancel()
-        await asyncio.gather(consumer, return_exceptions=True)
-        await subscription.unsubscribe()
-        await bench.js.delete_stream(stream)
-    return acknowledged
+        await bench.js.delete_stream(bus.stream_name(prefix, SOURCE))
+    return [(acknowledged[event_id] - due) * 1000 for event_id, due in due_of.items()]
 
 
-async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: bool = True) -> Latency:
-    """Append ``rate`` events a second on a schedule while a relay and a consumer run, woken as the runtime does.
-
-    ``notify=False`` is a diagnostic: the store sends no NOTIFY after its commits and each append wakes the
-    relay in-process instead.
+async def steady_latency(bench: Bench, rate: int, seconds: float, *, at_once: bool = False) -> Latency:
+    """Append ``rate`` events a second on a schedule, each in its own transaction, while the ledger's relay and
+    a consumer with its inbox run in processes of their own (bench/_bus_roles.py), the relay woken by the store's
+    NOTIFY as the runtime wakes it; from each event's scheduled time to its handling's commit and confirmed ack.
+    ``at_once``: the consumer's handler takes a fetched batch at once.
     """
     prefix = await bench.fresh_stream()
     await bench.pool.execute(  # the relay starts after what is already stored
@@ -239,50 +212,97 @@ async def steady_latency(bench: Bench, rate: int, seconds: float, *, notify: boo
         f"SELECT 'relay', max(transaction_id::text::bigint), max(position) FROM {SOURCE}.events "
         "ON CONFLICT (name) DO UPDATE SET transaction_id = excluded.transaction_id, position = excluded.position"
     )
-    relay = Relay(bench.ledger, bench.database_url, bench.js, prefix)
-    consumer = inbox_consumer(bench, prefix)
-    listener: asyncpg.Connection = await asyncpg.connect(bench.database_url)
-    await listener.add_listener(bench.ledger.notify_channel, lambda *_: relay.wake())
-    tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
-    scheduled: dict[UUID, float] = {}
-    appended: list[float] = []
+    scheduled: dict[str, float] = {}
+    committed: dict[str, float] = {}
 
-    async def append(stream: str, due: float) -> None:
-        result = await bench.ledger.append(stream, "account", 0, [OPENED], METADATA)
-        appended.append(time.perf_counter() - due)
-        if not notify:
-            relay.wake()
-        scheduled[result.event_ids[0]] = due
+    async def append(due: float) -> None:
+        result = await bench.ledger.append(f"steady-{new_id().hex}", "account", 0, [OPENED], METADATA)
+        committed[str(result.event_ids[0])] = time.perf_counter()
+        scheduled[str(result.event_ids[0])] = due
 
+    total = int(rate * seconds)
+    arguments = [f"bench-{bench.prefix()}", str(WARM), str(WARM + total), *(["at-once"] if at_once else [])]
     try:
-        if not notify:
-            setattr(bench.ledger, "committed", lambda: None)  # noqa: B010 - an instance override, undone below
-        for warm in range(50):  # the relay holds its lock, the consumer is subscribed
-            await append(f"warm-{prefix}-{warm}", time.perf_counter())
-        await consumer.handle(50)
-        scheduled.clear()
-        appended.clear()
-        total = int(rate * seconds)
-        start = time.perf_counter() + 0.01
-        appends: list[asyncio.Task[None]] = []
-        async with wait_sampling(bench.database_url, f"INSERT INTO {SOURCE}.events") as waits:
-            for number in range(total):  # open loop: a slow append does not delay the next one
-                due = start + number / rate
-                if (wait := due - time.perf_counter()) > 0:
-                    await asyncio.sleep(wait)
-                appends.append(asyncio.create_task(append(f"steady-{prefix}-{number}", due)))
-            await asyncio.gather(*appends)
-        await asyncio.wait_for(consumer.handle(50 + total), timeout=120)
+        async with (
+            role(bench, "relay", prefix) as relay,
+            role(bench, "consumer", prefix, *arguments) as consumer,
+        ):
+            await relay.expect("ready")
+            for _ in range(WARM):  # the relay holds its lock, the consumer is subscribed
+                await append(time.perf_counter())
+            await consumer.expect("warm")
+            scheduled.clear()
+            async with wait_sampling(bench.database_url, f"INSERT INTO {SOURCE}.events") as waits:
+                await on_schedule(rate, total, append)
+            times = await consumer.report()
+            relay.process.terminate()
+            published = (await relay.report())["published"]
     finally:
-        if not notify:
-            delattr(bench.ledger, "committed")
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await listener.close()
         await bench.js.delete_stream(bus.stream_name(prefix, SOURCE))
-    handled = [(consumer.handled_at[str(event_id)] - due) * 1000 for event_id, due in scheduled.items()]
-    return Latency([a * 1000 for a in appended], handled, dict(waits))
+    way = [scheduled, committed, published, times["fetched"], times["committed"], times["handled"]]
+    stages = {
+        name: [(later[event] - earlier[event]) * 1000 for event in scheduled]
+        for name, earlier, later in zip(STAGES, way, way[1:], strict=False)
+    }
+    handled = [(times["handled"][event] - due) * 1000 for event, due in scheduled.items()]
+    return Latency(stages["append"], handled, dict(waits), stages)
+
+
+async def on_schedule(rate: int, total: int, send: Callable[[float], Coroutine[Any, Any, None]]) -> None:
+    """``total`` sends, ``rate`` a second, open loop: a slow one does not delay the next."""
+    start = time.perf_counter() + 0.01
+    sends: list[asyncio.Task[None]] = []
+    for number in range(total):
+        due = start + number / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        sends.append(asyncio.create_task(send(due)))
+    await asyncio.gather(*sends)
+
+
+class Role:
+    """A part of a latency run in its own process (bench/_bus_roles.py), and what it prints."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def expect(self, line: str, timeout: float = 60) -> None:
+        said = await self._line(timeout)
+        if said != line:
+            raise AssertionError(f"bench/_bus_roles.py said {said!r}, not {line!r}")
+
+    async def report(self, timeout: float = 120) -> dict[str, dict[str, float]]:
+        """When each event reached what the process watches, by what it watches."""
+        times: dict[str, dict[str, float]] = msgspec.json.decode(await self._line(timeout))
+        return times
+
+    async def _line(self, timeout: float) -> str:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+        if not line:
+            raise AssertionError(f"bench/_bus_roles.py ended ({await self.process.wait()}) before saying anything")
+        return line.decode().strip()
+
+
+@asynccontextmanager
+async def role(bench: Bench, name: str, prefix: str, *arguments: str) -> AsyncIterator[Role]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(BENCH / "_bus_roles.py"),
+        name,
+        bench.database_url,
+        bench.nats_url,
+        prefix,
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        limit=2**26,  # the report is one line of every event's time
+    )
+    try:
+        yield Role(process)
+    finally:
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
 
 
 @asynccontextmanager
@@ -295,7 +315,7 @@ async def bus_bench(url: str, nats_url: str, events: int) -> AsyncIterator[Bench
         async with pool.acquire() as connection:
             await migrate(connection, "audit", audit_service.migrations)
         audit = EventStore(pool, "audit", audit_service.codec)
-        bench = Bench(pool, url, nats, nats.jetstream(), ledger, audit, events)
+        bench = Bench(pool, url, nats_url, nats, nats.jetstream(), ledger, audit, events)
         await seed(bench)
         yield bench
     finally:
@@ -351,36 +371,49 @@ def _row(name: str, baseline: str, base: list[float], subject: list[float], targ
     return [name, baseline, f"{median(base):,.0f}", f"{median(subject):,.0f}", f"{ratio:.2f}", spread, goal, verdict]
 
 
+HANDLERS = {"one at a time": False, "a batch at once": True}  # the consumer's handler: ``at_once``
+
+
 async def latency_table(bench: Bench, rates: list[int], seconds: float, runs: int) -> str:
-    """Runs at each rate, each paired with a run of the baseline (who goes first alternates); the targets
-    (p99 under 50 ms, and at most 3× the baseline's) are for the first rate."""
+    """Runs at each rate of the consumer with each handler and of the baseline, in turns (who goes first rotates);
+    the targets (p99 under 50 ms, and at most 3× the baseline's) are for the first rate."""
     await steady_latency(bench, rates[0], 2)  # warm up
     await raw_latency(bench, rates[0], 2)
     rows: list[list[str]] = []
-    p99s: list[float] = []
-    p99_ratios: list[float] = []
+    stage_rows: list[list[str]] = []
+    p99s: dict[str, list[float]] = {handler: [] for handler in HANDLERS}
+    p99_ratios: dict[str, list[float]] = {handler: [] for handler in HANDLERS}
     for rate in rates:
         for number in range(1, runs + 1):
-            if number % 2:
-                latency, raw = await steady_latency(bench, rate, seconds), await raw_latency(bench, rate, seconds)
-            else:
-                raw, latency = await raw_latency(bench, rate, seconds), await steady_latency(bench, rate, seconds)
-            ratio = latency.handled(0.99) / percentile(raw, 0.99)
-            if rate == rates[0]:
-                p99s.append(latency.handled(0.99))
-                p99_ratios.append(ratio)
-            rows.append(_latency_row(f"{rate:,}/s, run {number}", latency, raw, ratio))
-    diagnostic = await steady_latency(bench, rates[0], seconds, notify=False)
-    rows.append(_latency_row(f"{rates[0]:,}/s, no NOTIFY after commit (diagnostic)", diagnostic, None, None))
-    p99, ratio = median(p99s), median(p99_ratios)
-    verdict = (
-        f"At {rates[0]:,}/s: median p99 {p99:.1f} ms, target p99 < 50 ms {'met' if p99 < 50 else 'MISSED'}; "
-        f"median p99 ratio to raw publish → consume {ratio:.1f}× ({min(p99_ratios):.1f}–{max(p99_ratios):.1f}), "
-        f"target ≤ 3× {'met' if ratio <= 3 else 'MISSED'}"
-    )
+            measured: dict[str, Latency] = {}
+            raw: list[float] = []
+            turns = ["raw", *HANDLERS]
+            for turn in turns[number % 3 :] + turns[: number % 3]:
+                if turn == "raw":
+                    raw = await raw_latency(bench, rate, seconds)
+                else:
+                    measured[turn] = await steady_latency(bench, rate, seconds, at_once=HANDLERS[turn])
+            for handler, latency in measured.items():
+                ratio = latency.handled(0.99) / percentile(raw, 0.99)
+                if rate == rates[0]:
+                    p99s[handler].append(latency.handled(0.99))
+                    p99_ratios[handler].append(ratio)
+                label = f"{rate:,}/s, run {number}, {handler}"
+                rows.append(_latency_row(label, latency, raw, ratio))
+                spread = (f"{latency.stage(stage, 0.5):.1f} · {latency.stage(stage, 0.99):.1f}" for stage in STAGES)
+                stage_rows.append([label, *spread])
+    verdicts = []
+    for handler in HANDLERS:
+        p99, ratio, ratios_seen = median(p99s[handler]), median(p99_ratios[handler]), p99_ratios[handler]
+        verdicts.append(
+            f"At {rates[0]:,}/s, handler taking events {handler}: median p99 {p99:.1f} ms, target p99 < 50 ms "
+            f"{'met' if p99 < 50 else 'MISSED'}; median p99 ratio to raw publish → consume {ratio:.1f}× "
+            f"({min(ratios_seen):.1f}–{max(ratios_seen):.1f}), target ≤ 3× {'met' if ratio <= 3 else 'MISSED'}"
+        )
     headers = ["", "raw p50 ms", "raw p99 ms", "handled p50 ms", "handled p99 ms", "handled max ms", "p99/raw p99"]
     headers += ["appended p50 ms", "appended p99 ms", "appends waiting on NOTIFY's lock", "load after"]
-    return markdown_table(headers, rows) + "\n\n" + verdict
+    stages = markdown_table(["p50 · p99 ms", *STAGES.values()], stage_rows)
+    return f"{markdown_table(headers, rows)}\n\n" + "\n".join(verdicts) + f"\n\nWhere the time goes\n\n{stages}"
 
 
 def _latency_row(label: str, latency: Latency, raw: list[float] | None, ratio: float | None) -> list[str]:
