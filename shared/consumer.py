@@ -36,6 +36,7 @@ ACK_SECONDS = 5.0  # how long JetStream may take to confirm it has a batch's ack
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
 MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
 IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
+LEASE_CHECK_SECONDS = 1.0  # how often a consumer another replica holds looks whether that one has caught up
 
 
 def parse(msg: Msg, codec: EventCodec) -> Delivery:
@@ -74,6 +75,12 @@ class Consumer:
         self._holding: list[Msg] = []  # messages fetched and not yet acknowledged or nak'd, oldest first
         self._waiting = 0  # messages JetStream said were waiting after the last one fetched
         self._acknowledging: asyncio.Future[None] | None = None  # the acks of the batches committed last
+        self.leased = asyncio.Event()
+        """Set while this replica consumes the subscription; ``shared.leases`` clears it when another replica
+        holds the subscription's lease (without leases, always set)."""
+        self.leased.set()
+        self.paused = asyncio.Event()
+        """Set once, not leased, the consumer has handed back what it held: another replica may take over."""
 
     async def run(self) -> None:
         """Consume until cancelled. The pull subscription outlives outages of NATS (the client subscribes again
@@ -125,6 +132,10 @@ class Consumer:
         fetching: asyncio.Future[list[Msg]] | None = None
         try:
             while True:
+                if not self.leased.is_set():
+                    await self._hand_back(fetching)
+                    fetching = None
+                    await self._wait_for_lease(subscription)
                 try:
                     messages = await (fetching or self._fetch(subscription))
                 except TimeoutError:
@@ -149,6 +160,34 @@ class Consumer:
                 await asyncio.gather(fetching, return_exceptions=True)
             self._holding = []
             heartbeat.cancel()
+
+    async def _hand_back(self, fetching: asyncio.Future[list[Msg]] | None) -> None:
+        """Stop between batches for the replica that takes the lease over: once the handled batches' acks are
+        confirmed, give JetStream back what was fetched and not handled (a nak, for a redelivery at once, where
+        a message left to its ack wait would hold its stream's later events back as early)."""
+        if fetching is not None:
+            with contextlib.suppress(TimeoutError):  # a fetch already asked for is answered within its second
+                await fetching
+        if self._acknowledging is not None:
+            await self._acknowledging
+        for msg in [msg for msg in self._holding if not msg._ackd]:
+            with contextlib.suppress(Exception):  # NATS away: the ack wait redelivers it
+                await msg.nak()
+        self._holding = []
+        self.paused.set()
+
+    async def _wait_for_lease(self, subscription: Any) -> None:
+        """Until this replica holds the lease again; meanwhile caught up once the replica that holds it has
+        acknowledged what the stream held when this one started."""
+        while not self.leased.is_set():
+            if not self.caught_up.is_set() and self._target is not None:
+                floor = (await subscription.consumer_info()).ack_floor
+                if floor is not None and floor.stream_seq >= self._target:
+                    self.caught_up.set()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(LEASE_CHECK_SECONDS):
+                    await self.leased.wait()
+        self.paused.clear()
 
     async def _fetch(self, subscription: Any) -> list[Msg]:
         """The next messages: the first as soon as it arrives, with those waiting behind it, up to a batch.

@@ -168,7 +168,8 @@ def health() -> dict[str, str]:
 async def ready(state: State) -> Response[Any]:
     """PostgreSQL and NATS answer, every consumer has caught up with what its stream held at start, and no
     background task is down; ``down`` names tasks waiting for their restart, ``parked`` the events each
-    projection could not apply (which do not make a service unready)."""
+    projection could not apply (which do not make a service unready), ``consumes`` the consumers this replica
+    runs (each runs in one replica at a time)."""
     runtime: Runtime = state.runtime
     checks = await runtime.is_ready()
     detail = await runtime.readiness_detail()

@@ -166,6 +166,11 @@ def _families(runtime: Runtime) -> Families:
             "Events this process's consumer handled and acknowledged",
             labels=["consumer"],
         ),
+        "leased": gauge(
+            "gotong_consumer_leased",
+            "1 while this process runs the consumer (each runs in one replica at a time)",
+            labels=["consumer"],
+        ),
         "pending": gauge(
             "gotong_consumer_pending_messages",
             "Messages in the stream the durable consumer has not taken yet",
@@ -187,6 +192,7 @@ def _families(runtime: Runtime) -> Families:
         families["relay_published"].add_metric([name], relay.published)
     for consumer in runtime.consumers:
         families["handled"].add_metric([consumer.durable], consumer.handled)
+        families["leased"].add_metric([consumer.durable], 1.0 if consumer.leased.is_set() else 0.0)
     return families
 
 

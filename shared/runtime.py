@@ -21,6 +21,7 @@ from shared.database import create_pool
 from shared.eventstore import EventStore
 from shared.kernel.clock import Clock, SystemClock
 from shared.key_uses import KeyUses
+from shared.leases import Leases
 from shared.migrations import migrate
 from shared.outages import Backoff
 from shared.projection import Projector
@@ -70,6 +71,7 @@ class Runtime:
         self.contexts: dict[str, ServiceContext] = {}
         self.relays: dict[str, Relay] = {}
         self.consumers: list[Consumer] = []
+        self.leases: list[Leases] = []
         self.pool: asyncpg.Pool | None = None
         self.nats: Client | None = None
         self.js: JetStreamContext | None = None
@@ -107,8 +109,8 @@ class Runtime:
             self._spawn(relay.run, f"relay:{service.name}")
             await context.projector.catch_up()  # parks what it cannot apply: no stored event stops a start
             self._spawn(context.projector.run, f"projector:{service.name}")
-            for subscription in service.subscriptions:
-                consumer = Consumer(
+            consumers = [
+                Consumer(
                     self.pool,
                     context.store,
                     self.js,
@@ -116,6 +118,13 @@ class Runtime:
                     subscription,
                     max_deliveries=self.settings.max_deliveries,
                 )
+                for subscription in service.subscriptions
+            ]
+            if consumers:  # each consumed by one replica at a time (see ``shared.leases``)
+                leases = Leases(self.settings.database_url, service.name, consumers)
+                self.leases.append(leases)
+                self._spawn(leases.run, f"leases:{service.name}")
+            for consumer in consumers:
                 self.consumers.append(consumer)
                 self._spawn(consumer.run, f"consumer:{consumer.durable}")
             for worker in service.workers:
@@ -189,13 +198,15 @@ class Runtime:
         return checks
 
     async def readiness_detail(self) -> dict[str, Any]:
-        """What ``/ready`` shows besides its checks: tasks waiting for a restart, events each projection parked."""
+        """What ``/ready`` shows besides its checks: tasks waiting for a restart, events each projection parked,
+        the consumers this replica runs (the others' leases are held by other replicas)."""
         parked: dict[str, list[dict[str, object]]] = {}
         with contextlib.suppress(Exception):  # PostgreSQL away: the checks say so
             for name, context in self.contexts.items():
                 for projection, letters in (await asyncio.wait_for(context.projector.parked(), 2)).items():
                     parked[f"{name}.{projection}"] = letters
-        return {"down": sorted(self.down), "parked": parked}
+        consumes = sorted(durable for leases in self.leases for durable in leases.held)
+        return {"down": sorted(self.down), "parked": parked, "consumes": consumes}
 
     async def stop(self) -> None:
         """Stop quickly and completely: cancel the tasks, then close NATS and PostgreSQL connections."""
