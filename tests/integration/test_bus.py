@@ -9,8 +9,9 @@ from dataclasses import replace
 import asyncpg
 import nats
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from shared import bus
+from shared import bus, metrics
 from shared.config import Settings
 from shared.eventstore import START, EventStore
 from shared.inbox import Early, handle_once, parse_parts
@@ -253,3 +254,36 @@ async def test_a_rebuilt_projection_has_identical_rows_and_swaps_in(runtime: Run
 
 
 __all__ = ["replace"]
+
+
+async def test_a_projection_caught_up_shows_no_lag_though_an_older_transaction_holds_the_highest_position(
+    runtime: Runtime, pool: asyncpg.Pool
+) -> None:
+    """Global order is (transaction, position): the last event in it need not hold the highest position."""
+    store = ledger(runtime)
+    older, newer = await pool.acquire(), await pool.acquire()
+    try:
+        first, second = older.transaction(), newer.transaction()
+        await first.start()
+        await store.append("older", "account", 0, [Opened(owner="x")], connection=older)
+        await second.start()
+        last = await store.append("newer", "account", 0, [Opened(owner="y")], connection=newer)
+        await second.commit()
+        highest = await store.append("older", "account", 1, [Deposited(amount=1)], connection=older)
+        await first.commit()
+    finally:
+        await pool.release(older)
+        await pool.release(newer)
+    assert highest.position.position > last.position.position and highest.position < last.position
+    store.committed()
+    projector = runtime.contexts["ledger"].projector
+    await eventually(lambda: projector.reached(last.position.position))
+    assert await projector.reached(highest.position.position)
+    lags = {
+        sample.labels["projection"]: sample.value
+        for family in text_string_to_metric_families((await metrics.exposition(runtime)).decode())
+        if family.name == "gotong_projection_lag_events"
+        for sample in family.samples
+        if sample.labels["service"] == "ledger"
+    }
+    assert lags == {"accounts": 0}
