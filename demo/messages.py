@@ -38,12 +38,18 @@ async def add_contacts(market: Marketplace, weavers: list[Supplier]) -> None:
             "opt_in_evidence": "ticked the WhatsApp box on the cooperative's onboarding form",
         }
 
+        path = f"/v1/msmes/{weaver.msme_id}/contacts"
+        positions: list[int] = []
+
         async def added() -> bool:
-            path = f"/v1/msmes/{weaver.msme_id}/contacts"
             response = await market.call("POST", path, weaver.person, body, accept=(201, 404))
-            return response.status_code == 201  # 404: notifications has not yet heard of the MSME from catalog
+            if response.status_code == 201:  # 404: notifications has not yet heard of the MSME from catalog
+                positions.append(response.json()["position"])
+            return bool(positions)
 
         await eventually(added, f"notifications to know {weaver.producer.name}", 30)
+        # read back: a request sent before notifications has the contact in its contacts would go to no one
+        await market.get(f"{path}?wait_for_position={positions[0]}", weaver.person)
 
     await in_parallel(weavers, add, Progress("WhatsApp contacts added", len(weavers)))
 
