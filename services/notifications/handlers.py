@@ -21,6 +21,8 @@ from shared.mirrors import Upserts
 async def follow_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
     """The batch's rows in one statement a table; the rows before an event that triggers a message are written
     before it is told, as they would be one event at a time."""
+    if any(map(triggers.on_catalog_triggers, deliveries)):
+        await triggers.contacts_current(hctx)
     rows = Upserts()
     for delivery in deliveries:
         if triggers.on_catalog_triggers(delivery):
@@ -33,6 +35,8 @@ async def follow_catalog(hctx: HandlerContext, deliveries: Sequence[Delivery]) -
 async def follow_pooling(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
     """The ledgers' capacity rows (most of pooling's events) in one statement; those gathered so far are written
     before any other event is taken, as they would be one event at a time."""
+    if any(map(triggers.on_pooling_triggers, deliveries)):
+        await triggers.contacts_current(hctx)
     rows = Upserts()
     for delivery in deliveries:
         if not mirrors.keep_capacity(rows, delivery.event):
@@ -43,6 +47,8 @@ async def follow_pooling(hctx: HandlerContext, deliveries: Sequence[Delivery]) -
 
 
 async def follow_quality(hctx: HandlerContext, delivery: Delivery) -> None:
+    if triggers.on_quality_triggers(delivery):
+        await triggers.contacts_current(hctx)
     await mirrors.keep_quality(hctx.connection, delivery.event)
     await triggers.on_quality(hctx, delivery)
 

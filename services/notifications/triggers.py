@@ -24,9 +24,11 @@ from services.notifications.deliveries import enqueue
 from services.notifications.domain import messages
 from services.notifications.domain.outbound import OutboundMessage
 from services.notifications.domain.reminders import reminder_at
+from services.notifications.read.projections import PROJECTION
 from services.notifications.settings import NotificationSettings, settings_of
 from shared.eventstore import Connection
 from shared.inbox import Delivery, Early, HandlerContext
+from shared.projection import apply_batch
 from shared.schedule import schedule
 
 SCHEMA = "notifications"
@@ -34,6 +36,7 @@ WAIT_FOR_OTHER_SERVICES = timedelta(minutes=10)
 """How long a trigger waits for another service's event it needs (then it says what it knows without it)."""
 REMINDER = "request-reminder"
 """Due-action kind: remind the MSME of a request still pending; the subject is the request id."""
+CONTACTS_BATCH = 500  # contact events a handler applies at a time when the projector is behind
 
 _OPTED_IN = (
     f"SELECT contact_id, msme_id, phone, channel, language FROM {SCHEMA}.contacts "
@@ -258,6 +261,20 @@ async def answer_settled(hctx: HandlerContext, delivery: Delivery, event: Answer
     )  # fmt: skip
 
 
+async def contacts_current(hctx: HandlerContext) -> None:
+    """``contacts`` as notifications' own committed events leave it: what the projector has not applied yet is
+    applied here, in the handler's transaction, before a trigger reads the recipients. A contact added a moment
+    before a request (its ``201`` given, its projection a round away) is one the request goes to."""
+    tables = PROJECTION.live_tables()
+    while await apply_batch(hctx.store, hctx.connection, PROJECTION, tables, PROJECTION.checkpoint, CONTACTS_BATCH):
+        pass
+
+
+def on_pooling_triggers(delivery: Delivery) -> bool:
+    """Does ``on_pooling`` tell anyone of this event?"""
+    return isinstance(delivery.event, AllocationRequested | AnswerSettled | ConsignmentShipped)
+
+
 async def on_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
     """Requests sent, answers settled, consignments shipped."""
     event = delivery.event
@@ -279,6 +296,12 @@ async def on_catalog(hctx: HandlerContext, delivery: Delivery) -> None:
     """Certificates about to expire."""
     if isinstance(delivery.event, CertificationExpiring):
         await certificate_expiring(hctx, delivery, delivery.event)
+
+
+def on_quality_triggers(delivery: Delivery) -> bool:
+    """Does ``on_quality`` tell anyone of this event?"""
+    event = delivery.event
+    return isinstance(event, LotAccepted | LotRejected) and not event.second_opinion
 
 
 async def on_quality(hctx: HandlerContext, delivery: Delivery) -> None:

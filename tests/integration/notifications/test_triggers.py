@@ -114,3 +114,37 @@ async def test_the_shipment_is_told_to_each_msme_whose_lots_went(market: Marketp
     await market.ship(pool_id)
     shipped = (await messages_to(whatsapp, JEPARA_PHONE, 3, "the shipment"))[2]
     assert shipped.text.startswith("The order has shipped from Semarang: your lots JPR-0303 (300) went with it")
+
+
+async def test_a_request_reaches_a_contact_added_a_moment_before_it_though_contacts_was_not_projected_yet(
+    market: Marketplace, whatsapp: FakeWhatsApp
+) -> None:
+    """The consumer of pooling's events applies what the projector has not yet (here: stopped) before it reads
+    the recipients."""
+    standard, jepara, _, pool_id = await two_workshops(market)
+    await _stop(market, "projector:notifications")
+    body = {"name": "Pak Slamet", "role": "production lead", "phone": JEPARA_PHONE, "language": "id",
+            "opted_in": True, "opt_in_evidence": "agreed on the onboarding form"}  # fmt: skip
+
+    async def added() -> bool:
+        path = f"/v1/msmes/{jepara.msme_id}/contacts"
+        response = await market.client.post(path, json=body, headers=jepara.headers)
+        assert response.status_code in (201, 404), response.text  # 404: notifications does not know the MSME yet
+        return response.status_code == 201
+
+    await eventually(added, what="notifications takes the contact")
+    await pooled_order(market, standard, pool_id, 500)
+    await market.allocate(pool_id, msmes=2)
+    await messages_to(whatsapp, JEPARA_PHONE, what="the request reaches the contact added just before")
+    assert [d["kind"] for d in await deliveries(market, jepara)] == ["request"]
+
+
+async def _stop(market: Marketplace, task: str) -> None:
+    """Cancel one of the runtime's tasks (on the app's own event loop) and wait until it has ended."""
+    (running,) = [t for t in market.runtime._tasks if t.get_name() == task]
+    running.get_loop().call_soon_threadsafe(running.cancel)
+
+    async def ended() -> bool:
+        return running.done()
+
+    await eventually(ended, what=f"{task} to stop")
