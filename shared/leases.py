@@ -37,6 +37,8 @@ HAND_BACK_SECONDS = 10.0  # how long a consumer may take to finish its batch bef
 
 
 def lease_key(database: str, schema: str, what: str) -> int:
+    """The session advisory lock key of ``what`` in a service's schema: a consumer's lease, a membership slot,
+    the relay's lock."""
     return zlib.crc32(f"{database}:{schema}:{what}".encode()) & 0x7FFF_FFFF
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from nats.js import JetStreamContext
 
 from shared import bus, logs, tracing
 from shared.eventstore import EventStore, GlobalPosition, Metadata, RecordedEvent
+from shared.leases import lease_key
 from shared.outages import Backoff, is_outage
 from shared.projection import read_checkpoint, write_checkpoint
 
@@ -33,10 +33,6 @@ HORIZON_RETRY_SECONDS = 0.005  # first look again at events held back by an olde
 SENT_REMEMBERED = 100_000  # streams whose highest version sent the relay keeps in mind
 PUBLISH_TIMEOUT = 5.0  # seconds to wait for an ack before restarting from the first unacknowledged event
 _encoder = msgspec.json.Encoder()
-
-
-def relay_lock_key(database: str, schema: str) -> int:
-    return zlib.crc32(f"{database}:{schema}:relay".encode()) & 0x7FFF_FFFF
 
 
 def event_headers(record: RecordedEvent) -> dict[str, str]:
@@ -192,7 +188,7 @@ class Relay:
         connection: asyncpg.Connection = await asyncpg.connect(self.database_url, server_settings=settings)
         try:
             database = await connection.fetchval("SELECT current_database()")
-            key = relay_lock_key(database, self.store.schema)
+            key = lease_key(database, self.store.schema, "relay")  # one active relay: a lease like a consumer's
             while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 await self._sleep()
             self.active = True
