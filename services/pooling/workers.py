@@ -3,7 +3,8 @@
 Expiry uses the platform's due actions (claimed ``FOR UPDATE SKIP LOCKED`` and fired in that transaction).
 Re-allocation runs the engine, which must not run inside a transaction, so its due action is leased
 instead: claimed by moving its due time past the lease in one statement, solved with no transaction open,
-and marked done in the transaction that sends the new requests, unless it was triggered again meanwhile.
+and marked done in the transaction that sends the new requests, unless it was triggered again meanwhile. One
+cut off by an outage, or by a pool that kept changing, is made due again at once rather than left to its lease.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from services.pooling.use_cases.allocation_requests import EXPIRE, REALLOCATE, S
 from services.pooling.use_cases.supply import propose
 from shared.eventstore import Connection, Metadata
 from shared.kernel.errors import Conflict
-from shared.outages import Backoff
+from shared.outages import Backoff, is_outage
 from shared.schedule import DueAction, run_due_actions
 from shared.service import ServiceContext
 
@@ -68,10 +69,21 @@ async def _done(connection: Connection | asyncpg.Pool, action_id: int, leased_un
     )
 
 
+async def _due_again(ctx: ServiceContext, action_id: int, leased_until: datetime) -> None:
+    """Give back the lease of an action not done, for the next poll (unless it was triggered again meanwhile,
+    which made it due already)."""
+    await ctx.pool.execute(
+        f"UPDATE {SCHEMA}.due_actions SET due_at = $3 WHERE id = $1 AND due_at = $2 AND done_at IS NULL",
+        action_id,
+        leased_until,
+        ctx.clock.now(),
+    )
+
+
 async def reallocate(ctx: ServiceContext, action_id: int, pool_id: UUID, leased_until: datetime, cause: str) -> bool:
     """Re-run the engine on the pool's open remainder, without the MSMEs it set aside, and send the requests.
 
-    Returns False when the pool kept changing (the lease runs out and the action is tried again).
+    Returns False when the pool kept changing (the worker then makes the action due again).
     """
     for _attempt in range(3):
         state, version = await load_pool(ctx, pool_id)
@@ -102,12 +114,26 @@ async def reallocate(ctx: ServiceContext, action_id: int, pool_id: UUID, leased_
 
 async def reallocation_worker(ctx: ServiceContext) -> None:
     backoff = Backoff("re-allocation", log)
+    cut_off: tuple[int, datetime] | None = None  # an action claimed when an outage struck, for the next try
 
     async def next_reallocation() -> bool:
+        nonlocal cut_off
+        if cut_off is not None:
+            await _due_again(ctx, *cut_off)
+            cut_off = None
         claimed = await claim_reallocation(ctx)
-        if claimed is not None:
-            await reallocate(ctx, *claimed)
-        return claimed is not None
+        if claimed is None:
+            return False
+        action_id, _, leased_until, _ = claimed
+        try:
+            done = await reallocate(ctx, *claimed)
+        except Exception as error:
+            if is_outage(error):  # tried again once the database answers; a bug waits for its lease to end
+                cut_off = action_id, leased_until
+            raise
+        if not done:  # the pool kept changing: tried again at the next poll
+            await _due_again(ctx, action_id, leased_until)
+        return done
 
     while True:
         try:

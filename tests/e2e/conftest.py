@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,28 @@ from tests.e2e.processes import GotongProcess, gotong_env, start, stop, wait_rea
 from tests.support.app import SECRET
 
 SERVICES = ("catalog", "orders", "pooling", "quality")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report shows each Gotong process it ran on: an effect that did not happen in time is
+    traced to the relay, projection or consumer that stood still."""
+    report = yield
+    if report.failed and report.when == "call":
+        for served in _processes(list(getattr(item, "funcargs", {}).values())):
+            report.sections.append((f"gotong {served.name} (port {served.port})", served.state()))
+    return report
+
+
+def _processes(value: object) -> list[GotongProcess]:
+    """The processes among a test's fixture values (a process, or mappings and sequences of them)."""
+    if isinstance(value, GotongProcess):
+        return [value]
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return list({id(served): served for item in value for served in _processes(item)}.values())
+    return []
 
 
 @pytest.fixture(scope="module")

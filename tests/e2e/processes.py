@@ -17,6 +17,7 @@ import httpx
 from shared.dev import free_port
 
 READY_TIMEOUT = 90.0
+WATCHED_METRICS = ("gotong_consumer_", "gotong_relay_", "gotong_projection_")
 CLI = "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -45,6 +46,19 @@ class GotongProcess:
     def output(self, last: int = 40) -> str:
         lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
         return "\n".join(lines[-last:])
+
+    def state(self) -> str:
+        """What a failed test's report shows of this process: whether it runs, its /ready, where its relay,
+        projections and consumers stand (/metrics), and the end of its output."""
+        parts = [f"exit code: {self.process.poll()}"]
+        with httpx.Client(timeout=3) as client:
+            try:
+                parts.append(f"/ready: {client.get(f'{self.url}/ready').text}")
+                metrics = client.get(f"{self.url}/metrics").text.splitlines()
+                parts += [line for line in metrics if line.startswith(WATCHED_METRICS)]
+            except httpx.HTTPError as error:
+                parts.append(f"not answering: {error!r}")
+        return "\n".join([*parts, "output:", self.output(60)])
 
 
 def start(

@@ -13,9 +13,11 @@ import pytest
 
 from events import catalog, orders
 from services.pooling.domain.capacity_ledger import capacity_stream
+from services.pooling.domain.pool import pool_stream
+from services.pooling.use_cases.allocation_requests import reallocate_later
 from services.pooling.use_cases.supply import Declaration, record_capacity
 from shared.auth import Role
-from shared.eventstore import Metadata
+from shared.eventstore import Metadata, stream_lock_key
 from shared.kernel.ids import new_id
 from tests.conftest import Servers
 from tests.integration.pooling.harness import AGGREGATOR, Pooling, eventually, running_pooling
@@ -281,3 +283,30 @@ async def test_a_cancelled_order_leaves_its_pool_and_gives_back_what_was_booked(
     mine = await eventually(released)
     assert "buyer changed supplier" in mine["answer"]
     assert UUID(mine["msme_id"]) == first
+
+
+async def test_a_reallocation_an_outage_cuts_off_is_tried_again_at_once_not_after_its_lease(pooling: Pooling) -> None:
+    await pooling.msme("rotan-a", capacity={"2027-02": 1_000})
+    pool = await pooling.open_pool()
+    pool_id = UUID(pool["id"])
+    await pooling.confirm_order([400])
+    await pooling.pool_where(pool["id"], lambda p: p["demand"] == 400)
+    key = stream_lock_key("pooling", pool_stream(pool_id))
+    async with pooling.db.acquire() as holder:
+        await holder.execute("SELECT pg_advisory_lock($1)", key)
+        await reallocate_later(pooling.db, pool_id, "a shortfall")
+
+        async def worker_waiting() -> int | None:
+            pid: int | None = await holder.fetchval(
+                """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                   AND classid::bigint = $1 AND objid::bigint = $2""",
+                key >> 32,
+                key & 0xFFFF_FFFF,
+            )
+            return pid
+
+        await holder.execute("SELECT pg_terminate_backend($1)", await eventually(worker_waiting))
+        await holder.execute("SELECT pg_advisory_unlock($1)", key)
+    # pooling's clock stands still: a re-allocation left to wait for its lease to end would never run
+    request = await pending_for(pooling, "rotan-a")
+    assert request["quantity"] == 400
