@@ -82,15 +82,15 @@ class Leases:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self._let_go()  # the locks went with the connection: another replica may take them now
+                failure = error
                 if not is_outage(error):
                     log.exception("consumer leases of %s failed", self.schema)
-                await backoff.wait(error)
             finally:
-                self._let_go()
+                self._let_go()  # and the locks go with the connection: another replica may take them now
                 if connection is not None:
                     with contextlib.suppress(Exception):
                         await connection.close(timeout=2)
+            await backoff.wait(failure)
 
     async def _join(self, connection: asyncpg.Connection, database: str) -> None:
         """Take a free membership slot, so the other replicas count this one."""
