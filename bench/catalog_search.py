@@ -2,6 +2,7 @@
 
     python bench/catalog_search.py              # 20,000 MSMEs, 200,000 products, 300 timed searches each
     python bench/catalog_search.py --quick      # 2,000 MSMEs, 20,000 products, 100 timed searches each
+    python bench/catalog_search.py --msmes 500000   # the national size: 5,000,000 products (about an hour)
 
 Rows are generated (seeded) and loaded with COPY straight into the catalog's read model, in a database of
 the benchmark's own: on ``GOTONG_DATABASE_URL``'s server if set, else on an embedded PostgreSQL in a
@@ -568,11 +569,14 @@ def _within_five_times(measure: str, ratios: dict[str, float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a tenth of the data, 100 runs per query")
+    parser.add_argument("--msmes", type=int, help="MSMEs, each with 10 products on average (default 20,000)")
     parser.add_argument("--seed", type=int, default=20261015)
     parser.add_argument("--stock-settings", action="store_true", help="keep the embedded server's default settings")
     parser.add_argument("--explain", action="store_true", help="print each query's plan (EXPLAIN ANALYZE) first")
     args = parser.parse_args()
-    msmes, products, runs = (2_000, 20_000, 100) if args.quick else (20_000, 200_000, 300)
+    msmes, runs = (2_000, 100) if args.quick else (20_000, 300)
+    msmes = args.msmes or msmes
+    products = msmes * 10
     server, nats_url = os.environ.get("GOTONG_DATABASE_URL"), os.environ.get("GOTONG_NATS_URL")
     from shared.dev import start_nats, start_postgres
 

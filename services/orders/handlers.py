@@ -9,6 +9,7 @@ and the reads (history, provenance) join them when they are asked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from services.orders.domain.history import happened_at
 from services.orders.domain.order import OrderEvent
 from services.orders.domain.timeline import TOLD, orders_named
 from services.orders.read.progress import PROGRESS_CHANNEL
-from services.orders.read.supply_progress import apply_pool_event, reaching
+from services.orders.read.supply_progress import Recount, apply_pool_event, reaching
 from services.orders.read.supply_records import (
     add_to_timeline,
     keep_catalog,
@@ -33,7 +34,7 @@ from services.orders.read.supply_records import (
 )
 from services.orders.read.tables import orders
 from shared.eventstore import Connection, Metadata
-from shared.inbox import Delivery, HandlerContext, Subscription
+from shared.inbox import Delivery, HandlerContext, Subscription, batch_handlers
 from shared.mirrors import mirror_handlers
 from shared.sql import fetch
 
@@ -109,17 +110,26 @@ async def _advance(hctx: HandlerContext, delivery: Delivery, order_id: UUID) -> 
     await advance_order(hctx.store, hctx.connection, order_id, _at(delivery), consignment_id, metadata)
 
 
-async def follow_pooling(hctx: HandlerContext, delivery: Delivery) -> None:
-    """Per-line progress, the order's milestones, the lots and consignments behind it, and its history."""
-    event = delivery.event
-    if isinstance(event, LotReceived | LotPassed | LotReturned | ConsignmentShipped):
-        await keep_lot(hctx.connection, event)
-    await _tell(hctx, delivery)
-    changed = await apply_pool_event(hctx.connection, event, _at(delivery))
-    if changed:
+async def follow_pooling(hctx: HandlerContext, deliveries: Sequence[Delivery]) -> None:
+    """Per-line progress, the order's milestones, the lots and consignments behind it, and its history: a batch of
+    pooling's events in turn, the lines' allocated units counted once for the batch (or before a milestone)."""
+    recount = Recount()
+    changed_any = False
+    for delivery in deliveries:
+        event = delivery.event
+        if isinstance(event, LotReceived | LotPassed | LotReturned | ConsignmentShipped):
+            await keep_lot(hctx.connection, event)
+        await _tell(hctx, delivery)
+        changed = await apply_pool_event(hctx.connection, event, _at(delivery), recount)
+        changed_any = changed_any or bool(changed)
+        due = sorted(changed & reaching(event))
+        if due:
+            await recount.write(hctx.connection)  # the milestones read the lines' progress
+        for order_id in due:
+            await _advance(hctx, delivery, order_id)
+    await recount.write(hctx.connection)
+    if changed_any:
         await hctx.connection.execute("SELECT pg_notify($1, '')", PROGRESS_CHANNEL)
-    for order_id in sorted(changed & reaching(event)):
-        await _advance(hctx, delivery, order_id)
 
 
 async def keep_verdicts(hctx: HandlerContext, delivery: Delivery) -> None:
@@ -131,5 +141,5 @@ async def keep_verdicts(hctx: HandlerContext, delivery: Delivery) -> None:
 
 
 CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *mirror_handlers(keep_catalog))
-POOLING_SAGA = Subscription("pooling", source="pooling", codec=POOLING, handle=follow_pooling)
+POOLING_SAGA = Subscription("pooling", "pooling", POOLING, *batch_handlers(follow_pooling))
 QUALITY_VERDICTS = Subscription("quality", source="quality", codec=QUALITY, handle=keep_verdicts)

@@ -94,28 +94,41 @@ async def _end_request(connection: Connection, request_id: UUID) -> set[LineKey]
     return {(row["order_id"], row["line_id"]) for row in rows}
 
 
-async def _recount_allocated(connection: Connection, keys: set[LineKey], at: datetime) -> None:
-    """Each line's allocated units: accepted, and still asked in requests not yet answered (one statement a line;
-    the row inserted, or found, takes what is still asked)."""
-    table, asked = order_lines_progress, line_requests.c
-    for order_id, line_id in sorted(keys):
-        still_asked = (
-            sa.select(sa.func.coalesce(sa.func.sum(asked.quantity), 0))
-            .where(asked.order_id == order_id, asked.line_id == line_id)
-            .scalar_subquery()
+class Recount:
+    """Lines whose allocated units are to be counted again, each with the time of the last event that touched it:
+    counted once for a batch of events (or before a milestone reads them), in one statement."""
+
+    def __init__(self) -> None:
+        self.lines: dict[LineKey, datetime] = {}
+
+    def add(self, keys: set[LineKey], at: datetime) -> None:
+        self.lines.update(dict.fromkeys(keys, at))
+
+    async def write(self, connection: Connection) -> None:
+        """Each line's allocated units: accepted, and still asked in requests not yet answered (the row inserted,
+        or found, takes what is still asked)."""
+        if not self.lines:
+            return
+        keys = sorted(self.lines)
+        await connection.execute(
+            f"""INSERT INTO {order_lines_progress.fullname} AS p (order_id, line_id, allocated, updated_at)
+                SELECT k.order_id, k.line_id,
+                       (SELECT coalesce(sum(r.quantity), 0) FROM {line_requests.fullname} r
+                         WHERE r.order_id = k.order_id AND r.line_id = k.line_id),
+                       k.at
+                FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS k(order_id, line_id, at)
+                ON CONFLICT (order_id, line_id)
+                DO UPDATE SET allocated = p.accepted + excluded.allocated, updated_at = excluded.updated_at""",
+            [order_id for order_id, _ in keys],
+            [line_id for _, line_id in keys],
+            [self.lines[key] for key in keys],
         )
-        statement = insert(table).values(order_id=order_id, line_id=line_id, allocated=still_asked, updated_at=at)
-        await execute(
-            connection,
-            statement.on_conflict_do_update(
-                index_elements=["order_id", "line_id"],
-                set_={"allocated": table.c.accepted + statement.excluded.allocated, "updated_at": at},
-            ),
-        )
+        self.lines.clear()
 
 
-async def apply_pool_event(connection: Connection, event: Event, at: datetime) -> set[UUID]:
-    """Bring the lines a pool event affects up to date; returns the orders whose progress it changed."""
+async def apply_pool_event(connection: Connection, event: Event, at: datetime, recount: Recount) -> set[UUID]:
+    """Bring the lines a pool event affects up to date, but for their allocated units, which it leaves to
+    ``recount``; returns the orders whose progress it changed."""
     keys: set[LineKey] = set()
     match event:
         case SupplyRequested():
@@ -141,10 +154,11 @@ async def apply_pool_event(connection: Connection, event: Event, at: datetime) -
     if isinstance(event, DemandRemoved):
         await _zero(connection, event.order_id, event.line_id, at)
         keys.discard((event.order_id, event.line_id))
+        recount.lines.pop((event.order_id, event.line_id), None)
         changed = {event.order_id}
     else:
         changed = set()
-    await _recount_allocated(connection, keys, at)
+    recount.add(keys, at)
     return changed | {order_id for order_id, _ in keys}
 
 
