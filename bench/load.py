@@ -217,11 +217,16 @@ async def run(scale: Scale, quick: bool, timeout: float, replicas: int | None = 
                 checked = deployment if replicas else None
                 return await _measure(scale, quick, timeout, url, servers.nats_url, processes, recorder, checked)
             except Exception:
-                for served in processes:
-                    print(f"--- {served.name} ---\n{served.output(15)}", file=sys.stderr)
+                _print_outputs(processes)
                 raise
             finally:
                 stop(processes)
+
+
+def _print_outputs(processes: list[GotongProcess]) -> None:
+    """The end of each process's output, for a run that failed."""
+    for served in processes:
+        print(f"--- {served.name} ---\n{served.output(15)}", file=sys.stderr)
 
 
 async def _measure(
@@ -280,6 +285,7 @@ async def _measure(
             print(f"  {operation}: {example}", file=sys.stderr)
         for violation in violations:
             print(f"  {violation}", file=sys.stderr)
+        _print_outputs(processes)
         return Outcome(1, settled, recorder.workload_seconds)
     return Outcome(0, settled, recorder.workload_seconds)
 
