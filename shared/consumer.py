@@ -36,6 +36,7 @@ ACK_SECONDS = 5.0  # how long JetStream may take to confirm it has a batch's ack
 ACK_WAIT_SECONDS = 30.0  # JetStream redelivers a message not acknowledged within this
 MAX_REMEMBERED_FAILURES = 10_000  # events whose handler failures a consumer counts at once
 IN_PROGRESS_SECONDS = 5.0  # how often messages held through an outage or a long batch are reported in progress
+FETCH_SECONDS = 1.0  # how long a fetch waits for a first message
 LEASE_CHECK_SECONDS = 1.0  # how often a consumer another replica holds looks whether that one has caught up
 
 
@@ -136,8 +137,9 @@ class Consumer:
                     await self._hand_back(fetching)
                     fetching = None
                     await self._wait_for_lease(subscription)
+                fetching = fetching or asyncio.ensure_future(self._fetch(subscription))
                 try:
-                    messages = await (fetching or self._fetch(subscription))
+                    messages = await asyncio.shield(fetching)  # stopped meanwhile, the consumer lets it finish
                 except TimeoutError:
                     fetching = None
                     if self._target is not None and not self.caught_up.is_set():
@@ -156,9 +158,11 @@ class Consumer:
                     self._acknowledging.result()  # a bug while acknowledging: the runtime starts the consumer again
         finally:
             if fetching is not None:
-                fetching.cancel()  # what it fetched was never handled: JetStream delivers it again after the ack wait
-                await asyncio.gather(fetching, return_exceptions=True)
-            self._holding = []
+                # A fetch under way is let finish (within its second), so what it brings is given back below: a
+                # fetch cancelled midway drops what it has received, which then waits out JetStream's ack wait.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(fetching, FETCH_SECONDS + 1)
+            await self._give_back()  # stopped (or started again): the next consumer need not wait for the ack wait
             heartbeat.cancel()
 
     async def _hand_back(self, fetching: asyncio.Future[list[Msg]] | None) -> None:
@@ -170,11 +174,17 @@ class Consumer:
                 await fetching
         if self._acknowledging is not None:
             await self._acknowledging
+        await self._give_back()
+        self.paused.set()
+
+    async def _give_back(self) -> None:
+        """Have JetStream redeliver at once what this consumer holds and has not acknowledged (a nak): a message
+        left to its ack wait would hold its stream's later events back as early. One handled already, its ack
+        not yet confirmed, comes back as a duplicate."""
         for msg in [msg for msg in self._holding if not msg._ackd]:
             with contextlib.suppress(Exception):  # NATS away: the ack wait redelivers it
                 await msg.nak()
         self._holding = []
-        self.paused.set()
 
     async def _wait_for_lease(self, subscription: Any) -> None:
         """Until this replica holds the lease again; meanwhile caught up once the replica that holds it has
@@ -195,7 +205,7 @@ class Consumer:
         One request: asked with ``no_wait`` and an expiry, as nats-py asks, JetStream waits for a first message,
         then sends what it has and ends the request instead of lingering for a full batch.
         """
-        messages: list[Msg] = await subscription.fetch(self.batch, timeout=1)
+        messages: list[Msg] = await subscription.fetch(self.batch, timeout=FETCH_SECONDS)
         if not messages:  # the request ended with a status and no message (nats-py then returns none)
             raise TimeoutError
         self._waiting = messages[-1].metadata.num_pending

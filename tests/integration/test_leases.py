@@ -156,6 +156,38 @@ async def test_a_consumer_handing_its_lease_over_gives_back_what_it_fetched_at_o
         await nats.close()
 
 
+async def test_a_consumer_that_stops_gives_back_what_it_fetched_at_once(settings: Settings, pool: asyncpg.Pool) -> None:
+    """A replica shutting down mid-batch: what it had fetched and not handled reaches the replica that goes on long
+    before JetStream's ack wait would have sent it again."""
+    async with pool.acquire() as connection:
+        await migrate(connection, "audit", AUDITORS.migrations)
+    store = EventStore(pool, "ledger", CODEC)
+    audit = EventStore(pool, "audit", AUDITORS.codec)
+    nats = await bus.connect(settings.nats_url or "")
+    js = nats.jetstream()
+    subscription = replace(AUDITORS.subscriptions[0], name="stopped")
+    stopping, going_on = (Consumer(pool, audit, js, settings.nats_prefix, subscription, batch=20) for _ in range(2))
+    relay = Runtime(settings, [ledger_service])
+    await relay.start()
+    stopped = asyncio.create_task(stopping.run())
+    going = None
+    try:
+        await open_accounts(store, 0, 300)
+        await eventually(lambda: _handled(stopping, 40))
+        stopped.cancel()
+        await asyncio.gather(stopped, return_exceptions=True)
+        assert stopping.handled < 600, "the one stopping stopped before the end"
+        going = asyncio.create_task(going_on.run())
+        await eventually(lambda: _inbox(pool, "stopped", 600), timeout=ACK_WAIT_SECONDS - 10)
+    finally:
+        for task in (stopped, going):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
+        await nats.close()
+
+
 async def _handled(consumer: Consumer, count: int) -> bool:
     return consumer.handled >= count
 
