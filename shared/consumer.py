@@ -141,7 +141,7 @@ class Consumer:
                 try:
                     messages = await asyncio.shield(fetching)  # stopped meanwhile, the consumer lets it finish
                 except TimeoutError:
-                    fetching = None
+                    fetching, self._waiting = None, 0
                     if self._target is not None and not self.caught_up.is_set():
                         pending = (await subscription.consumer_info()).num_pending
                         if pending == 0:
@@ -158,9 +158,12 @@ class Consumer:
                     self._acknowledging.result()  # a bug while acknowledging: the runtime starts the consumer again
         finally:
             if fetching is not None:
-                # A fetch under way is let finish (within its second), so what it brings is given back below: a
-                # fetch cancelled midway drops what it has received, which then waits out JetStream's ack wait.
-                with contextlib.suppress(Exception):
+                # A fetch cancelled midway drops what it has received, which then waits out JetStream's ack wait.
+                # With messages waiting it is answered at once: it is let finish, and what it brings given back
+                # below. With none (idle), it would wait its second for the next one: it is cancelled.
+                if not self._waiting:
+                    fetching.cancel()
+                with contextlib.suppress(Exception, asyncio.CancelledError):
                     await asyncio.wait_for(fetching, FETCH_SECONDS + 1)
             await self._give_back()  # stopped (or started again): the next consumer need not wait for the ack wait
             heartbeat.cancel()
