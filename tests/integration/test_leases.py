@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import asyncpg
@@ -122,70 +123,67 @@ async def test_a_replica_that_loses_its_lease_connection_lets_go_and_takes_its_l
     await eventually(lambda: each_consumer_handled(pool, 20))
 
 
+@asynccontextmanager
+async def two_consumers(settings: Settings, pool: asyncpg.Pool, name: str) -> AsyncIterator[tuple[Consumer, Consumer]]:
+    """Two replicas' consumers of one subscription (neither running yet), the ledger's relay, and 300 accounts
+    opened: 600 events to consume, in batches of 20."""
+    async with pool.acquire() as connection:
+        await migrate(connection, "audit", AUDITORS.migrations)
+    audit = EventStore(pool, "audit", AUDITORS.codec)
+    nats = await bus.connect(settings.nats_url or "")
+    subscription = replace(AUDITORS.subscriptions[0], name=name)
+    first, second = (
+        Consumer(pool, audit, nats.jetstream(), settings.nats_prefix, subscription, batch=20) for _ in range(2)
+    )
+    relay = Runtime(settings, [ledger_service])  # the ledger's relay
+    await relay.start()
+    try:
+        await open_accounts(EventStore(pool, "ledger", CODEC), 0, 300)
+        yield first, second
+    finally:
+        await relay.stop()
+        await nats.close()
+
+
 async def test_a_consumer_handing_its_lease_over_gives_back_what_it_fetched_at_once(
     settings: Settings, pool: asyncpg.Pool
 ) -> None:
     """What the consumer that hands over had fetched and not handled reaches the next one long before JetStream's
     ack wait would have sent it again."""
-    async with pool.acquire() as connection:
-        await migrate(connection, "audit", AUDITORS.migrations)
-    store = EventStore(pool, "ledger", CODEC)
-    audit = EventStore(pool, "audit", AUDITORS.codec)
-    nats = await bus.connect(settings.nats_url or "")
-    js = nats.jetstream()
-    subscription = replace(AUDITORS.subscriptions[0], name="handed-over")
-    leaving, taking = (Consumer(pool, audit, js, settings.nats_prefix, subscription, batch=20) for _ in range(2))
-    taking.leased.clear()
-    relay = Runtime(settings, [ledger_service])  # the ledger's relay
-    await relay.start()
-    tasks = [asyncio.create_task(c.run()) for c in (leaving, taking)]
-    try:
-        await open_accounts(store, 0, 300)
-        await eventually(lambda: _handled(leaving, 40))
-        leaving.leased.clear()
-        await asyncio.wait_for(leaving.paused.wait(), 10)
-        assert leaving.handled < 600, "the one handing over stopped before the end"
-        taking.leased.set()
-        await eventually(lambda: _inbox(pool, "handed-over", 600), timeout=ACK_WAIT_SECONDS - 10)
-        assert leaving.handled + taking.handled == 600
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await relay.stop()
-        await nats.close()
+    async with two_consumers(settings, pool, "handed-over") as (leaving, taking):
+        taking.leased.clear()
+        tasks = [asyncio.create_task(c.run()) for c in (leaving, taking)]
+        try:
+            await eventually(lambda: _handled(leaving, 40))
+            leaving.leased.clear()
+            await asyncio.wait_for(leaving.paused.wait(), 10)
+            assert leaving.handled < 600, "the one handing over stopped before the end"
+            taking.leased.set()
+            await eventually(lambda: _inbox(pool, "handed-over", 600), timeout=ACK_WAIT_SECONDS - 10)
+            assert leaving.handled + taking.handled == 600
+        finally:
+            await _stop(tasks)
 
 
 async def test_a_consumer_that_stops_gives_back_what_it_fetched_at_once(settings: Settings, pool: asyncpg.Pool) -> None:
     """A replica shutting down mid-batch: what it had fetched and not handled reaches the replica that goes on long
     before JetStream's ack wait would have sent it again."""
-    async with pool.acquire() as connection:
-        await migrate(connection, "audit", AUDITORS.migrations)
-    store = EventStore(pool, "ledger", CODEC)
-    audit = EventStore(pool, "audit", AUDITORS.codec)
-    nats = await bus.connect(settings.nats_url or "")
-    js = nats.jetstream()
-    subscription = replace(AUDITORS.subscriptions[0], name="stopped")
-    stopping, going_on = (Consumer(pool, audit, js, settings.nats_prefix, subscription, batch=20) for _ in range(2))
-    relay = Runtime(settings, [ledger_service])
-    await relay.start()
-    stopped = asyncio.create_task(stopping.run())
-    going = None
-    try:
-        await open_accounts(store, 0, 300)
-        await eventually(lambda: _handled(stopping, 40))
-        stopped.cancel()
-        await asyncio.gather(stopped, return_exceptions=True)
-        assert stopping.handled < 600, "the one stopping stopped before the end"
-        going = asyncio.create_task(going_on.run())
-        await eventually(lambda: _inbox(pool, "stopped", 600), timeout=ACK_WAIT_SECONDS - 10)
-    finally:
-        for task in (stopped, going):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
-        await nats.close()
+    async with two_consumers(settings, pool, "stopped") as (stopping, going_on):
+        tasks = [asyncio.create_task(stopping.run())]
+        try:
+            await eventually(lambda: _handled(stopping, 40))
+            await _stop(tasks)
+            assert stopping.handled < 600, "the one stopping stopped before the end"
+            tasks.append(asyncio.create_task(going_on.run()))
+            await eventually(lambda: _inbox(pool, "stopped", 600), timeout=ACK_WAIT_SECONDS - 10)
+        finally:
+            await _stop(tasks)
+
+
+async def _stop(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _handled(consumer: Consumer, count: int) -> bool:
