@@ -184,10 +184,13 @@ class Consumer:
         """Have JetStream redeliver at once what this consumer holds and has not acknowledged (a nak): a message
         left to its ack wait would hold its stream's later events back as early. One handled already, its ack
         not yet confirmed, comes back as a duplicate."""
-        for msg in [msg for msg in self._holding if not msg._ackd]:
-            with contextlib.suppress(Exception):  # NATS away: the ack wait redelivers it
-                await msg.nak()
+        held = [msg for msg in self._holding if not msg._ackd]
         self._holding = []
+        with contextlib.suppress(Exception):  # NATS away: the ack wait redelivers them
+            for msg in held:
+                await msg.nak()
+            if held:  # sent before the connection may close (a replica shutting down)
+                await held[0]._client.flush(timeout=1)
 
     async def _wait_for_lease(self, subscription: Any) -> None:
         """Until this replica holds the lease again; meanwhile caught up once the replica that holds it has
