@@ -95,6 +95,29 @@ async def test_replicas_share_the_subscriptions_each_consumed_by_one_at_a_time(
     assert await _each_event_seen(pool, times=len(NAMES))
 
 
+async def test_a_replica_shutting_down_mid_bulk_leaves_nothing_to_wait_for_the_ack_wait(
+    first: Runtime, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """The replica that goes on finishes the bulk the other was consuming when it stopped well inside JetStream's
+    ack wait: what the stopping one held reached it at once."""
+    second = Runtime(settings, [AUDITORS])
+    await second.start()
+    try:
+        await eventually(lambda: _shared(first, second))
+        theirs = held(second) - {"audit-identities"}
+        await open_accounts(ledger(first), 0, 1_500)
+
+        async def second_midway() -> bool:
+            counts = await pool.fetch("SELECT consumer, count(*) AS n FROM audit.inbox GROUP BY consumer")
+            return any(f"audit-{row['consumer']}" in theirs and row["n"] >= 200 for row in counts)
+
+        await eventually(second_midway)
+    finally:
+        await second.stop()
+    assert not await each_consumer_handled(pool, 3_000), "the replica stopped before the end of the bulk"
+    await eventually(lambda: each_consumer_handled(pool, 3_000), timeout=ACK_WAIT_SECONDS - 10)
+
+
 async def _holds(runtime: Runtime, durables: set[str]) -> bool:
     return held(runtime) == durables
 
