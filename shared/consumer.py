@@ -8,7 +8,7 @@ the event to the dead-letter table.
 Only the handler's own failures count towards the dead letter. When PostgreSQL or NATS is away, the
 consumer keeps the messages it holds (telling JetStream they are in progress) and tries them again, with
 backoff, until both are back: an outage never dead-letters a healthy event, and never leaves a message to
-wait out its ack wait.
+wait out its ack wait. Nor does a consumer that stops: it gives back (naks) what it holds unacknowledged.
 """
 
 from __future__ import annotations
