@@ -74,6 +74,24 @@ class Marketplace:
 
     # --- plumbing ---------------------------------------------------------------------------------------
 
+    async def eventually(self, check: Callable[[], Awaitable[T | None]], what: str) -> T:
+        """``eventually``, failing with where the runtime's consumers stood: a step that did not happen in time is
+        traced to the one that stood still."""
+        try:
+            return await eventually(check, what=what)
+        except AssertionError as late:
+            raise AssertionError(f"{late}\n{self.consumers_state()}") from late.__cause__
+
+    def consumers_state(self) -> str:
+        runtime = self.runtime
+        lines = [f"tasks down: {sorted(runtime.down) or 'none'}"]
+        for consumer in runtime.consumers:
+            lines.append(
+                f"{consumer.durable}: handled {consumer.handled}, holding {len(consumer._holding)}, "
+                f"leased {consumer.leased.is_set()}, caught up {consumer.caught_up.is_set()}"
+            )
+        return "\n".join(lines)
+
     def later(self, hours: float = 1) -> None:
         """Time passes between steps, so each service's events carry their own moment."""
         self.clock.advance(timedelta(hours=hours))
@@ -239,7 +257,7 @@ class Marketplace:
             order = await self.order(order_id, headers)
             return order if check(order) else None
 
-        return await eventually(probe, what=what)
+        return await self.eventually(probe, what=what)
 
     async def history(self, order_id: str, headers: dict[str, str] = BUYER) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = (await self.get(f"/v1/orders/{order_id}/history", headers))["items"]
@@ -270,7 +288,7 @@ class Marketplace:
             pool = await self.pool(pool_id)
             return pool if check(pool) else None
 
-        return await eventually(probe, what=what)
+        return await self.eventually(probe, what=what)
 
     async def allocate(self, pool_id: str, *, msmes: int, expires_in: int = 48 * 3600) -> dict[str, Any]:
         """Run the engine until it sees every producer (pooling learns them from catalog and quality events
@@ -281,7 +299,7 @@ class Marketplace:
             seen = len(proposal["allocations"]) + len(proposal["excluded"])
             return proposal if proposal["shortfall"] == 0 and seen >= msmes else None
 
-        proposal = await eventually(complete, what="the engine covers the pool's demand")
+        proposal = await self.eventually(complete, what="the engine covers the pool's demand")
         sent: dict[str, Any] = await self.post(
             f"/v1/pools/{pool_id}/proposals/{proposal['id']}/approve", {"expires_in": expires_in}, AGGREGATOR
         )
@@ -297,7 +315,7 @@ class Marketplace:
             items = await self.requests(producer, status)
             return items[0] if items else None
 
-        return await eventually(one, what=f"a {status} request for {producer.org}")
+        return await self.eventually(one, what=f"a {status} request for {producer.org}")
 
     async def accept(self, producer: Producer) -> dict[str, Any]:
         request = await self.request_for(producer)
