@@ -5,10 +5,11 @@ search reads matches already in the order it pages in, fetches only the products
 however many products match and however the filters combine.
 
 Keys (``product_postings``):
-- ``word:<t>``: each word of a product's ``search`` text under its first three characters and, when it has six
-  or more, its first six; a word shorter than three whole. Any query word then names one list (``word_key``)
-  holding every product with a word that starts with it; the ``tsvector`` confirms the match on the rows a
-  page reads.
+- ``word:<t>``: each word of a product's ``search`` text under its first three, four and six characters, as
+  many of them as it has; a word shorter than three whole. Any query word then names one list (``word_key``)
+  holding every product with a word that starts with it, and for a word of three, four or six characters
+  nothing else: a short word such as "bath" is not read from the list of "bat", where "batik" would fill it
+  with products the ``tsvector``, which confirms the match on the rows a page reads, then turns away.
 - ``category:<c>``, ``province:<p>``, ``city:<c>``, ``hs:<2, 4 and 6 digits>`` and ``standard:<id>`` (and
   ``standard:<id>@<version>``): exact; ``hs-province:<digits>/<p>`` and ``category-province:<c>/<p>`` for an HS
   level or a category within a province.
@@ -20,22 +21,24 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 
 from events.catalog import StandardRef
 from shared.eventstore import Connection
 from shared.projection import Tables
 from shared.sql import execute, fetch
 
-SHORT = 3
-LONG = 6
+# The prefix lengths a word is filed under; a word shorter than the first is filed whole.
+PREFIXES = (3, 4, 6)
+SHORT = PREFIXES[0]
 
 _dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
 def word_key(word: str) -> str:
-    """The list a (lowercased) query word's matches are posted under."""
-    return key("word", word if len(word) < SHORT else word[:SHORT] if len(word) < LONG else word[:LONG])
+    """The list a (lowercased) query word's matches are posted under: its longest prefix a list is kept for."""
+    length = max((n for n in PREFIXES if n <= len(word)), default=len(word))
+    return key("word", word[:length])
 
 
 def key(kind: str, value: str) -> str:
@@ -74,22 +77,31 @@ def _kinds_held(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Select[tupl
     return sa.select(key("certification", "") + held.c.key, listed.c.id).select_from(_held(tables)).where(which)
 
 
-def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tuple[str, object]]:
-    """Every (key, product) pair of the products ``which`` selects."""
+def _word_keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.Select[tuple[str, object]]:
+    """The (key, product) pairs of the words of the products ``which`` selects."""
     listed = tables["products"]
     word = sa.func.unnest(sa.func.tsvector_to_array(listed.c.search)).table_valued("lexeme").render_derived("word")
     length = sa.func.length(word.c.lexeme)
-    short = sa.case((length < SHORT, word.c.lexeme), else_=sa.func.left(word.c.lexeme, SHORT))
+    lengths = sa.literal(list(PREFIXES), ARRAY(sa.Integer))
+    prefix = sa.func.unnest(lengths).table_valued("length").render_derived("prefix")
+    # A word shorter than the shortest prefix is its own (whole) prefix.
+    return (
+        sa.select(key("word", "") + sa.func.left(word.c.lexeme, prefix.c.length), listed.c.id)
+        .select_from(listed, word, prefix)
+        .where(which, sa.or_(length >= prefix.c.length, prefix.c.length == SHORT))
+    )
+
+
+def _keys(tables: Tables, which: sa.ColumnElement[bool]) -> sa.CompoundSelect[tuple[str, object]]:
+    """Every (key, product) pair of the products ``which`` selects."""
+    listed = tables["products"]
     standard = sa.func.unnest(listed.c.standards).table_valued("ref").render_derived("standard")
 
     def exact(kind: str, value: sa.ColumnElement[str]) -> sa.Select[tuple[str, object]]:
         return sa.select(sa.literal(key(kind, "")) + value, listed.c.id).where(which)
 
     return sa.union(
-        sa.select(key("word", "") + short, listed.c.id).select_from(listed, word).where(which),
-        sa.select(key("word", "") + sa.func.left(word.c.lexeme, LONG), listed.c.id)
-        .select_from(listed, word)
-        .where(which, length >= LONG),
+        _word_keys(tables, which),
         exact("category", listed.c.category),
         exact("province", listed.c.province),
         exact("city", listed.c.city),
@@ -169,6 +181,17 @@ async def add_certified_days(connection: Connection, tables: Tables, which: sa.C
     """Add the days of the certifications ``which`` selects to what each of their products is certified for;
     certifications are never changed or withdrawn, their dates decide whether they count."""
     await execute(connection, _post_certifications(tables, which))
+
+
+def word_backfill_sql(tables: Tables) -> list[str]:
+    """File every product's words under the prefixes they are not filed under yet (for a prefix length added to
+    an existing catalog)."""
+    postings = tables["product_postings"]
+    statement = insert(postings).from_select(["key", "product_id"], _word_keys(tables, sa.true()))
+    return [
+        str(statement.on_conflict_do_nothing().compile(dialect=_dialect, compile_kwargs={"literal_binds": True})),
+        f"ANALYZE {postings.schema}.{postings.name}",
+    ]
 
 
 def backfill_sql(tables: Tables) -> list[str]:

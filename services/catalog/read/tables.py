@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, DATEMULTIRANGE, JSONB, TSVECTOR
 
-from services.catalog.read.postings import backfill_sql
+from services.catalog.read.postings import backfill_sql, word_backfill_sql
 from shared.migrations import Migration, tables_ddl
 from shared.projection import Tables
 from shared.published_standards import PublishedStandards
@@ -165,9 +165,13 @@ plots = sa.Table(
 )
 
 
+def _live() -> Tables:
+    return Tables({table.name: table for table in metadata.sorted_tables})
+
+
 def _posting_lists(schema: str) -> list[str]:
     """Posting lists replace the indexes searches used to read on ``products``."""
-    live = Tables({table.name: table for table in metadata.sorted_tables})
+    live = _live()
     replaced = ("search", "certification_keys", "standards", "category", "category_province", "province_city",
                 "hs_chapter", "hs_heading", "hs_subheading")  # fmt: skip
     return [
@@ -196,4 +200,6 @@ MIGRATIONS = [
             "ADD COLUMN IF NOT EXISTS scope_hs_prefixes text[]",
         ],
     ),
+    # Words are filed under their first four characters too (``postings.PREFIXES``).
+    Migration("0005_four_character_word_lists", lambda schema: word_backfill_sql(_live())),
 ]
