@@ -19,6 +19,8 @@ Keys (``product_postings``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -183,22 +185,23 @@ async def add_certified_days(connection: Connection, tables: Tables, which: sa.C
     await execute(connection, _post_certifications(tables, which))
 
 
+def _script(statements: Sequence[sa.Insert], filled: Sequence[sa.Table]) -> list[str]:
+    """SQL a migration runs: ``statements`` with their values written in, then ANALYZE of the tables they fill."""
+    return [
+        *(str(s.compile(dialect=_dialect, compile_kwargs={"literal_binds": True})) for s in statements),
+        *(f"ANALYZE {table.schema}.{table.name}" for table in filled),
+    ]
+
+
 def word_backfill_sql(tables: Tables) -> list[str]:
     """File every product's words under the prefixes they are not filed under yet (for a prefix length added to
     an existing catalog)."""
     postings = tables["product_postings"]
     statement = insert(postings).from_select(["key", "product_id"], _word_keys(tables, sa.true()))
-    return [
-        str(statement.on_conflict_do_nothing().compile(dialect=_dialect, compile_kwargs={"literal_binds": True})),
-        f"ANALYZE {postings.schema}.{postings.name}",
-    ]
+    return _script([statement.on_conflict_do_nothing()], [postings])
 
 
 def backfill_sql(tables: Tables) -> list[str]:
     """Post every product's keys and certifications (for lists added to an existing catalog)."""
     statements = (_post_keys(tables, sa.true()), _post_certifications(tables, sa.true()))
-    names = ("product_postings", "product_certifications")
-    return [
-        *(str(s.compile(dialect=_dialect, compile_kwargs={"literal_binds": True})) for s in statements),
-        *(f"ANALYZE {tables[name].schema}.{tables[name].name}" for name in names),
-    ]
+    return _script(statements, [tables["product_postings"], tables["product_certifications"]])
