@@ -277,15 +277,20 @@ class Projector:
         self._wake.set()
 
     async def catch_up(self) -> int:
-        """Apply everything committed so far; returns the number of events applied."""
+        """Apply everything committed so far, a batch of each projection in turn, so one far behind (a bulk
+        of events it writes much for) does not hold back the others; returns the number of events applied."""
         total = 0
+        behind = [(live.observed(self.store.schema), live.live_tables()) for live in self.projections]
         async with self.store.pool.acquire() as connection:
-            for live in self.projections:
-                projection, tables = live.observed(self.store.schema), live.live_tables()
-                while applied := await apply_batch(
-                    self.store, connection, projection, tables, projection.checkpoint, self.batch
-                ):
-                    total += applied
+            while behind:
+                still = []
+                for projection, tables in behind:
+                    if applied := await apply_batch(
+                        self.store, connection, projection, tables, projection.checkpoint, self.batch
+                    ):
+                        total += applied
+                        still.append((projection, tables))
+                behind = still
         if total:
             async with self._advanced:
                 self._advanced.notify_all()
