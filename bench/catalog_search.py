@@ -300,6 +300,8 @@ SCENARIOS = (
     Scenario("standard (any version)", lambda r, d: ProductSearch(standard=d.standard(r))),
     Scenario("free text, two words", lambda r, d: ProductSearch(text=d.words(r, 2))),
     Scenario("free text + province", lambda r, d: ProductSearch(text=d.words(r, 1), province=d.province(r))),
+    Scenario("free text, two words of a tenth of it", lambda r, d: ProductSearch(
+        text=r.choice(("hand woven", "export grade")))),
     Scenario("category + ≥ 1,000 free over 3 months", lambda r, d: ProductSearch(
         category=d.category(r), min_available=1_000, available_from=_month(1), available_to=_month(3))),
     Scenario("HS chapter + province + capacity + text", lambda r, d: ProductSearch(

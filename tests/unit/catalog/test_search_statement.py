@@ -60,7 +60,7 @@ def test_filters_combine_and_pages_are_cut_in_id_order() -> None:
         "province",
         "product_certifications",
         "product_postings",
-        "@@",
+        "ts_match_vq",
         "sum",
         "id >",
     ):
