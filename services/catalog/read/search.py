@@ -189,11 +189,11 @@ def _listed(filed_under: str, after: UUID | None) -> sa.ColumnElement[bool]:
 def _text_matches(text: str, after: UUID | None) -> list[sa.ColumnElement[bool]]:
     """Products with a word starting with each query word: their posting lists, confirmed by the ``tsvector``.
 
-    The confirmation calls ``ts_match_vq``, the function behind ``@@``, rather than the operator: PostgreSQL
-    guesses a prefix match (``rattan:*``) at about 2 % of rows whatever the word, and two of them at 0.04 %. For
-    words in a sixth of the catalog it then read the whole products table to confirm them, since it thought few
-    rows would pass (2.7 s on 1.7 M products), rather than merging the words' lists up to a page. A function is
-    guessed at a third of the rows, which leaves the lists to lead."""
+    The confirmation calls ``ts_match_vq``, the function behind ``@@``, rather than the operator. PostgreSQL
+    guessed a prefix match (``rattan:*``) at 2 % of the rows when the word was in a sixth of them, and two such
+    words at 0.04 %. Thinking few rows would pass, it read the whole products table to confirm them (2.7 s on
+    1.7 M products) rather than merge the words' lists up to a page. A function is guessed at a third of the
+    rows, which leaves the lists to lead."""
     query = text_query(text)
     if query is None:
         return []
