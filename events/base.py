@@ -27,6 +27,11 @@ def split_tag(tag: str) -> tuple[str, str, int]:
     return service, name, int(version.removeprefix("v"))
 
 
+def event_names(*event_classes: type[Event]) -> frozenset[str]:
+    """The event types the store records these classes' events under (any version of each)."""
+    return frozenset(split_tag(event_tag(cls))[1] for cls in event_classes)
+
+
 class UnknownEvent(ValueError):
     """A stored event whose type and version this codebase cannot read."""
 

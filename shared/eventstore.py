@@ -65,6 +65,16 @@ class StreamAppend:
 
 
 @dataclass(frozen=True)
+class Selection:
+    """What ``read_all_of`` read: the events of the types asked for among the next committed ones, the position
+    of the last event it went past (of any type; where a reader goes on from) and how many it went past."""
+
+    events: list[RecordedEvent]
+    reached: GlobalPosition
+    passed: int
+
+
+@dataclass(frozen=True)
 class AppendResult:
     versions: dict[str, int]
     position: GlobalPosition
@@ -233,6 +243,11 @@ class EventStorage(Protocol):
     ) -> list[RecordedEvent]: ...
 
     @abstractmethod
+    async def read_all_of(
+        self, event_types: Collection[str], after: GlobalPosition, limit: int, *, connection: Connection | None = None
+    ) -> Selection: ...
+
+    @abstractmethod
     async def committed_after(self, after: GlobalPosition, *, connection: Connection | None = None) -> bool: ...
 
     @abstractmethod
@@ -306,6 +321,20 @@ class EventStore(EventStorage):
             WHERE (transaction_id, position) > ($1::text::xid8, $2)
               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             ORDER BY events.transaction_id, events.position LIMIT $3"""
+        self._read_all_of_sql = f"""
+            WITH next AS MATERIALIZED (
+                SELECT position, transaction_id, event_type = ANY($4::text[]) AS wanted FROM {s}.events
+                WHERE (transaction_id, position) > ($1::text::xid8, $2)
+                  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY transaction_id, position LIMIT $3
+            ), taken AS (
+                SELECT position FROM next WHERE wanted
+                UNION
+                SELECT position FROM (SELECT position FROM next ORDER BY transaction_id DESC, position DESC LIMIT 1) l
+            )
+            SELECT {_COLUMNS}, (SELECT count(*) FROM next) AS passed FROM {s}.events
+            WHERE position = ANY (ARRAY(SELECT position FROM taken))
+            ORDER BY events.transaction_id, events.position"""
         self._committed_after_sql = f"""
             SELECT 1 FROM {s}.events WHERE (transaction_id, position) > ($1::text::xid8, $2)
             ORDER BY transaction_id, position LIMIT 1"""
@@ -449,6 +478,24 @@ class EventStore(EventStorage):
         executor = connection or self.pool
         rows = await executor.fetch(self._read_all_sql, str(after.transaction_id), after.position, limit)
         return [_record(row) for row in rows]
+
+    async def read_all_of(
+        self, event_types: Collection[str], after: GlobalPosition, limit: int, *, connection: Connection | None = None
+    ) -> Selection:
+        """The events of ``event_types`` among the next ``limit`` that ``read_all`` would return, and where that
+        read ends: a reader of a few types goes on from there, past the others, which PostgreSQL reads by the
+        global order's index and the table's pages without sending them. Only the last is sent (its position
+        and how many were passed come with it), whatever its type."""
+        executor = connection or self.pool
+        wanted = set(event_types)
+        rows = await executor.fetch(
+            self._read_all_of_sql, str(after.transaction_id), after.position, limit, sorted(wanted)
+        )
+        if not rows:
+            return Selection([], after, 0)
+        records = [_record(row) for row in rows]
+        events = [r for r in records if r.event_type in wanted]
+        return Selection(events, records[-1].global_position, rows[0]["passed"])
 
     async def late_versions(
         self, probes: Sequence[tuple[str, int]], beyond: GlobalPosition, *, connection: Connection | None = None

@@ -25,6 +25,7 @@ from shared.eventstore import (
     EventStorage,
     GlobalPosition,
     RecordedEvent,
+    Selection,
     StreamAppend,
     StreamConflict,
     stream_starts,
@@ -164,6 +165,20 @@ class MemoryEventStore(EventStorage):
         after_start = itertools.islice(self._events, start, None)
         visible = itertools.takewhile(lambda r: r.transaction_id < oldest_open, after_start)
         return list(itertools.islice(visible, limit))
+
+    async def read_all_of(
+        self,
+        event_types: Collection[str],
+        after: GlobalPosition,
+        limit: int,
+        *,
+        connection: MemoryTransaction | None = None,
+    ) -> Selection:
+        """The events of ``event_types`` among the next ``limit`` that ``read_all`` would return, and where that
+        read ends."""
+        records = await self.read_all(after, limit)
+        events = [r for r in records if r.event_type in event_types]
+        return Selection(events, records[-1].global_position if records else after, len(records))
 
     async def committed_after(self, after: GlobalPosition, *, connection: MemoryTransaction | None = None) -> bool:
         """Are there committed events after ``after``, even ones ``read_all`` holds back behind an open transaction?"""

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 from events.base import Event
 from shared import logs, tracing
-from shared.eventstore import Connection, EventStore, GlobalPosition, RecordedEvent
+from shared.eventstore import Connection, EventStore, GlobalPosition, RecordedEvent, Selection
 from shared.outages import Backoff, is_outage
 
 log = logging.getLogger("gotong.projection")
@@ -58,13 +58,16 @@ class Projection:
     """A named read model: its tables and how each event changes them.
 
     ``apply_many``, when given, applies a batch of events (in global order) at once, leaving the tables exactly
-    as ``apply`` of each event in turn would.
+    as ``apply`` of each event in turn would. ``takes``, when given, names the only event types the projection
+    changes its tables for: the store sends it only those, and its checkpoint moves past the others unread (a
+    projection of a few rare types is not handed every event of a bulk to decode and ignore).
     """
 
     name: str
     tables: Sequence[sa.Table]
     apply: Apply
     apply_many: ApplyMany | None = None
+    takes: frozenset[str] | None = None
 
     @property
     def checkpoint(self) -> str:
@@ -72,6 +75,15 @@ class Projection:
 
     def live_tables(self) -> Tables:
         return Tables({t.name: t for t in self.tables})
+
+    async def read_next(
+        self, store: EventStore, connection: Connection, after: GlobalPosition, limit: int
+    ) -> Selection:
+        """Of the next ``limit`` events after ``after``, those the projection takes."""
+        if self.takes is not None:
+            return await store.read_all_of(self.takes, after, limit, connection=connection)
+        records = await store.read_all(after, limit, connection=connection)
+        return Selection(records, records[-1].global_position if records else after, len(records))
 
     async def apply_all(self, connection: Connection, tables: Tables, events: Decoded) -> None:
         """Apply ``events`` in order: at once if the projection can, else one by one."""
@@ -138,24 +150,25 @@ async def write_checkpoint(connection: Connection, schema: str, name: str, posit
 async def apply_batch(
     store: EventStore, connection: Connection, projection: Projection, tables: Tables, checkpoint: str, limit: int
 ) -> int:
-    """Apply the next batch of events in one transaction; returns how many events it went past.
+    """Apply the next batch of events in one transaction; returns how many events it went past (``limit`` at most,
+    of any type: those the projection does not take count too).
 
     An event that cannot be applied is parked and the batch goes on past it (see ``_apply_parking``).
     """
     try:
         async with connection.transaction():
             after = await read_checkpoint(connection, store.schema, checkpoint, lock=True)
-            records = await store.read_all(after, limit, connection=connection)
+            selection = await projection.read_next(store, connection, after, limit)
             try:
-                if records:
-                    await projection.apply_all(connection, tables, [(store.decode(r), r) for r in records])
+                if selection.events:
+                    await projection.apply_all(connection, tables, [(store.decode(r), r) for r in selection.events])
             except Exception as error:
                 if is_outage(error):
                     raise
                 raise _Unapplicable from error
-            if records:
-                await write_checkpoint(connection, store.schema, checkpoint, records[-1].global_position)
-            return len(records)
+            if selection.passed:
+                await write_checkpoint(connection, store.schema, checkpoint, selection.reached)
+            return selection.passed
     except _Unapplicable:
         return await _apply_parking(store, connection, projection, tables, checkpoint, limit)
 
@@ -173,8 +186,8 @@ async def _apply_parking(
     """
     async with connection.transaction():
         after = await read_checkpoint(connection, store.schema, checkpoint, lock=True)
-        records = await store.read_all(after, limit, connection=connection)
-        for record in records:
+        selection = await projection.read_next(store, connection, after, limit)
+        for record in selection.events:
             try:
                 async with connection.transaction():
                     await projection.apply(connection, tables, store.decode(record), record)
@@ -182,9 +195,9 @@ async def _apply_parking(
                 if is_outage(error):
                     raise
                 await park(connection, store.schema, projection.name, record, error)
-        if records:
-            await write_checkpoint(connection, store.schema, checkpoint, records[-1].global_position)
-        return len(records)
+        if selection.passed:
+            await write_checkpoint(connection, store.schema, checkpoint, selection.reached)
+        return selection.passed
 
 
 async def park(connection: Connection, schema: str, projection: str, record: RecordedEvent, error: Exception) -> None:

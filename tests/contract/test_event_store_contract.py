@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from shared.decider import TooManyConflicts, UnitOfWork, run_command
-from shared.eventstore import START, EventStorage, GlobalPosition, Metadata, StreamAppend, StreamConflict
+from shared.eventstore import START, EventStorage, GlobalPosition, Metadata, Selection, StreamAppend, StreamConflict
 from tests.support.ledger import ACCOUNT, Deposit, Deposited, Open, Opened
 
 
@@ -141,6 +141,40 @@ async def test_positions_increase_and_read_all_pages_through_the_global_order(st
     assert [r.event_id for r in paged] == [r.event_id for r in everything]
     assert not await store.committed_after(after)
     assert await store.committed_after(START)
+
+
+async def test_read_all_of_sends_a_few_types_and_where_the_read_ended(store: EventStorage) -> None:
+    for n in range(4):
+        await store.append(f"acct-{n}", "account", 0, [Opened(owner=str(n)), Deposited(amount=n), Deposited(amount=1)])
+    everything = await store.read_all(START, limit=100)
+
+    first = await store.read_all_of(["Opened"], START, 5)
+    assert [r.event_id for r in first.events] == [everything[0].event_id, everything[3].event_id]
+    assert (first.reached, first.passed) == (everything[4].global_position, 5), "past the two Deposited after them"
+
+    paged, after = [], START
+    while (page := await store.read_all_of(["Opened"], after, 2)).passed:
+        assert page.reached > after and page.passed <= 2
+        paged += page.events
+        after = page.reached
+    assert [r.event_id for r in paged] == [r.event_id for r in everything if r.event_type == "Opened"]
+    assert after == everything[-1].global_position
+    assert await store.read_all_of(["Opened"], after, 2) == Selection([], after, 0)
+    none = await store.read_all_of(["Withdrawn"], START, 100)
+    assert (none.events, none.reached, none.passed) == ([], everything[-1].global_position, 12)
+
+
+async def test_read_all_of_never_goes_past_an_event_that_commits_late(store: EventStorage) -> None:
+    early_transaction = store.transaction()
+    early = await early_transaction.__aenter__()
+    try:
+        await store.append("slow", "account", 0, [Opened(owner="slow")], connection=early)  # the lower position
+        await store.append("fast", "account", 0, [Deposited(amount=1)])
+        assert await store.read_all_of(["Opened"], START, 10) == Selection([], START, 0)
+    finally:
+        await early_transaction.__aexit__(None, None, None)
+    seen = await store.read_all_of(["Opened"], START, 10)
+    assert [r.stream_id for r in seen.events] == ["slow"] and seen.passed == 2
 
 
 async def test_read_all_never_skips_an_event_that_commits_late_with_a_lower_position(store: EventStorage) -> None:

@@ -13,7 +13,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from events.base import Event
+from events.base import Event, event_names
 from events.catalog import (
     DeforestationFreeEvidence,
     HarvestPeriod,
@@ -116,7 +116,7 @@ async def project(connection: Connection, tables: Tables, event: Event, record: 
             await execute(connection, table.update().where(table.c.id == event.plot_id).values(**withdrawn))
 
 
-PLOTS = Projection("plots", [plots], project)
+PLOTS = Projection("plots", [plots], project, takes=event_names(PlotRegistered, PlotWithdrawn))
 
 
 async def read_plot(pool: asyncpg.Pool, plot_id: UUID) -> PlotView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from events.base import Event
+from events.base import Event, event_names
 from events.notifications import (
     ContactAdded,
     ContactOptedIn,
@@ -64,4 +64,9 @@ async def _contact(connection: Connection, table: sa.Table, contact_id: object, 
     )
 
 
-PROJECTION = Projection("notifications", [contacts], project)
+PROJECTION = Projection(
+    "notifications",
+    [contacts],
+    project,
+    takes=event_names(ContactAdded, ContactUpdated, ContactOptedIn, ContactOptedOut, ContactRemoved),
+)
