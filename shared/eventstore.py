@@ -73,6 +73,11 @@ class Selection:
     reached: GlobalPosition
     passed: int
 
+    @classmethod
+    def of_all(cls, page: list[RecordedEvent], after: GlobalPosition) -> Selection:
+        """A page of ``read_all`` after ``after``, as a selection of every type."""
+        return cls(page, page[-1].global_position if page else after, len(page))
+
 
 @dataclass(frozen=True)
 class AppendResult:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import dataclasses
 import itertools
 import math
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
@@ -176,9 +177,8 @@ class MemoryEventStore(EventStorage):
     ) -> Selection:
         """The events of ``event_types`` among the next ``limit`` that ``read_all`` would return, and where that
         read ends."""
-        records = await self.read_all(after, limit)
-        events = [r for r in records if r.event_type in event_types]
-        return Selection(events, records[-1].global_position if records else after, len(records))
+        page = Selection.of_all(await self.read_all(after, limit), after)
+        return dataclasses.replace(page, events=[r for r in page.events if r.event_type in event_types])
 
     async def committed_after(self, after: GlobalPosition, *, connection: MemoryTransaction | None = None) -> bool:
         """Are there committed events after ``after``, even ones ``read_all`` holds back behind an open transaction?"""

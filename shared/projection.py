@@ -82,8 +82,7 @@ class Projection:
         """Of the next ``limit`` events after ``after``, those the projection takes."""
         if self.takes is not None:
             return await store.read_all_of(self.takes, after, limit, connection=connection)
-        records = await store.read_all(after, limit, connection=connection)
-        return Selection(records, records[-1].global_position if records else after, len(records))
+        return Selection.of_all(await store.read_all(after, limit, connection=connection), after)
 
     async def apply_all(self, connection: Connection, tables: Tables, events: Decoded) -> None:
         """Apply ``events`` in order: at once if the projection can, else one by one."""
