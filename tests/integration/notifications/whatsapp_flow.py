@@ -64,6 +64,17 @@ async def deliveries(market: Marketplace, producer: Producer) -> list[dict[str, 
     return items
 
 
+async def sent_deliveries(market: Marketplace, producer: Producer, count: int = 1) -> list[dict[str, Any]]:
+    """The producer's deliveries once ``count`` of them are recorded as sent. WhatsApp has a message before the
+    sender records its answer, so a test that saw the message arrive waits for the record too."""
+
+    async def recorded() -> list[dict[str, Any]] | None:
+        items = await deliveries(market, producer)
+        return items if sum(item["status"] == "sent" for item in items) >= count else None
+
+    return await eventually(recorded, what=f"{count} deliveries recorded as sent")
+
+
 async def jepara_asked_for_500(
     market: Marketplace, whatsapp: FakeWhatsApp, *, expires_in: int = 48 * 3600
 ) -> tuple[Producer, dict[str, Any]]:
