@@ -150,7 +150,7 @@ async def test_read_all_of_sends_a_few_types_and_where_the_read_ended(store: Eve
 
     first = await store.read_all_of(["Opened"], START, 5)
     assert [r.event_id for r in first.events] == [everything[0].event_id, everything[3].event_id]
-    assert (first.reached, first.passed) == (everything[4].global_position, 5), "past the two Deposited after them"
+    assert (first.reached, first.passed) == (everything[4].global_position, 5), "it ends at the fifth, a Deposited"
 
     paged, after = [], START
     while (page := await store.read_all_of(["Opened"], after, 2)).passed:
