@@ -40,6 +40,21 @@ FETCH_SECONDS = 1.0  # how long a fetch waits for a first message
 LEASE_CHECK_SECONDS = 1.0  # how often a consumer another replica holds looks whether that one has caught up
 
 
+async def to_the_end(cleanup: Awaitable[None]) -> None:
+    """Await ``cleanup`` to its end though the task awaiting it is cancelled meanwhile, once or again and again;
+    such a cancellation is raised once it has ended."""
+    task = asyncio.ensure_future(cleanup)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    task.result()
+
+
 def parse(msg: Msg, codec: EventCodec) -> Delivery:
     return parse_parts(msg.headers or {}, msg.data, codec)
 
@@ -157,16 +172,26 @@ class Consumer:
                 if self._acknowledging is not None and self._acknowledging.done():
                     self._acknowledging.result()  # a bug while acknowledging: the runtime starts the consumer again
         finally:
-            if fetching is not None:
-                # A fetch cancelled midway drops what it has received, which then waits out JetStream's ack wait.
-                # With messages waiting it is answered at once: it is let finish, and what it brings given back
-                # below. With none (idle), it would wait its second for the next one: it is cancelled.
-                if not self._waiting:
-                    fetching.cancel()
-                with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(fetching, FETCH_SECONDS + 1)
-            await self._give_back()  # stopped (or started again): the next consumer need not wait for the ack wait
             heartbeat.cancel()
+            # ``Runtime.stop`` cancels again and again until the task ends: letting go runs to its end regardless.
+            await to_the_end(self._let_go(fetching))
+
+    async def _let_go(self, fetching: asyncio.Future[list[Msg]] | None) -> None:
+        """Stopped (or started again): give back what this consumer holds, so that the next one need not wait out
+        JetStream's ack wait for it.
+
+        A fetch cancelled midway drops what JetStream sends in answer, which would then wait out the ack wait and
+        hold the stream's later events back as early. With messages waiting it is answered at once: it is let
+        finish, and what it brings is given back. With none (idle), it would wait its second for the next one: it
+        is cancelled (an event published in the few milliseconds until the subscription ends waits out the ack
+        wait).
+        """
+        if fetching is not None:
+            if not self._waiting:
+                fetching.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(fetching, FETCH_SECONDS + 1)
+        await self._give_back()
 
     async def _hand_back(self, fetching: asyncio.Future[list[Msg]] | None) -> None:
         """Stop between batches for the replica that takes the lease over: once the handled batches' acks are
@@ -174,7 +199,7 @@ class Consumer:
         a message left to its ack wait would hold its stream's later events back as early)."""
         if fetching is not None:
             with contextlib.suppress(TimeoutError):  # a fetch already asked for is answered within its second
-                await fetching
+                await asyncio.shield(fetching)  # stopped meanwhile, the consumer still gives back what it brings
         if self._acknowledging is not None:
             await self._acknowledging
         await self._give_back()

@@ -204,8 +204,12 @@ async def test_a_consumer_that_stops_gives_back_what_it_fetched_at_once(settings
 
 
 async def _stop(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
+    """Cancel the tasks again at every turn of the loop until they end: harder than ``Runtime.stop``, which cancels
+    again every tenth of a second."""
+    while not all(task.done() for task in tasks):
+        for task in tasks:
+            task.cancel()
+        await asyncio.sleep(0)
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
