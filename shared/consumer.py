@@ -3,7 +3,8 @@
 Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream
 version it reached; the message is acknowledged after the commit. A duplicate is acknowledged and skipped;
 an event that arrives before its predecessor is nak'd with a delay; a handler that keeps failing sends
-the event to the dead-letter table.
+the event to the dead-letter table. A subscription that names its types is sent only those, and takes them
+once each in the order they come (``Subscription.takes``).
 
 Only the handler's own failures count towards the dead letter. When PostgreSQL or NATS is away, the
 consumer keeps the messages it holds (telling JetStream they are in progress) and tries them again, with
@@ -131,17 +132,22 @@ class Consumer:
                     await subscription.unsubscribe()
 
     async def _subscribe(self) -> Any:
+        """The pull subscription, its durable consumer created or brought to this config: one made before a
+        subscription named its types (or named others) is sent only those from then on."""
+        source, takes = self.subscription.source, self.subscription.takes
         config = ConsumerConfig(
+            name=self.durable,
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=ACK_WAIT_SECONDS,
             max_deliver=-1,
             max_ack_pending=1000,
+            filter_subject=None if takes else bus.subject(self.prefix, source),
+            filter_subjects=[bus.subject(self.prefix, source, name) for name in sorted(takes)] if takes else None,
         )
-        return await self.js.pull_subscribe(
-            bus.subject(self.prefix, self.subscription.source), durable=self.durable, stream=self.stream, config=config
-        )
+        await self.js.add_consumer(self.stream, config)
+        return await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
 
     async def _consume(self, subscription: Any, backoff: Backoff) -> None:
         heartbeat = asyncio.create_task(self._report_in_progress(), name=f"in-progress:{self.durable}")
@@ -222,8 +228,11 @@ class Consumer:
         acknowledged what the stream held when this one started."""
         while not self.leased.is_set():
             if not self.caught_up.is_set() and self._target is not None:
-                floor = (await subscription.consumer_info()).ack_floor
-                if floor is not None and floor.stream_seq >= self._target:
+                info = await subscription.consumer_info()
+                floor = info.ack_floor  # a consumer of a few types may have none at the stream's last sequence
+                if (floor is not None and floor.stream_seq >= self._target) or not (
+                    info.num_pending or info.num_ack_pending
+                ):
                     self.caught_up.set()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(LEASE_CHECK_SECONDS):

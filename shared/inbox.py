@@ -2,7 +2,8 @@
 
 Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream version it
 reached. A duplicate is skipped; an event that arrives before its predecessor raises ``Early``; a handler that
-keeps failing sends the event to the dead-letter table, from which it can be replayed.
+keeps failing sends the event to the dead-letter table, from which it can be replayed. A subscription sent only
+the event types it names has no stream order to keep: its events are handled once each, by their inbox rows.
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ class Subscription:
     statements; it must leave what ``handle`` on each delivery in turn would. ``handle`` still takes a redelivery
     or a batch that failed, one event at a time. A batch taken at once is one consumer span in a trace, under
     the publish of its first traced event and linked to the others'; what the handler appends continues it.
+
+    ``takes``, when given, names the only event types the subscription is sent (JetStream filters them): a
+    mirror of a few types is not handed every event of a bulk to ignore. Its streams' versions then have gaps
+    where the other types stand, so the inbox takes its events once each by event id, in the order they come,
+    not held to their stream's order: its handler must leave the same rows whatever the order of a stream's
+    events (``Upserts.upsert``'s ``unless_newer``, say, or rows keyed by the stream version).
     """
 
     name: str
@@ -88,6 +95,12 @@ class Subscription:
     codec: EventCodec
     handle: Handler
     handle_many: BatchHandler | None = None
+    takes: frozenset[str] | None = None
+
+    @property
+    def ordered(self) -> bool:
+        """Are its events handled in their stream's order (every event of the source, but for those it names)?"""
+        return self.takes is None
 
 
 def batch_handlers(handle_many: BatchHandler) -> tuple[Handler, BatchHandler]:
@@ -198,37 +211,37 @@ async def _take_many(context: HandlerContext, handle_many: BatchHandler, name: s
                 log.debug("%s took %s", name, delivery.event.__struct_config__.tag)
 
 
-async def handle_once(
-    pool: asyncpg.Pool, store: EventStore, subscription: Subscription, delivery: Delivery, *, ordered: bool = True
-) -> bool:
+async def handle_once(pool: asyncpg.Pool, store: EventStore, subscription: Subscription, delivery: Delivery) -> bool:
     """Handle ``delivery`` exactly once; False when it was a duplicate. Raises ``Early`` when out of order."""
-    schema, appended = store.schema, store.appended
+    schema, appended, consumer = store.schema, store.appended, subscription.name
     async with borrowed(pool) as connection, connection.transaction():
         inserted = await connection.fetchval(
             f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-            subscription.name,
+            consumer,
             delivery.event_id,
         )
         if not inserted:
             return False
-        last = await connection.fetchval(
-            f"SELECT version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = $2 FOR UPDATE",
-            subscription.name,
-            delivery.stream_id,
-        )
-        last = last or 0
-        if ordered and delivery.stream_version <= last:
-            return False
-        if ordered and delivery.stream_version > last + 1:
-            raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
-        await _take(HandlerContext(connection, store, subscription.name), subscription, delivery)
-        await connection.execute(
-            f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
-            "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
-            subscription.name,
-            delivery.stream_id,
-            delivery.stream_version,
-        )
+        if subscription.ordered:
+            last = await connection.fetchval(
+                f"SELECT version FROM {schema}.stream_progress WHERE consumer = $1 AND stream_id = $2 FOR UPDATE",
+                consumer,
+                delivery.stream_id,
+            )
+            last = last or 0
+            if delivery.stream_version <= last:
+                return False
+            if delivery.stream_version > last + 1:
+                raise Early(f"{delivery.stream_id} v{delivery.stream_version} arrived before v{last + 1}")
+        await _take(HandlerContext(connection, store, consumer), subscription, delivery)
+        if subscription.ordered:
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
+                "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",
+                consumer,
+                delivery.stream_id,
+                delivery.stream_version,
+            )
     if store.appended != appended:
         store.committed()  # the handler appended to this service's store (or a command did meanwhile)
     return True
@@ -239,8 +252,6 @@ async def handle_batch(
     store: EventStore,
     subscription: Subscription,
     deliveries: Sequence[Delivery],
-    *,
-    ordered: bool = True,
 ) -> list[Taken]:
     """``handle_once`` of each delivery in turn, in one transaction: a handler's error undoes them all.
 
@@ -250,8 +261,9 @@ async def handle_batch(
 
     The inbox rows are written and the streams' progress read in one statement, and the progress written in
     another, for the whole batch: on a busy machine each round trip to PostgreSQL costs a batch a millisecond.
+    A subscription not held to its streams' order (one that names its types) has no progress read or written.
     """
-    schema, consumer, appended = store.schema, subscription.name, store.appended
+    schema, consumer, appended, ordered = store.schema, subscription.name, store.appended, subscription.ordered
     async with borrowed(pool) as connection, connection.transaction():
         # Inbox rows first, then the progress rows, each locked in one order by every replica.
         rows = await connection.fetch(
@@ -263,7 +275,7 @@ async def handle_batch(
             "UNION ALL SELECT NULL, stream_id, version FROM progress",
             consumer,
             sorted({delivery.event_id for delivery in deliveries}),
-            sorted({delivery.stream_id for delivery in deliveries}),
+            sorted({delivery.stream_id for delivery in deliveries}) if ordered else [],
         )
         new = {row["event_id"] for row in rows if row["event_id"] is not None}
         progress: dict[str, int] = {row["stream_id"]: row["version"] for row in rows if row["stream_id"] is not None}
@@ -298,7 +310,7 @@ async def handle_batch(
         else:
             for delivery in taken:
                 await _take(context, subscription, delivery)
-        if reached:
+        if reached and ordered:
             streams, versions = zip(*sorted(reached.items()), strict=True)
             await connection.execute(
                 f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) "

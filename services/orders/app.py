@@ -13,6 +13,7 @@ from services.orders.read.tables import (
     LINE_COVERAGE_TIMES,
     LOT_DECIDED_BY,
     MIGRATIONS,
+    MSME_VERSIONS,
     PUBLISHED_STANDARDS,
     TIMELINE_TOLD_WHEN_READ,
 )
@@ -29,6 +30,7 @@ service = Service(
         TIMELINE_TOLD_WHEN_READ,
         LINE_COVERAGE_TIMES,
         PUBLISHED_STANDARDS.migration,
+        MSME_VERSIONS,
     ],
     projections=[ORDERS_PROJECTION],
     subscriptions=[CATALOG_MIRROR, POOLING_SAGA, QUALITY_VERDICTS, PUBLISHED_STANDARDS.subscription],

@@ -15,7 +15,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from events.base import event_names
 from events.catalog import CODEC as CATALOG
+from events.catalog import CertificationAdded, MsmeRegistered, MsmeUpdated, ProductListed, ProductUpdated
 from events.pooling import CODEC as POOLING
 from events.pooling import ConsignmentShipped, LotPassed, LotReceived, LotReturned
 from events.quality import CODEC as QUALITY
@@ -140,6 +142,15 @@ async def keep_verdicts(hctx: HandlerContext, delivery: Delivery) -> None:
         await keep_verdict(hctx.connection, event, delivery.event_id, delivery.recorded_at, delivery.metadata.actor)
 
 
-CATALOG_MIRROR = Subscription("catalog", "catalog", CATALOG, *mirror_handlers(keep_catalog))
+CATALOG_MIRROR = Subscription(
+    "catalog",
+    "catalog",
+    CATALOG,
+    *mirror_handlers(keep_catalog),
+    takes=event_names(MsmeRegistered, MsmeUpdated, CertificationAdded, ProductListed, ProductUpdated),
+)
+"""Sent only the types it keeps (a bulk's SKU and NIB claims and capacity are most of catalog's events), in the
+order they come: an MSME's row is written unless a newer version of its stream wrote it, the rest are rows of
+their own (a certification, a product's version)."""
 POOLING_SAGA = Subscription("pooling", "pooling", POOLING, *batch_handlers(follow_pooling))
 QUALITY_VERDICTS = Subscription("quality", source="quality", codec=QUALITY, handle=keep_verdicts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events.base import event_names
 from events.catalog import CODEC as CATALOG
 from events.catalog import MsmeRegistered, MsmeUpdated
 from services.quality.read.tables import msme_owners
@@ -10,11 +11,19 @@ from shared.mirrors import Upserts, mirror_handlers
 
 
 def record_msme_owner(rows: Upserts, delivery: Delivery) -> None:
-    """Keep ``msme_owners`` at the organisation the MSME's latest registration or update names."""
+    """Keep ``msme_owners`` at the organisation the MSME's latest registration or update names (by its stream's
+    version: the subscription takes them in the order they come)."""
     event = delivery.event
-    if isinstance(event, MsmeRegistered | MsmeUpdated):
-        row = {"msme_id": event.msme_id, "org": event.org, "updated_at": delivery.recorded_at}
-        rows.upsert(msme_owners, ["msme_id"], row, unless_newer="updated_at")
+    match event:
+        case MsmeRegistered() | MsmeUpdated():
+            row = {"msme_id": event.msme_id, "org": event.org, "updated_at": delivery.recorded_at}
+            rows.upsert(msme_owners, ["msme_id"], row | {"version": delivery.stream_version}, unless_newer="version")
 
 
-MSME_OWNERS = Subscription("msme-owners", "catalog", CATALOG, *mirror_handlers(record_msme_owner))
+MSME_OWNERS = Subscription(
+    "msme-owners",
+    "catalog",
+    CATALOG,
+    *mirror_handlers(record_msme_owner),
+    takes=event_names(MsmeRegistered, MsmeUpdated),
+)

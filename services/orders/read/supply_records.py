@@ -41,9 +41,8 @@ def keep_catalog(rows: Upserts, delivery: Delivery) -> None:
     match event:
         case MsmeRegistered() | MsmeUpdated():
             row = {"msme_id": event.msme_id, "org": event.org, "name": event.name, "nib": event.nib}
-            rows.upsert(
-                msmes, ["msme_id"], row | {"province": event.province, "city": event.city, "status": event.status}
-            )
+            state = {"province": event.province, "city": event.city, "status": event.status}
+            rows.upsert(msmes, ["msme_id"], row | state | {"version": delivery.stream_version}, unless_newer="version")
         case CertificationAdded():
             row = {
                 "certification_id": event.certification_id,

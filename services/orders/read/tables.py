@@ -107,7 +107,11 @@ msmes = sa.Table(
     sa.Column("province", sa.Text, nullable=False),
     sa.Column("city", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
+"""``version`` is that of the MSME's stream the row was last written from: catalog's events reach orders in the
+order they come, not their stream's (``services.orders.handlers.CATALOG_MIRROR``), and an older one must not
+overwrite a newer one's values."""
 
 certifications = sa.Table(
     "certifications",
@@ -231,6 +235,10 @@ Quality's verdicts are not kept here: the history reads them from ``lot_inspecti
 FLOW_MIGRATION = Migration("0002_flow_read_models", lambda schema: tables_ddl(kept_from_others))
 LOT_DECIDED_BY = Migration(
     "0003_lot_decided_by", lambda schema: [f"ALTER TABLE {lots.schema}.lots ADD COLUMN IF NOT EXISTS decided_by uuid"]
+)
+MSME_VERSIONS = Migration(
+    "0006_msme_versions",
+    lambda schema: [f"ALTER TABLE {msmes.schema}.msmes ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0"],
 )
 TIMELINE_TOLD_WHEN_READ = Migration(
     "0004_timeline_told_when_read",

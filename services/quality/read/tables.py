@@ -74,7 +74,10 @@ msme_owners = sa.Table(
     sa.Column("msme_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("org", sa.Text, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
 )
+"""``version`` is that of the MSME's stream the row was last written from: catalog's events reach quality in the
+order they come, not their stream's, and an older one must not overwrite a newer one's owner."""
 
 MIGRATIONS = [
     Migration("0001_read_models", lambda schema: tables_ddl(metadata)),
@@ -83,6 +86,12 @@ MIGRATIONS = [
         lambda schema: [
             f"CREATE INDEX IF NOT EXISTS events_lot_inspections ON {schema}.events ((data->>'lot_id'))"
             " WHERE event_type = 'InspectionOpened'"
+        ],
+    ),
+    Migration(
+        "0003_msme_owner_versions",
+        lambda schema: [
+            f"ALTER TABLE {schema}.msme_owners ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0"
         ],
     ),
 ]
