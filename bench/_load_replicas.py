@@ -2,8 +2,9 @@
 NATS, as a compose deployment with replicas runs them, and what must hold while they share the work.
 
 - One relay per service is active at every sample (``gotong_relay_active`` of each replica, summed).
-- Every consumer handled each event of its source exactly once: its inbox holds one row per event of the
-  source's store, none for an event the source does not have, and nothing went to the dead letters.
+- Every consumer handled each event it is sent exactly once: its inbox holds one row per event of the source's
+  store (of the types it names, if it names them), none for an event the source does not have, and nothing went
+  to the dead letters.
 - No handler's effect was recorded twice: no service appended for one (actor, source event) in two
   transactions, and every market's pool demand and order line progress show each confirm and accept once.
 
@@ -44,11 +45,13 @@ def round_robin(urls: Mapping[str, Sequence[str]]) -> dict[str, Iterator[str]]:
 
 @dataclass(frozen=True)
 class Subscriber:
-    """One durable consumer: the service (schema) whose inbox it writes, its name there, the service it follows."""
+    """One durable consumer: the service (schema) whose inbox it writes, its name there, the service it follows
+    and the event types it is sent (all when none are named)."""
 
     schema: str
     name: str
     source: str
+    takes: frozenset[str] | None = None
 
     @property
     def durable(self) -> str:
@@ -59,7 +62,11 @@ def subscribers(services: Sequence[str]) -> list[Subscriber]:
     """Every consumer the named services run, the platform's (identities, published standards, audit) included."""
     from shared.service import load_services
 
-    return [Subscriber(s.name, sub.name, sub.source) for s in load_services(list(services)) for sub in s.subscriptions]
+    return [
+        Subscriber(s.name, sub.name, sub.source, sub.takes)
+        for s in load_services(list(services))
+        for sub in s.subscriptions
+    ]
 
 
 # --- the checks, pure ---
@@ -173,12 +180,13 @@ async def count_inboxes(pool: asyncpg.Pool, consumers: Sequence[Subscriber]) -> 
     for consumer in consumers:
         schema, source = consumer.schema, consumer.source
         row = await pool.fetchrow(
-            f"SELECT (SELECT count(*) FROM {source}.events) AS source_events, "
-            f"(SELECT count(*) FROM {schema}.inbox WHERE consumer = $1) AS rows, "
+            f"SELECT (SELECT count(*) FROM {source}.events WHERE $2::text[] IS NULL OR event_type = ANY($2)) "
+            f"AS source_events, (SELECT count(*) FROM {schema}.inbox WHERE consumer = $1) AS rows, "
             f"(SELECT count(*) FROM {schema}.inbox i WHERE consumer = $1 AND NOT EXISTS "
             f"(SELECT 1 FROM {source}.events e WHERE e.event_id = i.event_id)) AS unknown, "
             f"(SELECT count(*) FROM {schema}.dead_letters WHERE consumer = $1) AS dead_letters",
             consumer.name,
+            sorted(consumer.takes) if consumer.takes is not None else None,
         )
         inboxes.append(Inbox(consumer.durable, row["source_events"], row["rows"], row["unknown"], row["dead_letters"]))
     return inboxes
