@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 from _servers import percentile  # first: it puts the repository (and so tests.support) on the path
 
 from events.catalog import CapacityDeclared, Contact, MsmeRegistered, NibClaimed, ProductListed, SkuClaimed
@@ -40,6 +41,11 @@ GOODS = [
     ("spices", "090831", "cardamom"), ("batik", "520852", "batik cloth"), ("processed_food", "200819", "cashew"),
 ]  # fmt: skip
 BULK_METADATA = Metadata(correlation_id=str(new_id()), actor="bench:bulk", command_id=str(new_id()))
+
+
+def bulk_metadata(org: str) -> Metadata:
+    """What an MSME's own import of its records carries: it is on the MSME's audit trail, as through the API."""
+    return msgspec.structs.replace(BULK_METADATA, org=org)
 
 
 # --- timing ---
@@ -163,6 +169,7 @@ def bulk_msme(number: int, products: int, months: list[str], at: datetime) -> li
     before its products', as its registration precedes their listings when catalog's commands record them."""
     rng = random.Random(number)
     msme_id, org = new_id(), f"bulk-msme-{number}"
+    metadata = bulk_metadata(org)
     province, city = PLACES[number % len(PLACES)]
     nib = f"{9_000_000_000_000 + number:013d}"
     registered = MsmeRegistered(
@@ -185,13 +192,11 @@ def bulk_msme(number: int, products: int, months: list[str], at: datetime) -> li
             product_id=product_id, msme_id=msme_id, month=months[serial % len(months)], units=rng.randint(100, 3_000),
             at=at,
         )  # fmt: skip
-        products_appends.append(
-            StreamAppend(product_stream(product_id), "product", 0, [listed, declared], BULK_METADATA)
-        )
+        products_appends.append(StreamAppend(product_stream(product_id), "product", 0, [listed, declared], metadata))
         msme_events.append(SkuClaimed(msme_id=msme_id, product_id=product_id, sku=sku, at=at))
     return [
-        StreamAppend(nib_stream(nib), "nib", 0, [NibClaimed(nib=nib, msme_id=msme_id, at=at)], BULK_METADATA),
-        StreamAppend(msme_stream(msme_id), "msme", 0, msme_events, BULK_METADATA),
+        StreamAppend(nib_stream(nib), "nib", 0, [NibClaimed(nib=nib, msme_id=msme_id, at=at)], metadata),
+        StreamAppend(msme_stream(msme_id), "msme", 0, msme_events, metadata),
         *products_appends,
     ]
 

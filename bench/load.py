@@ -66,7 +66,7 @@ from tests.e2e.processes import READY_TIMEOUT, GotongProcess, gotong_env, start,
 from tests.support.app import SECRET
 
 SERVICES = ("accounts", "catalog", "notifications", "orders", "pooling", "quality", "webhooks")
-CATALOG_CONSUMERS = ("notifications", "orders", "pooling", "quality")
+CATALOG_CONSUMERS = ("accounts", "notifications", "orders", "pooling", "quality")
 TICK = os.sysconf("SC_CLK_TCK")
 ORDER_TABLES = ("events", "orders", "order_lines_progress", "line_requests", "order_timeline", "lots", "lot_lines")
 

@@ -2,8 +2,9 @@
 
 Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream version it
 reached. A duplicate is skipped; an event that arrives before its predecessor raises ``Early``; a handler that
-keeps failing sends the event to the dead-letter table, from which it can be replayed. A subscription sent only
-the event types it names has no stream order to keep: its events are handled once each, by their inbox rows.
+keeps failing sends the event to the dead-letter table, from which it can be replayed. A subscription whose
+handler does not depend on its streams' order (``Subscription.ordered``) has its events handled once each, by their
+inbox rows, as they come.
 """
 
 from __future__ import annotations
@@ -83,11 +84,12 @@ class Subscription:
     or a batch that failed, one event at a time. A batch taken at once is one consumer span in a trace, under
     the publish of its first traced event and linked to the others'; what the handler appends continues it.
 
-    ``takes``, when given, names the only event types the subscription is sent (JetStream filters them): a
-    mirror of a few types is not handed every event of a bulk to ignore. Its streams' versions then have gaps
-    where the other types stand, so the inbox takes its events once each by event id, in the order they come,
-    not held to their stream's order: its handler must leave the same rows whatever the order of a stream's
-    events (``Upserts.upsert``'s ``unless_newer``, say, or rows keyed by the stream version).
+    ``ordered=False`` frees the subscription from its streams' order: the inbox takes each event once, by its
+    id, in the order it comes, and keeps no stream's progress. Its handler must then leave the same rows whatever
+    the order of a stream's events (rows keyed by the event or the stream version, or ``Upserts.upsert``'s
+    ``unless_newer``). ``takes``, when given, names the only event types the subscription is sent (JetStream
+    filters them): a mirror of a few types is not handed every event of a bulk to ignore. Its streams' versions
+    then have gaps where the other types stand, so such a subscription cannot be held to their order.
     """
 
     name: str
@@ -95,12 +97,12 @@ class Subscription:
     codec: EventCodec
     handle: Handler
     handle_many: BatchHandler | None = None
+    ordered: bool = True
     takes: frozenset[str] | None = None
 
-    @property
-    def ordered(self) -> bool:
-        """Are its events handled in their stream's order (every event of the source, but for those it names)?"""
-        return self.takes is None
+    def __post_init__(self) -> None:
+        if self.takes is not None and self.ordered:
+            raise ValueError(f"{self.name}: sent only some event types, it cannot be held to its streams' order")
 
 
 def batch_handlers(handle_many: BatchHandler) -> tuple[Handler, BatchHandler]:
@@ -261,7 +263,7 @@ async def handle_batch(
 
     The inbox rows are written and the streams' progress read in one statement, and the progress written in
     another, for the whole batch: on a busy machine each round trip to PostgreSQL costs a batch a millisecond.
-    A subscription not held to its streams' order (one that names its types) has no progress read or written.
+    A subscription not held to its streams' order has no progress read or written.
     """
     schema, consumer, appended, ordered = store.schema, subscription.name, store.appended, subscription.ordered
     async with borrowed(pool) as connection, connection.transaction():

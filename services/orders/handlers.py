@@ -147,6 +147,7 @@ CATALOG_MIRROR = Subscription(
     "catalog",
     CATALOG,
     *mirror_handlers(keep_catalog),
+    ordered=False,
     takes=event_names(MsmeRegistered, MsmeUpdated, CertificationAdded, ProductListed, ProductUpdated),
 )
 """Sent only the types it keeps (a bulk's SKU and NIB claims and capacity are most of catalog's events), in the

@@ -25,5 +25,6 @@ MSME_OWNERS = Subscription(
     "catalog",
     CATALOG,
     *mirror_handlers(record_msme_owner),
+    ordered=False,
     takes=event_names(MsmeRegistered, MsmeUpdated),
 )

@@ -28,7 +28,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 EVERY_TYPE = Subscription("ledger-deposits", "ledger", CODEC, record, record_many)
-DEPOSITS = replace(EVERY_TYPE, takes=event_names(Deposited))
+DEPOSITS = replace(EVERY_TYPE, ordered=False, takes=event_names(Deposited))
 DURABLE = "audit-ledger-deposits"
 
 

@@ -8,6 +8,7 @@ import ast
 import inspect
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -56,3 +57,8 @@ def test_every_subscription_that_names_its_types_is_checked_here() -> None:
 def test_a_subscription_takes_the_types_its_mirror_matches(service: str) -> None:
     subscription, gather = GATHERED_BY[service]
     assert subscription.takes == event_names(*matched_classes(gather))
+
+
+def test_a_subscription_sent_only_some_types_cannot_be_held_to_its_streams_order() -> None:
+    with pytest.raises(ValueError, match="cannot be held to its streams' order"):
+        replace(CATALOG_MIRROR, ordered=True)

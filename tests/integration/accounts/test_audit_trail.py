@@ -12,13 +12,14 @@ import asyncpg
 import pytest
 
 from services.accounts.app import service as accounts
-from services.accounts.handlers import audit, record
+from services.accounts.handlers import audit
 from services.accounts.read.audit import prune
 from shared import bus
 from shared.auth import Role
-from shared.eventstore import Metadata, RecordedEvent
-from shared.inbox import Delivery, HandlerContext
+from shared.eventstore import EventStore, Metadata, RecordedEvent
+from shared.inbox import Delivery, HandlerContext, Taken, handle_batch
 from shared.kernel.ids import new_id
+from shared.migrations import migrate
 from shared.relay import event_headers
 from shared.runtime import Runtime
 from shared.service import installed_services, with_platform
@@ -173,7 +174,8 @@ async def test_an_event_type_accounts_has_never_seen_is_on_the_trail_and_a_saga_
     )
     connection = await asyncpg.connect(database_url)
     try:
-        await record(HandlerContext(connection, runtime.contexts["accounts"].store, "audit-pooling"), caused)
+        context = HandlerContext(connection, runtime.contexts["accounts"].store, "audit-pooling")
+        await audit("pooling").handle(context, caused)
         assert await connection.fetchval("SELECT count(*) FROM accounts.audit_trail WHERE stream_id = 'pool-1'") == 0
     finally:
         await connection.close()
@@ -208,3 +210,27 @@ async def test_an_act_is_on_the_trail_soon_after_its_answer(client: Client) -> N
         lags.append(time.perf_counter() - answered)
     print(f"on the trail after {', '.join(f'{lag * 1000:.0f}' for lag in lags)} ms")
     assert max(lags) < 10.0, lags  # measured 5–12 ms; the bound only catches a trail that stopped
+
+
+async def test_the_trail_takes_a_streams_events_in_any_order_and_each_once(pool: asyncpg.Pool) -> None:
+    """Its entries are the events' own rows: a batch of them out of their stream's order, with a copy, is taken
+    whole, and no stream's progress is kept (a catalog's bulk import has millions of streams)."""
+    async with pool.acquire() as connection:
+        await migrate(connection, "accounts", accounts.migrations)
+    store, subscription = EventStore(pool, "accounts", accounts.codec), audit("catalog")
+    metadata = Metadata(actor="aggregator:dewi", org="cirebon-trading")
+    events = [
+        Delivery(
+            event=subscription.codec.decode("ProductUpdated", 1, b"{}"), event_id=new_id(), stream_id="product-1",
+            stream_version=version, position=version, metadata=metadata, recorded_at=datetime.now(UTC),
+            source="catalog",
+        )
+        for version in (1, 2, 3)
+    ]  # fmt: skip
+    handled, duplicate = Taken.HANDLED, Taken.DUPLICATE
+    arriving = [events[2], events[0], events[2]]  # v3, v1, v3 again
+    assert await handle_batch(pool, store, subscription, arriving) == [handled, handled, duplicate]
+    assert await handle_batch(pool, store, subscription, events) == [duplicate, handled, duplicate]
+    versions = await pool.fetch("SELECT stream_version FROM accounts.audit_trail ORDER BY stream_version")
+    assert [row["stream_version"] for row in versions] == [1, 2, 3]
+    assert await pool.fetchval("SELECT count(*) FROM accounts.stream_progress") == 0
