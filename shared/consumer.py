@@ -146,7 +146,9 @@ class Consumer:
             filter_subject=None if takes else bus.subject(self.prefix, source),
             filter_subjects=[bus.subject(self.prefix, source, name) for name in sorted(takes)] if takes else None,
         )
-        await self.js.add_consumer(self.stream, config)
+        made = await self.js.add_consumer(self.stream, config)
+        if takes and not made.config.filter_subjects:  # NATS before 2.10 ignores them
+            log.warning("%s: this NATS (before 2.10) sends it every event type; it ignores the others", self.durable)
         return await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
 
     async def _consume(self, subscription: Any, backoff: Backoff) -> None:
