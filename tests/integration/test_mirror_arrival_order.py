@@ -18,11 +18,15 @@ from events.catalog import Contact, MsmeRegistered, MsmeUpdated, ProductListed, 
 from events.common import Money, PriceTier
 from events.orders import CODEC as ORDERS_CODEC
 from events.quality import CODEC as QUALITY_CODEC
+from services.accounts.app import service as ACCOUNTS
+from services.orders.app import service as ORDERS
 from services.orders.handlers import CATALOG_MIRROR
+from services.quality.app import service as QUALITY
 from services.quality.handlers import MSME_OWNERS
 from shared.eventstore import EventStore, Metadata
 from shared.inbox import Delivery, Subscription, handle_batch, handle_once
 from shared.kernel.ids import new_id
+from shared.migrations import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -111,3 +115,24 @@ async def test_quality_keeps_the_newest_owner_whatever_the_order(pool: asyncpg.P
         await handle(pool, store, MSME_OWNERS, [(registered, handed)[n] for n in arriving], one_at_a_time=one_at_a_time)
         row = await pool.fetchrow("SELECT org, version FROM quality.msme_owners WHERE msme_id = $1", msme_id)
         assert tuple(row) == ("weaver-12", 4), arriving
+
+
+async def test_a_database_from_before_drops_the_stream_progress_these_subscriptions_no_longer_keep(
+    pool: asyncpg.Pool,
+) -> None:
+    """Orders' and quality's mirrors of catalog and accounts' audit trail kept each stream's progress while they
+    were held to stream order; migrated, a database of then keeps no such row, and another consumer's stay."""
+    services = [(ORDERS, "0006_msme_versions", "catalog"), (QUALITY, "0003_msme_owner_versions", "msme-owners")]
+    services.append((ACCOUNTS, "0003_trail_without_stream_order", "audit-catalog"))
+    async with pool.acquire() as connection:
+        for service, migration, consumer in services:
+            schema = service.name
+            await connection.execute(f"DELETE FROM {schema}.migrations WHERE name = $1", migration)
+            await connection.execute(
+                f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) "
+                "VALUES ($1, 'msme-1', 3), ('pooling', 'pool-1', 7)",
+                consumer,
+            )
+            assert await migrate(connection, schema, service.migrations) == [migration]
+            rows = await connection.fetch(f"SELECT consumer, stream_id, version FROM {schema}.stream_progress")
+            assert [tuple(row) for row in rows] == [("pooling", "pool-1", 7)], schema

@@ -49,4 +49,9 @@ audit_trail = sa.Table(
 MIGRATIONS = [
     Migration("0001_organisations", lambda schema: tables_ddl(metadata)),
     Migration("0002_audit_trail", lambda schema: tables_ddl(trail)),
+    # The trail is not held to any stream's order (``services.accounts.handlers.audit``): what it kept is dropped.
+    Migration(
+        "0003_trail_without_stream_order",
+        lambda schema: [f"DELETE FROM {schema}.stream_progress WHERE consumer LIKE 'audit-%'"],
+    ),
 ]

@@ -238,7 +238,11 @@ LOT_DECIDED_BY = Migration(
 )
 MSME_VERSIONS = Migration(
     "0006_msme_versions",
-    lambda schema: [f"ALTER TABLE {msmes.schema}.msmes ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0"],
+    lambda schema: [
+        f"ALTER TABLE {msmes.schema}.msmes ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0",
+        # the catalog mirror is not held to its streams' order any more: the progress it kept is dropped
+        f"DELETE FROM {schema}.stream_progress WHERE consumer = 'catalog'",
+    ],
 )
 TIMELINE_TOLD_WHEN_READ = Migration(
     "0004_timeline_told_when_read",

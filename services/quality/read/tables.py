@@ -91,7 +91,9 @@ MIGRATIONS = [
     Migration(
         "0003_msme_owner_versions",
         lambda schema: [
-            f"ALTER TABLE {schema}.msme_owners ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0"
+            f"ALTER TABLE {schema}.msme_owners ADD COLUMN IF NOT EXISTS version integer NOT NULL DEFAULT 0",
+            # the owners' mirror is not held to its streams' order any more: the progress it kept is dropped
+            f"DELETE FROM {schema}.stream_progress WHERE consumer = 'msme-owners'",
         ],
     ),
 ]
