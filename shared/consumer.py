@@ -3,8 +3,8 @@
 Each event is handled in one PostgreSQL transaction together with its inbox row and the per-stream
 version it reached; the message is acknowledged after the commit. A duplicate is acknowledged and skipped;
 an event that arrives before its predecessor is nak'd with a delay; a handler that keeps failing sends
-the event to the dead-letter table. A subscription that names its types is sent only those, and takes them
-once each in the order they come (``Subscription.takes``).
+the event to the dead-letter table. A subscription free of its streams' order takes its events once each as
+they come (``Subscription.ordered``); one that names its types is sent only those (``Subscription.takes``).
 
 Only the handler's own failures count towards the dead letter. When PostgreSQL or NATS is away, the
 consumer keeps the messages it holds (telling JetStream they are in progress) and tries them again, with
