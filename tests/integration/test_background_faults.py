@@ -26,20 +26,14 @@ from shared.projection import Projector
 from shared.runtime import Runtime
 from shared.schedule import DueAction, run_due_actions, schedule
 from shared.service import ServiceContext
-from tests.conftest import Servers
 from tests.integration.pooling.harness import http_server
-from tests.support.app import TOKENS, settings_for
+from tests.support.app import TOKENS
 from tests.support.audit_service import audit_service, record
 from tests.support.ledger import CODEC, Opened
 from tests.support.ledger_service import ledger_service
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
 
 
 class Crashing:

@@ -21,18 +21,12 @@ from shared.rebuild import rebuild
 from shared.relay import Relay, event_headers
 from shared.runtime import Runtime
 from tests.conftest import Servers
-from tests.support.app import settings_for
 from tests.support.audit_service import POISON, audit_service
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import accounts, ledger_service
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import asyncpg
@@ -19,8 +18,6 @@ from shared.inbox import Delivery, Subscription, Taken, handle_batch, handle_onc
 from shared.migrations import migrate
 from shared.projection import read_checkpoint
 from shared.relay import CHECKPOINT, Relay, event_headers
-from tests.conftest import Servers
-from tests.support.app import settings_for
 from tests.support.audit_service import POISON, audit_service, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.waiting import eventually
@@ -38,18 +35,6 @@ async def stores(pool: asyncpg.Pool) -> tuple[EventStore, EventStore]:
         await migrate(connection, "ledger", [])
         await migrate(connection, "audit", audit_service.migrations)
     return EventStore(pool, "ledger", CODEC), EventStore(pool, "audit", audit_service.codec)
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
-
-
-@pytest.fixture
-async def nats_client(settings: Settings) -> AsyncIterator[Client]:
-    client = await bus.connect(settings.nats_url or "")
-    yield client
-    await client.close()
 
 
 async def deliveries(store: EventStore, stream_id: str) -> list[Delivery]:

@@ -18,8 +18,6 @@ from shared.eventstore import EventStore, Metadata, StreamAppend
 from shared.inbox import Subscription
 from shared.migrations import migrate
 from shared.runtime import Runtime
-from tests.conftest import Servers
-from tests.support.app import settings_for
 from tests.support.audit_service import audit_service, record, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import ledger_service
@@ -37,11 +35,6 @@ AUDITORS = replace(
     ],
 )
 DURABLES = {f"audit-{name}" for name in NAMES} | {"audit-identities"}  # and the one every service has
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from shared.service import load_services
 from shared.sql import execute
 from tests.conftest import Servers
 from tests.integration.pooling.harness import http_server
-from tests.support.app import settings_for, token
+from tests.support.app import token
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import ledger_service
 from tests.support.waiting import eventually
@@ -69,11 +69,6 @@ narrow_ledger = replace(
     projections=[*ledger_service.projections, OWNERS],
 )
 TOO_LONG = "a name far longer than twelve characters"
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ each in the order they come, gaps in their streams' versions and all."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import asyncpg
@@ -18,8 +17,6 @@ from shared.inbox import Subscription, Taken, handle_batch, handle_once, parse_p
 from shared.migrations import migrate
 from shared.relay import event_headers
 from shared.runtime import Runtime
-from tests.conftest import Servers
-from tests.support.app import settings_for
 from tests.support.audit_service import audit_service, record, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import ledger_service
@@ -30,18 +27,6 @@ pytestmark = pytest.mark.integration
 EVERY_TYPE = Subscription("ledger-deposits", "ledger", CODEC, record, record_many)
 DEPOSITS = replace(EVERY_TYPE, ordered=False, takes=event_names(Deposited))
 DURABLE = "audit-ledger-deposits"
-
-
-@pytest.fixture
-def settings(database_url: str, servers: Servers, nats_prefix: str) -> Settings:
-    return settings_for(database_url, servers.nats_url, nats_prefix)
-
-
-@pytest.fixture
-async def nats_client(settings: Settings) -> AsyncIterator[Client]:
-    client = await bus.connect(settings.nats_url or "")
-    yield client
-    await client.close()
 
 
 def filtering(client: Client) -> None:
