@@ -92,10 +92,11 @@ async def test_a_scrape_counts_the_flow_and_shows_each_lag(
     with pytest.raises(StreamConflict):
         await orders.append(first.stream_id, first.stream_type, 0, [orders.decode(first)])
 
-    # A message no handler can read: each consumer of catalog fails on it until it dead-letters it.
+    # A message no handler can read, under a type orders' and quality's mirrors of catalog take (they are sent no
+    # other): each consumer of it fails on it until it dead-letters it.
     nats = await bus.connect(servers.nats_url)
     try:
-        subject = bus.subject(market.runtime.settings.nats_prefix, "catalog", "Garbled")
+        subject = bus.subject(market.runtime.settings.nats_prefix, "catalog", "MsmeRegistered")
         await nats.jetstream().publish(subject, b"{", headers={bus.EVENT_ID: "not an id"})
     finally:
         await nats.close()
