@@ -51,7 +51,7 @@ async def test_a_subscription_that_names_its_types_is_sent_only_those(
         store = runtime.contexts["ledger"].store
         for n in range(10):
             await store.append(f"a{n}", "account", 0, [Opened(owner="x"), Deposited(amount=n), Deposited(amount=1)])
-        await store.append("last", "account", 0, [Opened(owner="y")])  # the stream ends with a type it does not take
+        await store.append("last", "account", 0, [Opened(owner="y")])  # the last event, of a type it does not take
 
         async def all_deposits_seen() -> bool:
             return len(await seen(pool)) == 20
