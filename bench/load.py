@@ -9,8 +9,9 @@ a generated marketplace, a mixed workload over HTTP, and baselines measured in t
     python bench/load.py --quick --replicas 1,2   # one run with one of each, then one with two
 
 1. Bulk: MSMEs and their products (registered, NIB and SKUs claimed, listed, capacity declared) are appended
-   straight to catalog's event store (``append_many``, 50 MSMEs a transaction, 4 at a time) while the services
-   run; then the time until catalog's projections, its relay and every consumer of its events (notifications,
+   straight to catalog's event store (``append_many``, 50 MSMEs a transaction, 4 at a time; each MSME's events
+   on its own audit trail, as its import through the API would be) while the services run; then the time until
+   catalog's projections, its relay and every consumer of its events (accounts' audit trail, notifications,
    orders, pooling, quality) have caught up: the projection and consumer throughput.
 2. Setup over HTTP: for each market a standard, weavers (registered, product listed, capacity declared,
    first-article inspection passed) and a pool.
