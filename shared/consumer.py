@@ -367,7 +367,7 @@ class Consumer:
                     error,
                     extra={"fields": fields},
                 )
-                await dead_letter(self.pool, self.store.schema, self.subscription.name, msg, error, failures)
+                await dead_letter(self.pool, self.store.schema, self.subscription, msg, error, failures)
                 metrics.DEAD_LETTERED.labels(self.durable).inc()
                 await self._acknowledge([msg])
                 self._failures.pop(sequence, None)

@@ -299,7 +299,8 @@ async def handle_batch(
                 outcomes.append(Taken.EARLY)
                 continue
             taken.append(delivery)
-            progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
+            if ordered:
+                progress[delivery.stream_id] = reached[delivery.stream_id] = max(last, delivery.stream_version)
             outcomes.append(Taken.HANDLED)
         early = [d.event_id for d, outcome in zip(deliveries, outcomes, strict=True) if outcome is Taken.EARLY]
         if early:  # not handled: their redelivery must not find them in the inbox
@@ -312,7 +313,7 @@ async def handle_batch(
         else:
             for delivery in taken:
                 await _take(context, subscription, delivery)
-        if reached and ordered:
+        if reached:
             streams, versions = zip(*sorted(reached.items()), strict=True)
             await connection.execute(
                 f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) "
@@ -328,10 +329,11 @@ async def handle_batch(
 
 
 async def dead_letter(
-    pool: asyncpg.Pool, schema: str, consumer: str, msg: Msg, error: BaseException, failures: int
+    pool: asyncpg.Pool, schema: str, subscription: Subscription, msg: Msg, error: BaseException, failures: int
 ) -> None:
     """Park a poison event that failed its handler ``failures`` times, and mark it handled so its stream's
-    later events can proceed."""
+    later events can proceed (for a subscription held to its streams' order)."""
+    consumer = subscription.name
     headers = dict(msg.headers or {})
     try:
         event_id = UUID(headers.get(bus.EVENT_ID, ""))
@@ -354,7 +356,7 @@ async def dead_letter(
             consumer,
             event_id,
         )
-        if bus.STREAM_ID in headers:
+        if subscription.ordered and bus.STREAM_ID in headers:
             await connection.execute(
                 f"INSERT INTO {schema}.stream_progress (consumer, stream_id, version) VALUES ($1, $2, $3) "
                 "ON CONFLICT (consumer, stream_id) DO UPDATE SET version = GREATEST(stream_progress.version, $3)",

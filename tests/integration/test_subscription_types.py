@@ -17,7 +17,7 @@ from shared.inbox import Subscription, Taken, handle_batch, handle_once, parse_p
 from shared.migrations import migrate
 from shared.relay import event_headers
 from shared.runtime import Runtime
-from tests.support.audit_service import audit_service, record, record_many
+from tests.support.audit_service import POISON, audit_service, record, record_many
 from tests.support.ledger import CODEC, Deposited, Opened
 from tests.support.ledger_service import ledger_service
 from tests.support.waiting import eventually
@@ -134,6 +134,25 @@ async def test_a_replica_not_holding_its_lease_is_caught_up_though_the_streams_l
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_a_poison_event_it_takes_is_dead_lettered_and_no_stream_progress_kept(
+    settings: Settings, pool: asyncpg.Pool
+) -> None:
+    runtime = Runtime(settings, [ledger_service, replace(audit_service, subscriptions=[DEPOSITS])])
+    await runtime.start()
+    try:
+        store = runtime.contexts["ledger"].store
+        await store.append("p", "account", 0, [Opened(owner="x"), Deposited(amount=POISON), Deposited(amount=1)])
+
+        async def parked_and_the_next_seen() -> bool:
+            letters = await pool.fetchval("SELECT count(*) FROM audit.dead_letters WHERE consumer = 'ledger-deposits'")
+            return letters == 1 and await seen(pool) == [("p", 3)]
+
+        await eventually(parked_and_the_next_seen)
+        assert await pool.fetchval("SELECT count(*) FROM audit.stream_progress") == 0
+    finally:
+        await runtime.stop()
 
 
 @pytest.mark.parametrize("one_at_a_time", [False, True], ids=["a batch", "one at a time"])
